@@ -1,0 +1,52 @@
+"""Fieldwork: the fieldwork of a qualitative interview study, in a Flask app."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from fieldwork.config import default_config, environment_overrides
+from fieldwork.extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration in layers, extensions, each domain's blueprint and CLI.
+
+    Does no database work; see `fieldwork.cli.prepare_development_database` for the one
+    exception, which only `flask run` triggers.
+    """
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(PROJECT_ROOT, "instance"),
+        instance_relative_config=True,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+    )
+    app.config.from_mapping(default_config(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_mapping(environment_overrides())
+    else:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(PROJECT_ROOT, "fieldwork", "migrations"),
+        render_as_batch=True,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from fieldwork import accounts, api, cli, core, sampling
+
+    core.init_app(app)
+    accounts.init_app(app)
+    sampling.init_app(app)
+    api.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,93 @@
+"""Users and their API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from fieldwork.core.models import string_enum
+from fieldwork.core.time import UTCDateTime, now_utc
+from fieldwork.extensions import db
+
+
+class UserRole(enum.StrEnum):
+    """What a user may do: coordinators everything, interviewers what is theirs."""
+
+    COORDINATOR = "coordinator"
+    INTERVIEWER = "interviewer"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: a fieldwork coordinator or an interviewer."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Login name; stored lower-case so look-ups ignore case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[UserRole] = mapped_column(string_enum(UserRole, 20))
+    #: A salted hash (werkzeug's scrypt); the password itself is never stored.
+    password_hash: Mapped[str] = mapped_column(String(256))
+    #: IANA zone in which this user reads dates and times.
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    #: A deactivated user cannot log in; their records stay.
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: Changes on every password change, so old sessions stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="raise"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.is_enabled
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == UserRole.COORDINATOR
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.session_version = (self.session_version or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A personal token for `Authorization: Bearer`; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: What the owner called it, e.g. "laptop script".
+    label: Mapped[str] = mapped_column(String(100), default="")
+    #: Hex SHA-256 of the token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The first characters, so the owner can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens", lazy="joined")
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+

@@ -1,0 +1,149 @@
+"""Rules for accounts: creating users, checking passwords, issuing and revoking API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import func, select
+
+from fieldwork.accounts.models import ApiToken, User, UserRole
+from fieldwork.core.time import now_utc
+from fieldwork.extensions import db
+
+#: Bytes of randomness in an API token (256 bits).
+TOKEN_BYTES = 32
+TOKEN_PREFIX = "fw_"
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be met; the message is for the user."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    email: str, name: str, role: UserRole | str, password: str, timezone: str = "Europe/London"
+) -> User:
+    """Add a user; the email must be new. Commits."""
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise AccountError(f"A user with the email {email} already exists.")
+    if len(password) < 8:
+        raise AccountError("A password needs at least 8 characters.")
+    user = User(email=email, name=name.strip(), role=UserRole(role), timezone=timezone,
+                session_version=0)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The enabled user with this email and password, or None (same time either way)."""
+    user = find_user_by_email(email)
+    if user is None:
+        # Spend the same time as a real check, so timing does not tell which emails exist.
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        return None
+    if not user.check_password(password) or not user.is_enabled:
+        return None
+    return user
+
+
+# A real hash of a throwaway password, checked when the email is unknown.
+_DUMMY_HASH = (
+    "scrypt:32768:8:1$Ccfc2qfAwNbTuJ1A$93a83497d9cdd853715f4565a5cd0e80cb2a1832deda8020f3c9fd0b3b"
+    "313a29b48f6051ab4034d8496ad0a56f361b527b9934a950aecb5d8c5764b24f151015"
+)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(user: User, label: str = "") -> tuple[ApiToken, str]:
+    """Issue a token; returns the row and the token itself, which is shown once only."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    row = ApiToken(user=user, label=label.strip()[:100], token_hash=hash_token(token),
+                   prefix=token[:10])
+    db.session.add(row)
+    db.session.commit()
+    return row, token
+
+
+def user_for_api_token(token: str) -> User | None:
+    """The enabled owner of a live token, or None. Records when the token was last used."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    digest = hash_token(token)
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    # The look-up is by hash, so timing reveals nothing of the token; compare again anyway.
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    if row.is_revoked or not row.user.is_enabled:
+        return None
+    row.last_used_at = now_utc()
+    db.session.commit()
+    return row.user
+
+
+def list_api_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_api_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens. Commits."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise AccountError("No such token.")
+    if row.revoked_at is None:
+        row.revoked_at = now_utc()
+        db.session.commit()
+    return row
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.role, func.lower(User.name))))
+
+
+def list_interviewers() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == UserRole.INTERVIEWER, User.is_enabled.is_(True))
+            .order_by(func.lower(User.name))
+        )
+    )
+
+
+def update_user(
+    user: User, *, name: str, email: str, role: UserRole | str, timezone: str, is_enabled: bool
+) -> User:
+    """Change a user's details; the email must stay unique. Commits."""
+    email = normalise_email(email)
+    other = find_user_by_email(email)
+    if other is not None and other.id != user.id:
+        raise AccountError(f"A user with the email {email} already exists.")
+    user.name, user.email, user.role = name.strip(), email, UserRole(role)
+    user.timezone, user.is_enabled = timezone, is_enabled
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, new_password: str) -> None:
+    if len(new_password) < 8:
+        raise AccountError("A password needs at least 8 characters.")
+    user.set_password(new_password)
+    db.session.commit()

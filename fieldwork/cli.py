@@ -1,0 +1,57 @@
+"""Commands that span domains: `flask demo`, and the set-up `flask run` does on a new database."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import inspect, select
+
+from fieldwork.extensions import db
+
+
+def launched_by_flask_run() -> bool:
+    """True while `flask run` is loading the app (the only path that prepares a database)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.command is not None and context.command.name == "run"
+
+
+def prepare_development_database(app: Flask) -> None:
+    """For `flask run`: bring the schema up to date and give a new database the demo study.
+
+    The one place the app touches the database at start-up; production runs
+    `flask db upgrade` as a step of its own and never comes here.
+    """
+    from flask_migrate import upgrade
+
+    from fieldwork.accounts.models import User
+    from fieldwork.sampling.demo import DEMO_LOGINS, load_demo
+    from fieldwork.sampling.models import Study
+
+    with app.app_context():
+        is_new = "alembic_version" not in inspect(db.engine).get_table_names()
+        upgrade()
+        if is_new and db.session.scalar(select(Study.id).limit(1)) is None \
+                and db.session.scalar(select(User.id).limit(1)) is None:
+            load_demo()
+            click.echo(" * New database: loaded the demo study. Demo logins:")
+            for login in DEMO_LOGINS:
+                click.echo(f"     {login.role:<12} {login.email}  password: {login.password}")
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("demo")
+    def demo() -> None:
+        """Load the demo study (Provider-Led Pathways to Work) into an empty database."""
+        from fieldwork.sampling.demo import DEMO_LOGINS, load_demo
+        from fieldwork.sampling.models import Study
+
+        if db.session.scalar(select(Study.id).limit(1)) is not None:
+            raise click.ClickException(
+                "The database already holds a study; the demo loads into an empty database only.")
+        study = load_demo()
+        click.echo(f"Loaded the demo study '{study.name}'. Demo logins:")
+        for login in DEMO_LOGINS:
+            click.echo(f"  {login.role:<12} {login.email}  password: {login.password}")
+
+    if launched_by_flask_run() and not app.testing:
+        prepare_development_database(app)

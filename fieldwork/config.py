@@ -1,0 +1,63 @@
+"""Configuration defaults; `instance/config.py` and environment variables override them."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+#: Environment variables read at start, with the type they are parsed as.
+_ENVIRONMENT_KEYS: dict[str, type] = {
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "SMTP_HOST": str,
+    "SMTP_PORT": int,
+    "SMTP_USERNAME": str,
+    "SMTP_PASSWORD": str,
+    "SMTP_USE_TLS": bool,
+    "FIELDWORK_TIMEZONE": str,
+}
+
+
+def default_config(instance_path: str) -> dict[str, Any]:
+    """The settings a development checkout runs with when nothing else is said."""
+    return {
+        "SECRET_KEY": "dev-only-secret-change-me",
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "fieldwork.sqlite"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "PAGE_SIZE": 50,
+        "FIELDWORK_TIMEZONE": "Europe/London",
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": 25,
+        "SMTP_USERNAME": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_USE_TLS": False,
+    }
+
+
+def _parse(kind: type, raw: str) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(raw)
+
+
+def environment_overrides() -> dict[str, Any]:
+    """Settings given in the environment; DATABASE_URL maps to SQLALCHEMY_DATABASE_URI."""
+    overrides: dict[str, Any] = {}
+    for key, kind in _ENVIRONMENT_KEYS.items():
+        raw = os.environ.get(key)
+        if raw is None or raw == "":
+            continue
+        overrides["SQLALCHEMY_DATABASE_URI" if key == "DATABASE_URL" else key] = _parse(kind, raw)
+    uri = overrides.get("SQLALCHEMY_DATABASE_URI")
+    if isinstance(uri, str) and uri.startswith("postgres://"):
+        # Heroku-style URLs name a dialect SQLAlchemy no longer accepts.
+        overrides["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://") :]
+    elif isinstance(uri, str) and uri.startswith("postgresql://"):
+        overrides["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    return overrides

@@ -1,0 +1,66 @@
+"""What every page shares: template filters, security headers, the public-view marker."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_login import current_user
+
+from fieldwork.core.time import format_in_zone
+
+F = TypeVar("F", bound=Callable)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without logging in (login, health, participants' token links)."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def viewer_timezone() -> str:
+    """The zone the person looking at the page reads times in."""
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    from flask import current_app
+
+    return current_app.config["FIELDWORK_TIMEZONE"]
+
+
+def url_with(**changes: object) -> str:
+    """The current URL with some query arguments replaced (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def init_app(app: Flask) -> None:
+    @app.template_filter("localtime")
+    def localtime(value: dt.datetime | None, zone: str | None = None) -> str:
+        return format_in_zone(value, zone or viewer_timezone())
+
+    @app.template_filter("longdate")
+    def longdate(value: dt.date | None) -> str:
+        return value.strftime("%-d %B %Y") if value else ""
+
+    app.jinja_env.globals["url_with"] = url_with
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

@@ -1,0 +1,231 @@
+"""The sample frame of a study."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldwork.core.models import string_enum
+from fieldwork.core.time import UTCDateTime, now_utc
+from fieldwork.extensions import db
+
+
+class OrganisationKind(enum.StrEnum):
+    """The kinds of organisation a study samples from."""
+
+    DWP = "dwp"
+    JCP = "jcp"
+    LEAD_PROVIDER = "lead_provider"
+    SUBCONTRACTOR = "subcontractor"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return ORGANISATION_KIND_LABELS[self]
+
+
+ORGANISATION_KIND_LABELS: dict[OrganisationKind, str] = {
+    OrganisationKind.DWP: "DWP",
+    OrganisationKind.JCP: "Jobcentre Plus",
+    OrganisationKind.LEAD_PROVIDER: "Lead provider",
+    OrganisationKind.SUBCONTRACTOR: "Sub-contractor",
+    OrganisationKind.OTHER: "Other",
+}
+
+
+class RecruitmentStatus(enum.StrEnum):
+    """Where a participant stands in recruitment (the recruitment issue drives the changes)."""
+
+    IDENTIFIED = "identified"
+    APPROACHED = "approached"
+    AGREED = "agreed"
+    SCHEDULED = "scheduled"
+    INTERVIEWED = "interviewed"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+    INELIGIBLE = "ineligible"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Study(db.Model):
+    """One qualitative study; an installation may run several side by side."""
+
+    __tablename__ = "study"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short name used in URLs and on the command line, e.g. "pl-pathways".
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: IANA zone in which the study books interviews; times are stored in UTC.
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    fieldwork_starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    fieldwork_ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: Who invites go out from (ORGANIZER in calendar objects, From in mail).
+    organiser_name: Mapped[str] = mapped_column(String(200), default="")
+    organiser_email: Mapped[str] = mapped_column(String(254), default="")
+    #: Default length of an interview, in minutes.
+    interview_minutes: Mapped[int] = mapped_column(default=60)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    phases: Mapped[list[Phase]] = relationship(
+        back_populates="study", order_by="Phase.number", cascade="all, delete-orphan", lazy="raise"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Study {self.slug}>"
+
+
+class Phase(db.Model):
+    """A wave of districts that went live together (Phase 1: Dec 2007; Phase 2: Apr 2008)."""
+
+    __tablename__ = "phase"
+    __table_args__ = (UniqueConstraint("study_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    #: 1, 2, ...: how the phase is named in files and on screen.
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    #: The date the phase's districts went live.
+    go_live_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    study: Mapped[Study] = relationship(back_populates="phases", lazy="raise")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+organisation_district = Table(
+    "organisation_district",
+    db.metadata,
+    Column(
+        "organisation_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("district_id", ForeignKey("district.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_organisation_district_district_id", "district_id"),
+)
+
+
+class District(db.Model):
+    """A sampled area (a Jobcentre Plus district), in one phase."""
+
+    __tablename__ = "district"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phase.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: True for a district the public record could not identify; rename it when known.
+    is_placeholder: Mapped[bool] = mapped_column(default=False)
+    #: Where the facts about this district come from.
+    source: Mapped[str] = mapped_column(Text, default="")
+
+    phase: Mapped[Phase] = relationship(lazy="joined", innerjoin=True)
+    organisations: Mapped[list[Organisation]] = relationship(
+        secondary=organisation_district, back_populates="districts", lazy="raise"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(db.Model):
+    """A public body or provider whose staff are sampled; may cover several districts."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrganisationKind] = mapped_column(string_enum(OrganisationKind, 20))
+    #: For a sub-contractor: the lead provider it works for.
+    lead_provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    lead_provider: Mapped[Organisation | None] = relationship(
+        remote_side="Organisation.id", lazy="raise"
+    )
+    districts: Mapped[list[District]] = relationship(
+        secondary=organisation_district,
+        back_populates="organisations",
+        order_by="District.name",
+        lazy="raise",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(db.Model):
+    """A stakeholder role to interview, tied to a kind of organisation."""
+
+    __tablename__ = "role"
+    __table_args__ = (UniqueConstraint("study_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_kind: Mapped[OrganisationKind] = mapped_column(string_enum(OrganisationKind, 20))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participant(db.Model):
+    """A person in the sample frame, known in exports only by a pseudonymous reference."""
+
+    __tablename__ = "participant"
+    __table_args__ = (
+        UniqueConstraint("study_id", "reference"),
+        Index("ix_participant_study_status", "study_id", "status"),
+        Index("ix_participant_study_email", "study_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    #: Stable pseudonym such as "P1-017" (phase, then a running number); never reused.
+    reference: Mapped[str] = mapped_column(String(30))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
+    )
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id", ondelete="RESTRICT"), index=True)
+    district_id: Mapped[int] = mapped_column(
+        ForeignKey("district.id", ondelete="RESTRICT"), index=True
+    )
+    #: The interviewer this person is assigned to, if any; they may see and work on them.
+    interviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    #: Stored lower-case; empty when not known.
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[RecruitmentStatus] = mapped_column(
+        string_enum(RecruitmentStatus, 20), default=RecruitmentStatus.IDENTIFIED
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    study: Mapped[Study] = relationship(lazy="raise")
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+    role: Mapped[Role] = relationship(lazy="raise")
+    district: Mapped[District] = relationship(lazy="raise")
+    interviewer = relationship("User", lazy="raise")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.name}"

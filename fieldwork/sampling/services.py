@@ -1,0 +1,289 @@
+"""Rules for the sample frame: the current study, participants and their references."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import g, session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from fieldwork.accounts.models import User
+from fieldwork.extensions import db
+from fieldwork.sampling.models import (
+    District,
+    Organisation,
+    OrganisationKind,
+    Participant,
+    Phase,
+    RecruitmentStatus,
+    Role,
+    Study,
+)
+
+
+class FrameError(ValueError):
+    """A change to the sample frame that cannot be made; the message is for the user."""
+
+
+# --- Studies ---------------------------------------------------------------------------------
+
+
+def list_studies() -> list[Study]:
+    return list(db.session.scalars(select(Study).order_by(Study.name)))
+
+
+def get_study_by_slug(slug: str) -> Study | None:
+    return db.session.scalar(select(Study).where(Study.slug == slug))
+
+
+def current_study() -> Study | None:
+    """The study the logged-in person is working on: chosen in the header, else the first."""
+    if "current_study" in g:
+        return g.current_study
+    study = None
+    study_id = session.get("study_id")
+    if isinstance(study_id, int):
+        study = db.session.get(Study, study_id)
+    if study is None:
+        study = db.session.scalar(select(Study).order_by(Study.id).limit(1))
+    g.current_study = study
+    return study
+
+
+def select_study(study_id: int) -> Study | None:
+    study = db.session.get(Study, study_id)
+    if study is not None:
+        session["study_id"] = study.id
+        g.current_study = study
+    return study
+
+
+# --- Participants ----------------------------------------------------------------------------
+
+
+@dataclass
+class ParticipantFilters:
+    """What a participant list is narrowed to; every field optional."""
+
+    search: str = ""
+    phase_id: int | None = None
+    district_id: int | None = None
+    role_id: int | None = None
+    organisation_kind: OrganisationKind | None = None
+    status: RecruitmentStatus | None = None
+    interviewer_id: int | None = None
+
+
+def participant_query(study: Study, filters: ParticipantFilters, viewer: User | None = None
+                      ) -> Select:
+    """The participants of `study` that match `filters`, with what a list row shows loaded.
+
+    An interviewer sees only the participants assigned to them.
+    """
+    statement = (
+        select(Participant)
+        .where(Participant.study_id == study.id)
+        .options(
+            joinedload(Participant.organisation),
+            joinedload(Participant.role),
+            joinedload(Participant.district).joinedload(District.phase),
+            joinedload(Participant.interviewer),
+        )
+        .order_by(Participant.reference)
+    )
+    if viewer is not None and not viewer.is_coordinator:
+        statement = statement.where(Participant.interviewer_id == viewer.id)
+    if filters.search:
+        pattern = f"%{_escape_like(filters.search.strip().lower())}%"
+        statement = statement.where(
+            or_(
+                func.lower(Participant.name).like(pattern, escape="\\"),
+                func.lower(Participant.reference).like(pattern, escape="\\"),
+                func.lower(Participant.email).like(pattern, escape="\\"),
+                func.lower(Participant.job_title).like(pattern, escape="\\"),
+            )
+        )
+    if filters.district_id:
+        statement = statement.where(Participant.district_id == filters.district_id)
+    if filters.phase_id:
+        statement = statement.where(
+            Participant.district_id.in_(select(District.id).where(District.phase_id == filters.phase_id))
+        )
+    if filters.role_id:
+        statement = statement.where(Participant.role_id == filters.role_id)
+    if filters.organisation_kind:
+        statement = statement.where(
+            Participant.organisation_id.in_(
+                select(Organisation.id).where(Organisation.kind == filters.organisation_kind)
+            )
+        )
+    if filters.status:
+        statement = statement.where(Participant.status == filters.status)
+    if filters.interviewer_id:
+        statement = statement.where(Participant.interviewer_id == filters.interviewer_id)
+    return statement
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def get_participant(participant_id: int, viewer: User | None = None) -> Participant | None:
+    """One participant with everything their page shows; None if absent or not the viewer's."""
+    participant = db.session.scalar(
+        select(Participant)
+        .where(Participant.id == participant_id)
+        .options(
+            joinedload(Participant.study),
+            joinedload(Participant.organisation).joinedload(Organisation.lead_provider),
+            joinedload(Participant.role),
+            joinedload(Participant.district).joinedload(District.phase),
+            joinedload(Participant.interviewer),
+        )
+    )
+    if participant is None:
+        return None
+    if viewer is not None and not viewer.is_coordinator and participant.interviewer_id != viewer.id:
+        return None
+    return participant
+
+
+_REFERENCE_PATTERN = re.compile(r"^P(\d+)-(\d+)$")
+
+
+def next_reference(study: Study, phase: Phase, taken: set[str] | None = None) -> str:
+    """The next free pseudonymous reference in a phase: P<phase>-<running number, 3 digits>."""
+    prefix = f"P{phase.number}-"
+    existing = db.session.scalars(
+        select(Participant.reference).where(
+            Participant.study_id == study.id, Participant.reference.like(prefix + "%")
+        )
+    ).all()
+    numbers = [int(m.group(2)) for ref in [*existing, *(taken or ())]
+               if (m := _REFERENCE_PATTERN.match(ref)) and m.group(1) == str(phase.number)]
+    return f"{prefix}{(max(numbers) if numbers else 0) + 1:03d}"
+
+
+def email_in_use(study: Study, email: str, except_id: int | None = None) -> Participant | None:
+    if not email:
+        return None
+    statement = select(Participant).where(
+        Participant.study_id == study.id, Participant.email == email.strip().lower()
+    )
+    if except_id is not None:
+        statement = statement.where(Participant.id != except_id)
+    return db.session.scalar(statement.limit(1))
+
+
+def check_participant_fits(study: Study, organisation: Organisation, role: Role,
+                           district: District) -> None:
+    """Raise FrameError when the organisation, role and district do not belong together."""
+    for thing in (organisation, role, district):
+        if thing.study_id != study.id:
+            raise FrameError(f"{thing} belongs to another study.")
+    if role.organisation_kind != organisation.kind:
+        raise FrameError(
+            f"The role {role.name} is for {role.organisation_kind.label} staff, "
+            f"but {organisation.name} is a {organisation.kind.label.lower()}."
+        )
+
+
+def save_participant(study: Study, participant: Participant | None, **fields) -> Participant:
+    """Create (participant=None) or update a participant from validated form data. Commits.
+
+    `fields`: organisation, role, district, interviewer (User or None), name, job_title,
+    email, phone, notes, and for a new participant optionally reference and status.
+    """
+    organisation, role, district = fields["organisation"], fields["role"], fields["district"]
+    check_participant_fits(study, organisation, role, district)
+    email = (fields.get("email") or "").strip().lower()
+    duplicate = email_in_use(study, email, except_id=participant.id if participant else None)
+    if duplicate is not None:
+        raise FrameError(f"{duplicate.reference} already has the email address {email}.")
+    if participant is None:
+        reference = (fields.get("reference") or "").strip() or next_reference(study, district.phase)
+        if db.session.scalar(select(Participant.id).where(
+                Participant.study_id == study.id, Participant.reference == reference)):
+            raise FrameError(f"The reference {reference} is already taken.")
+        participant = Participant(study_id=study.id, reference=reference,
+                                  status=fields.get("status") or RecruitmentStatus.IDENTIFIED)
+        db.session.add(participant)
+    participant.organisation_id = organisation.id
+    participant.role_id = role.id
+    participant.district_id = district.id
+    interviewer = fields.get("interviewer")
+    participant.interviewer_id = interviewer.id if interviewer else None
+    participant.name = fields["name"].strip()
+    participant.job_title = (fields.get("job_title") or "").strip()
+    participant.email = email
+    participant.phone = (fields.get("phone") or "").strip()
+    participant.notes = (fields.get("notes") or "").strip()
+    db.session.commit()
+    return participant
+
+
+def delete_participant(participant: Participant) -> None:
+    db.session.delete(participant)
+    db.session.commit()
+
+
+# --- Look-ups for forms and filters -------------------------------------------------------------
+
+
+def phases_of(study: Study) -> list[Phase]:
+    return list(db.session.scalars(select(Phase).where(Phase.study_id == study.id)
+                                   .order_by(Phase.number)))
+
+
+def districts_of(study: Study) -> list[District]:
+    return list(db.session.scalars(
+        select(District).where(District.study_id == study.id)
+        .join(District.phase).order_by(Phase.number, District.name)))
+
+
+def roles_of(study: Study) -> list[Role]:
+    return list(db.session.scalars(select(Role).where(Role.study_id == study.id)
+                                   .order_by(Role.name)))
+
+
+def organisations_of(study: Study, kind: OrganisationKind | None = None) -> list[Organisation]:
+    statement = select(Organisation).where(Organisation.study_id == study.id)
+    if kind is not None:
+        statement = statement.where(Organisation.kind == kind)
+    return list(db.session.scalars(statement.order_by(Organisation.name)))
+
+
+def study_overview(study: Study) -> dict:
+    """Counts for the home page, in one query each (never a loop over rows)."""
+    status_counts = dict(db.session.execute(
+        select(Participant.status, func.count()).where(Participant.study_id == study.id)
+        .group_by(Participant.status)).all())
+    per_phase = db.session.execute(
+        select(Phase, func.count(func.distinct(District.id)), func.count(Participant.id))
+        .outerjoin(District, District.phase_id == Phase.id)
+        .outerjoin(Participant, Participant.district_id == District.id)
+        .where(Phase.study_id == study.id)
+        .group_by(Phase.id).order_by(Phase.number)).all()
+    totals = db.session.execute(
+        select(
+            select(func.count()).where(District.study_id == study.id).scalar_subquery(),
+            select(func.count()).where(Organisation.study_id == study.id).scalar_subquery(),
+            select(func.count()).where(Role.study_id == study.id).scalar_subquery(),
+            select(func.count()).where(District.study_id == study.id,
+                                       District.is_placeholder.is_(True)).scalar_subquery(),
+        )).one()
+    participants_total = sum(status_counts.values())
+    return {
+        "status_counts": [(status, status_counts.get(status, 0)) for status in RecruitmentStatus],
+        "participants": participants_total,
+        "phases": [{"phase": phase, "districts": districts, "participants": people}
+                   for phase, districts, people in per_phase],
+        "districts": totals[0],
+        "organisations": totals[1],
+        "roles": totals[2],
+        "placeholder_districts": totals[3],
+    }
+
+

@@ -36,7 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(
-        app, db, directory=os.path.join(PROJECT_ROOT, "fieldwork", "migrations"),
+        app,
+        db,
+        directory=os.path.join(PROJECT_ROOT, "fieldwork", "migrations"),
         render_as_batch=True,
     )
     csrf.init_app(app)

@@ -30,8 +30,11 @@ def prepare_development_database(app: Flask) -> None:
     with app.app_context():
         is_new = "alembic_version" not in inspect(db.engine).get_table_names()
         upgrade()
-        if is_new and db.session.scalar(select(Study.id).limit(1)) is None \
-                and db.session.scalar(select(User.id).limit(1)) is None:
+        if (
+            is_new
+            and db.session.scalar(select(Study.id).limit(1)) is None
+            and db.session.scalar(select(User.id).limit(1)) is None
+        ):
             load_demo()
             click.echo(" * New database: loaded the demo study. Demo logins:")
             for login in DEMO_LOGINS:
@@ -47,7 +50,8 @@ def init_app(app: Flask) -> None:
 
         if db.session.scalar(select(Study.id).limit(1)) is not None:
             raise click.ClickException(
-                "The database already holds a study; the demo loads into an empty database only.")
+                "The database already holds a study; the demo loads into an empty database only."
+            )
         study = load_demo()
         click.echo(f"Loaded the demo study '{study.name}'. Demo logins:")
         for login in DEMO_LOGINS:

@@ -52,13 +52,15 @@ def database_config(tmp_path_factory) -> Iterator[dict]:
 
 @pytest.fixture(scope="session")
 def _app(database_config) -> Iterator[Flask]:
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": None,
-        **database_config,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": None,
+            **database_config,
+        }
+    )
     with app.app_context():
         db.create_all()
     yield app

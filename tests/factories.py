@@ -22,62 +22,109 @@ PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
 
 
-def make_user(role: str = "coordinator", email: str | None = None, name: str | None = None,
-              password: str = PASSWORD, timezone: str = "Europe/London") -> User:
+def make_user(
+    role: str = "coordinator",
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    timezone: str = "Europe/London",
+) -> User:
     number = next(_sequence)
-    return accounts.create_user(email or f"{role}{number}@example.org",
-                                name or f"{role.capitalize()} {number}", role, password, timezone)
+    return accounts.create_user(
+        email or f"{role}{number}@example.org",
+        name or f"{role.capitalize()} {number}",
+        role,
+        password,
+        timezone,
+    )
 
 
-def make_study(name: str = "Test study", slug: str | None = None, phases: int = 2,
-               **fields) -> Study:
-    study = Study(slug=slug or f"study-{next(_sequence)}", name=name,
-                  organiser_name="Research team", organiser_email="team@example.org", **fields)
+def make_study(
+    name: str = "Test study", slug: str | None = None, phases: int = 2, **fields
+) -> Study:
+    study = Study(
+        slug=slug or f"study-{next(_sequence)}",
+        name=name,
+        organiser_name="Research team",
+        organiser_email="team@example.org",
+        **fields,
+    )
     db.session.add(study)
     db.session.flush()
     for number in range(1, phases + 1):
-        db.session.add(Phase(study_id=study.id, number=number, name=f"Phase {number}",
-                             go_live_on=dt.date(2007, 12, 3) if number == 1
-                             else dt.date(2008, 4, 28)))
+        db.session.add(
+            Phase(
+                study_id=study.id,
+                number=number,
+                name=f"Phase {number}",
+                go_live_on=dt.date(2007, 12, 3) if number == 1 else dt.date(2008, 4, 28),
+            )
+        )
     db.session.commit()
     return study
 
 
 def phase_of(study: Study, number: int) -> Phase:
     return db.session.scalars(
-        db.select(Phase).where(Phase.study_id == study.id, Phase.number == number)).one()
+        db.select(Phase).where(Phase.study_id == study.id, Phase.number == number)
+    ).one()
 
 
 def make_district(study: Study, name: str | None = None, phase: int = 1, **fields) -> District:
-    district = District(study_id=study.id, phase_id=phase_of(study, phase).id,
-                        name=name or f"District {next(_sequence)}", **fields)
+    district = District(
+        study_id=study.id,
+        phase_id=phase_of(study, phase).id,
+        name=name or f"District {next(_sequence)}",
+        **fields,
+    )
     db.session.add(district)
     db.session.commit()
     return district
 
 
-def make_organisation(study: Study, name: str | None = None,
-                      kind: OrganisationKind = OrganisationKind.JCP,
-                      districts: list[District] | None = None, **fields) -> Organisation:
-    organisation = Organisation(study_id=study.id, name=name or f"Organisation {next(_sequence)}",
-                                kind=kind, districts=list(districts or []), **fields)
+def make_organisation(
+    study: Study,
+    name: str | None = None,
+    kind: OrganisationKind = OrganisationKind.JCP,
+    districts: list[District] | None = None,
+    **fields,
+) -> Organisation:
+    organisation = Organisation(
+        study_id=study.id,
+        name=name or f"Organisation {next(_sequence)}",
+        kind=kind,
+        districts=list(districts or []),
+        **fields,
+    )
     db.session.add(organisation)
     db.session.commit()
     return organisation
 
 
-def make_role(study: Study, name: str | None = None,
-              organisation_kind: OrganisationKind = OrganisationKind.JCP) -> Role:
-    role = Role(study_id=study.id, name=name or f"Role {next(_sequence)}",
-                organisation_kind=organisation_kind)
+def make_role(
+    study: Study,
+    name: str | None = None,
+    organisation_kind: OrganisationKind = OrganisationKind.JCP,
+) -> Role:
+    role = Role(
+        study_id=study.id,
+        name=name or f"Role {next(_sequence)}",
+        organisation_kind=organisation_kind,
+    )
     db.session.add(role)
     db.session.commit()
     return role
 
 
-def make_participant(study: Study, *, district: District | None = None,
-                     organisation: Organisation | None = None, role: Role | None = None,
-                     commit: bool = True, **fields) -> Participant:
+def make_participant(
+    study: Study,
+    *,
+    district: District | None = None,
+    organisation: Organisation | None = None,
+    role: Role | None = None,
+    commit: bool = True,
+    **fields,
+) -> Participant:
     district = district or make_district(study)
     organisation = organisation or make_organisation(study, districts=[district])
     role = role or make_role(study, organisation_kind=organisation.kind)
@@ -85,8 +132,13 @@ def make_participant(study: Study, *, district: District | None = None,
     fields.setdefault("name", f"Person {number}")
     fields.setdefault("email", f"person{number}@example.org")
     participant = Participant(
-        study_id=study.id, reference=fields.pop("reference", f"P{district.phase.number}-{number:03d}"),
-        district_id=district.id, organisation_id=organisation.id, role_id=role.id, **fields)
+        study_id=study.id,
+        reference=fields.pop("reference", f"P{district.phase.number}-{number:03d}"),
+        district_id=district.id,
+        organisation_id=organisation.id,
+        role_id=role.id,
+        **fields,
+    )
     db.session.add(participant)
     if commit:
         db.session.commit()
@@ -99,9 +151,17 @@ def make_frame(study: Study | None = None) -> dict:
     north = make_district(study, "North", phase=1)
     south = make_district(study, "South", phase=2)
     jcp = make_organisation(study, "Jobcentre Plus North", OrganisationKind.JCP, [north])
-    provider = make_organisation(study, "Acme Employment", OrganisationKind.LEAD_PROVIDER,
-                                 [north, south])
+    provider = make_organisation(
+        study, "Acme Employment", OrganisationKind.LEAD_PROVIDER, [north, south]
+    )
     tppm = make_role(study, "JCP Third Party Provision Manager", OrganisationKind.JCP)
     manager = make_role(study, "Lead provider manager", OrganisationKind.LEAD_PROVIDER)
-    return {"study": study, "north": north, "south": south, "jcp": jcp, "provider": provider,
-            "tppm": tppm, "manager": manager}
+    return {
+        "study": study,
+        "north": north,
+        "south": south,
+        "jcp": jcp,
+        "provider": provider,
+        "tppm": tppm,
+        "manager": manager,
+    }

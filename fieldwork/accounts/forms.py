@@ -9,7 +9,10 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 from fieldwork.accounts.models import UserRole
 from fieldwork.core.time import is_valid_timezone, timezone_choices
 
-ROLE_CHOICES = [(UserRole.COORDINATOR.value, "Coordinator"), (UserRole.INTERVIEWER.value, "Interviewer")]
+ROLE_CHOICES = [
+    (UserRole.COORDINATOR.value, "Coordinator"),
+    (UserRole.INTERVIEWER.value, "Interviewer"),
+]
 
 
 def _valid_timezone(form, field) -> None:
@@ -18,10 +21,12 @@ def _valid_timezone(form, field) -> None:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[InputRequired("Enter your email address."),
-                                                    Length(max=254)])
-    password = PasswordField("Password", validators=[InputRequired("Enter your password."),
-                                                     Length(max=500)])
+    email = EmailField(
+        "Email address", validators=[InputRequired("Enter your email address."), Length(max=254)]
+    )
+    password = PasswordField(
+        "Password", validators=[InputRequired("Enter your password."), Length(max=500)]
+    )
     remember = BooleanField("Keep me logged in on this device")
 
 
@@ -53,24 +58,31 @@ class PasswordChangeForm(FlaskForm):
     new_password = PasswordField(
         "New password",
         description="At least 8 characters.",
-        validators=[InputRequired("Enter a new password."),
-                    Length(min=8, max=500, message="Use at least 8 characters.")],
+        validators=[
+            InputRequired("Enter a new password."),
+            Length(min=8, max=500, message="Use at least 8 characters."),
+        ],
     )
     confirm_password = PasswordField(
         "Repeat the new password",
-        validators=[InputRequired("Repeat the new password."),
-                    EqualTo("new_password", message="The two passwords differ.")],
+        validators=[
+            InputRequired("Repeat the new password."),
+            EqualTo("new_password", message="The two passwords differ."),
+        ],
     )
 
 
 class UserForm(FlaskForm):
-    name = StringField("Full name", validators=[InputRequired("Enter the person's name."),
-                                                Length(max=200)])
+    name = StringField(
+        "Full name", validators=[InputRequired("Enter the person's name."), Length(max=200)]
+    )
     email = EmailField(
         "Email address",
-        validators=[InputRequired("Enter an email address."), Length(max=254),
-                    Email("Enter an email address like name@example.org.",
-                          check_deliverability=False)],
+        validators=[
+            InputRequired("Enter an email address."),
+            Length(max=254),
+            Email("Enter an email address like name@example.org.", check_deliverability=False),
+        ],
     )
     role = SelectField("Role", choices=ROLE_CHOICES)
     timezone = SelectField("Time zone", validators=[_valid_timezone], default="Europe/London")

@@ -14,7 +14,7 @@ from fieldwork.extensions import db
 
 #: Bytes of randomness in an API token (256 bits).
 TOKEN_BYTES = 32
-TOKEN_PREFIX = "fw_"
+TOKEN_PREFIX = "fw_"  # noqa: S105 (a public marker, not a secret)
 
 
 class AccountError(ValueError):
@@ -38,8 +38,9 @@ def create_user(
         raise AccountError(f"A user with the email {email} already exists.")
     if len(password) < 8:
         raise AccountError("A password needs at least 8 characters.")
-    user = User(email=email, name=name.strip(), role=UserRole(role), timezone=timezone,
-                session_version=0)
+    user = User(
+        email=email, name=name.strip(), role=UserRole(role), timezone=timezone, session_version=0
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
@@ -72,8 +73,9 @@ def hash_token(token: str) -> str:
 def create_api_token(user: User, label: str = "") -> tuple[ApiToken, str]:
     """Issue a token; returns the row and the token itself, which is shown once only."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    row = ApiToken(user=user, label=label.strip()[:100], token_hash=hash_token(token),
-                   prefix=token[:10])
+    row = ApiToken(
+        user=user, label=label.strip()[:100], token_hash=hash_token(token), prefix=token[:10]
+    )
     db.session.add(row)
     db.session.commit()
     return row, token

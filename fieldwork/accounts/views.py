@@ -123,8 +123,13 @@ def new_user():
     form = UserForm(require_password=True)
     if form.validate_on_submit():
         try:
-            user = services.create_user(form.email.data, form.name.data, form.role.data,
-                                        form.password.data, form.timezone.data)
+            user = services.create_user(
+                form.email.data,
+                form.name.data,
+                form.role.data,
+                form.password.data,
+                form.timezone.data,
+            )
         except services.AccountError as error:
             form.email.errors.append(str(error))
         else:
@@ -134,7 +139,8 @@ def new_user():
             flash(f"{user.name} can now log in as {user.role.value}.", "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=None), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 @blueprint.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -145,14 +151,20 @@ def edit_user(user_id: int):
     if request.method == "GET":
         form.password.data = ""
     if form.validate_on_submit():
-        if user.id == current_user.id and (not form.is_enabled.data
-                                           or form.role.data != "coordinator"):
+        if user.id == current_user.id and (
+            not form.is_enabled.data or form.role.data != "coordinator"
+        ):
             form.role.errors.append("You cannot take away your own coordinator access.")
         else:
             try:
-                services.update_user(user, name=form.name.data, email=form.email.data,
-                                     role=form.role.data, timezone=form.timezone.data,
-                                     is_enabled=form.is_enabled.data)
+                services.update_user(
+                    user,
+                    name=form.name.data,
+                    email=form.email.data,
+                    role=form.role.data,
+                    timezone=form.timezone.data,
+                    is_enabled=form.is_enabled.data,
+                )
                 if form.password.data:
                     services.change_password(user, form.password.data)
             except services.AccountError as error:
@@ -161,4 +173,5 @@ def edit_user(user_id: int):
                 flash(f"{user.name}'s account is saved.", "success")
                 return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=user), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )

@@ -54,9 +54,7 @@ def parse_page_number(raw: Any) -> int:
 
 def paginate(statement: Select, page: int, per_page: int) -> Page:
     """Run `statement` for one page plus one COUNT; eager loads belong on the statement."""
-    total = db.session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    )
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     page = min(page, max(1, math.ceil((total or 0) / per_page)))
     items = list(
         db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).unique()

@@ -22,8 +22,11 @@ def healthz():
     except Exception as error:  # the health check reports, it does not raise
         db.session.rollback()
         database = {"ok": False, "error": error.__class__.__name__}
-    body = {"status": "ok" if database["ok"] else "error", "database": database,
-            "time": now_utc().isoformat()}
+    body = {
+        "status": "ok" if database["ok"] else "error",
+        "database": database,
+        "time": now_utc().isoformat(),
+    }
     return jsonify(body), 200 if database["ok"] else 503
 
 

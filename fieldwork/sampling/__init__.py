@@ -9,23 +9,62 @@ from flask_login import current_user
 #: coordinators only?).
 NAVIGATION = [
     ("sampling.home", "Overview", ("sampling.home",), False),
-    ("sampling.participants", "Participants", ("sampling.participant", "sampling.new_participant",
-                                               "sampling.edit_participant",
-                                               "sampling.delete_participant"), False),
-    ("frame.organisations", "Organisations", ("frame.organisation", "frame.new_organisation",
-                                              "frame.edit_organisation",
-                                              "frame.delete_organisation"), False),
-    ("frame.districts", "Districts", ("frame.district", "frame.phase", "frame.new_district",
-                                      "frame.edit_district", "frame.delete_district",
-                                      "frame.new_phase", "frame.edit_phase", "frame.delete_phase"),
-     False),
-    ("frame.roles", "Roles", ("frame.role", "frame.new_role", "frame.edit_role",
-                              "frame.delete_role"), False),
-    ("frame.studies", "Studies", ("frame.stud", "frame.new_study", "frame.edit_study",
-                                  "frame.delete_study"), True),
+    (
+        "sampling.participants",
+        "Participants",
+        (
+            "sampling.participant",
+            "sampling.new_participant",
+            "sampling.edit_participant",
+            "sampling.delete_participant",
+        ),
+        False,
+    ),
+    (
+        "frame.organisations",
+        "Organisations",
+        (
+            "frame.organisation",
+            "frame.new_organisation",
+            "frame.edit_organisation",
+            "frame.delete_organisation",
+        ),
+        False,
+    ),
+    (
+        "frame.districts",
+        "Districts",
+        (
+            "frame.district",
+            "frame.phase",
+            "frame.new_district",
+            "frame.edit_district",
+            "frame.delete_district",
+            "frame.new_phase",
+            "frame.edit_phase",
+            "frame.delete_phase",
+        ),
+        False,
+    ),
+    (
+        "frame.roles",
+        "Roles",
+        ("frame.role", "frame.new_role", "frame.edit_role", "frame.delete_role"),
+        False,
+    ),
+    (
+        "frame.studies",
+        "Studies",
+        ("frame.stud", "frame.new_study", "frame.edit_study", "frame.delete_study"),
+        True,
+    ),
     ("imports.upload", "Import", ("imports.",), True),
-    ("accounts.users", "Users", ("accounts.users", "accounts.new_user", "accounts.edit_user"),
-     True),
+    (
+        "accounts.users",
+        "Users",
+        ("accounts.users", "accounts.new_user", "accounts.edit_user"),
+        True,
+    ),
 ]
 
 

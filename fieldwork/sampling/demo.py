@@ -48,33 +48,113 @@ DEMO_LOGINS = [
 ]
 
 ROLES = [
-    ("DWP Contract Manager", OrganisationKind.DWP,
-     "Manages the outcome-based contracts with Pathways providers for the Department."),
-    ("JCP Third Party Provision Manager", OrganisationKind.JCP,
-     "Oversees provision bought from third parties in a Jobcentre Plus district."),
-    ("Lead provider manager", OrganisationKind.LEAD_PROVIDER,
-     "Manages the PL Pathways contract at the lead (prime) provider."),
-    ("Lead provider adviser", OrganisationKind.LEAD_PROVIDER,
-     "Works with customers day to day at the lead provider."),
-    ("Sub-contractor manager", OrganisationKind.SUBCONTRACTOR,
-     "Manages a service sub-contracted by the lead provider."),
+    (
+        "DWP Contract Manager",
+        OrganisationKind.DWP,
+        "Manages the outcome-based contracts with Pathways providers for the Department.",
+    ),
+    (
+        "JCP Third Party Provision Manager",
+        OrganisationKind.JCP,
+        "Oversees provision bought from third parties in a Jobcentre Plus district.",
+    ),
+    (
+        "Lead provider manager",
+        OrganisationKind.LEAD_PROVIDER,
+        "Manages the PL Pathways contract at the lead (prime) provider.",
+    ),
+    (
+        "Lead provider adviser",
+        OrganisationKind.LEAD_PROVIDER,
+        "Works with customers day to day at the lead provider.",
+    ),
+    (
+        "Sub-contractor manager",
+        OrganisationKind.SUBCONTRACTOR,
+        "Manages a service sub-contracted by the lead provider.",
+    ),
 ]
 
 FIRST_NAMES = [
-    "Aisha", "Alan", "Bethan", "Callum", "Chloe", "Dafydd", "Deborah", "Eilidh", "Farid",
-    "Fiona", "Gareth", "Grace", "Hamish", "Helen", "Imran", "Jane", "Kwame", "Laura", "Liam",
-    "Mairead", "Marek", "Nadia", "Niamh", "Oliver", "Priya", "Rhys", "Ruth", "Samuel", "Siobhan",
-    "Tariq", "Una", "Victoria", "Wei", "Yusuf", "Zoe", "Ciarán", "Zoë", "José", "Anaïs", "Björn",
+    "Aisha",
+    "Alan",
+    "Bethan",
+    "Callum",
+    "Chloe",
+    "Dafydd",
+    "Deborah",
+    "Eilidh",
+    "Farid",
+    "Fiona",
+    "Gareth",
+    "Grace",
+    "Hamish",
+    "Helen",
+    "Imran",
+    "Jane",
+    "Kwame",
+    "Laura",
+    "Liam",
+    "Mairead",
+    "Marek",
+    "Nadia",
+    "Niamh",
+    "Oliver",
+    "Priya",
+    "Rhys",
+    "Ruth",
+    "Samuel",
+    "Siobhan",
+    "Tariq",
+    "Una",
+    "Victoria",
+    "Wei",
+    "Yusuf",
+    "Zoe",
+    "Ciarán",
+    "Zoë",
+    "José",
+    "Anaïs",
+    "Björn",
 ]
 LAST_NAMES = [
-    "Ahmed", "Baker", "Campbell", "Davies", "Evans", "Fraser", "Gill", "Hughes", "Iqbal",
-    "Jones", "Kaur", "Lewis", "MacDonald", "Morgan", "Nowak", "O'Neill", "Patel", "Quinn",
-    "Roberts", "Singh", "Taylor", "Thomas", "Walsh", "Williams", "Wright", "Young", "Ó Briain",
+    "Ahmed",
+    "Baker",
+    "Campbell",
+    "Davies",
+    "Evans",
+    "Fraser",
+    "Gill",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Kaur",
+    "Lewis",
+    "MacDonald",
+    "Morgan",
+    "Nowak",
+    "O'Neill",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Taylor",
+    "Thomas",
+    "Walsh",
+    "Williams",
+    "Wright",
+    "Young",
+    "Ó Briain",
 ]
 SUBCONTRACTOR_STEMS = [
-    "Pathfinder Health Works", "Step Forward Trust", "Condition Management Partners",
-    "Confidence to Work CIC", "Open Door Employment", "Horizons Back to Work",
-    "Bridge Community Projects", "Fresh Start Wellbeing",
+    "Pathfinder Health Works",
+    "Step Forward Trust",
+    "Condition Management Partners",
+    "Confidence to Work CIC",
+    "Open Door Employment",
+    "Horizons Back to Work",
+    "Bridge Community Projects",
+    "Fresh Start Wellbeing",
 ]
 
 
@@ -103,7 +183,8 @@ def load_demo(with_users: bool = True) -> Study:
     if with_users:
         for login in DEMO_LOGINS:
             user = accounts.find_user_by_email(login.email) or accounts.create_user(
-                login.email, login.name, login.role, login.password)
+                login.email, login.name, login.role, login.password
+            )
             if user.role == UserRole.INTERVIEWER:
                 interviewers.append(user)
 
@@ -126,8 +207,10 @@ def load_demo(with_users: bool = True) -> Study:
     db.session.add(study)
     db.session.flush()
 
-    roles = {name: Role(study_id=study.id, name=name, organisation_kind=kind, description=text)
-             for name, kind, text in ROLES}
+    roles = {
+        name: Role(study_id=study.id, name=name, organisation_kind=kind, description=text)
+        for name, kind, text in ROLES
+    }
     db.session.add_all(roles.values())
 
     phases: dict[int, Phase] = {}
@@ -139,44 +222,61 @@ def load_demo(with_users: bool = True) -> Study:
             number = int(row["phase"])
             if number not in phases:
                 go_live = dt.date.fromisoformat(row["go_live"])
-                phases[number] = Phase(study_id=study.id, number=number,
-                                       name=f"Phase {number}", go_live_on=go_live)
+                phases[number] = Phase(
+                    study_id=study.id, number=number, name=f"Phase {number}", go_live_on=go_live
+                )
                 db.session.add(phases[number])
             placeholder = row["district"].startswith("UNKNOWN")
-            district = District(study_id=study.id, phase=phases[number], name=row["district"],
-                                is_placeholder=placeholder, source=row["source"])
+            district = District(
+                study_id=study.id,
+                phase=phases[number],
+                name=row["district"],
+                is_placeholder=placeholder,
+                source=row["source"],
+            )
             districts.append(district)
             for provider in _split_providers(row["lead_provider"]):
                 provider_districts.setdefault(provider, []).append(district)
     db.session.add_all(districts)
     db.session.flush()
 
-    dwp = Organisation(study_id=study.id, name="Department for Work and Pensions",
-                       kind=OrganisationKind.DWP, districts=list(districts),
-                       notes="Contract managers cover several districts each.")
+    dwp = Organisation(
+        study_id=study.id,
+        name="Department for Work and Pensions",
+        kind=OrganisationKind.DWP,
+        districts=list(districts),
+        notes="Contract managers cover several districts each.",
+    )
     db.session.add(dwp)
     jcp_offices = {}
     for district in districts:
         jcp_offices[district.id] = Organisation(
-            study_id=study.id, name=f"Jobcentre Plus {district.name}", kind=OrganisationKind.JCP,
-            districts=[district])
+            study_id=study.id,
+            name=f"Jobcentre Plus {district.name}",
+            kind=OrganisationKind.JCP,
+            districts=[district],
+        )
     db.session.add_all(jcp_offices.values())
     for name, covered in provider_districts.items():
-        providers[name] = Organisation(study_id=study.id, name=name,
-                                       kind=OrganisationKind.LEAD_PROVIDER, districts=covered)
+        providers[name] = Organisation(
+            study_id=study.id, name=name, kind=OrganisationKind.LEAD_PROVIDER, districts=covered
+        )
     db.session.add_all(providers.values())
     db.session.flush()
 
     subcontractors: dict[str, list[Organisation]] = {}
-    for index, (name, lead) in enumerate(sorted(providers.items())):
+    for name, lead in sorted(providers.items()):
         stems = rng.sample(SUBCONTRACTOR_STEMS, 2)
         subcontractors[name] = []
         for stem in stems:
             sub = Organisation(
-                study_id=study.id, name=f"{stem} ({name.split(' (')[0]})",
-                kind=OrganisationKind.SUBCONTRACTOR, lead_provider_id=lead.id,
+                study_id=study.id,
+                name=f"{stem} ({name.split(' (')[0]})",
+                kind=OrganisationKind.SUBCONTRACTOR,
+                lead_provider_id=lead.id,
                 districts=list(provider_districts[name]),
-                notes="Synthetic sub-contractor for the demo.")
+                notes="Synthetic sub-contractor for the demo.",
+            )
             subcontractors[name].append(sub)
         db.session.add_all(subcontractors[name])
     db.session.flush()
@@ -192,31 +292,46 @@ def load_demo(with_users: bool = True) -> Study:
                 break
         counters[district.phase.number] += 1
         domain = _slugify_email(organisation.name.split(" (")[0]).replace(".", "-")[:30]
-        db.session.add(Participant(
-            study_id=study.id,
-            reference=f"P{district.phase.number}-{counters[district.phase.number]:03d}",
-            organisation_id=organisation.id, role_id=role.id, district_id=district.id,
-            interviewer_id=rng.choice(interviewers).id if interviewers and rng.random() < 0.6
-            else None,
-            name=name, job_title=title,
-            email=f"{_slugify_email(name)}@{domain}.example.org",
-            phone=f"0161 496 {rng.randint(0, 9999):04d}",
-        ))
+        db.session.add(
+            Participant(
+                study_id=study.id,
+                reference=f"P{district.phase.number}-{counters[district.phase.number]:03d}",
+                organisation_id=organisation.id,
+                role_id=role.id,
+                district_id=district.id,
+                interviewer_id=rng.choice(interviewers).id
+                if interviewers and rng.random() < 0.6
+                else None,
+                name=name,
+                job_title=title,
+                email=f"{_slugify_email(name)}@{domain}.example.org",
+                phone=f"0161 496 {rng.randint(0, 9999):04d}",
+            )
+        )
 
     for district in sorted(districts, key=lambda d: (d.phase.number, d.name)):
         if district.is_placeholder:
             continue  # nobody can be sampled in a district nobody has identified yet
         person(district, dwp, roles["DWP Contract Manager"], "Contract Manager")
-        person(district, jcp_offices[district.id], roles["JCP Third Party Provision Manager"],
-               "Third Party Provision Manager")
+        person(
+            district,
+            jcp_offices[district.id],
+            roles["JCP Third Party Provision Manager"],
+            "Third Party Provision Manager",
+        )
         for name, covered in provider_districts.items():
             if district not in covered:
                 continue
             person(district, providers[name], roles["Lead provider manager"], "Contract Manager")
             for _ in range(2):
-                person(district, providers[name], roles["Lead provider adviser"],
-                       "Personal Adviser")
-            person(district, rng.choice(subcontractors[name]), roles["Sub-contractor manager"],
-                   "Service Manager")
+                person(
+                    district, providers[name], roles["Lead provider adviser"], "Personal Adviser"
+                )
+            person(
+                district,
+                rng.choice(subcontractors[name]),
+                roles["Sub-contractor manager"],
+                "Service Manager",
+            )
     db.session.commit()
     return study

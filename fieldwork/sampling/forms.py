@@ -22,36 +22,57 @@ def coerce_optional_int(value) -> int | None:
 
 
 class ParticipantForm(FlaskForm):
-    name = StringField("Full name", validators=[InputRequired("Enter the person's name."),
-                                                Length(max=200)])
+    name = StringField(
+        "Full name", validators=[InputRequired("Enter the person's name."), Length(max=200)]
+    )
     job_title = StringField("Job title", validators=[Optional(), Length(max=200)])
-    organisation_id = SelectField("Organisation", coerce=coerce_optional_int,
-                                  validators=[InputRequired("Choose an organisation.")])
+    organisation_id = SelectField(
+        "Organisation",
+        coerce=coerce_optional_int,
+        validators=[InputRequired("Choose an organisation.")],
+    )
     role_id = SelectField(
-        "Stakeholder role", coerce=coerce_optional_int,
+        "Stakeholder role",
+        coerce=coerce_optional_int,
         description="The role must suit the kind of organisation.",
-        validators=[InputRequired("Choose a role.")])
-    district_id = SelectField("District", coerce=coerce_optional_int,
-                              validators=[InputRequired("Choose a district.")])
-    interviewer_id = SelectField("Assigned interviewer", coerce=coerce_optional_int,
-                                 description="The interviewer can see and work on this person.",
-                                 validators=[Optional()])
+        validators=[InputRequired("Choose a role.")],
+    )
+    district_id = SelectField(
+        "District", coerce=coerce_optional_int, validators=[InputRequired("Choose a district.")]
+    )
+    interviewer_id = SelectField(
+        "Assigned interviewer",
+        coerce=coerce_optional_int,
+        description="The interviewer can see and work on this person.",
+        validators=[Optional()],
+    )
     email = EmailField(
-        "Email address", validators=[
-            Optional(), Length(max=254),
-            Email("Enter an email address like name@example.org.", check_deliverability=False)])
+        "Email address",
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email("Enter an email address like name@example.org.", check_deliverability=False),
+        ],
+    )
     phone = StringField(
-        "Telephone", description="Digits, spaces and + ( ) - only.",
-        validators=[Optional(), Length(max=40, message="Keep the number under 40 characters."),
-                    Regexp(PHONE_PATTERN, message="Enter a telephone number, like 020 7946 0000.")])
+        "Telephone",
+        description="Digits, spaces and + ( ) - only.",
+        validators=[
+            Optional(),
+            Length(max=40, message="Keep the number under 40 characters."),
+            Regexp(PHONE_PATTERN, message="Enter a telephone number, like 020 7946 0000."),
+        ],
+    )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10_000)])
 
     def validate(self, extra_validators=None) -> bool:
         # Select fields with coerce -> None pass InputRequired on ''; check again here.
         ok = super().validate(extra_validators)
-        for field, message in ((self.organisation_id, "Choose an organisation."),
-                               (self.role_id, "Choose a role."),
-                               (self.district_id, "Choose a district.")):
+        for field, message in (
+            (self.organisation_id, "Choose an organisation."),
+            (self.role_id, "Choose a role."),
+            (self.district_id, "Choose a district."),
+        ):
             if field.data is None and not field.errors:
                 field.errors.append(message)
                 ok = False
@@ -61,14 +82,23 @@ class ParticipantForm(FlaskForm):
 class ParticipantFilterForm(Form):
     """The list's filters, read from the query string (GET, so no CSRF token)."""
 
-    q = StringField("Search", description="Name, reference, email or job title",
-                    validators=[Optional(), Length(max=200)])
+    q = StringField(
+        "Search",
+        description="Name, reference, email or job title",
+        validators=[Optional(), Length(max=200)],
+    )
     phase = SelectField("Phase", coerce=coerce_optional_int, validators=[Optional()])
     district = SelectField("District", coerce=coerce_optional_int, validators=[Optional()])
     role = SelectField("Role", coerce=coerce_optional_int, validators=[Optional()])
-    kind = SelectField("Organisation kind", validators=[Optional()],
-                       choices=[("", "Any kind")]
-                       + [(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()])
-    status = SelectField("Status", validators=[Optional()],
-                         choices=[("", "Any status")]
-                         + [(status.value, status.label) for status in RecruitmentStatus])
+    kind = SelectField(
+        "Organisation kind",
+        validators=[Optional()],
+        choices=[("", "Any kind")]
+        + [(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()],
+    )
+    status = SelectField(
+        "Status",
+        validators=[Optional()],
+        choices=[("", "Any status")]
+        + [(status.value, status.label) for status in RecruitmentStatus],
+    )

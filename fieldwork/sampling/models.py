@@ -106,9 +106,7 @@ class Phase(db.Model):
 organisation_district = Table(
     "organisation_district",
     db.metadata,
-    Column(
-        "organisation_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("organisation_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True),
     Column("district_id", ForeignKey("district.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_organisation_district_district_id", "district_id"),
 )

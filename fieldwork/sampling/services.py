@@ -76,8 +76,9 @@ class ParticipantFilters:
     interviewer_id: int | None = None
 
 
-def participant_query(study: Study, filters: ParticipantFilters, viewer: User | None = None
-                      ) -> Select:
+def participant_query(
+    study: Study, filters: ParticipantFilters, viewer: User | None = None
+) -> Select:
     """The participants of `study` that match `filters`, with what a list row shows loaded.
 
     An interviewer sees only the participants assigned to them.
@@ -109,7 +110,9 @@ def participant_query(study: Study, filters: ParticipantFilters, viewer: User | 
         statement = statement.where(Participant.district_id == filters.district_id)
     if filters.phase_id:
         statement = statement.where(
-            Participant.district_id.in_(select(District.id).where(District.phase_id == filters.phase_id))
+            Participant.district_id.in_(
+                select(District.id).where(District.phase_id == filters.phase_id)
+            )
         )
     if filters.role_id:
         statement = statement.where(Participant.role_id == filters.role_id)
@@ -161,8 +164,11 @@ def next_reference(study: Study, phase: Phase, taken: set[str] | None = None) ->
             Participant.study_id == study.id, Participant.reference.like(prefix + "%")
         )
     ).all()
-    numbers = [int(m.group(2)) for ref in [*existing, *(taken or ())]
-               if (m := _REFERENCE_PATTERN.match(ref)) and m.group(1) == str(phase.number)]
+    numbers = [
+        int(m.group(2))
+        for ref in [*existing, *(taken or ())]
+        if (m := _REFERENCE_PATTERN.match(ref)) and m.group(1) == str(phase.number)
+    ]
     return f"{prefix}{(max(numbers) if numbers else 0) + 1:03d}"
 
 
@@ -177,8 +183,9 @@ def email_in_use(study: Study, email: str, except_id: int | None = None) -> Part
     return db.session.scalar(statement.limit(1))
 
 
-def check_participant_fits(study: Study, organisation: Organisation, role: Role,
-                           district: District) -> None:
+def check_participant_fits(
+    study: Study, organisation: Organisation, role: Role, district: District
+) -> None:
     """Raise FrameError when the organisation, role and district do not belong together."""
     for thing in (organisation, role, district):
         if thing.study_id != study.id:
@@ -204,11 +211,17 @@ def save_participant(study: Study, participant: Participant | None, **fields) ->
         raise FrameError(f"{duplicate.reference} already has the email address {email}.")
     if participant is None:
         reference = (fields.get("reference") or "").strip() or next_reference(study, district.phase)
-        if db.session.scalar(select(Participant.id).where(
-                Participant.study_id == study.id, Participant.reference == reference)):
+        if db.session.scalar(
+            select(Participant.id).where(
+                Participant.study_id == study.id, Participant.reference == reference
+            )
+        ):
             raise FrameError(f"The reference {reference} is already taken.")
-        participant = Participant(study_id=study.id, reference=reference,
-                                  status=fields.get("status") or RecruitmentStatus.IDENTIFIED)
+        participant = Participant(
+            study_id=study.id,
+            reference=reference,
+            status=fields.get("status") or RecruitmentStatus.IDENTIFIED,
+        )
         db.session.add(participant)
     participant.organisation_id = organisation.id
     participant.role_id = role.id
@@ -233,19 +246,26 @@ def delete_participant(participant: Participant) -> None:
 
 
 def phases_of(study: Study) -> list[Phase]:
-    return list(db.session.scalars(select(Phase).where(Phase.study_id == study.id)
-                                   .order_by(Phase.number)))
+    return list(
+        db.session.scalars(select(Phase).where(Phase.study_id == study.id).order_by(Phase.number))
+    )
 
 
 def districts_of(study: Study) -> list[District]:
-    return list(db.session.scalars(
-        select(District).where(District.study_id == study.id)
-        .join(District.phase).order_by(Phase.number, District.name)))
+    return list(
+        db.session.scalars(
+            select(District)
+            .where(District.study_id == study.id)
+            .join(District.phase)
+            .order_by(Phase.number, District.name)
+        )
+    )
 
 
 def roles_of(study: Study) -> list[Role]:
-    return list(db.session.scalars(select(Role).where(Role.study_id == study.id)
-                                   .order_by(Role.name)))
+    return list(
+        db.session.scalars(select(Role).where(Role.study_id == study.id).order_by(Role.name))
+    )
 
 
 def organisations_of(study: Study, kind: OrganisationKind | None = None) -> list[Organisation]:
@@ -257,33 +277,41 @@ def organisations_of(study: Study, kind: OrganisationKind | None = None) -> list
 
 def study_overview(study: Study) -> dict:
     """Counts for the home page, in one query each (never a loop over rows)."""
-    status_counts = dict(db.session.execute(
-        select(Participant.status, func.count()).where(Participant.study_id == study.id)
-        .group_by(Participant.status)).all())
+    status_counts = dict(
+        db.session.execute(
+            select(Participant.status, func.count())
+            .where(Participant.study_id == study.id)
+            .group_by(Participant.status)
+        ).all()
+    )
     per_phase = db.session.execute(
         select(Phase, func.count(func.distinct(District.id)), func.count(Participant.id))
         .outerjoin(District, District.phase_id == Phase.id)
         .outerjoin(Participant, Participant.district_id == District.id)
         .where(Phase.study_id == study.id)
-        .group_by(Phase.id).order_by(Phase.number)).all()
+        .group_by(Phase.id)
+        .order_by(Phase.number)
+    ).all()
     totals = db.session.execute(
         select(
             select(func.count()).where(District.study_id == study.id).scalar_subquery(),
             select(func.count()).where(Organisation.study_id == study.id).scalar_subquery(),
             select(func.count()).where(Role.study_id == study.id).scalar_subquery(),
-            select(func.count()).where(District.study_id == study.id,
-                                       District.is_placeholder.is_(True)).scalar_subquery(),
-        )).one()
+            select(func.count())
+            .where(District.study_id == study.id, District.is_placeholder.is_(True))
+            .scalar_subquery(),
+        )
+    ).one()
     participants_total = sum(status_counts.values())
     return {
         "status_counts": [(status, status_counts.get(status, 0)) for status in RecruitmentStatus],
         "participants": participants_total,
-        "phases": [{"phase": phase, "districts": districts, "participants": people}
-                   for phase, districts, people in per_phase],
+        "phases": [
+            {"phase": phase, "districts": districts, "participants": people}
+            for phase, districts, people in per_phase
+        ],
         "districts": totals[0],
         "organisations": totals[1],
         "roles": totals[2],
         "placeholder_districts": totals[3],
     }
-
-

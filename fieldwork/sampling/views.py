@@ -36,8 +36,9 @@ def home():
     study = services.current_study()
     if study is None:
         return render_template("sampling/no_study.html")
-    return render_template("sampling/home.html", study=study,
-                           overview=services.study_overview(study))
+    return render_template(
+        "sampling/home.html", study=study, overview=services.study_overview(study)
+    )
 
 
 @blueprint.post("/study/select")
@@ -55,7 +56,8 @@ def _filter_form(study: Study) -> ParticipantFilterForm:
     form = ParticipantFilterForm(request.args)
     form.phase.choices = [("", "Any phase")] + [(p.id, p.name) for p in services.phases_of(study)]
     form.district.choices = [("", "Any district")] + [
-        (d.id, d.name) for d in services.districts_of(study)]
+        (d.id, d.name) for d in services.districts_of(study)
+    ]
     form.role.choices = [("", "Any role")] + [(r.id, r.name) for r in services.roles_of(study)]
     return form
 
@@ -75,11 +77,18 @@ def participants():
             organisation_kind=OrganisationKind(form.kind.data) if form.kind.data else None,
             status=RecruitmentStatus(form.status.data) if form.status.data else None,
         )
-    page = paginate(services.participant_query(study, filters, current_user),
-                    parse_page_number(request.args.get("page")),
-                    current_app.config["PAGE_SIZE"])
-    return render_template("sampling/participants.html", study=study, form=form, page=page,
-                           is_filtered=any(request.args.get(k) for k in form.data))
+    page = paginate(
+        services.participant_query(study, filters, current_user),
+        parse_page_number(request.args.get("page")),
+        current_app.config["PAGE_SIZE"],
+    )
+    return render_template(
+        "sampling/participants.html",
+        study=study,
+        form=form,
+        page=page,
+        is_filtered=any(request.args.get(k) for k in form.data),
+    )
 
 
 @blueprint.get("/participants/<int:participant_id>")
@@ -93,13 +102,17 @@ def participant(participant_id: int):
 def _participant_form(study: Study, **kwargs) -> ParticipantForm:
     form = ParticipantForm(**kwargs)
     form.organisation_id.choices = [("", "Choose an organisation")] + [
-        (o.id, f"{o.name} ({o.kind.label})") for o in services.organisations_of(study)]
+        (o.id, f"{o.name} ({o.kind.label})") for o in services.organisations_of(study)
+    ]
     form.role_id.choices = [("", "Choose a role")] + [
-        (r.id, f"{r.name} ({r.organisation_kind.label})") for r in services.roles_of(study)]
+        (r.id, f"{r.name} ({r.organisation_kind.label})") for r in services.roles_of(study)
+    ]
     form.district_id.choices = [("", "Choose a district")] + [
-        (d.id, f"{d.name} ({d.phase.name})") for d in services.districts_of(study)]
+        (d.id, f"{d.name} ({d.phase.name})") for d in services.districts_of(study)
+    ]
     form.interviewer_id.choices = [("", "Nobody yet")] + [
-        (u.id, u.name) for u in accounts.list_interviewers()]
+        (u.id, u.name) for u in accounts.list_interviewers()
+    ]
     return form
 
 
@@ -108,13 +121,25 @@ def _save(study: Study, form: ParticipantForm, person=None):
     organisation = db.session.get(Organisation, form.organisation_id.data)
     role = db.session.get(Role, form.role_id.data)
     district = db.session.get(District, form.district_id.data)
-    interviewer = (db.session.get(accounts.User, form.interviewer_id.data)
-                   if form.interviewer_id.data else None)
+    interviewer = (
+        db.session.get(accounts.User, form.interviewer_id.data)
+        if form.interviewer_id.data
+        else None
+    )
     try:
         return services.save_participant(
-            study, person, organisation=organisation, role=role, district=district,
-            interviewer=interviewer, name=form.name.data, job_title=form.job_title.data,
-            email=form.email.data, phone=form.phone.data, notes=form.notes.data)
+            study,
+            person,
+            organisation=organisation,
+            role=role,
+            district=district,
+            interviewer=interviewer,
+            name=form.name.data,
+            job_title=form.job_title.data,
+            email=form.email.data,
+            phone=form.phone.data,
+            notes=form.notes.data,
+        )
     except services.FrameError as error:
         db.session.rollback()
         target = form.email if "email" in str(error) else form.role_id
@@ -133,7 +158,8 @@ def new_participant():
             flash(f"{person.name} is in the sample as {person.reference}.", "success")
             return redirect(url_for("sampling.participant", participant_id=person.id))
     return render_template("sampling/participant_form.html", form=form, participant=None), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 @blueprint.route("/participants/<int:participant_id>/edit", methods=["GET", "POST"])
@@ -149,7 +175,8 @@ def edit_participant(participant_id: int):
             flash(f"{saved.reference} is saved.", "success")
             return redirect(url_for("sampling.participant", participant_id=saved.id))
     return render_template("sampling/participant_form.html", form=form, participant=person), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 @blueprint.route("/participants/<int:participant_id>/delete", methods=["GET", "POST"])
@@ -163,6 +190,9 @@ def delete_participant(participant_id: int):
         services.delete_participant(person)
         flash(f"{reference} has been deleted from the sample.", "success")
         return redirect(url_for("sampling.participants"))
-    return render_template("sampling/confirm_delete.html", thing=person,
-                           what=f"participant {person.reference} ({person.name})",
-                           cancel_url=url_for("sampling.participant", participant_id=person.id))
+    return render_template(
+        "sampling/confirm_delete.html",
+        thing=person,
+        what=f"participant {person.reference} ({person.name})",
+        cancel_url=url_for("sampling.participant", participant_id=person.id),
+    )

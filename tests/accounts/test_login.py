@@ -27,8 +27,9 @@ def test_wrong_password_is_refused_with_a_message_beside_the_field(client, app):
 
 def test_login_only_follows_local_next_urls(client, app):
     user = make_user()
-    response = client.post("/login?next=https://evil.example.com/",
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=https://evil.example.com/", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/"
 
 

@@ -44,11 +44,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from fieldwork import accounts, api, cli, core, sampling
+    from fieldwork import (
+        accounts,
+        api,
+        audit,
+        cli,
+        core,
+        invites,
+        outbox,
+        recruitment,
+        sampling,
+        scheduling,
+    )
 
     core.init_app(app)
     accounts.init_app(app)
     sampling.init_app(app)
+    audit.init_app(app)
+    recruitment.init_app(app)
+    invites.init_app(app)
+    outbox.init_app(app)
+    scheduling.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -61,6 +61,7 @@ def _app(database_config) -> Iterator[Flask]:
             **database_config,
         }
     )
+    app.test_client_class = FreshContextClient
     with app.app_context():
         db.create_all()
     yield app
@@ -92,6 +93,19 @@ def app(_app: Flask) -> Iterator[Flask]:
         db.session.remove()
     set_clock(None)
     _empty_all_tables(_app)
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own.
+
+    The `app` fixture keeps an app context open for the test's own set-up; without this, a
+    request would reuse it, and `g` (the logged-in user, the current study) and the database
+    session would leak from one request into the next, as they never do in production.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture

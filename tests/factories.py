@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from sqlalchemy import inspect as sa_inspect
+
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.models import User
 from fieldwork.extensions import db
@@ -165,3 +167,8 @@ def make_frame(study: Study | None = None) -> dict:
         "tppm": tppm,
         "manager": manager,
     }
+
+
+def id_of(instance) -> int:
+    """The primary key of a loaded instance without loading it again (it may be deleted)."""
+    return sa_inspect(instance).identity[0]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
 from fieldwork.accounts.models import UserRole
 from fieldwork.core.time import is_valid_timezone, timezone_choices
 
 ROLE_CHOICES = [
-    (UserRole.COORDINATOR.value, "Coordinator"),
-    (UserRole.INTERVIEWER.value, "Interviewer"),
+    SelectChoice(UserRole.COORDINATOR.value, "Coordinator"),
+    SelectChoice(UserRole.INTERVIEWER.value, "Interviewer"),
 ]
 
 

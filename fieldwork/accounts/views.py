@@ -87,7 +87,9 @@ def change_password():
             form.current_password.errors.append("Your current password is not right.")
         else:
             services.change_password(current_user, form.new_password.data)
-            login_user(current_user)  # the session version changed; keep this session
+            # The session version changed: log this session in again (the real user, not
+            # the proxy, or current_user would resolve to itself).
+            login_user(current_user._get_current_object())
             flash("Your password is changed. Other sessions have been logged out.", "success")
             return redirect(url_for("accounts.account"))
     return render_template(

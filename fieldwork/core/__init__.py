@@ -8,5 +8,26 @@ def init_app(app: Flask) -> None:
     from fieldwork.core import errors, views, web
 
     web.init_app(app)
+    _enforce_sqlite_foreign_keys()
     errors.init_app(app)
     app.register_blueprint(views.blueprint)
+
+
+def _enforce_sqlite_foreign_keys() -> None:
+    """SQLite ignores foreign keys unless each connection asks; cascades must work there too."""
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if getattr(_enforce_sqlite_foreign_keys, "done", False):
+        return
+
+    @event.listens_for(Engine, "connect")
+    def _on_connect(dbapi_connection, connection_record) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    _enforce_sqlite_foreign_keys.done = True  # type: ignore[attr-defined]

@@ -17,7 +17,11 @@ def init_app(app: Flask) -> None:
             response = jsonify(error={"code": error.code, "message": error.description})
             response.status_code = error.code or 500
             return response
-        return render_template("errors/error.html", error=error), error.code
+        try:
+            return render_template("errors/error.html", error=error), error.code
+        except Exception:  # the error page itself failed: answer plainly rather than loop
+            app.logger.exception("Error page failed")
+            return f"{error.code} {error.name}", error.code, {"Content-Type": "text/plain"}
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

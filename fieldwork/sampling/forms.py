@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Form, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from fieldwork.sampling.models import ORGANISATION_KIND_LABELS, RecruitmentStatus
@@ -93,12 +94,13 @@ class ParticipantFilterForm(Form):
     kind = SelectField(
         "Organisation kind",
         validators=[Optional()],
-        choices=[("", "Any kind")]
-        + [(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()],
+        choices=[SelectChoice("", "Any kind")]
+        + [SelectChoice(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()],
     )
+    organisation = SelectField("Organisation", coerce=coerce_optional_int, validators=[Optional()])
     status = SelectField(
         "Status",
         validators=[Optional()],
-        choices=[("", "Any status")]
-        + [(status.value, status.label) for status in RecruitmentStatus],
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(status.value, status.label) for status in RecruitmentStatus],
     )

@@ -72,6 +72,7 @@ class ParticipantFilters:
     district_id: int | None = None
     role_id: int | None = None
     organisation_kind: OrganisationKind | None = None
+    organisation_id: int | None = None
     status: RecruitmentStatus | None = None
     interviewer_id: int | None = None
 
@@ -122,6 +123,8 @@ def participant_query(
                 select(Organisation.id).where(Organisation.kind == filters.organisation_kind)
             )
         )
+    if filters.organisation_id:
+        statement = statement.where(Participant.organisation_id == filters.organisation_id)
     if filters.status:
         statement = statement.where(Participant.status == filters.status)
     if filters.interviewer_id:

@@ -59,6 +59,9 @@ def _filter_form(study: Study) -> ParticipantFilterForm:
         (d.id, d.name) for d in services.districts_of(study)
     ]
     form.role.choices = [("", "Any role")] + [(r.id, r.name) for r in services.roles_of(study)]
+    form.organisation.choices = [("", "Any organisation")] + [
+        (o.id, o.name) for o in services.organisations_of(study)
+    ]
     return form
 
 
@@ -75,6 +78,7 @@ def participants():
             district_id=form.district.data,
             role_id=form.role.data,
             organisation_kind=OrganisationKind(form.kind.data) if form.kind.data else None,
+            organisation_id=form.organisation.data,
             status=RecruitmentStatus(form.status.data) if form.status.data else None,
         )
     page = paginate(

@@ -25,4 +25,7 @@ def test_unknown_page_is_a_404_page_not_a_crash(client, auth, app):
 
 
 def test_favicon_is_served(client):
-    assert client.get("/favicon.ico").status_code == 200
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/vnd.microsoft.icon"
+    response.close()

@@ -2,7 +2,7 @@
 
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, RecruitmentStatus
-from tests.factories import make_frame, make_participant, make_user
+from tests.factories import id_of, make_frame, make_participant, make_user
 
 
 def _form(frame, **overrides):
@@ -109,7 +109,7 @@ def test_delete_asks_for_confirmation_then_deletes(app, client, auth):
     assert db.session.get(Participant, person.id) is not None
     assert client.post(f"/participants/{person.id}/delete").status_code == 302
     db.session.expire_all()
-    assert db.session.get(Participant, person.id) is None
+    assert db.session.get(Participant, id_of(person)) is None
 
 
 def test_list_filters_by_status_role_phase_kind_district_and_search(app, client, auth):

@@ -1,7 +1,13 @@
-"""outbox (being written)."""
+"""The outbox: every message the tool sends is recorded here first, and only the outbox
+talks SMTP (see services.py for how each message is sent exactly once)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint(s)."""
+    """Register the outbox page (blueprint "outbox") and the models."""
+    from fieldwork.outbox import models  # noqa: F401 - registers the table
+    from fieldwork.outbox.views import blueprint
+
+    app.config.setdefault("OUTBOX_MAX_ATTEMPTS", 8)
+    app.register_blueprint(blueprint)

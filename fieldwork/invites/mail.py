@@ -1,0 +1,136 @@
+"""Invitation emails (iMIP, RFC 6047): the calendar object carried the way clients expect.
+
+The structure is the one Outlook and Google send and read:
+
+    multipart/mixed
+      multipart/alternative
+        text/plain
+        text/html
+        text/calendar; method=REQUEST; charset=UTF-8
+      application/ics; name="invite.ics"  (attachment)
+
+The calendar part's `method=` always equals the METHOD inside, because both come from the
+same argument. Header values are cleaned of control characters before they are set, so a name
+or subject holding "\\r\\nBcc: ..." cannot add a header or a recipient.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+
+from fieldwork.core.time import now_utc
+from fieldwork.invites.ical import Attendee, CalendarEvent, build_calendar, single_line
+
+KINDS = ("invite", "update", "cancellation")
+_METHOD_OF_KIND = {"invite": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
+
+
+def header_text(value: str) -> str:
+    """A header value on one line: CR, LF and other control characters become spaces."""
+    return single_line(value)
+
+
+def mailbox(name: str, email: str) -> Address:
+    """A From/To mailbox; the name is cleaned and encoded (RFC 2047) by the email package."""
+    email = email.strip()
+    if not email or single_line(email) != email or " " in email:
+        raise ValueError(f"not a usable email address: {email!r}")
+    return Address(display_name=header_text(name), addr_spec=email)
+
+
+def describe_time(moment: dt.datetime, zone_name: str) -> str:
+    """A time as people read it, with the zone named twice over:
+    'Monday 30 March 2026, 10:00 BST (Europe/London)'."""
+    local = moment.astimezone(ZoneInfo(zone_name))
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()} ({zone_name})"
+
+
+def describe_clock(moment: dt.datetime, zone_name: str) -> str:
+    """Just the clock time and zone abbreviation, e.g. '11:00 BST' (for an end time)."""
+    local = moment.astimezone(ZoneInfo(zone_name))
+    return f"{local:%H:%M} {local.tzname()}"
+
+
+def render_invitation(kind: str, context: dict) -> tuple[str, str]:
+    """The text and HTML bodies of an invite, update or cancellation (needs an app context).
+
+    `context` must hold `event` (CalendarEvent) and `recipient` (Attendee); it may hold
+    `study_name`, `mode` (e.g. "telephone"), `notes`, `manage_url` (where the recipient can
+    reschedule or cancel) and, for an update, `previous_start` (aware datetime). The
+    templates get `when`, `until` and `previous_when`, written in the event's zone.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of invitation {kind!r}")
+    event: CalendarEvent = context["event"]
+    values = dict(context)
+    values["when"] = describe_time(event.start, event.timezone)
+    values["until"] = describe_clock(event.end, event.timezone)
+    previous = context.get("previous_start")
+    values["previous_when"] = describe_time(previous, event.timezone) if previous else ""
+    values.setdefault("study_name", "")
+    values.setdefault("mode", "")
+    values.setdefault("notes", "")
+    values.setdefault("manage_url", "")
+    text = render_template(f"emails/{kind}.txt", **values)
+    html = render_template(f"emails/{kind}.html", **values)
+    return text, html
+
+
+def method_for(kind: str) -> str:
+    """The iTIP METHOD an invitation of this kind carries."""
+    return _METHOD_OF_KIND[kind]
+
+
+def build_invitation_email(
+    *,
+    event: CalendarEvent,
+    method: str,
+    to: Attendee,
+    subject: str,
+    text_body: str,
+    html_body: str,
+    sender_name: str,
+    sender_email: str,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """One recipient's invitation email with the calendar object inline and attached.
+
+    From is the organiser (`sender_*`), so a client sends the attendee's reply there.
+    """
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"an invitation email carries REQUEST or CANCEL, not {method!r}")
+    calendar = build_calendar([event], method)
+
+    message = EmailMessage(policy=SMTP)
+    message["From"] = mailbox(sender_name, sender_email)
+    message["To"] = mailbox(to.name, to.email)
+    message["Subject"] = header_text(subject)
+    message["Date"] = format_datetime(now_utc())
+    domain = sender_email.rpartition("@")[2] or None
+    message["Message-ID"] = header_text(message_id) if message_id else make_msgid(domain=domain)
+    message["MIME-Version"] = "1.0"
+
+    message.set_content(text_body, subtype="plain", charset="utf-8")
+    message.add_alternative(html_body, subtype="html", charset="utf-8")
+    message.add_alternative(
+        calendar.decode("utf-8"),
+        subtype="calendar",
+        charset="utf-8",
+        cte="base64",
+        params={"method": method},
+    )
+    message.add_attachment(
+        calendar,
+        maintype="application",
+        subtype="ics",
+        filename="invite.ics",
+        params={"name": "invite.ics"},
+    )
+    return message

@@ -1,0 +1,71 @@
+"""The outbox page: every message with its state, and a resend for failed ones."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.pagination import parse_page_number
+from fieldwork.core.time import now_utc
+from fieldwork.outbox import services
+from fieldwork.outbox.forms import OutboxFilterForm, RetryForm
+from fieldwork.sampling.services import current_study
+
+blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
+
+
+@blueprint.get("")
+@coordinator_required
+def messages():
+    form = OutboxFilterForm(request.args)
+    filters = services.OutboxFilters()
+    if form.validate():
+        filters = services.OutboxFilters(state=form.state.data or "", kind=form.kind.data or "")
+    study = current_study()
+    page = services.list_messages(
+        filters,
+        parse_page_number(request.args.get("page")),
+        current_app.config["PAGE_SIZE"],
+        study_id=study.id if study else None,
+    )
+    now = now_utc()
+    return render_template(
+        "outbox/messages.html",
+        form=form,
+        page=page,
+        study=study,
+        is_filtered=bool(filters.state or filters.kind),
+        interrupted={row.id for row in page.items if services.is_interrupted(row, now)},
+    )
+
+
+@blueprint.get("/<int:message_id>")
+@coordinator_required
+def message(message_id: int):
+    row = services.get_message(message_id)
+    if row is None:
+        abort(404, "There is no such message.")
+    return render_template(
+        "outbox/message.html",
+        row=row,
+        view=services.describe(row),
+        is_interrupted=services.is_interrupted(row),
+        is_retryable=services.is_retryable(row),
+        retry_form=RetryForm(),
+    )
+
+
+@blueprint.post("/<int:message_id>/retry")
+@coordinator_required
+def retry(message_id: int):
+    form = RetryForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    try:
+        services.retry(message_id)
+    except services.OutboxError as error:
+        flash(str(error), "error")
+    else:
+        flash("The message will be sent again shortly.", "success")
+        services.deliver_soon()
+    return redirect(url_for("outbox.message", message_id=message_id))

@@ -1,0 +1,3 @@
+"""Invitation emails are checked use a real SMTP server on loopback."""
+
+from tests.smtp_server import smtp_server  # noqa: F401 - a fixture, used by name

@@ -1,0 +1,313 @@
+"""The outbox sends each due message once, retries with backoff, and loses nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from email.message import EmailMessage
+
+import pytest
+import sqlalchemy as sa
+
+from fieldwork.core.time import set_clock
+from fieldwork.extensions import db
+from fieldwork.outbox import services as outbox
+from fieldwork.outbox.models import OutboxMessage, OutboxState
+from tests.factories import make_study
+
+T0 = dt.datetime(2026, 3, 30, 8, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    """An injectable clock the test moves by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app) -> Clock:
+    clock = Clock(T0)
+    set_clock(clock)
+    return clock
+
+
+def make_message(number: int = 1, to: str = "Bob Participant <bob@example.org>") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Research team <team@example.org>"
+    message["To"] = to
+    message["Subject"] = f"Message {number}"
+    message["Message-ID"] = f"<message-{number}@fieldwork.test>"
+    message.set_content(f"Hello Bob Participant, this is message {number}.")
+    return message
+
+
+def queue(*messages: EmailMessage, kind: str = "reminder", **options) -> list[int]:
+    study = make_study()
+    rows = [outbox.enqueue(m, kind=kind, study_id=study.id, **options) for m in messages]
+    db.session.commit()
+    return [row.id for row in rows]
+
+
+def fresh(message_id: int) -> OutboxMessage:
+    db.session.expire_all()
+    return db.session.get(OutboxMessage, message_id)
+
+
+def received_ids(smtp_server) -> list[str]:
+    return [r.message["Message-ID"] for r in smtp_server.messages]
+
+
+def test_enqueue_joins_the_callers_transaction(app, clock):
+    """Nothing is committed by enqueue: a rolled-back booking leaves no message behind."""
+    study = make_study()
+    outbox.enqueue(make_message(), kind="invite", study_id=study.id)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+
+
+def test_enqueue_stores_the_whole_message_and_its_recipients(app, clock):
+    message = make_message(to="Bob <bob@example.org>, Carol <carol@example.org>")
+    message["Cc"] = "Dan <dan@example.org>"
+    (message_id,) = queue(message, kind="invite", appointment_id=42)
+    row = fresh(message_id)
+    assert row.state == OutboxState.PENDING
+    assert row.recipient_list == ["bob@example.org", "carol@example.org", "dan@example.org"]
+    assert row.sender == "team@example.org"
+    assert row.message_id == "<message-1@fieldwork.test>"
+    assert row.appointment_id == 42
+    assert row.due_at == row.next_attempt_at == T0
+    assert b"this is message 1" in row.raw
+
+
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        (lambda m: m.__setitem__("Bcc", "x@example.org"), "Bcc"),
+        (lambda m: m.__delitem__("To"), "To or Cc"),
+    ],
+)
+def test_enqueue_refuses_messages_it_cannot_send_safely(app, change, error):
+    message = make_message()
+    change(message)
+    with pytest.raises(ValueError, match=error):
+        outbox.enqueue(message, kind="other", study_id=None)
+
+
+def test_a_message_id_is_given_when_missing(app, clock):
+    message = make_message()
+    del message["Message-ID"]
+    row = outbox.enqueue(message, kind="other", study_id=None)
+    assert row.message_id.startswith("<") and row.message_id.endswith("@example.org>")
+
+
+def test_due_messages_are_sent_once_and_marked_sent(app, clock, smtp_server):
+    ids = queue(make_message(1), make_message(2))
+    report = outbox.send_due()
+    assert sorted(report.sent) == sorted(ids)
+    assert sorted(received_ids(smtp_server)) == [
+        "<message-1@fieldwork.test>",
+        "<message-2@fieldwork.test>",
+    ]
+    for message_id in ids:
+        row = fresh(message_id)
+        assert row.state == OutboxState.SENT
+        assert row.sent_at == T0
+        assert row.attempts == 1
+    assert outbox.send_due().sent == []
+    assert len(smtp_server.messages) == 2
+
+
+def test_a_message_waits_for_its_due_time(app, clock, smtp_server):
+    (message_id,) = queue(make_message(), due_at=T0 + dt.timedelta(hours=2))
+    assert outbox.send_due().sent == []
+    clock.advance(hours=1, minutes=59)
+    assert outbox.send_due().sent == []
+    clock.advance(minutes=1)
+    assert outbox.send_due().sent == [message_id]
+    assert len(smtp_server.messages) == 1
+
+
+def test_server_down_leaves_messages_pending_and_sends_them_when_it_is_back(
+    app, clock, smtp_server
+):
+    ids = queue(make_message(1), make_message(2))
+    smtp_server.stop()
+    report = outbox.send_due()
+    assert sorted(report.deferred) == sorted(ids)
+    for message_id in ids:
+        row = fresh(message_id)
+        assert row.state == OutboxState.PENDING
+        assert row.attempts == 1
+        assert "Connection refused" in row.last_error or "Errno" in row.last_error
+        assert row.next_attempt_at == T0 + dt.timedelta(minutes=1)
+
+    smtp_server.start()
+    assert outbox.send_due().sent == []  # not yet time to retry
+    clock.advance(minutes=1)
+    assert sorted(outbox.send_due().sent) == sorted(ids)
+    assert len(smtp_server.messages) == 2
+    assert all(fresh(message_id).state == OutboxState.SENT for message_id in ids)
+
+
+def test_a_temporary_refusal_is_retried(app, clock, smtp_server):
+    (message_id,) = queue(make_message())
+    smtp_server.refuse("451 4.3.0 Try again later")
+    assert outbox.send_due().deferred == [message_id]
+    assert "451" in fresh(message_id).last_error
+    smtp_server.refuse(None)
+    clock.advance(minutes=1)
+    assert outbox.send_due().sent == [message_id]
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_permanent_refusal_fails_at_once(app, clock, smtp_server):
+    (message_id,) = queue(make_message())
+    smtp_server.refuse("554 5.7.1 Rejected")
+    assert outbox.send_due().failed == [message_id]
+    row = fresh(message_id)
+    assert row.state == OutboxState.FAILED
+    assert "554" in row.last_error
+
+
+def test_backoff_doubles_from_a_minute_up_to_an_hour():
+    assert [outbox.backoff(n).total_seconds() / 60 for n in range(1, 10)] == [
+        1,
+        2,
+        4,
+        8,
+        16,
+        32,
+        60,
+        60,
+        60,
+    ]
+
+
+def test_a_message_fails_after_the_last_attempt(app, clock, smtp_server):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 3
+    try:
+        (message_id,) = queue(make_message())
+        smtp_server.stop()
+        for _ in range(2):
+            assert outbox.send_due().deferred == [message_id]
+            clock.advance(hours=1)
+        assert outbox.send_due().failed == [message_id]
+        row = fresh(message_id)
+        assert row.state == OutboxState.FAILED
+        assert row.attempts == 3
+        clock.advance(hours=1)
+        assert outbox.send_due().failed == []  # a failed message waits for a person
+    finally:
+        app.config["OUTBOX_MAX_ATTEMPTS"] = 8
+
+
+def test_retry_puts_a_failed_message_back_and_it_is_sent(app, clock, smtp_server):
+    (message_id,) = queue(make_message())
+    smtp_server.refuse("550 No such user")
+    outbox.send_due()
+    smtp_server.refuse(None)
+    clock.advance(minutes=5)
+    outbox.retry(message_id)
+    row = fresh(message_id)
+    assert row.state == OutboxState.PENDING
+    assert row.next_attempt_at == clock.now
+    assert outbox.send_due().sent == [message_id]
+    with pytest.raises(outbox.OutboxError, match="sent"):
+        outbox.retry(message_id)
+
+
+def test_an_interrupted_send_is_not_resent_blindly_but_can_be_resent_by_hand(
+    app, clock, smtp_server
+):
+    """A row left 'sending' (the sender died after claiming it) is skipped by the sweep and
+    flagged as interrupted once the claim is old; a coordinator may then resend it."""
+    (message_id,) = queue(make_message())
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(state=OutboxState.SENDING, claimed_at=T0, attempts=1)
+    )
+    db.session.commit()
+    clock.advance(minutes=1)
+    assert outbox.send_due().sent == []
+    assert not outbox.is_interrupted(fresh(message_id))
+    clock.advance(minutes=10)
+    assert outbox.send_due().sent == []
+    assert outbox.is_interrupted(fresh(message_id))
+    outbox.retry(message_id)
+    assert outbox.send_due().sent == [message_id]
+    assert len(smtp_server.messages) == 1
+
+
+def test_deliver_soon_never_raises_and_leaves_the_message_pending(app, clock):
+    app.config["SMTP_HOST"], saved = "127.0.0.1", app.config["SMTP_PORT"]
+    app.config["SMTP_PORT"] = 1  # nothing listens there
+    try:
+        (message_id,) = queue(make_message())
+        outbox.deliver_soon()
+        row = fresh(message_id)
+        assert row.state == OutboxState.PENDING
+        assert row.attempts == 1
+        assert row.last_error
+    finally:
+        app.config["SMTP_PORT"] = saved
+
+
+def test_two_concurrent_senders_send_each_message_once(app, clock, smtp_server):
+    """Two sweeps racing over the same rows (threads, each with its own app context and
+    session) deliver every message exactly once, on SQLite and on PostgreSQL."""
+    count = 40
+    queue(*(make_message(n) for n in range(count)))
+    barrier = threading.Barrier(2)
+    reports: list[outbox.SendReport] = []
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            with app.app_context():
+                barrier.wait()
+                reports.append(outbox.send_due(limit=count))
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    ids = received_ids(smtp_server)
+    assert len(ids) == count
+    assert len(set(ids)) == count
+    assert sum(len(r.sent) for r in reports) == count
+    states = db.session.scalars(sa.select(OutboxMessage.state)).all()
+    assert set(states) == {OutboxState.SENT}
+
+
+def test_cancel_pending_cancels_only_waiting_messages_of_the_appointment(app, clock, smtp_server):
+    sent, waiting, other = queue(
+        make_message(1), make_message(2), make_message(3), appointment_id=7
+    )
+    outbox.send_due()
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == waiting)
+        .values(state=OutboxState.PENDING)
+    )
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == other)
+        .values(state=OutboxState.PENDING, appointment_id=8)
+    )
+    assert outbox.cancel_pending(7) == 1
+    db.session.commit()
+    assert fresh(sent).state == OutboxState.SENT
+    assert fresh(waiting).state == OutboxState.CANCELLED
+    assert fresh(other).state == OutboxState.PENDING

@@ -1,0 +1,59 @@
+"""Erasure removes a person's address and name from stored messages, keeping the rows."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+from email.policy import default
+
+import sqlalchemy as sa
+
+from fieldwork.extensions import db
+from fieldwork.invites.ical import Attendee
+from fieldwork.outbox import services as outbox
+from fieldwork.outbox.models import OutboxMessage, OutboxState
+from tests.calendar_parsers import read_with_icalendar
+from tests.invites.test_mail import INTERVIEWER, invitation
+
+PERSON = Attendee("Siân O'Brien, Jobcentre Plus", "sian.obrien@example.org")
+
+
+def test_scrub_removes_the_address_and_name_everywhere_in_the_message(app):
+    message = invitation(
+        to=PERSON, summary=f"Interview with {PERSON.name}", attendees=(INTERVIEWER, PERSON)
+    )
+    row = outbox.enqueue(message, kind="invite", study_id=None)
+    other = outbox.enqueue(invitation(), kind="invite", study_id=None)
+    db.session.commit()
+
+    assert outbox.scrub_recipient("Sian.OBrien@example.org", "erased@invalid") == 1
+    db.session.commit()
+
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, row.id)
+    assert row.state == OutboxState.PENDING
+    assert row.recipients == "erased@invalid"
+    assert PERSON.name not in row.subject
+    raw = row.raw.lower()
+    assert b"sian.obrien" not in raw
+    stored = message_from_bytes(row.raw, policy=default)
+    assert stored["To"] == "erased@invalid"
+    for part in stored.walk():
+        if part.is_multipart():
+            continue
+        content = part.get_payload(decode=True).decode("utf-8")
+        assert "sian.obrien" not in content.lower()
+        assert "Siân O'Brien" not in content
+        if part.get_content_type() in ("text/calendar", "application/ics"):
+            (event,) = read_with_icalendar(content.encode()).walk("VEVENT")
+            attendees = [str(a) for a in event["ATTENDEE"]]
+            assert attendees == ["mailto:ann@example.org", "mailto:erased@invalid"]
+            assert event["ATTENDEE"][1].params["CN"] == outbox.REMOVED_NAME
+
+    untouched = db.session.get(OutboxMessage, other.id)
+    assert b"sian@example.org" in untouched.raw
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 2
+
+
+def test_scrub_of_an_unknown_address_changes_nothing(app):
+    outbox.enqueue(invitation(), kind="invite", study_id=None)
+    assert outbox.scrub_recipient("nobody@example.org", "erased@invalid") == 0

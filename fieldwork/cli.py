@@ -24,7 +24,7 @@ def prepare_development_database(app: Flask) -> None:
     from flask_migrate import upgrade
 
     from fieldwork.accounts.models import User
-    from fieldwork.sampling.demo import DEMO_LOGINS, load_demo
+    from fieldwork.demo import DEMO_LOGINS, load_demo_study
     from fieldwork.sampling.models import Study
 
     with app.app_context():
@@ -35,7 +35,7 @@ def prepare_development_database(app: Flask) -> None:
             and db.session.scalar(select(Study.id).limit(1)) is None
             and db.session.scalar(select(User.id).limit(1)) is None
         ):
-            load_demo()
+            load_demo_study()
             click.echo(" * New database: loaded the demo study. Demo logins:")
             for login in DEMO_LOGINS:
                 click.echo(f"     {login.role:<12} {login.email}  password: {login.password}")
@@ -45,14 +45,14 @@ def init_app(app: Flask) -> None:
     @app.cli.command("demo")
     def demo() -> None:
         """Load the demo study (Provider-Led Pathways to Work) into an empty database."""
-        from fieldwork.sampling.demo import DEMO_LOGINS, load_demo
+        from fieldwork.demo import DEMO_LOGINS, load_demo_study
         from fieldwork.sampling.models import Study
 
         if db.session.scalar(select(Study.id).limit(1)) is not None:
             raise click.ClickException(
                 "The database already holds a study; the demo loads into an empty database only."
             )
-        study = load_demo()
+        study = load_demo_study()
         click.echo(f"Loaded the demo study '{study.name}'. Demo logins:")
         for login in DEMO_LOGINS:
             click.echo(f"  {login.role:<12} {login.email}  password: {login.password}")

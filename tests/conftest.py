@@ -57,6 +57,8 @@ def _app(database_config) -> Iterator[Flask]:
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False,
+            # Cheap hashing keeps the suite fast; production uses scrypt (tested in accounts).
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "SERVER_NAME": None,
             **database_config,
         }

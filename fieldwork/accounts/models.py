@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,7 +59,11 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # Tests set a cheap method through PASSWORD_HASH_METHOD; the default is werkzeug's scrypt.
+        method = (
+            current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if current_app else "scrypt"
+        )
+        self.password_hash = generate_password_hash(password, method=method)
         self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:

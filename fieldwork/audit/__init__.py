@@ -1,7 +1,16 @@
-"""audit (being written)."""
+"""The audit trail: who changed what and when, for every domain."""
+
+from __future__ import annotations
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint(s)."""
+    """Register the audit page (idempotent: a second call does nothing)."""
+    from fieldwork.audit import (
+        models,  # noqa: F401  (the table joins the metadata)
+        views,
+    )
+
+    if "audit" not in app.blueprints:
+        app.register_blueprint(views.blueprint)

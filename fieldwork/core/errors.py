@@ -16,6 +16,9 @@ def init_app(app: Flask) -> None:
         if wants_json():
             response = jsonify(error={"code": error.code, "message": error.description})
             response.status_code = error.code or 500
+            for name, value in error.get_headers():  # e.g. Allow on a 405
+                if name.lower() != "content-type":
+                    response.headers[name] = value
             return response
         try:
             return render_template("errors/error.html", error=error), error.code

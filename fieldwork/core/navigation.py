@@ -84,7 +84,11 @@ NAVIGATION: tuple[NavSection, ...] = (
             NavItem(
                 "recruitment.consent_forms",
                 "Consent forms",
-                ("recruitment.consent_form",),
+                (
+                    "recruitment.consent_form",
+                    "recruitment.new_consent_form",
+                    "recruitment.edit_version",
+                ),
                 coordinators_only=True,
             ),
         ),

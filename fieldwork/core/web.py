@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask_login import current_user
 
 from fieldwork.core.time import format_in_zone
@@ -46,6 +46,20 @@ def url_with(**changes: object) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+def refuse_nul_characters():
+    """NUL cannot be stored in PostgreSQL text: refuse it up front with a 400, not a 500 later."""
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(
+                    400,
+                    f"{key.replace(chr(0), '')}: contains a NUL character, which cannot be stored.",
+                )
+    if "\x00" in request.path:
+        abort(404)  # no record's address contains NUL
+    return None
+
+
 def init_app(app: Flask) -> None:
     @app.template_filter("localtime")
     def localtime(value: dt.datetime | None, zone: str | None = None) -> str:
@@ -56,6 +70,7 @@ def init_app(app: Flask) -> None:
         return value.strftime("%-d %B %Y") if value else ""
 
     app.jinja_env.globals["url_with"] = url_with
+    app.before_request(refuse_nul_characters)
 
     @app.after_request
     def security_headers(response):

@@ -1,7 +1,23 @@
-"""recruitment (being written)."""
+"""Recruitment and consent: contact log, dispositions, consent forms, online consent,
+withdrawal and erasure, organisations as gatekeepers, referrals."""
+
+from __future__ import annotations
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint(s)."""
+    """Register the blueprints and the `recruitment_panel` template global (idempotent)."""
+    from fieldwork.recruitment import (
+        api,
+        models,  # noqa: F401  (tables join the metadata)
+        services,
+        views,
+    )
+
+    if "recruitment" not in app.blueprints:
+        app.register_blueprint(views.blueprint)
+    if "recruitment_api" not in app.blueprints:
+        app.register_blueprint(api.blueprint)
+    app.jinja_env.globals["recruitment_panel"] = services.recruitment_panel
+    app.jinja_env.globals["organisation_access"] = services.access_of

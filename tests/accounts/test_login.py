@@ -55,3 +55,21 @@ def test_disabled_user_cannot_log_in(client, app):
     db.session.commit()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 422
+
+
+def test_passwords_are_hashed_with_scrypt_by_default():
+    """Outside the tests' cheap setting, werkzeug's scrypt hashes passwords."""
+    from fieldwork import create_app
+    from fieldwork.accounts.models import User
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.app_context():
+        user = User(email="x@example.org", name="X", role="coordinator")
+        user.set_password("a long password")
+        assert user.password_hash.startswith("scrypt:")
+        assert user.check_password("a long password")
+
+
+def test_a_nul_character_in_a_query_is_refused_plainly(client, auth, app):
+    auth.login(make_user())
+    assert client.get("/participants", query_string={"q": "a\x00b"}).status_code == 400

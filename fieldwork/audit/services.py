@@ -1,0 +1,184 @@
+"""Writing and reading the audit trail. Other domains call `record_event` inside their own
+transaction; nothing here commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from fieldwork.accounts.models import User
+from fieldwork.audit.models import AuditEvent
+from fieldwork.core.time import UTC, now_utc
+from fieldwork.extensions import db
+from fieldwork.sampling.models import Participant, Study
+
+#: What replaces an erased value inside earlier events.
+ERASED = "[erased]"
+
+
+def record_event(
+    action: str,
+    *,
+    actor: User | None,
+    study_id: int | None,
+    subject_type: str,
+    subject_id: int | None,
+    participant_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an event to the session; the caller's commit writes it with the change itself."""
+    event = AuditEvent(
+        action=action,
+        actor_id=actor.id if actor is not None and getattr(actor, "id", None) else None,
+        study_id=study_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        participant_id=participant_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
+        created_at=now_utc(),
+    )
+    db.session.add(event)
+    return event
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates and enums as strings, so any JSON column on any database takes them."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool):
+        return value.value if hasattr(value, "value") else value
+    return str(value)
+
+
+def scrub_values(value: Any, secrets: Iterable[str]) -> Any:
+    """`value` with every string that contains one of `secrets` replaced by "[erased]"."""
+    needles = [s.lower() for s in secrets if s and len(s.strip()) > 0]
+    return _scrub(value, needles)
+
+
+def _scrub(value: Any, needles: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _scrub(item, needles) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, needles) for item in value]
+    if isinstance(value, str) and any(needle in value.lower() for needle in needles):
+        return ERASED
+    return value
+
+
+def scrub_participant_events(participant_id: int, secrets: Iterable[str]) -> int:
+    """Remove erased personal data from the earlier events about a participant. No commit.
+
+    Returns how many events changed.
+    """
+    needles = [s for s in secrets if s]
+    changed = 0
+    for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.participant_id == participant_id)
+    ):
+        before = scrub_values(event.before, needles)
+        after = scrub_values(event.after, needles)
+        if before != event.before or after != event.after:
+            event.before, event.after = before, after
+            changed += 1
+    return changed
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """What the audit page is narrowed to; every field optional."""
+
+    action: str = ""
+    reference: str = ""
+    actor_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def event_query(study: Study, filters: EventFilters) -> Select:
+    """The events of a study, newest first, with actor and participant loaded."""
+    statement = (
+        select(AuditEvent)
+        .where(AuditEvent.study_id == study.id)
+        .options(joinedload(AuditEvent.actor), joinedload(AuditEvent.participant))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    if filters.action:
+        statement = statement.where(AuditEvent.action == filters.action)
+    if filters.reference:
+        statement = statement.where(
+            AuditEvent.participant_id.in_(
+                select(Participant.id).where(
+                    Participant.study_id == study.id,
+                    func.upper(Participant.reference) == filters.reference.strip().upper(),
+                )
+            )
+        )
+    if filters.actor_id:
+        statement = statement.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.date_from:
+        start = dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=UTC)
+        statement = statement.where(AuditEvent.created_at >= start)
+    if filters.date_to:
+        end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=UTC)
+        statement = statement.where(AuditEvent.created_at < end)
+    return statement
+
+
+def actions_in(study: Study) -> list[str]:
+    """The actions that occur in a study's trail, for the filter's choices."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.study_id == study.id)
+            .distinct()
+            .order_by(AuditEvent.action)
+        )
+    )
+
+
+def actors_in(study: Study) -> list[User]:
+    """The users who appear in a study's trail, for the filter's choices."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_(select(AuditEvent.actor_id).where(AuditEvent.study_id == study.id)))
+            .order_by(func.lower(User.name))
+        )
+    )
+
+
+def events_for_participant(participant_id: int, limit: int = 200) -> list[AuditEvent]:
+    """A participant's history, newest first, with the actor loaded (one query)."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.participant_id == participant_id)
+            .options(joinedload(AuditEvent.actor))
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def describe_change(event: AuditEvent) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) rows for showing an event's change in a table."""
+    before, after = event.before or {}, event.after or {}
+    keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
+    return [(key, before.get(key), after.get(key)) for key in keys]

@@ -50,6 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit,
         cli,
         core,
+        coverage,
+        exports,
         invites,
         outbox,
         recruitment,
@@ -65,6 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     invites.init_app(app)
     outbox.init_app(app)
     scheduling.init_app(app)
+    coverage.init_app(app)
+    exports.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from fieldwork.config import default_config, environment_overrides
-from fieldwork.extensions import csrf, db, login_manager, migrate
+from fieldwork.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from fieldwork import (
         accounts,

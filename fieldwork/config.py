@@ -15,6 +15,8 @@ _ENVIRONMENT_KEYS: dict[str, type] = {
     "SMTP_PASSWORD": str,
     "SMTP_USE_TLS": bool,
     "FIELDWORK_TIMEZONE": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "FIELDWORK_ENV": str,
 }
 
 
@@ -31,6 +33,11 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "PAGE_SIZE": 50,
+        # Failed logins allowed per 15 minutes, per account and per address (Flask-Limiter).
+        "LOGIN_FAILURES_PER_ACCOUNT": 10,
+        "LOGIN_FAILURES_PER_ADDRESS": 50,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
         "FIELDWORK_TIMEZONE": "Europe/London",
         "SMTP_HOST": "localhost",
         "SMTP_PORT": 25,

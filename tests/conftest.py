@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from fieldwork import create_app
 from fieldwork.core.time import set_clock
-from fieldwork.extensions import db
+from fieldwork.extensions import db, limiter
 from tests.factories import PASSWORD
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -94,6 +94,7 @@ def app(_app: Flask) -> Iterator[Flask]:
         yield _app
         db.session.remove()
     set_clock(None)
+    limiter.reset()
     _empty_all_tables(_app)
 
 

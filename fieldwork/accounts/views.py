@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from fieldwork.accounts import services
@@ -16,12 +26,37 @@ from fieldwork.accounts.forms import (
 )
 from fieldwork.accounts.models import User
 from fieldwork.core.web import public
-from fieldwork.extensions import db
+from fieldwork.extensions import db, limiter
 
 blueprint = Blueprint("accounts", __name__)
 
 
+def _submitted_email() -> str:
+    return "login:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _login_failed(response) -> bool:
+    """Only failed attempts count towards the limits (a successful login redirects)."""
+    return response.status_code == 422
+
+
+LOCKED_OUT = "Too many failed logins. Wait 15 minutes, then try again (or ask a coordinator)."
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: f"{current_app.config['LOGIN_FAILURES_PER_ACCOUNT']} per 15 minutes",
+    key_func=_submitted_email,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    error_message=LOCKED_OUT,
+)
+@limiter.limit(
+    lambda: f"{current_app.config['LOGIN_FAILURES_PER_ADDRESS']} per 15 minutes",
+    methods=["POST"],
+    deduct_when=_login_failed,
+    error_message=LOCKED_OUT,
+)
 @public
 def login():
     next_url = request.args.get("next")

@@ -73,3 +73,55 @@ def test_passwords_are_hashed_with_scrypt_by_default():
 def test_a_nul_character_in_a_query_is_refused_plainly(client, auth, app):
     auth.login(make_user())
     assert client.get("/participants", query_string={"q": "a\x00b"}).status_code == 400
+
+
+def test_failed_logins_are_limited_per_account_with_a_clear_message(client, app):
+    user = make_user()
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = 3
+    try:
+        for _ in range(3):
+            response = client.post("/login", data={"email": user.email, "password": "wrong"})
+            assert response.status_code == 422
+        locked = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert locked.status_code == 429
+        assert "Too many failed logins" in locked.get_data(as_text=True)
+        other = make_user()
+        assert (
+            client.post("/login", data={"email": other.email, "password": PASSWORD}).status_code
+            == 302
+        )
+    finally:
+        app.config["LOGIN_FAILURES_PER_ACCOUNT"] = 10
+
+
+def test_failed_logins_are_limited_per_address(client, app):
+    app.config["LOGIN_FAILURES_PER_ADDRESS"] = 4
+    try:
+        for number in range(4):
+            client.post("/login", data={"email": f"nobody{number}@example.org", "password": "x"})
+        response = client.post("/login", data={"email": "someone@example.org", "password": "x"})
+        assert response.status_code == 429
+    finally:
+        app.config["LOGIN_FAILURES_PER_ADDRESS"] = 50
+
+
+def test_successful_logins_do_not_count_towards_the_limit(client, auth, app):
+    user = make_user()
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = 2
+    try:
+        for _ in range(4):
+            auth.login(user)
+            auth.logout()
+    finally:
+        app.config["LOGIN_FAILURES_PER_ACCOUNT"] = 10
+
+
+def test_login_starts_a_new_session(client, app):
+    """No session fixation: whatever the visitor's session held before login is dropped."""
+    user = make_user()
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("_user_id")

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from fieldwork.config import default_config, environment_overrides
+from fieldwork.config import apply_production_settings, default_config, environment_overrides
 from fieldwork.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(environment_overrides())
     else:
         app.config.from_mapping(test_config)
+    apply_production_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -57,5 +57,33 @@ def init_app(app: Flask) -> None:
         for login in DEMO_LOGINS:
             click.echo(f"  {login.role:<12} {login.email}  password: {login.password}")
 
+    @app.cli.command("backup")
+    @click.argument("file", type=click.Path(dir_okay=False, writable=True))
+    def backup(file: str) -> None:
+        """Write every table to FILE (gzip JSON lines), on SQLite or PostgreSQL."""
+        from fieldwork.core.backup import write_backup
+
+        summary = write_backup(file)
+        click.echo(
+            f"Backed up {summary.total} rows in {len(summary.rows)} tables to {file} "
+            f"(schema revision {summary.revision})."
+        )
+
+    @app.cli.command("restore")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--yes", is_flag=True, help="Do not ask before replacing the data.")
+    def restore(file: str, yes: bool) -> None:
+        """Replace ALL data in the database with the backup in FILE."""
+        from fieldwork.core.backup import BackupError, restore_backup
+
+        if not yes:
+            click.confirm("This replaces every row in the database. Go on?", abort=True)
+        try:
+            summary = restore_backup(file)
+        except BackupError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Restored {summary.total} rows in {len(summary.rows)} tables from {file}.")
+
     if launched_by_flask_run() and not app.testing:
         prepare_development_database(app)

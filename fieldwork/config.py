@@ -23,7 +23,7 @@ _ENVIRONMENT_KEYS: dict[str, type] = {
 def default_config(instance_path: str) -> dict[str, Any]:
     """The settings a development checkout runs with when nothing else is said."""
     return {
-        "SECRET_KEY": "dev-only-secret-change-me",
+        "SECRET_KEY": DEVELOPMENT_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "fieldwork.sqlite"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
@@ -45,6 +45,34 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SMTP_PASSWORD": "",
         "SMTP_USE_TLS": False,
     }
+
+
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 (refused in production)
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is not safe to run with; the message says what to set."""
+
+
+def apply_production_settings(config: dict[str, Any]) -> None:
+    """With FIELDWORK_ENV=production: demand a real SECRET_KEY and make cookies secure."""
+    if config.get("FIELDWORK_ENV") != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
+        raise ConfigurationError(
+            "FIELDWORK_ENV=production needs SECRET_KEY set to a random value of at least 32 "
+            'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if config.get("DEBUG"):
+        raise ConfigurationError("DEBUG must be off in production.")
+    config.update(
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
+        PREFERRED_URL_SCHEME="https",
+        # The in-process scheduler is for `flask run`; production runs `flask scheduler`.
+        SCHEDULER_IN_PROCESS=False,
+    )
 
 
 def _parse(kind: type, raw: str) -> Any:

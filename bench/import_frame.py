@@ -36,8 +36,19 @@ ROLES = [
     ("Lead provider adviser", OrganisationKind.LEAD_PROVIDER, "lead_provider"),
     ("Sub-contractor manager", OrganisationKind.SUBCONTRACTOR, "subcontractor"),
 ]
-HEADER = ["name", "job_title", "email", "phone", "role", "organisation", "organisation_kind",
-          "lead_provider", "district", "phase", "notes"]
+HEADER = [
+    "name",
+    "job_title",
+    "email",
+    "phone",
+    "role",
+    "organisation",
+    "organisation_kind",
+    "lead_provider",
+    "district",
+    "phase",
+    "notes",
+]
 
 
 def build_file(rows: int) -> bytes:
@@ -59,25 +70,42 @@ def build_file(rows: int) -> bytes:
         else:
             organisation = f"Sub-contractor {district % 20}, Ltd"
             lead = f"Lead Provider {district % 4}"
-        writer.writerow([
-            f"Person {number} Ó Briain", "Manager", f"person{number}@example.org",
-            f"0161 496 {number % 10000:04d}", role, organisation, kind, lead,
-            f"District {district:02d}", phase, "Synthetic; \"quoted\", with commas" if number % 7
-            else "Two\nlines"])
+        writer.writerow(
+            [
+                f"Person {number} Ó Briain",
+                "Manager",
+                f"person{number}@example.org",
+                f"0161 496 {number % 10000:04d}",
+                role,
+                organisation,
+                kind,
+                lead,
+                f"District {district:02d}",
+                phase,
+                'Synthetic; "quoted", with commas' if number % 7 else "Two\nlines",
+            ]
+        )
     return out.getvalue().encode("utf-8")
 
 
 def make_study() -> Study:
-    study = Study(slug="bench", name="Bench study", organiser_name="Bench",
-                  organiser_email="bench@example.org")
+    study = Study(
+        slug="bench",
+        name="Bench study",
+        organiser_name="Bench",
+        organiser_email="bench@example.org",
+    )
     db.session.add(study)
     db.session.flush()
-    db.session.add_all([Phase(study_id=study.id, number=1, name="Phase 1",
-                              go_live_on=dt.date(2007, 12, 3)),
-                        Phase(study_id=study.id, number=2, name="Phase 2",
-                              go_live_on=dt.date(2008, 4, 28))])
-    db.session.add_all([Role(study_id=study.id, name=name, organisation_kind=kind)
-                        for name, kind, _ in ROLES])
+    db.session.add_all(
+        [
+            Phase(study_id=study.id, number=1, name="Phase 1", go_live_on=dt.date(2007, 12, 3)),
+            Phase(study_id=study.id, number=2, name="Phase 2", go_live_on=dt.date(2008, 4, 28)),
+        ]
+    )
+    db.session.add_all(
+        [Role(study_id=study.id, name=name, organisation_kind=kind) for name, kind, _ in ROLES]
+    )
     db.session.commit()
     return study
 
@@ -96,8 +124,14 @@ def run(rows: int, database_url: str | None) -> int:
     else:
         folder = tempfile.mkdtemp(prefix="fieldwork-bench-")
         url = f"sqlite:///{os.path.join(folder, 'bench.sqlite')}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
-                      "SECRET_KEY": "bench", "TESTING": True})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+        }
+    )
     failed = False
     try:
         with app.app_context():
@@ -115,12 +149,14 @@ def run(rows: int, database_url: str | None) -> int:
                 result = importing.apply_plan(study, plan)
                 finished = time.perf_counter()
                 total = db.session.scalar(sa.select(sa.func.count()).select_from(Participant))
-                print(f"import {attempt}: {finished - started:.2f} s "
-                      f"(check {checked - started:.2f} s, write {finished - checked:.2f} s); "
-                      f"{result.created:,} created, {result.updated:,} updated, "
-                      f"{result.organisations_created} organisations and "
-                      f"{result.districts_created} districts created; "
-                      f"{total:,} participants in the database")
+                print(
+                    f"import {attempt}: {finished - started:.2f} s "
+                    f"(check {checked - started:.2f} s, write {finished - checked:.2f} s); "
+                    f"{result.created:,} created, {result.updated:,} updated, "
+                    f"{result.organisations_created} organisations and "
+                    f"{result.districts_created} districts created; "
+                    f"{total:,} participants in the database"
+                )
                 if attempt == 2 and (result.created or total != rows):
                     print("FAIL: the second import created people")
                     failed = True
@@ -138,8 +174,11 @@ def run(rows: int, database_url: str | None) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="a PostgreSQL URL; default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="a PostgreSQL URL; default: a temporary SQLite file",
+    )
     arguments = parser.parse_args()
     return run(arguments.rows, arguments.database_url)
 

@@ -62,8 +62,7 @@ def _object(properties: dict[str, Schema], description: str = "") -> Schema:
 _ID = {"type": "integer", "minimum": 1}
 _TEXT = {"type": "string"}
 _DATE = {"type": "string", "format": "date"}
-_DATETIME = {"type": "string", "format": "date-time",
-             "description": "ISO 8601 with a UTC offset."}
+_DATETIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with a UTC offset."}
 _KIND = {"type": "string", "enum": [kind.value for kind in OrganisationKind]}
 _STATUS = {"type": "string", "enum": [status.value for status in RecruitmentStatus]}
 
@@ -73,88 +72,167 @@ def _reference() -> Schema:
 
 
 def _schemas() -> dict[str, Schema]:
-    phase_summary = _object({"number": {"type": "integer"}, "name": _TEXT,
-                             "go_live_on": _nullable(_DATE)},
-                            "A phase as other resources name it.")
+    phase_summary = _object(
+        {"number": {"type": "integer"}, "name": _TEXT, "go_live_on": _nullable(_DATE)},
+        "A phase as other resources name it.",
+    )
     schemas: dict[str, Schema] = {
-        "Error": _object({"error": _object({
-            "code": {"type": "integer", "description": "The HTTP status code."},
-            "message": {"type": "string", "description": "What went wrong, for people."},
-        })}, "Every error answer: 400 names the bad parameter, 401 asks for credentials."),
-        "Page": _object({
-            "items": {"type": "array", "description": "This page's resources."},
-            "page": {"type": "integer", "minimum": 1,
-                     "description": "This page's number (a page past the end answers the "
-                                    "last page)."},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
-            "total": {"type": "integer", "minimum": 0, "description": "Matches on all pages."},
-            "pages": {"type": "integer", "minimum": 1},
-            "next": {"type": ["string", "null"], "format": "uri",
-                     "description": "Absolute URL of the next page, or null on the last."},
-            "prev": {"type": ["string", "null"], "format": "uri",
-                     "description": "Absolute URL of the previous page, or null on the first."},
-        }, "The envelope of every list."),
+        "Error": _object(
+            {
+                "error": _object(
+                    {
+                        "code": {"type": "integer", "description": "The HTTP status code."},
+                        "message": {
+                            "type": "string",
+                            "description": "What went wrong, for people.",
+                        },
+                    }
+                )
+            },
+            "Every error answer: 400 names the bad parameter, 401 asks for credentials.",
+        ),
+        "Page": _object(
+            {
+                "items": {"type": "array", "description": "This page's resources."},
+                "page": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "This page's number (a page past the end answers the "
+                    "last page).",
+                },
+                "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+                "total": {"type": "integer", "minimum": 0, "description": "Matches on all pages."},
+                "pages": {"type": "integer", "minimum": 1},
+                "next": {
+                    "type": ["string", "null"],
+                    "format": "uri",
+                    "description": "Absolute URL of the next page, or null on the last.",
+                },
+                "prev": {
+                    "type": ["string", "null"],
+                    "format": "uri",
+                    "description": "Absolute URL of the previous page, or null on the first.",
+                },
+            },
+            "The envelope of every list.",
+        ),
         "PhaseSummary": phase_summary,
-        "Study": _object({
-            "id": _ID, "slug": _TEXT, "name": _TEXT, "description": _TEXT,
-            "timezone": {"type": "string", "description": "IANA zone the study books in."},
-            "fieldwork_starts_on": _nullable(_DATE), "fieldwork_ends_on": _nullable(_DATE),
-            "organiser_name": _TEXT, "organiser_email": _TEXT,
-            "interview_minutes": {"type": "integer"},
-            "created_at": _DATETIME,
-            "phases": {"type": "array", "items": _ref("PhaseSummary")},
-        }, "A study; phases in number order."),
-        "Phase": _object({"id": _ID, "study_id": _ID, "number": {"type": "integer"},
-                          "name": _TEXT, "go_live_on": _nullable(_DATE)},
-                         "A wave of districts that went live together."),
-        "District": _object({
-            "id": _ID, "study_id": _ID, "name": _TEXT, "phase": _ref("PhaseSummary"),
-            "is_placeholder": {"type": "boolean", "description":
-                               "True when public sources could not identify the district."},
-            "source": {"type": "string", "description": "Where the facts come from."},
-        }, "A sampled area, in one phase."),
+        "Study": _object(
+            {
+                "id": _ID,
+                "slug": _TEXT,
+                "name": _TEXT,
+                "description": _TEXT,
+                "timezone": {"type": "string", "description": "IANA zone the study books in."},
+                "fieldwork_starts_on": _nullable(_DATE),
+                "fieldwork_ends_on": _nullable(_DATE),
+                "organiser_name": _TEXT,
+                "organiser_email": _TEXT,
+                "interview_minutes": {"type": "integer"},
+                "created_at": _DATETIME,
+                "phases": {"type": "array", "items": _ref("PhaseSummary")},
+            },
+            "A study; phases in number order.",
+        ),
+        "Phase": _object(
+            {
+                "id": _ID,
+                "study_id": _ID,
+                "number": {"type": "integer"},
+                "name": _TEXT,
+                "go_live_on": _nullable(_DATE),
+            },
+            "A wave of districts that went live together.",
+        ),
+        "District": _object(
+            {
+                "id": _ID,
+                "study_id": _ID,
+                "name": _TEXT,
+                "phase": _ref("PhaseSummary"),
+                "is_placeholder": {
+                    "type": "boolean",
+                    "description": "True when public sources could not identify the district.",
+                },
+                "source": {"type": "string", "description": "Where the facts come from."},
+            },
+            "A sampled area, in one phase.",
+        ),
         "Reference": _object({"id": _ID, "name": _TEXT}, "Another resource, by id and name."),
-        "Organisation": _object({
-            "id": _ID, "study_id": _ID, "name": _TEXT, "kind": _KIND,
-            "kind_label": {"type": "string", "description": "The kind, for people."},
-            "lead_provider": {"oneOf": [_ref("Reference"), {"type": "null"}],
-                              "description": "A sub-contractor's lead provider."},
-            "district_ids": {"type": "array", "items": _ID,
-                             "description": "The districts it covers, by id, ascending."},
-            "notes": _TEXT,
-        }, "A public body or provider whose staff are sampled."),
-        "Role": _object({
-            "id": _ID, "study_id": _ID, "name": _TEXT, "organisation_kind": _KIND,
-            "description": _TEXT,
-        }, "A stakeholder role to interview, tied to a kind of organisation."),
-        "Participant": _object({
-            "id": _ID,
-            "reference": {"type": "string", "description": "Stable pseudonym, e.g. P1-017."},
-            "name": _TEXT, "job_title": _TEXT,
-            "email": {"type": "string", "description": "Lower-case; empty when unknown."},
-            "phone": _TEXT, "notes": _TEXT, "status": _STATUS,
-            "study": {"type": "string", "description": "The study's slug."},
-            "role": _ref("Reference"),
-            "organisation": _object({"id": _ID, "name": _TEXT, "kind": _KIND}),
-            "district": _ref("Reference"),
-            "phase": _object({"number": {"type": "integer"}, "name": _TEXT}),
-            "interviewer": {"oneOf": [_ref("Reference"), {"type": "null"}],
-                            "description": "The interviewer assigned, if any."},
-            "created_at": _DATETIME, "updated_at": _DATETIME,
-        }, "A person in the sample frame."),
+        "Organisation": _object(
+            {
+                "id": _ID,
+                "study_id": _ID,
+                "name": _TEXT,
+                "kind": _KIND,
+                "kind_label": {"type": "string", "description": "The kind, for people."},
+                "lead_provider": {
+                    "oneOf": [_ref("Reference"), {"type": "null"}],
+                    "description": "A sub-contractor's lead provider.",
+                },
+                "district_ids": {
+                    "type": "array",
+                    "items": _ID,
+                    "description": "The districts it covers, by id, ascending.",
+                },
+                "notes": _TEXT,
+            },
+            "A public body or provider whose staff are sampled.",
+        ),
+        "Role": _object(
+            {
+                "id": _ID,
+                "study_id": _ID,
+                "name": _TEXT,
+                "organisation_kind": _KIND,
+                "description": _TEXT,
+            },
+            "A stakeholder role to interview, tied to a kind of organisation.",
+        ),
+        "Participant": _object(
+            {
+                "id": _ID,
+                "reference": {"type": "string", "description": "Stable pseudonym, e.g. P1-017."},
+                "name": _TEXT,
+                "job_title": _TEXT,
+                "email": {"type": "string", "description": "Lower-case; empty when unknown."},
+                "phone": _TEXT,
+                "notes": _TEXT,
+                "status": _STATUS,
+                "study": {"type": "string", "description": "The study's slug."},
+                "role": _ref("Reference"),
+                "organisation": _object({"id": _ID, "name": _TEXT, "kind": _KIND}),
+                "district": _ref("Reference"),
+                "phase": _object({"number": {"type": "integer"}, "name": _TEXT}),
+                "interviewer": {
+                    "oneOf": [_ref("Reference"), {"type": "null"}],
+                    "description": "The interviewer assigned, if any.",
+                },
+                "created_at": _DATETIME,
+                "updated_at": _DATETIME,
+            },
+            "A person in the sample frame.",
+        ),
     }
     for name in ("Study", "Phase", "District", "Organisation", "Role", "Participant"):
         schemas[f"{name}Page"] = {
-            "allOf": [_ref("Page"), {"type": "object", "properties": {
-                "items": {"type": "array", "items": _ref(name)}}}],
+            "allOf": [
+                _ref("Page"),
+                {"type": "object", "properties": {"items": {"type": "array", "items": _ref(name)}}},
+            ],
             "description": f"One page of {name.lower()} resources.",
         }
     return schemas
 
 
 def _query(name: str, schema: Schema, description: str) -> Schema:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
 
 
 _ID_PARAMETER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
@@ -162,33 +240,52 @@ _ID_PARAMETER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 def _parameters() -> dict[str, Schema]:
     return {
-        "page": _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
-                                "default": 1}, "Page number, from 1."),
-        "per_page": _query("per_page", {"type": "integer", "minimum": 1,
-                                        "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
-                           f"Items per page, 1 to {MAX_PER_PAGE}."),
-        "q": _query("q", {"type": "string", "maxLength": MAX_SEARCH_LENGTH,
-                          "pattern": "^[^\\u0000]*$"},
-                    "Search text, case-insensitive, matched anywhere in the name."),
+        "page": _query(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+            "Page number, from 1.",
+        ),
+        "per_page": _query(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+            f"Items per page, 1 to {MAX_PER_PAGE}.",
+        ),
+        "q": _query(
+            "q",
+            {"type": "string", "maxLength": MAX_SEARCH_LENGTH, "pattern": "^[^\\u0000]*$"},
+            "Search text, case-insensitive, matched anywhere in the name.",
+        ),
         "phase": _query("phase", _ID_PARAMETER, "Only this phase, by its number (1, 2, ...)."),
         "district": _query("district", _ID_PARAMETER, "Only this district, by id."),
         "role": _query("role", _ID_PARAMETER, "Only this role, by id."),
         "kind": _query("kind", _KIND, "Only this kind of organisation."),
         "status": _query("status", _STATUS, "Only this recruitment status."),
-        "interviewer": _query("interviewer", _ID_PARAMETER,
-                              "Only people assigned to this interviewer, by user id."),
-        "slug": {"name": "slug", "in": "path", "required": True,
-                 "description": "The study's slug, e.g. pl-pathways.",
-                 "schema": {"type": "string", "minLength": 1, "maxLength": 60}},
-        "id": {"name": "id", "in": "path", "required": True, "description": "The id.",
-               "schema": _ID_PARAMETER},
+        "interviewer": _query(
+            "interviewer", _ID_PARAMETER, "Only people assigned to this interviewer, by user id."
+        ),
+        "slug": {
+            "name": "slug",
+            "in": "path",
+            "required": True,
+            "description": "The study's slug, e.g. pl-pathways.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 60},
+        },
+        "id": {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "description": "The id.",
+            "schema": _ID_PARAMETER,
+        },
     }
 
 
 def _responses() -> dict[str, Schema]:
     def error(description: str) -> Schema:
-        return {"description": description,
-                "content": {"application/json": {"schema": _ref("Error")}}}
+        return {
+            "description": description,
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
 
     return {
         "BadRequest": error("A query parameter is malformed; the message names it."),
@@ -201,20 +298,38 @@ def _parameter_refs(names: list[str]) -> list[Schema]:
     return [{"$ref": f"#/components/parameters/{name}"} for name in names]
 
 
-def _operation(operation_id: str, tag: str, summary: str, description: str, result: str,
-               parameters: list[str], *, is_list: bool, has_parent: bool = True) -> Schema:
-    responses: Schema = {"200": {
-        "description": "Success.",
-        "content": {"application/json": {"schema": _ref(result)}},
-    }}
+def _operation(
+    operation_id: str,
+    tag: str,
+    summary: str,
+    description: str,
+    result: str,
+    parameters: list[str],
+    *,
+    is_list: bool,
+    has_parent: bool = True,
+) -> Schema:
+    responses: Schema = {
+        "200": {
+            "description": "Success.",
+            "content": {"application/json": {"schema": _ref(result)}},
+        }
+    }
     if is_list:
         responses["400"] = {"$ref": "#/components/responses/BadRequest"}
     responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
     if has_parent:
         responses["404"] = {"$ref": "#/components/responses/NotFound"}
-    return {"get": {"operationId": operation_id, "tags": [tag], "summary": summary,
-                    "description": description, "parameters": _parameter_refs(parameters),
-                    "responses": responses}}
+    return {
+        "get": {
+            "operationId": operation_id,
+            "tags": [tag],
+            "summary": summary,
+            "description": description,
+            "parameters": _parameter_refs(parameters),
+            "responses": responses,
+        }
+    }
 
 
 _PAGING = ["page", "per_page"]
@@ -224,60 +339,122 @@ def core_paths() -> dict[str, Schema]:
     """The sample frame's endpoints (this package's own), relative to BASE_PATH."""
     return {
         "/studies": _operation(
-            "listStudies", "Studies", "List studies",
+            "listStudies",
+            "Studies",
+            "List studies",
             "Every study in the installation, by name; q searches name and slug.",
-            "StudyPage", ["q", *_PAGING], is_list=True, has_parent=False),
+            "StudyPage",
+            ["q", *_PAGING],
+            is_list=True,
+            has_parent=False,
+        ),
         "/studies/{slug}": _operation(
-            "getStudy", "Studies", "Get a study", "One study with its phases.",
-            "Study", ["slug"], is_list=False),
+            "getStudy",
+            "Studies",
+            "Get a study",
+            "One study with its phases.",
+            "Study",
+            ["slug"],
+            is_list=False,
+        ),
         "/studies/{slug}/phases": _operation(
-            "listPhases", "Studies", "List a study's phases", "In number order.",
-            "PhasePage", ["slug", *_PAGING], is_list=True),
+            "listPhases",
+            "Studies",
+            "List a study's phases",
+            "In number order.",
+            "PhasePage",
+            ["slug", *_PAGING],
+            is_list=True,
+        ),
         "/studies/{slug}/districts": _operation(
-            "listDistricts", "Districts", "List a study's districts",
+            "listDistricts",
+            "Districts",
+            "List a study's districts",
             "In phase, then name order; q searches the name.",
-            "DistrictPage", ["slug", "phase", "q", *_PAGING], is_list=True),
+            "DistrictPage",
+            ["slug", "phase", "q", *_PAGING],
+            is_list=True,
+        ),
         "/studies/{slug}/organisations": _operation(
-            "listOrganisations", "Organisations", "List a study's organisations",
+            "listOrganisations",
+            "Organisations",
+            "List a study's organisations",
             "By name; district keeps those covering that district; q searches the name.",
-            "OrganisationPage", ["slug", "kind", "district", "q", *_PAGING], is_list=True),
+            "OrganisationPage",
+            ["slug", "kind", "district", "q", *_PAGING],
+            is_list=True,
+        ),
         "/studies/{slug}/roles": _operation(
-            "listRoles", "Roles", "List a study's stakeholder roles",
+            "listRoles",
+            "Roles",
+            "List a study's stakeholder roles",
             "By name; kind keeps roles for that kind of organisation; q searches the name.",
-            "RolePage", ["slug", "kind", "q", *_PAGING], is_list=True),
+            "RolePage",
+            ["slug", "kind", "q", *_PAGING],
+            is_list=True,
+        ),
         "/studies/{slug}/participants": _operation(
-            "listParticipants", "Participants", "List a study's participants",
+            "listParticipants",
+            "Participants",
+            "List a study's participants",
             "By reference. q searches name, reference, email and job title. Interviewers see "
             "only the participants assigned to them; coordinators see everyone.",
             "ParticipantPage",
-            ["slug", "q", "phase", "district", "role", "kind", "status", "interviewer",
-             *_PAGING], is_list=True),
+            ["slug", "q", "phase", "district", "role", "kind", "status", "interviewer", *_PAGING],
+            is_list=True,
+        ),
         "/participants/{id}": _operation(
-            "getParticipant", "Participants", "Get a participant",
+            "getParticipant",
+            "Participants",
+            "Get a participant",
             "404 also when an interviewer asks for someone not assigned to them.",
-            "Participant", ["id"], is_list=False),
+            "Participant",
+            ["id"],
+            is_list=False,
+        ),
         "/districts/{id}": _operation(
-            "getDistrict", "Districts", "Get a district", "One district with its phase.",
-            "District", ["id"], is_list=False),
+            "getDistrict",
+            "Districts",
+            "Get a district",
+            "One district with its phase.",
+            "District",
+            ["id"],
+            is_list=False,
+        ),
         "/organisations/{id}": _operation(
-            "getOrganisation", "Organisations", "Get an organisation",
+            "getOrganisation",
+            "Organisations",
+            "Get an organisation",
             "One organisation with its lead provider and districts.",
-            "Organisation", ["id"], is_list=False),
+            "Organisation",
+            ["id"],
+            is_list=False,
+        ),
         "/roles/{id}": _operation(
-            "getRole", "Roles", "Get a role", "One stakeholder role.", "Role", ["id"],
-            is_list=False),
-        "/openapi.json": {"get": {
-            "operationId": "getOpenApiDocument", "tags": ["Documentation"],
-            "summary": "This document", "description": "Readable without credentials.",
-            "security": [], "parameters": [],
-            "responses": {"200": {"description": "The OpenAPI document.", "content": {
-                "application/json": {"schema": {"type": "object"}}}}},
-        }},
+            "getRole", "Roles", "Get a role", "One stakeholder role.", "Role", ["id"], is_list=False
+        ),
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "tags": ["Documentation"],
+                "summary": "This document",
+                "description": "Readable without credentials.",
+                "security": [],
+                "parameters": [],
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
     }
 
 
-def build_document(session_cookie_name: str = "session",
-                   contributors: Iterable[ModuleType] = ()) -> dict[str, Any]:
+def build_document(
+    session_cookie_name: str = "session", contributors: Iterable[ModuleType] = ()
+) -> dict[str, Any]:
     """The document of this package's endpoints plus those of `contributors`."""
     document = _core_document(session_cookie_name)
     for module in contributors:
@@ -301,8 +478,12 @@ def contributors(app: Flask) -> list[ModuleType]:
     modules: list[ModuleType] = []
     for blueprint in app.blueprints.values():
         module = sys.modules.get(blueprint.import_name)
-        if (module is not None and module.__name__ != "fieldwork.api.views"
-                and callable(getattr(module, "openapi_paths", None)) and module not in modules):
+        if (
+            module is not None
+            and module.__name__ != "fieldwork.api.views"
+            and callable(getattr(module, "openapi_paths", None))
+            and module not in modules
+        ):
             modules.append(module)
     return modules
 
@@ -333,24 +514,38 @@ def _core_document(session_cookie_name: str) -> dict[str, Any]:
                 "parameter (an empty one too: leave out a filter you do not use) answers 400 "
                 "with a message naming it."
             ),
-            "license": {"name": "AGPL-3.0-or-later",
-                        "identifier": "AGPL-3.0-or-later"},
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": BASE_PATH, "description": "This installation."}],
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
-        "tags": [{"name": name} for name in
-                 ("Studies", "Districts", "Organisations", "Roles", "Participants",
-                  "Documentation")],
+        "tags": [
+            {"name": name}
+            for name in (
+                "Studies",
+                "Districts",
+                "Organisations",
+                "Roles",
+                "Participants",
+                "Documentation",
+            )
+        ],
         "paths": core_paths(),
         "components": {
             "schemas": _schemas(),
             "parameters": _parameters(),
             "responses": _responses(),
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer",
-                               "description": "A personal API token (starts fw_)."},
-                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": session_cookie_name,
-                               "description": "The session cookie of a logged-in browser."},
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token (starts fw_).",
+                },
+                "cookieAuth": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": session_cookie_name,
+                    "description": "The session cookie of a logged-in browser.",
+                },
             },
         },
     }
@@ -369,26 +564,39 @@ def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
             if method not in ("get", "put", "post", "patch", "delete"):
                 continue
             responses = [
-                (code, response["description"] if "description" in response
-                 else components["responses"][_component_name(response)]["description"])
+                (
+                    code,
+                    response["description"]
+                    if "description" in response
+                    else components["responses"][_component_name(response)]["description"],
+                )
                 for code, response in operation["responses"].items()
             ]
-            success = next((r for code, r in operation["responses"].items()
-                            if code.startswith("2")), {})
+            success = next(
+                (r for code, r in operation["responses"].items() if code.startswith("2")), {}
+            )
             body = success.get("content", {}).get("application/json", {}).get("schema", {})
-            request = (operation.get("requestBody", {}).get("content", {})
-                       .get("application/json", {}).get("schema", {}))
-            result.append({
-                "method": method.upper(),
-                "path": BASE_PATH + path,
-                "id": operation["operationId"],
-                "summary": operation["summary"],
-                "description": operation.get("description", ""),
-                "is_public": operation.get("security") == [],
-                "parameters": [components["parameters"][_component_name(p)] if "$ref" in p
-                               else p for p in operation.get("parameters", [])],
-                "responses": responses,
-                "result": _component_name(body) if "$ref" in body else "",
-                "request": _component_name(request) if "$ref" in request else "",
-            })
+            request = (
+                operation.get("requestBody", {})
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema", {})
+            )
+            result.append(
+                {
+                    "method": method.upper(),
+                    "path": BASE_PATH + path,
+                    "id": operation["operationId"],
+                    "summary": operation["summary"],
+                    "description": operation.get("description", ""),
+                    "is_public": operation.get("security") == [],
+                    "parameters": [
+                        components["parameters"][_component_name(p)] if "$ref" in p else p
+                        for p in operation.get("parameters", [])
+                    ],
+                    "responses": responses,
+                    "result": _component_name(body) if "$ref" in body else "",
+                    "request": _component_name(request) if "$ref" in request else "",
+                }
+            )
     return result

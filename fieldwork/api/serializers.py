@@ -98,8 +98,11 @@ def participant(item: Participant) -> dict[str, Any]:
         "status": item.status.value,
         "study": item.study.slug,
         "role": {"id": item.role.id, "name": item.role.name},
-        "organisation": {"id": item.organisation.id, "name": item.organisation.name,
-                         "kind": item.organisation.kind.value},
+        "organisation": {
+            "id": item.organisation.id,
+            "name": item.organisation.name,
+            "kind": item.organisation.kind.value,
+        },
         "district": {"id": item.district.id, "name": item.district.name},
         "phase": {"number": item.district.phase.number, "name": item.district.phase.name},
         "interviewer": {"id": interviewer.id, "name": interviewer.name} if interviewer else None,

@@ -52,8 +52,14 @@ class ParameterError(ValueError):
 # --- Parsing query arguments -----------------------------------------------------------------
 
 
-def _integer(args: Mapping[str, str], name: str, *, minimum: int = 1, maximum: int = MAX_ID,
-             default: int | None = None) -> int | None:
+def _integer(
+    args: Mapping[str, str],
+    name: str,
+    *,
+    minimum: int = 1,
+    maximum: int = MAX_ID,
+    default: int | None = None,
+) -> int | None:
     raw = args.get(name)
     if raw is None:
         return default
@@ -120,8 +126,11 @@ def parse_district_filters(args: Mapping[str, str]) -> FrameFilters:
 
 
 def parse_organisation_filters(args: Mapping[str, str]) -> FrameFilters:
-    return FrameFilters(search=_search(args), kind=_choice(args, "kind", OrganisationKind),
-                        district_id=_integer(args, "district"))
+    return FrameFilters(
+        search=_search(args),
+        kind=_choice(args, "kind", OrganisationKind),
+        district_id=_integer(args, "district"),
+    )
 
 
 def parse_role_filters(args: Mapping[str, str]) -> FrameFilters:
@@ -163,15 +172,20 @@ def get_study(slug: str) -> Study | None:
     if len(slug) > 60 or "\x00" in slug:
         return None
     return db.session.scalar(
-        select(Study).where(Study.slug == slug).options(selectinload(Study.phases)))
+        select(Study).where(Study.slug == slug).options(selectinload(Study.phases))
+    )
 
 
 def study_query(filters: FrameFilters) -> Select:
     statement = select(Study).options(selectinload(Study.phases)).order_by(Study.name, Study.id)
     if filters.search:
         pattern = _like(filters.search)
-        statement = statement.where(or_(func.lower(Study.name).like(pattern, escape="\\"),
-                                        func.lower(Study.slug).like(pattern, escape="\\")))
+        statement = statement.where(
+            or_(
+                func.lower(Study.name).like(pattern, escape="\\"),
+                func.lower(Study.slug).like(pattern, escape="\\"),
+            )
+        )
     return statement
 
 
@@ -185,15 +199,19 @@ def _phase_ids(study_id: int, number: int) -> Select:
 
 def district_query(study: Study, filters: FrameFilters) -> Select:
     """Districts in phase then name order; the phase comes joined (District.phase is eager)."""
-    statement = (select(District).where(District.study_id == study.id)
-                 .join(Phase, District.phase_id == Phase.id)
-                 .options(contains_eager(District.phase))
-                 .order_by(Phase.number, District.name))
+    statement = (
+        select(District)
+        .where(District.study_id == study.id)
+        .join(Phase, District.phase_id == Phase.id)
+        .options(contains_eager(District.phase))
+        .order_by(Phase.number, District.name)
+    )
     if filters.phase_number is not None:
         statement = statement.where(Phase.number == filters.phase_number)
     if filters.search:
         statement = statement.where(
-            func.lower(District.name).like(_like(filters.search), escape="\\"))
+            func.lower(District.name).like(_like(filters.search), escape="\\")
+        )
     return statement
 
 
@@ -206,23 +224,35 @@ def _organisation_loads():
 
 
 def organisation_query(study: Study, filters: FrameFilters) -> Select:
-    statement = (select(Organisation).where(Organisation.study_id == study.id)
-                 .options(*_organisation_loads()).order_by(Organisation.name))
+    statement = (
+        select(Organisation)
+        .where(Organisation.study_id == study.id)
+        .options(*_organisation_loads())
+        .order_by(Organisation.name)
+    )
     if filters.kind is not None:
         statement = statement.where(Organisation.kind == filters.kind)
     if filters.district_id is not None:
-        statement = statement.where(Organisation.id.in_(
-            select(organisation_district.c.organisation_id)
-            .where(organisation_district.c.district_id == filters.district_id)))
+        statement = statement.where(
+            Organisation.id.in_(
+                select(organisation_district.c.organisation_id).where(
+                    organisation_district.c.district_id == filters.district_id
+                )
+            )
+        )
     if filters.search:
         statement = statement.where(
-            func.lower(Organisation.name).like(_like(filters.search), escape="\\"))
+            func.lower(Organisation.name).like(_like(filters.search), escape="\\")
+        )
     return statement
 
 
 def get_organisation(organisation_id: int) -> Organisation | None:
-    return db.session.scalar(select(Organisation).where(Organisation.id == organisation_id)
-                             .options(*_organisation_loads()))
+    return db.session.scalar(
+        select(Organisation)
+        .where(Organisation.id == organisation_id)
+        .options(*_organisation_loads())
+    )
 
 
 def role_query(study: Study, filters: FrameFilters) -> Select:
@@ -230,8 +260,7 @@ def role_query(study: Study, filters: FrameFilters) -> Select:
     if filters.kind is not None:
         statement = statement.where(Role.organisation_kind == filters.kind)
     if filters.search:
-        statement = statement.where(
-            func.lower(Role.name).like(_like(filters.search), escape="\\"))
+        statement = statement.where(func.lower(Role.name).like(_like(filters.search), escape="\\"))
     return statement
 
 
@@ -243,11 +272,16 @@ def participant_list_query(study: Study, parsed: ParticipantListFilters, viewer:
     """The sampling list query (which limits interviewers to their own people), plus the study
     each row names and the phase filter by number."""
     statement = sampling.participant_query(study, parsed.filters, viewer).options(
-        joinedload(Participant.study))
+        joinedload(Participant.study)
+    )
     if parsed.phase_number is not None:
-        statement = statement.where(Participant.district_id.in_(
-            select(District.id).where(District.phase_id.in_(
-                _phase_ids(study.id, parsed.phase_number)))))
+        statement = statement.where(
+            Participant.district_id.in_(
+                select(District.id).where(
+                    District.phase_id.in_(_phase_ids(study.id, parsed.phase_number))
+                )
+            )
+        )
     return statement
 
 

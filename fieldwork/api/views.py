@@ -96,8 +96,9 @@ def docs():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     document = openapi.document_for(current_app)
-    return render_template("api/docs.html", document=document,
-                           operations=openapi.operations(document))
+    return render_template(
+        "api/docs.html", document=document, operations=openapi.operations(document)
+    )
 
 
 # --- Studies and their frame -----------------------------------------------------------------
@@ -144,8 +145,9 @@ def roles(slug: str):
 def participants(slug: str):
     study = _study_or_404(slug)
     filters = services.parse_participant_filters(request.args)
-    return _list(services.participant_list_query(study, filters, current_user),
-                 serializers.participant)
+    return _list(
+        services.participant_list_query(study, filters, current_user), serializers.participant
+    )
 
 
 # --- Single resources ------------------------------------------------------------------------

@@ -62,32 +62,49 @@ def _required_choice(form: FlaskForm, fields_and_messages) -> bool:
 
 
 class StudyForm(FlaskForm):
-    name = StringField("Name of the study",
-                       validators=[InputRequired("Enter the study's name."), Length(max=300)])
+    name = StringField(
+        "Name of the study", validators=[InputRequired("Enter the study's name."), Length(max=300)]
+    )
     slug = StringField(
-        "Short name", description="Used in web addresses and on the command line: lower-case "
-                                  "letters, digits and hyphens, such as pl-pathways.",
-        validators=[InputRequired("Enter a short name, such as pl-pathways."),
-                    Length(max=60, message="Keep the short name to 60 characters.")])
+        "Short name",
+        description="Used in web addresses and on the command line: lower-case "
+        "letters, digits and hyphens, such as pl-pathways.",
+        validators=[
+            InputRequired("Enter a short name, such as pl-pathways."),
+            Length(max=60, message="Keep the short name to 60 characters."),
+        ],
+    )
     description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
-    timezone = SelectField("Time zone", default="Europe/London",
-                           description="Interviews are booked and shown in this zone.")
-    fieldwork_starts_on = DayField("Fieldwork starts on", validators=[Optional()],
-                                    invalid_value_message=DATE_MESSAGE)
-    fieldwork_ends_on = DayField("Fieldwork ends on", validators=[Optional()],
-                                  invalid_value_message=DATE_MESSAGE)
+    timezone = SelectField(
+        "Time zone",
+        default="Europe/London",
+        description="Interviews are booked and shown in this zone.",
+    )
+    fieldwork_starts_on = DayField(
+        "Fieldwork starts on", validators=[Optional()], invalid_value_message=DATE_MESSAGE
+    )
+    fieldwork_ends_on = DayField(
+        "Fieldwork ends on", validators=[Optional()], invalid_value_message=DATE_MESSAGE
+    )
     organiser_name = StringField(
-        "Organiser's name", description="Invitations come from this person or team.",
-        validators=[InputRequired("Enter who invitations come from."), Length(max=200)])
+        "Organiser's name",
+        description="Invitations come from this person or team.",
+        validators=[InputRequired("Enter who invitations come from."), Length(max=200)],
+    )
     organiser_email = EmailField(
         "Organiser's email address",
-        validators=[InputRequired("Enter the email address invitations are sent from."),
-                    Length(max=254)])
+        validators=[
+            InputRequired("Enter the email address invitations are sent from."),
+            Length(max=254),
+        ],
+    )
     interview_minutes = WholeNumberField(
-        "Length of an interview, in minutes", default=60,
+        "Length of an interview, in minutes",
+        default=60,
         description="Between 15 and 480.",
         validators=[InputRequired("Enter the length of an interview in minutes.")],
-        invalid_value_message="Enter a whole number of minutes, such as 60.")
+        invalid_value_message="Enter a whole number of minutes, such as 60.",
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -97,32 +114,47 @@ class StudyForm(FlaskForm):
 class DeleteStudyForm(FlaskForm):
     confirm_name = StringField(
         "Type the name of the study to confirm",
-        validators=[InputRequired("Type the study's name exactly as shown to confirm.")])
+        validators=[InputRequired("Type the study's name exactly as shown to confirm.")],
+    )
 
 
 class PhaseForm(FlaskForm):
     number = WholeNumberField(
-        "Phase number", description="1, 2, …: how the phase is named in files and references.",
+        "Phase number",
+        description="1, 2, …: how the phase is named in files and references.",
         validators=[InputRequired("Enter the phase number.")],
-        invalid_value_message="Enter a whole number, such as 2.")
-    name = StringField("Name", description="Such as “Phase 2”.",
-                       validators=[InputRequired("Enter the phase's name."), Length(max=100)])
-    go_live_on = DayField("Went live on", validators=[Optional()],
-                           description="The date the phase's districts went live.",
-                           invalid_value_message=DATE_MESSAGE)
+        invalid_value_message="Enter a whole number, such as 2.",
+    )
+    name = StringField(
+        "Name",
+        description="Such as “Phase 2”.",
+        validators=[InputRequired("Enter the phase's name."), Length(max=100)],
+    )
+    go_live_on = DayField(
+        "Went live on",
+        validators=[Optional()],
+        description="The date the phase's districts went live.",
+        invalid_value_message=DATE_MESSAGE,
+    )
 
 
 class DistrictForm(FlaskForm):
-    name = StringField("Name",
-                       validators=[InputRequired("Enter the district's name."), Length(max=200)])
-    phase_id = SelectField("Phase", coerce=coerce_optional_int,
-                           validators=[InputRequired("Choose a phase.")])
+    name = StringField(
+        "Name", validators=[InputRequired("Enter the district's name."), Length(max=200)]
+    )
+    phase_id = SelectField(
+        "Phase", coerce=coerce_optional_int, validators=[InputRequired("Choose a phase.")]
+    )
     is_placeholder = BooleanField(
         "Still to be identified",
         description="Tick while the public record does not say which district this is; "
-                    "untick once you have renamed it.")
-    source = TextAreaField("Source", description="Where the facts about this district come from.",
-                           validators=[Optional(), Length(max=10_000)])
+        "untick once you have renamed it.",
+    )
+    source = TextAreaField(
+        "Source",
+        description="Where the facts about this district come from.",
+        validators=[Optional(), Length(max=10_000)],
+    )
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -130,14 +162,20 @@ class DistrictForm(FlaskForm):
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired("Enter the organisation's name."),
-                                           Length(max=200)])
-    kind = SelectField("Kind of organisation",
-                       choices=[SelectChoice("", "Choose a kind"), *KIND_CHOICES],
-                       validators=[InputRequired("Choose the kind of organisation.")])
+    name = StringField(
+        "Name", validators=[InputRequired("Enter the organisation's name."), Length(max=200)]
+    )
+    kind = SelectField(
+        "Kind of organisation",
+        choices=[SelectChoice("", "Choose a kind"), *KIND_CHOICES],
+        validators=[InputRequired("Choose the kind of organisation.")],
+    )
     lead_provider_id = SelectField(
-        "Lead provider", coerce=coerce_optional_int, validators=[Optional()],
-        description="Only for a sub-contractor: the lead provider it works for.")
+        "Lead provider",
+        coerce=coerce_optional_int,
+        validators=[Optional()],
+        description="Only for a sub-contractor: the lead provider it works for.",
+    )
     district_ids = MultiCheckboxField("Districts covered", coerce=int, validators=[Optional()])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10_000)])
 
@@ -150,12 +188,17 @@ class OrganisationForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    name = StringField("Name", description="Such as “JCP Third Party Provision Manager”.",
-                       validators=[InputRequired("Enter the role's name."), Length(max=200)])
+    name = StringField(
+        "Name",
+        description="Such as “JCP Third Party Provision Manager”.",
+        validators=[InputRequired("Enter the role's name."), Length(max=200)],
+    )
     organisation_kind = SelectField(
-        "Kind of organisation", description="People in this role work for this kind.",
+        "Kind of organisation",
+        description="People in this role work for this kind.",
         choices=[SelectChoice("", "Choose a kind"), *KIND_CHOICES],
-        validators=[InputRequired("Choose the kind of organisation.")])
+        validators=[InputRequired("Choose the kind of organisation.")],
+    )
     description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
 
     def validate(self, extra_validators=None) -> bool:
@@ -178,6 +221,7 @@ class DistrictFilterForm(NameSearchForm):
 
 
 class OrganisationFilterForm(NameSearchForm):
-    kind = SelectField("Kind", validators=[Optional()],
-                       choices=[SelectChoice("", "Any kind"), *KIND_CHOICES])
+    kind = SelectField(
+        "Kind", validators=[Optional()], choices=[SelectChoice("", "Any kind"), *KIND_CHOICES]
+    )
     district = SelectField("District", coerce=coerce_optional_int, validators=[Optional()])

@@ -76,8 +76,9 @@ def _commit_or_refuse(field: str, message: str) -> None:
 
 def _name_taken(model: Any, study_id: int, name: str, except_id: int | None) -> bool:
     """True when another row of `model` in the study has this name, ignoring case."""
-    statement = select(model.id).where(model.study_id == study_id,
-                                       func.lower(model.name) == name.lower())
+    statement = select(model.id).where(
+        model.study_id == study_id, func.lower(model.name) == name.lower()
+    )
     if except_id is not None:
         statement = statement.where(model.id != except_id)
     return db.session.scalar(statement.limit(1)) is not None
@@ -90,21 +91,38 @@ def _require_name(name: str | None, what: str) -> str:
     return cleaned
 
 
-def _page_of_rows(count_statement: Select, rows_statement: Select, page: int, per_page: int,
-                  make_row: Callable[[Any], T]) -> Page[T]:
+def _page_of_rows(
+    count_statement: Select,
+    rows_statement: Select,
+    page: int,
+    per_page: int,
+    make_row: Callable[[Any], T],
+) -> Page[T]:
     """Like core.pagination.paginate, for statements that select an entity and its counts."""
-    total = db.session.scalar(
-        select(func.count()).select_from(count_statement.order_by(None).subquery())) or 0
+    total = (
+        db.session.scalar(
+            select(func.count()).select_from(count_statement.order_by(None).subquery())
+        )
+        or 0
+    )
     page = min(page, max(1, math.ceil(total / per_page)))
     result = db.session.execute(rows_statement.limit(per_page).offset((page - 1) * per_page))
-    return Page(items=[make_row(row) for row in result.unique().all()], page=page,
-                per_page=per_page, total=total)
+    return Page(
+        items=[make_row(row) for row in result.unique().all()],
+        page=page,
+        per_page=per_page,
+        total=total,
+    )
 
 
 def _participants_per(column: Any, study: Study):
     """A grouped subquery: (key, n) participants of the study per value of `column`."""
-    return (select(column.label("key"), func.count().label("n"))
-            .where(Participant.study_id == study.id).group_by(column).subquery())
+    return (
+        select(column.label("key"), func.count().label("n"))
+        .where(Participant.study_id == study.id)
+        .group_by(column)
+        .subquery()
+    )
 
 
 # --- Studies ---------------------------------------------------------------------------------
@@ -119,15 +137,22 @@ class StudyRow:
 
 def study_rows() -> list[StudyRow]:
     """Every study with its number of districts and participants, in one query."""
-    districts = (select(District.study_id.label("key"), func.count().label("n"))
-                 .group_by(District.study_id).subquery())
-    people = (select(Participant.study_id.label("key"), func.count().label("n"))
-              .group_by(Participant.study_id).subquery())
+    districts = (
+        select(District.study_id.label("key"), func.count().label("n"))
+        .group_by(District.study_id)
+        .subquery()
+    )
+    people = (
+        select(Participant.study_id.label("key"), func.count().label("n"))
+        .group_by(Participant.study_id)
+        .subquery()
+    )
     statement = (
         select(Study, func.coalesce(districts.c.n, 0), func.coalesce(people.c.n, 0))
         .outerjoin(districts, districts.c.key == Study.id)
         .outerjoin(people, people.c.key == Study.id)
-        .order_by(Study.name, Study.id))
+        .order_by(Study.name, Study.id)
+    )
     return [StudyRow(*row) for row in db.session.execute(statement).all()]
 
 
@@ -145,28 +170,42 @@ class StudySummary:
 
 def study_summary(study: Study) -> StudySummary:
     """The study's phases and the size of its frame, in two queries."""
-    totals = db.session.execute(select(
-        select(func.count()).where(District.study_id == study.id).scalar_subquery(),
-        select(func.count()).where(District.study_id == study.id,
-                                   District.is_placeholder.is_(True)).scalar_subquery(),
-        select(func.count()).where(Organisation.study_id == study.id).scalar_subquery(),
-        select(func.count()).where(Role.study_id == study.id).scalar_subquery(),
-        select(func.count()).where(Participant.study_id == study.id).scalar_subquery(),
-    )).one()
+    totals = db.session.execute(
+        select(
+            select(func.count()).where(District.study_id == study.id).scalar_subquery(),
+            select(func.count())
+            .where(District.study_id == study.id, District.is_placeholder.is_(True))
+            .scalar_subquery(),
+            select(func.count()).where(Organisation.study_id == study.id).scalar_subquery(),
+            select(func.count()).where(Role.study_id == study.id).scalar_subquery(),
+            select(func.count()).where(Participant.study_id == study.id).scalar_subquery(),
+        )
+    ).one()
     return StudySummary(phase_rows(study), *totals)
 
 
-def save_study(study: Study | None, *, name: str, slug: str, description: str = "",
-               timezone: str = "Europe/London", fieldwork_starts_on: dt.date | None = None,
-               fieldwork_ends_on: dt.date | None = None, organiser_name: str = "",
-               organiser_email: str = "", interview_minutes: int | None = 60) -> Study:
+def save_study(
+    study: Study | None,
+    *,
+    name: str,
+    slug: str,
+    description: str = "",
+    timezone: str = "Europe/London",
+    fieldwork_starts_on: dt.date | None = None,
+    fieldwork_ends_on: dt.date | None = None,
+    organiser_name: str = "",
+    organiser_email: str = "",
+    interview_minutes: int | None = 60,
+) -> Study:
     """Create (study=None) or update a study after checking its rules. Commits."""
     name = _require_name(name, "study")
     slug = _clean(slug)
     if not SLUG_PATTERN.match(slug) or len(slug) > 60:
         raise FrameFieldError(
-            "slug", "Use lower-case letters, digits and hyphens only (not at the start or end), "
-                    "up to 60 characters, such as pl-pathways.")
+            "slug",
+            "Use lower-case letters, digits and hyphens only (not at the start or end), "
+            "up to 60 characters, such as pl-pathways.",
+        )
     if slug in RESERVED_SLUGS:
         raise FrameFieldError("slug", f"“{slug}” is reserved: choose another short name.")
     same_slug = select(Study.id).where(Study.slug == slug)
@@ -176,24 +215,29 @@ def save_study(study: Study | None, *, name: str, slug: str, description: str = 
         raise FrameFieldError("slug", f"Another study already uses the short name {slug}.")
     timezone = _clean(timezone)
     if not is_valid_timezone(timezone):
-        raise FrameFieldError("timezone", "Choose a time zone from the list, such as "
-                                          "Europe/London.")
+        raise FrameFieldError(
+            "timezone", "Choose a time zone from the list, such as Europe/London."
+        )
     if fieldwork_starts_on and fieldwork_ends_on and fieldwork_ends_on < fieldwork_starts_on:
-        raise FrameFieldError("fieldwork_ends_on",
-                              "The end of fieldwork must be on or after its start.")
+        raise FrameFieldError(
+            "fieldwork_ends_on", "The end of fieldwork must be on or after its start."
+        )
     low, high = INTERVIEW_MINUTES_RANGE
     if interview_minutes is None or not low <= interview_minutes <= high:
-        raise FrameFieldError("interview_minutes",
-                              f"An interview lasts between {low} and {high} minutes.")
+        raise FrameFieldError(
+            "interview_minutes", f"An interview lasts between {low} and {high} minutes."
+        )
     organiser_email = _clean(organiser_email)
     if not organiser_email:
-        raise FrameFieldError("organiser_email",
-                              "Enter the email address invitations are sent from.")
+        raise FrameFieldError(
+            "organiser_email", "Enter the email address invitations are sent from."
+        )
     try:
         validate_email(organiser_email, check_deliverability=False)
     except EmailNotValidError:
-        raise FrameFieldError("organiser_email",
-                              "Enter an email address like research@example.org.")
+        raise FrameFieldError(
+            "organiser_email", "Enter an email address like research@example.org."
+        )
     if study is None:
         study = Study()
         db.session.add(study)
@@ -213,17 +257,20 @@ def save_study(study: Study | None, *, name: str, slug: str, description: str = 
 def delete_study(study: Study, typed_name: str | None) -> None:
     """Delete a study and its whole sample frame, once the user has typed its name exactly."""
     if _clean(typed_name) != study.name.strip():
-        raise FrameFieldError("confirm_name", "Type the study's name exactly as shown to "
-                                              "confirm.")
+        raise FrameFieldError("confirm_name", "Type the study's name exactly as shown to confirm.")
     study_id = study.id
     # Children first, in an order that respects the foreign keys whether or not the database
     # enforces them (SQLite does not by default), without loading any rows.
     organisations = select(Organisation.id).where(Organisation.study_id == study_id)
     db.session.execute(delete(Participant).where(Participant.study_id == study_id))
-    db.session.execute(delete(organisation_district).where(
-        organisation_district.c.organisation_id.in_(organisations)))
-    db.session.execute(update(Organisation).where(Organisation.study_id == study_id)
-                       .values(lead_provider_id=None))
+    db.session.execute(
+        delete(organisation_district).where(
+            organisation_district.c.organisation_id.in_(organisations)
+        )
+    )
+    db.session.execute(
+        update(Organisation).where(Organisation.study_id == study_id).values(lead_provider_id=None)
+    )
     db.session.execute(delete(Organisation).where(Organisation.study_id == study_id))
     db.session.execute(delete(Role).where(Role.study_id == study_id))
     db.session.execute(delete(District).where(District.study_id == study_id))
@@ -244,32 +291,50 @@ class PhaseRow:
 
 def phase_rows(study: Study) -> list[PhaseRow]:
     """The study's phases with their numbers of districts and participants, in one query."""
-    districts = (select(District.phase_id.label("key"), func.count().label("n"))
-                 .where(District.study_id == study.id).group_by(District.phase_id).subquery())
-    people = (select(District.phase_id.label("key"), func.count().label("n"))
-              .join(Participant, Participant.district_id == District.id)
-              .where(District.study_id == study.id).group_by(District.phase_id).subquery())
+    districts = (
+        select(District.phase_id.label("key"), func.count().label("n"))
+        .where(District.study_id == study.id)
+        .group_by(District.phase_id)
+        .subquery()
+    )
+    people = (
+        select(District.phase_id.label("key"), func.count().label("n"))
+        .join(Participant, Participant.district_id == District.id)
+        .where(District.study_id == study.id)
+        .group_by(District.phase_id)
+        .subquery()
+    )
     statement = (
         select(Phase, func.coalesce(districts.c.n, 0), func.coalesce(people.c.n, 0))
         .outerjoin(districts, districts.c.key == Phase.id)
         .outerjoin(people, people.c.key == Phase.id)
-        .where(Phase.study_id == study.id).order_by(Phase.number))
+        .where(Phase.study_id == study.id)
+        .order_by(Phase.number)
+    )
     return [PhaseRow(*row) for row in db.session.execute(statement).all()]
 
 
 def get_phase(study: Study, phase_id: int) -> Phase | None:
     """A phase of `study`; None for another study's phase, so the page answers 404."""
-    return db.session.scalar(select(Phase).where(Phase.id == phase_id,
-                                                 Phase.study_id == study.id))
+    return db.session.scalar(select(Phase).where(Phase.id == phase_id, Phase.study_id == study.id))
 
 
 def districts_in_phase(phase: Phase) -> list[District]:
-    return list(db.session.scalars(select(District).where(District.phase_id == phase.id)
-                                   .order_by(District.name)))
+    return list(
+        db.session.scalars(
+            select(District).where(District.phase_id == phase.id).order_by(District.name)
+        )
+    )
 
 
-def save_phase(study: Study, phase: Phase | None, *, number: int | None, name: str,
-               go_live_on: dt.date | None = None) -> Phase:
+def save_phase(
+    study: Study,
+    phase: Phase | None,
+    *,
+    number: int | None,
+    name: str,
+    go_live_on: dt.date | None = None,
+) -> Phase:
     """Create (phase=None) or update a phase; its number is unique in the study. Commits."""
     if number is None or not 1 <= number <= 99:
         raise FrameFieldError("number", "Enter a phase number from 1 to 99.")
@@ -293,13 +358,17 @@ def why_not_delete_phase(phase: Phase) -> str | None:
     """Why the phase cannot be deleted yet, or None if it can."""
     people = participant_count(phase.study_id, phase_id=phase.id)
     if people:
-        return (f"{_people(people)} in the districts of {phase.name}: move them to another "
-                f"district or delete them first.")
+        return (
+            f"{_people(people)} in the districts of {phase.name}: move them to another "
+            f"district or delete them first."
+        )
     districts = db.session.scalar(select(func.count()).where(District.phase_id == phase.id))
     if districts:
-        return (f"{phase.name} still has {_plural(districts, 'district')}: move "
-                f"{'it' if districts == 1 else 'them'} to another phase or delete "
-                f"{'it' if districts == 1 else 'them'} first.")
+        return (
+            f"{phase.name} still has {_plural(districts, 'district')}: move "
+            f"{'it' if districts == 1 else 'them'} to another phase or delete "
+            f"{'it' if districts == 1 else 'them'} first."
+        )
     return None
 
 
@@ -321,39 +390,53 @@ class DistrictRow:
     participants: int
 
 
-def district_page(study: Study, page: int, per_page: int, *, search: str = "",
-                  phase_id: int | None = None) -> Page[DistrictRow]:
+def district_page(
+    study: Study, page: int, per_page: int, *, search: str = "", phase_id: int | None = None
+) -> Page[DistrictRow]:
     """One page of the study's districts, by phase then name, with their counts."""
     matching = select(District.id).where(District.study_id == study.id)
     if search.strip():
         matching = matching.where(District.name.icontains(search.strip(), autoescape=True))
     if phase_id:
         matching = matching.where(District.phase_id == phase_id)
-    covering = (select(organisation_district.c.district_id.label("key"),
-                       func.count().label("n"))
-                .join(District, District.id == organisation_district.c.district_id)
-                .where(District.study_id == study.id)
-                .group_by(organisation_district.c.district_id).subquery())
+    covering = (
+        select(organisation_district.c.district_id.label("key"), func.count().label("n"))
+        .join(District, District.id == organisation_district.c.district_id)
+        .where(District.study_id == study.id)
+        .group_by(organisation_district.c.district_id)
+        .subquery()
+    )
     people = _participants_per(Participant.district_id, study)
     rows = (
         select(District, func.coalesce(covering.c.n, 0), func.coalesce(people.c.n, 0))
-        .join(District.phase).options(contains_eager(District.phase))
+        .join(District.phase)
+        .options(contains_eager(District.phase))
         .outerjoin(covering, covering.c.key == District.id)
         .outerjoin(people, people.c.key == District.id)
         .where(District.id.in_(matching))
-        .order_by(Phase.number, District.name, District.id))
+        .order_by(Phase.number, District.name, District.id)
+    )
     return _page_of_rows(matching, rows, page, per_page, lambda row: DistrictRow(*row))
 
 
 def get_district(study: Study, district_id: int) -> District | None:
     """A district of `study` with the organisations covering it; None for another study's."""
     return db.session.scalar(
-        select(District).where(District.id == district_id, District.study_id == study.id)
-        .options(selectinload(District.organisations)))
+        select(District)
+        .where(District.id == district_id, District.study_id == study.id)
+        .options(selectinload(District.organisations))
+    )
 
 
-def save_district(study: Study, district: District | None, *, name: str, phase_id: int | None,
-                  is_placeholder: bool = False, source: str = "") -> District:
+def save_district(
+    study: Study,
+    district: District | None,
+    *,
+    name: str,
+    phase_id: int | None,
+    is_placeholder: bool = False,
+    source: str = "",
+) -> District:
     """Create (district=None) or update a district: a unique name, a phase of the study.
 
     Renaming a placeholder and unticking `is_placeholder` is how a coordinator records a
@@ -379,8 +462,10 @@ def save_district(study: Study, district: District | None, *, name: str, phase_i
 def why_not_delete_district(district: District) -> str | None:
     people = participant_count(district.study_id, district_id=district.id)
     if people:
-        return (f"{_people(people)} still in {district.name}: move them to another district "
-                f"or delete them first.")
+        return (
+            f"{_people(people)} still in {district.name}: move them to another district "
+            f"or delete them first."
+        )
     return None
 
 
@@ -389,8 +474,9 @@ def delete_district(district: District) -> None:
     reason = why_not_delete_district(district)
     if reason:
         raise FrameError(reason)
-    db.session.execute(delete(organisation_district).where(
-        organisation_district.c.district_id == district.id))
+    db.session.execute(
+        delete(organisation_district).where(organisation_district.c.district_id == district.id)
+    )
     db.session.execute(delete(District).where(District.id == district.id))
     db.session.commit()
 
@@ -405,9 +491,15 @@ class OrganisationRow:
     participants: int
 
 
-def organisation_page(study: Study, page: int, per_page: int, *, search: str = "",
-                      kind: OrganisationKind | None = None,
-                      district_id: int | None = None) -> Page[OrganisationRow]:
+def organisation_page(
+    study: Study,
+    page: int,
+    per_page: int,
+    *,
+    search: str = "",
+    kind: OrganisationKind | None = None,
+    district_id: int | None = None,
+) -> Page[OrganisationRow]:
     """One page of the study's organisations by name, with lead provider and counts."""
     matching = select(Organisation.id).where(Organisation.study_id == study.id)
     if search.strip():
@@ -415,14 +507,20 @@ def organisation_page(study: Study, page: int, per_page: int, *, search: str = "
     if kind is not None:
         matching = matching.where(Organisation.kind == kind)
     if district_id:
-        matching = matching.where(Organisation.id.in_(
-            select(organisation_district.c.organisation_id)
-            .where(organisation_district.c.district_id == district_id)))
-    covered = (select(organisation_district.c.organisation_id.label("key"),
-                      func.count().label("n"))
-               .join(District, District.id == organisation_district.c.district_id)
-               .where(District.study_id == study.id)
-               .group_by(organisation_district.c.organisation_id).subquery())
+        matching = matching.where(
+            Organisation.id.in_(
+                select(organisation_district.c.organisation_id).where(
+                    organisation_district.c.district_id == district_id
+                )
+            )
+        )
+    covered = (
+        select(organisation_district.c.organisation_id.label("key"), func.count().label("n"))
+        .join(District, District.id == organisation_district.c.district_id)
+        .where(District.study_id == study.id)
+        .group_by(organisation_district.c.organisation_id)
+        .subquery()
+    )
     people = _participants_per(Participant.organisation_id, study)
     rows = (
         select(Organisation, func.coalesce(covered.c.n, 0), func.coalesce(people.c.n, 0))
@@ -430,7 +528,8 @@ def organisation_page(study: Study, page: int, per_page: int, *, search: str = "
         .outerjoin(covered, covered.c.key == Organisation.id)
         .outerjoin(people, people.c.key == Organisation.id)
         .where(Organisation.id.in_(matching))
-        .order_by(Organisation.name, Organisation.id))
+        .order_by(Organisation.name, Organisation.id)
+    )
     return _page_of_rows(matching, rows, page, per_page, lambda row: OrganisationRow(*row))
 
 
@@ -439,25 +538,43 @@ def get_organisation(study: Study, organisation_id: int) -> Organisation | None:
     return db.session.scalar(
         select(Organisation)
         .where(Organisation.id == organisation_id, Organisation.study_id == study.id)
-        .options(joinedload(Organisation.lead_provider), selectinload(Organisation.districts)))
+        .options(joinedload(Organisation.lead_provider), selectinload(Organisation.districts))
+    )
 
 
 def subcontractors_of(organisation: Organisation) -> list[Organisation]:
-    return list(db.session.scalars(select(Organisation)
-                                   .where(Organisation.lead_provider_id == organisation.id)
-                                   .order_by(Organisation.name)))
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.lead_provider_id == organisation.id)
+            .order_by(Organisation.name)
+        )
+    )
 
 
 def lead_providers_of(study: Study) -> list[Organisation]:
-    return list(db.session.scalars(
-        select(Organisation).where(Organisation.study_id == study.id,
-                                   Organisation.kind == OrganisationKind.LEAD_PROVIDER)
-        .order_by(Organisation.name)))
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(
+                Organisation.study_id == study.id,
+                Organisation.kind == OrganisationKind.LEAD_PROVIDER,
+            )
+            .order_by(Organisation.name)
+        )
+    )
 
 
-def save_organisation(study: Study, organisation: Organisation | None, *, name: str,
-                      kind: OrganisationKind | str, lead_provider_id: int | None = None,
-                      district_ids: Iterable[int] = (), notes: str = "") -> Organisation:
+def save_organisation(
+    study: Study,
+    organisation: Organisation | None,
+    *,
+    name: str,
+    kind: OrganisationKind | str,
+    lead_provider_id: int | None = None,
+    district_ids: Iterable[int] = (),
+    notes: str = "",
+) -> Organisation:
     """Create (organisation=None) or update an organisation after checking its rules. Commits.
 
     A sub-contractor names a lead provider of the same study (not itself); nothing else names
@@ -477,8 +594,11 @@ def save_organisation(study: Study, organisation: Organisation | None, *, name: 
         _check_kind_change(organisation, kind)
     lead_provider = _checked_lead_provider(study, own_id, kind, lead_provider_id)
     wanted = sorted(set(district_ids))
-    districts = list(db.session.scalars(
-        select(District).where(District.study_id == study.id, District.id.in_(wanted))))
+    districts = list(
+        db.session.scalars(
+            select(District).where(District.study_id == study.id, District.id.in_(wanted))
+        )
+    )
     if len(districts) != len(wanted):
         raise FrameFieldError("district_ids", "Choose districts of this study only.")
     if organisation is None:
@@ -495,56 +615,76 @@ def save_organisation(study: Study, organisation: Organisation | None, *, name: 
 
 def _check_kind_change(organisation: Organisation, kind: OrganisationKind) -> None:
     mismatched = db.session.scalar(
-        select(func.count()).select_from(Participant).join(Role, Role.id == Participant.role_id)
-        .where(Participant.organisation_id == organisation.id, Role.organisation_kind != kind))
+        select(func.count())
+        .select_from(Participant)
+        .join(Role, Role.id == Participant.role_id)
+        .where(Participant.organisation_id == organisation.id, Role.organisation_kind != kind)
+    )
     if mismatched:
         raise FrameFieldError(
-            "kind", f"{_people(mismatched)} at {organisation.name} in roles for "
-                    f"{organisation.kind.label} staff: change their roles first.")
+            "kind",
+            f"{_people(mismatched)} at {organisation.name} in roles for "
+            f"{organisation.kind.label} staff: change their roles first.",
+        )
     if organisation.kind == OrganisationKind.LEAD_PROVIDER:
-        followers = db.session.scalar(select(func.count()).where(
-            Organisation.lead_provider_id == organisation.id))
+        followers = db.session.scalar(
+            select(func.count()).where(Organisation.lead_provider_id == organisation.id)
+        )
         if followers:
             raise FrameFieldError(
-                "kind", f"{_plural(followers, 'sub-contractor')} "
-                        f"{'names' if followers == 1 else 'name'} {organisation.name} as "
-                        f"lead provider: give them another lead provider first.")
+                "kind",
+                f"{_plural(followers, 'sub-contractor')} "
+                f"{'names' if followers == 1 else 'name'} {organisation.name} as "
+                f"lead provider: give them another lead provider first.",
+            )
 
 
-def _checked_lead_provider(study: Study, own_id: int | None, kind: OrganisationKind,
-                           lead_provider_id: int | None) -> Organisation | None:
+def _checked_lead_provider(
+    study: Study, own_id: int | None, kind: OrganisationKind, lead_provider_id: int | None
+) -> Organisation | None:
     if kind != OrganisationKind.SUBCONTRACTOR:
         if lead_provider_id:
             raise FrameFieldError(
-                "lead_provider_id", "Only a sub-contractor has a lead provider: choose "
-                                    "“None”, or make this organisation a sub-contractor.")
+                "lead_provider_id",
+                "Only a sub-contractor has a lead provider: choose "
+                "“None”, or make this organisation a sub-contractor.",
+            )
         return None
     if not lead_provider_id:
-        raise FrameFieldError("lead_provider_id",
-                              "Choose the lead provider this sub-contractor works for.")
+        raise FrameFieldError(
+            "lead_provider_id", "Choose the lead provider this sub-contractor works for."
+        )
     lead = db.session.get(Organisation, lead_provider_id)
     if lead is None or lead.study_id != study.id:
         raise FrameFieldError("lead_provider_id", "Choose a lead provider of this study.")
     if lead.id == own_id:
-        raise FrameFieldError("lead_provider_id",
-                              "An organisation cannot be its own lead provider.")
+        raise FrameFieldError(
+            "lead_provider_id", "An organisation cannot be its own lead provider."
+        )
     if lead.kind != OrganisationKind.LEAD_PROVIDER:
-        raise FrameFieldError("lead_provider_id", f"{lead.name} is not a lead provider "
-                                                  f"(its kind is {lead.kind.label}).")
+        raise FrameFieldError(
+            "lead_provider_id",
+            f"{lead.name} is not a lead provider (its kind is {lead.kind.label}).",
+        )
     return lead
 
 
 def why_not_delete_organisation(organisation: Organisation) -> str | None:
     people = participant_count(organisation.study_id, organisation_id=organisation.id)
     if people:
-        return (f"{_people(people)} still at {organisation.name}: move them to another "
-                f"organisation or delete them first.")
-    followers = db.session.scalar(select(func.count()).where(
-        Organisation.lead_provider_id == organisation.id))
+        return (
+            f"{_people(people)} still at {organisation.name}: move them to another "
+            f"organisation or delete them first."
+        )
+    followers = db.session.scalar(
+        select(func.count()).where(Organisation.lead_provider_id == organisation.id)
+    )
     if followers:
-        return (f"{_plural(followers, 'sub-contractor')} {'names' if followers == 1 else 'name'}"
-                f" {organisation.name} as lead provider: give them another lead provider or "
-                f"delete them first.")
+        return (
+            f"{_plural(followers, 'sub-contractor')} {'names' if followers == 1 else 'name'}"
+            f" {organisation.name} as lead provider: give them another lead provider or "
+            f"delete them first."
+        )
     return None
 
 
@@ -552,8 +692,11 @@ def delete_organisation(organisation: Organisation) -> None:
     reason = why_not_delete_organisation(organisation)
     if reason:
         raise FrameError(reason)
-    db.session.execute(delete(organisation_district).where(
-        organisation_district.c.organisation_id == organisation.id))
+    db.session.execute(
+        delete(organisation_district).where(
+            organisation_district.c.organisation_id == organisation.id
+        )
+    )
     db.session.execute(delete(Organisation).where(Organisation.id == organisation.id))
     db.session.commit()
 
@@ -570,9 +713,12 @@ class RoleRow:
 def role_rows(study: Study, search: str = "") -> list[RoleRow]:
     """The study's roles (a short list) with their numbers of participants, in one query."""
     people = _participants_per(Participant.role_id, study)
-    statement = (select(Role, func.coalesce(people.c.n, 0))
-                 .outerjoin(people, people.c.key == Role.id)
-                 .where(Role.study_id == study.id).order_by(Role.name, Role.id))
+    statement = (
+        select(Role, func.coalesce(people.c.n, 0))
+        .outerjoin(people, people.c.key == Role.id)
+        .where(Role.study_id == study.id)
+        .order_by(Role.name, Role.id)
+    )
     if search.strip():
         statement = statement.where(Role.name.icontains(search.strip(), autoescape=True))
     return [RoleRow(*row) for row in db.session.execute(statement).all()]
@@ -583,8 +729,14 @@ def get_role(study: Study, role_id: int) -> Role | None:
     return db.session.scalar(select(Role).where(Role.id == role_id, Role.study_id == study.id))
 
 
-def save_role(study: Study, role: Role | None, *, name: str,
-              organisation_kind: OrganisationKind | str, description: str = "") -> Role:
+def save_role(
+    study: Study,
+    role: Role | None,
+    *,
+    name: str,
+    organisation_kind: OrganisationKind | str,
+    description: str = "",
+) -> Role:
     """Create (role=None) or update a role. Its kind of organisation cannot change while
     participants hold it at organisations of the old kind. Commits."""
     name = _require_name(name, "role")
@@ -596,14 +748,17 @@ def save_role(study: Study, role: Role | None, *, name: str,
         raise FrameFieldError("name", f"This study already has a role called {name}.")
     if role is not None and kind != role.organisation_kind:
         mismatched = db.session.scalar(
-            select(func.count()).select_from(Participant)
+            select(func.count())
+            .select_from(Participant)
             .join(Organisation, Organisation.id == Participant.organisation_id)
-            .where(Participant.role_id == role.id, Organisation.kind != kind))
+            .where(Participant.role_id == role.id, Organisation.kind != kind)
+        )
         if mismatched:
             raise FrameFieldError(
                 "organisation_kind",
                 f"{_people(mismatched)} in this role at organisations whose kind is not "
-                f"{kind.label}: give them another role first.")
+                f"{kind.label}: give them another role first.",
+            )
     if role is None:
         role = Role(study_id=study.id)
         db.session.add(role)
@@ -617,8 +772,10 @@ def save_role(study: Study, role: Role | None, *, name: str,
 def why_not_delete_role(role: Role) -> str | None:
     people = participant_count(role.study_id, role_id=role.id)
     if people:
-        return (f"{_people(people)} still in the role {role.name}: give them another role or "
-                f"delete them first.")
+        return (
+            f"{_people(people)} still in the role {role.name}: give them another role or "
+            f"delete them first."
+        )
     return None
 
 
@@ -633,12 +790,18 @@ def delete_role(role: Role) -> None:
 # --- Counts ----------------------------------------------------------------------------------
 
 
-def participant_count(study_id: int, *, district_id: int | None = None,
-                      organisation_id: int | None = None, role_id: int | None = None,
-                      phase_id: int | None = None) -> int:
+def participant_count(
+    study_id: int,
+    *,
+    district_id: int | None = None,
+    organisation_id: int | None = None,
+    role_id: int | None = None,
+    phase_id: int | None = None,
+) -> int:
     """How many participants of the study use a district, organisation, role or phase."""
-    statement = select(func.count()).select_from(Participant).where(
-        Participant.study_id == study_id)
+    statement = (
+        select(func.count()).select_from(Participant).where(Participant.study_id == study_id)
+    )
     if district_id is not None:
         statement = statement.where(Participant.district_id == district_id)
     if organisation_id is not None:
@@ -646,6 +809,7 @@ def participant_count(study_id: int, *, district_id: int | None = None,
     if role_id is not None:
         statement = statement.where(Participant.role_id == role_id)
     if phase_id is not None:
-        statement = statement.where(Participant.district_id.in_(
-            select(District.id).where(District.phase_id == phase_id)))
+        statement = statement.where(
+            Participant.district_id.in_(select(District.id).where(District.phase_id == phase_id))
+        )
     return db.session.scalar(statement) or 0

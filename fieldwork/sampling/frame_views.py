@@ -44,14 +44,19 @@ def _show_error(form: FlaskForm, error: FrameError) -> None:
 
 def _form_page(form: FlaskForm, **context):
     """The shared form page; 422 when it shows errors, as the participant pages do."""
-    return render_template("frame/form.html", form=form, **context), (
-        422 if form.errors else 200)
+    return render_template("frame/form.html", form=form, **context), (422 if form.errors else 200)
 
 
-def _confirm_delete(what: str, reason: str | None, cancel_url: str, consequence: str = "",
-                    status: int = 200):
-    return render_template("frame/confirm_delete.html", what=what, reason=reason,
-                           cancel_url=cancel_url, consequence=consequence), status
+def _confirm_delete(
+    what: str, reason: str | None, cancel_url: str, consequence: str = "", status: int = 200
+):
+    return render_template(
+        "frame/confirm_delete.html",
+        what=what,
+        reason=reason,
+        cancel_url=cancel_url,
+        consequence=consequence,
+    ), status
 
 
 def _page_number() -> int:
@@ -73,9 +78,20 @@ def _study_or_404(slug: str) -> Study:
 
 
 def _study_fields(form: StudyForm) -> dict:
-    return {name: form[name].data for name in (
-        "name", "slug", "description", "timezone", "fieldwork_starts_on", "fieldwork_ends_on",
-        "organiser_name", "organiser_email", "interview_minutes")}
+    return {
+        name: form[name].data
+        for name in (
+            "name",
+            "slug",
+            "description",
+            "timezone",
+            "fieldwork_starts_on",
+            "fieldwork_ends_on",
+            "organiser_name",
+            "organiser_email",
+            "interview_minutes",
+        )
+    }
 
 
 @blueprint.get("/studies")
@@ -87,8 +103,12 @@ def studies():
 def study(slug: str):
     found = _study_or_404(slug)
     current = services.current_study()
-    return render_template("frame/study.html", study=found, summary=frame.study_summary(found),
-                           is_current=current is not None and current.id == found.id)
+    return render_template(
+        "frame/study.html",
+        study=found,
+        summary=frame.study_summary(found),
+        is_current=current is not None and current.id == found.id,
+    )
 
 
 @blueprint.route("/studies/new", methods=["GET", "POST"])
@@ -102,13 +122,20 @@ def new_study():
             _show_error(form, error)
         else:
             services.select_study(created.id)
-            flash(f"The study {created.name} is created, and you are now working on it. "
-                  "Add its phases next.", "success")
+            flash(
+                f"The study {created.name} is created, and you are now working on it. "
+                "Add its phases next.",
+                "success",
+            )
             return redirect(url_for("frame.study", slug=created.slug))
-    return _form_page(form, heading="Create a study", submit="Create study",
-                      crumbs=[("Studies", url_for("frame.studies"))],
-                      cancel_url=url_for("frame.studies"),
-                      short_fields=("interview_minutes", "slug"))
+    return _form_page(
+        form,
+        heading="Create a study",
+        submit="Create study",
+        crumbs=[("Studies", url_for("frame.studies"))],
+        cancel_url=url_for("frame.studies"),
+        short_fields=("interview_minutes", "slug"),
+    )
 
 
 @blueprint.route("/studies/<slug>/edit", methods=["GET", "POST"])
@@ -124,11 +151,17 @@ def edit_study(slug: str):
         else:
             flash(f"{saved.name} is saved.", "success")
             return redirect(url_for("frame.study", slug=saved.slug))
-    return _form_page(form, heading=f"Edit {found.name}", submit="Save",
-                      crumbs=[("Studies", url_for("frame.studies")),
-                              (found.name, url_for("frame.study", slug=found.slug))],
-                      cancel_url=url_for("frame.study", slug=found.slug),
-                      short_fields=("interview_minutes", "slug"))
+    return _form_page(
+        form,
+        heading=f"Edit {found.name}",
+        submit="Save",
+        crumbs=[
+            ("Studies", url_for("frame.studies")),
+            (found.name, url_for("frame.study", slug=found.slug)),
+        ],
+        cancel_url=url_for("frame.study", slug=found.slug),
+        short_fields=("interview_minutes", "slug"),
+    )
 
 
 @blueprint.route("/studies/<slug>/delete", methods=["GET", "POST"])
@@ -145,8 +178,9 @@ def delete_study(slug: str):
         else:
             flash(f"The study {name} and its whole sample frame have been deleted.", "success")
             return redirect(url_for("frame.studies"))
-    return render_template("frame/delete_study.html", study=found, form=form,
-                           summary=frame.study_summary(found)), 422 if form.errors else 200
+    return render_template(
+        "frame/delete_study.html", study=found, form=form, summary=frame.study_summary(found)
+    ), 422 if form.errors else 200
 
 
 # --- Phases ----------------------------------------------------------------------------------
@@ -160,17 +194,18 @@ def _phase_or_404(phase_id: int):
 
 
 def _phase_fields(form: PhaseForm) -> dict:
-    return {"number": form.number.data, "name": form.name.data,
-            "go_live_on": form.go_live_on.data}
+    return {"number": form.number.data, "name": form.name.data, "go_live_on": form.go_live_on.data}
 
 
 @blueprint.get("/phases/<int:phase_id>")
 def phase(phase_id: int):
     found = _phase_or_404(phase_id)
-    return render_template("frame/phase.html", phase=found,
-                           districts=frame.districts_in_phase(found),
-                           participants=frame.participant_count(found.study_id,
-                                                                phase_id=found.id))
+    return render_template(
+        "frame/phase.html",
+        phase=found,
+        districts=frame.districts_in_phase(found),
+        participants=frame.participant_count(found.study_id, phase_id=found.id),
+    )
 
 
 @blueprint.route("/phases/new", methods=["GET", "POST"])
@@ -190,9 +225,14 @@ def new_phase():
         else:
             flash(f"{created.name} is added.", "success")
             return redirect(url_for("frame.phase", phase_id=created.id))
-    return _form_page(form, heading=f"Add a phase to {current.name}", submit="Add phase",
-                      crumbs=[("Districts", url_for("frame.districts"))],
-                      cancel_url=url_for("frame.districts"), short_fields=("number",))
+    return _form_page(
+        form,
+        heading=f"Add a phase to {current.name}",
+        submit="Add phase",
+        crumbs=[("Districts", url_for("frame.districts"))],
+        cancel_url=url_for("frame.districts"),
+        short_fields=("number",),
+    )
 
 
 @blueprint.route("/phases/<int:phase_id>/edit", methods=["GET", "POST"])
@@ -208,11 +248,17 @@ def edit_phase(phase_id: int):
         else:
             flash(f"{saved.name} is saved.", "success")
             return redirect(url_for("frame.phase", phase_id=saved.id))
-    return _form_page(form, heading=f"Edit {found.name}", submit="Save",
-                      crumbs=[("Districts", url_for("frame.districts")),
-                              (found.name, url_for("frame.phase", phase_id=found.id))],
-                      cancel_url=url_for("frame.phase", phase_id=found.id),
-                      short_fields=("number",))
+    return _form_page(
+        form,
+        heading=f"Edit {found.name}",
+        submit="Save",
+        crumbs=[
+            ("Districts", url_for("frame.districts")),
+            (found.name, url_for("frame.phase", phase_id=found.id)),
+        ],
+        cancel_url=url_for("frame.phase", phase_id=found.id),
+        short_fields=("number",),
+    )
 
 
 @blueprint.route("/phases/<int:phase_id>/delete", methods=["GET", "POST"])
@@ -251,30 +297,44 @@ def districts():
     search, phase_id = "", None
     if form.validate():
         search, phase_id = form.q.data or "", form.phase.data
-    page = frame.district_page(current, _page_number(), current_app.config["PAGE_SIZE"],
-                               search=search, phase_id=phase_id)
-    return render_template("frame/districts.html", study=current, phases=phases, form=form,
-                           page=page, is_filtered=_is_filtered(form))
+    page = frame.district_page(
+        current, _page_number(), current_app.config["PAGE_SIZE"], search=search, phase_id=phase_id
+    )
+    return render_template(
+        "frame/districts.html",
+        study=current,
+        phases=phases,
+        form=form,
+        page=page,
+        is_filtered=_is_filtered(form),
+    )
 
 
 @blueprint.get("/districts/<int:district_id>")
 def district(district_id: int):
     found = _district_or_404(district_id)
-    return render_template("frame/district.html", district=found,
-                           participants=frame.participant_count(found.study_id,
-                                                                district_id=found.id))
+    return render_template(
+        "frame/district.html",
+        district=found,
+        participants=frame.participant_count(found.study_id, district_id=found.id),
+    )
 
 
 def _district_form(current: Study, **kwargs) -> DistrictForm:
     form = DistrictForm(**kwargs)
     form.phase_id.choices = [("", "Choose a phase")] + [
-        (p.id, p.name) for p in services.phases_of(current)]
+        (p.id, p.name) for p in services.phases_of(current)
+    ]
     return form
 
 
 def _district_fields(form: DistrictForm) -> dict:
-    return {"name": form.name.data, "phase_id": form.phase_id.data,
-            "is_placeholder": form.is_placeholder.data, "source": form.source.data}
+    return {
+        "name": form.name.data,
+        "phase_id": form.phase_id.data,
+        "is_placeholder": form.is_placeholder.data,
+        "source": form.source.data,
+    }
 
 
 @blueprint.route("/districts/new", methods=["GET", "POST"])
@@ -292,9 +352,13 @@ def new_district():
         else:
             flash(f"{created.name} is added.", "success")
             return redirect(url_for("frame.district", district_id=created.id))
-    return _form_page(form, heading="Add a district", submit="Add district",
-                      crumbs=[("Districts", url_for("frame.districts"))],
-                      cancel_url=url_for("frame.districts"))
+    return _form_page(
+        form,
+        heading="Add a district",
+        submit="Add district",
+        crumbs=[("Districts", url_for("frame.districts"))],
+        cancel_url=url_for("frame.districts"),
+    )
 
 
 @blueprint.route("/districts/<int:district_id>/edit", methods=["GET", "POST"])
@@ -311,10 +375,16 @@ def edit_district(district_id: int):
         else:
             flash(f"{saved.name} is saved.", "success")
             return redirect(url_for("frame.district", district_id=saved.id))
-    return _form_page(form, heading=f"Edit {found.name}", submit="Save",
-                      crumbs=[("Districts", url_for("frame.districts")),
-                              (found.name, url_for("frame.district", district_id=found.id))],
-                      cancel_url=url_for("frame.district", district_id=found.id))
+    return _form_page(
+        form,
+        heading=f"Edit {found.name}",
+        submit="Save",
+        crumbs=[
+            ("Districts", url_for("frame.districts")),
+            (found.name, url_for("frame.district", district_id=found.id)),
+        ],
+        cancel_url=url_for("frame.district", district_id=found.id),
+    )
 
 
 @blueprint.route("/districts/<int:district_id>/delete", methods=["GET", "POST"])
@@ -332,8 +402,9 @@ def delete_district(district_id: int):
             return _confirm_delete(name, str(error), cancel_url, status=409)
         flash(f"{name} has been deleted.", "success")
         return redirect(url_for("frame.districts"))
-    return _confirm_delete(found.name, frame.why_not_delete_district(found), cancel_url,
-                           consequence)
+    return _confirm_delete(
+        found.name, frame.why_not_delete_district(found), cancel_url, consequence
+    )
 
 
 # --- Organisations ---------------------------------------------------------------------------
@@ -351,42 +422,63 @@ def organisations():
     current = require_study()
     form = OrganisationFilterForm(request.args)
     form.district.choices = [("", "Any district")] + [
-        (d.id, d.name) for d in services.districts_of(current)]
+        (d.id, d.name) for d in services.districts_of(current)
+    ]
     search, kind, district_id = "", None, None
     if form.validate():
         search = form.q.data or ""
         kind = OrganisationKind(form.kind.data) if form.kind.data else None
         district_id = form.district.data
-    page = frame.organisation_page(current, _page_number(), current_app.config["PAGE_SIZE"],
-                                   search=search, kind=kind, district_id=district_id)
-    return render_template("frame/organisations.html", study=current, form=form, page=page,
-                           is_filtered=_is_filtered(form))
+    page = frame.organisation_page(
+        current,
+        _page_number(),
+        current_app.config["PAGE_SIZE"],
+        search=search,
+        kind=kind,
+        district_id=district_id,
+    )
+    return render_template(
+        "frame/organisations.html",
+        study=current,
+        form=form,
+        page=page,
+        is_filtered=_is_filtered(form),
+    )
 
 
 @blueprint.get("/organisations/<int:organisation_id>")
 def organisation(organisation_id: int):
     found = _organisation_or_404(organisation_id)
     return render_template(
-        "frame/organisation.html", organisation=found,
+        "frame/organisation.html",
+        organisation=found,
         subcontractors=frame.subcontractors_of(found),
-        participants=frame.participant_count(found.study_id, organisation_id=found.id))
+        participants=frame.participant_count(found.study_id, organisation_id=found.id),
+    )
 
 
 def _organisation_form(current: Study, organisation=None, **kwargs) -> OrganisationForm:
     form = OrganisationForm(**kwargs)
     form.lead_provider_id.choices = [("", "None")] + [
-        (o.id, o.name) for o in frame.lead_providers_of(current)
-        if organisation is None or o.id != organisation.id]
+        (o.id, o.name)
+        for o in frame.lead_providers_of(current)
+        if organisation is None or o.id != organisation.id
+    ]
     form.district_ids.choices = [
         (d.id, f"{d.name} ({d.phase.name}{', still to be identified' if d.is_placeholder else ''})")
-        for d in services.districts_of(current)]
+        for d in services.districts_of(current)
+    ]
     return form
 
 
 def _organisation_fields(form: OrganisationForm) -> dict:
-    return {"name": form.name.data, "kind": form.kind.data,
-            "lead_provider_id": form.lead_provider_id.data,
-            "district_ids": form.district_ids.data or [], "notes": form.notes.data}
+    return {
+        "name": form.name.data,
+        "kind": form.kind.data,
+        "lead_provider_id": form.lead_provider_id.data,
+        "district_ids": form.district_ids.data or [],
+        "notes": form.notes.data,
+    }
 
 
 @blueprint.route("/organisations/new", methods=["GET", "POST"])
@@ -402,9 +494,13 @@ def new_organisation():
         else:
             flash(f"{created.name} is added.", "success")
             return redirect(url_for("frame.organisation", organisation_id=created.id))
-    return _form_page(form, heading="Add an organisation", submit="Add organisation",
-                      crumbs=[("Organisations", url_for("frame.organisations"))],
-                      cancel_url=url_for("frame.organisations"))
+    return _form_page(
+        form,
+        heading="Add an organisation",
+        submit="Add organisation",
+        crumbs=[("Organisations", url_for("frame.organisations"))],
+        cancel_url=url_for("frame.organisations"),
+    )
 
 
 @blueprint.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
@@ -412,8 +508,9 @@ def new_organisation():
 def edit_organisation(organisation_id: int):
     found = _organisation_or_404(organisation_id)
     current = require_study()
-    form = _organisation_form(current, found, obj=found,
-                              district_ids=[d.id for d in found.districts])
+    form = _organisation_form(
+        current, found, obj=found, district_ids=[d.id for d in found.districts]
+    )
     if form.validate_on_submit():
         try:
             saved = frame.save_organisation(current, found, **_organisation_fields(form))
@@ -423,10 +520,15 @@ def edit_organisation(organisation_id: int):
             flash(f"{saved.name} is saved.", "success")
             return redirect(url_for("frame.organisation", organisation_id=saved.id))
     return _form_page(
-        form, heading=f"Edit {found.name}", submit="Save",
-        crumbs=[("Organisations", url_for("frame.organisations")),
-                (found.name, url_for("frame.organisation", organisation_id=found.id))],
-        cancel_url=url_for("frame.organisation", organisation_id=found.id))
+        form,
+        heading=f"Edit {found.name}",
+        submit="Save",
+        crumbs=[
+            ("Organisations", url_for("frame.organisations")),
+            (found.name, url_for("frame.organisation", organisation_id=found.id)),
+        ],
+        cancel_url=url_for("frame.organisation", organisation_id=found.id),
+    )
 
 
 @blueprint.route("/organisations/<int:organisation_id>/delete", methods=["GET", "POST"])
@@ -457,8 +559,11 @@ def _role_or_404(role_id: int):
 
 
 def _role_fields(form: RoleForm) -> dict:
-    return {"name": form.name.data, "organisation_kind": form.organisation_kind.data,
-            "description": form.description.data}
+    return {
+        "name": form.name.data,
+        "organisation_kind": form.organisation_kind.data,
+        "description": form.description.data,
+    }
 
 
 @blueprint.get("/roles")
@@ -466,16 +571,23 @@ def roles():
     current = require_study()
     form = NameSearchForm(request.args)
     search = (form.q.data or "") if form.validate() else ""
-    return render_template("frame/roles.html", study=current, form=form,
-                           rows=frame.role_rows(current, search), is_filtered=_is_filtered(form))
+    return render_template(
+        "frame/roles.html",
+        study=current,
+        form=form,
+        rows=frame.role_rows(current, search),
+        is_filtered=_is_filtered(form),
+    )
 
 
 @blueprint.get("/roles/<int:role_id>")
 def role(role_id: int):
     found = _role_or_404(role_id)
-    return render_template("frame/role.html", role=found,
-                           participants=frame.participant_count(found.study_id,
-                                                                role_id=found.id))
+    return render_template(
+        "frame/role.html",
+        role=found,
+        participants=frame.participant_count(found.study_id, role_id=found.id),
+    )
 
 
 @blueprint.route("/roles/new", methods=["GET", "POST"])
@@ -491,9 +603,13 @@ def new_role():
         else:
             flash(f"{created.name} is added.", "success")
             return redirect(url_for("frame.role", role_id=created.id))
-    return _form_page(form, heading="Add a stakeholder role", submit="Add role",
-                      crumbs=[("Roles", url_for("frame.roles"))],
-                      cancel_url=url_for("frame.roles"))
+    return _form_page(
+        form,
+        heading="Add a stakeholder role",
+        submit="Add role",
+        crumbs=[("Roles", url_for("frame.roles"))],
+        cancel_url=url_for("frame.roles"),
+    )
 
 
 @blueprint.route("/roles/<int:role_id>/edit", methods=["GET", "POST"])
@@ -509,10 +625,16 @@ def edit_role(role_id: int):
         else:
             flash(f"{saved.name} is saved.", "success")
             return redirect(url_for("frame.role", role_id=saved.id))
-    return _form_page(form, heading=f"Edit {found.name}", submit="Save",
-                      crumbs=[("Roles", url_for("frame.roles")),
-                              (found.name, url_for("frame.role", role_id=found.id))],
-                      cancel_url=url_for("frame.role", role_id=found.id))
+    return _form_page(
+        form,
+        heading=f"Edit {found.name}",
+        submit="Save",
+        crumbs=[
+            ("Roles", url_for("frame.roles")),
+            (found.name, url_for("frame.role", role_id=found.id)),
+        ],
+        cancel_url=url_for("frame.role", role_id=found.id),
+    )
 
 
 @blueprint.route("/roles/<int:role_id>/delete", methods=["GET", "POST"])

@@ -17,13 +17,15 @@ def choose_study(slug: str | None) -> Study:
         study = services.get_study_by_slug(slug)
         if study is None:
             raise click.ClickException(
-                f"There is no study {slug!r}. Studies: {slugs or 'none yet'}.")
+                f"There is no study {slug!r}. Studies: {slugs or 'none yet'}."
+            )
         return study
     if not studies:
         raise click.ClickException("There is no study yet: create one, or run `flask demo`.")
     if len(studies) > 1:
         raise click.ClickException(
-            f"There are several studies; choose one with --study. Studies: {slugs}.")
+            f"There are several studies; choose one with --study. Studies: {slugs}."
+        )
     return studies[0]
 
 
@@ -31,10 +33,15 @@ def init_app(app: Flask) -> None:
     """Register the import command."""
 
     @app.cli.command("import-frame")
-    @click.argument("path", metavar="FILE.csv",
-                    type=click.Path(exists=True, dir_okay=False, readable=True))
-    @click.option("--study", "slug", metavar="SLUG",
-                  help="The study to import into (needed when there are several).")
+    @click.argument(
+        "path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False, readable=True)
+    )
+    @click.option(
+        "--study",
+        "slug",
+        metavar="SLUG",
+        help="The study to import into (needed when there are several).",
+    )
     @click.option("--dry-run", is_flag=True, help="Check the file and say what would change.")
     def import_frame(path: str, slug: str | None, dry_run: bool) -> None:
         """Import participants (with their districts and organisations) from a CSV file.
@@ -52,13 +59,15 @@ def init_app(app: Flask) -> None:
             count = len(plan.problems)
             raise click.ClickException(
                 f"{click.format_filename(path)} has {count} problem{'s' if count != 1 else ''}; "
-                "nothing was imported.")
+                "nothing was imported."
+            )
         if dry_run:
             click.echo(
                 f"{click.format_filename(path)} is ready to import into {study.slug}: "
                 f"{plan.participants_created} new and {plan.participants_updated} updated "
                 f"participants, {plan.organisations_created} new organisations, "
-                f"{plan.districts_created} new districts. Nothing was imported (--dry-run).")
+                f"{plan.districts_created} new districts. Nothing was imported (--dry-run)."
+            )
             return
         try:
             result = importing.apply_plan(study, plan)
@@ -67,4 +76,5 @@ def init_app(app: Flask) -> None:
         click.echo(
             f"Imported {result.total} participants into {study.slug} ({result.created} new, "
             f"{result.updated} updated); {result.organisations_created} new organisations, "
-            f"{result.districts_created} new districts.")
+            f"{result.districts_created} new districts."
+        )

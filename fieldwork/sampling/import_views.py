@@ -36,15 +36,17 @@ class UploadForm(FlaskForm):
     file = FileField(
         "CSV file",
         description="A .csv file saved as UTF-8 (“CSV UTF-8” in Excel), at most "
-                    f"{importing.MAX_FILE_BYTES // (1024 * 1024)} MB and "
-                    f"{importing.MAX_ROWS:,} rows.",
+        f"{importing.MAX_FILE_BYTES // (1024 * 1024)} MB and "
+        f"{importing.MAX_ROWS:,} rows.",
         validators=[
             FileRequired("Choose a CSV file to import."),
             FileAllowed(["csv"], "The file must be a CSV file whose name ends in .csv."),
-            FileSize(max_size=importing.MAX_FILE_BYTES,
-                     message=f"The file is larger than "
-                             f"{importing.MAX_FILE_BYTES // (1024 * 1024)} MB; split it into "
-                             "smaller files."),
+            FileSize(
+                max_size=importing.MAX_FILE_BYTES,
+                message=f"The file is larger than "
+                f"{importing.MAX_FILE_BYTES // (1024 * 1024)} MB; split it into "
+                "smaller files.",
+            ),
         ],
         render_kw={"accept": ".csv"},
     )
@@ -53,15 +55,17 @@ class UploadForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     """The preview's button: names the uploaded file kept on the server, and the study."""
 
-    token = HiddenField(validators=[InputRequired(),
-                                    Regexp(importing.UploadStore.TOKEN_PATTERN.pattern)])
+    token = HiddenField(
+        validators=[InputRequired(), Regexp(importing.UploadStore.TOKEN_PATTERN.pattern)]
+    )
     study_id = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,18}$")])
     filename = HiddenField(validators=[Length(max=255)])
 
 
 def _store() -> importing.UploadStore:
-    folder = (current_app.config.get("IMPORT_UPLOAD_FOLDER")
-              or os.path.join(current_app.instance_path, "imports"))
+    folder = current_app.config.get("IMPORT_UPLOAD_FOLDER") or os.path.join(
+        current_app.instance_path, "imports"
+    )
     return importing.UploadStore(folder)
 
 
@@ -71,11 +75,18 @@ def _display_name(filename: str | None) -> str:
     return name[:200] or "the file"
 
 
-def _problems_page(study: Study, form: UploadForm, filename: str,
-                   problems: list[importing.ImportProblem]):
-    return render_template("imports/upload.html", study=study, form=form, filename=filename,
-                           problems=problems[:SHOWN_PROBLEMS], problem_count=len(problems),
-                           columns=importing.COLUMNS), 422
+def _problems_page(
+    study: Study, form: UploadForm, filename: str, problems: list[importing.ImportProblem]
+):
+    return render_template(
+        "imports/upload.html",
+        study=study,
+        form=form,
+        filename=filename,
+        problems=problems[:SHOWN_PROBLEMS],
+        problem_count=len(problems),
+        columns=importing.COLUMNS,
+    ), 422
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
@@ -90,13 +101,20 @@ def upload():
         if plan.problems:
             return _problems_page(study, form, filename, plan.problems)
         token = _store().save(data)
-        confirm_form = ConfirmForm(formdata=None, token=token, study_id=str(study.id),
-                                   filename=filename)
-        return render_template("imports/preview.html", study=study, plan=plan,
-                               filename=filename, form=confirm_form,
-                               preview=plan.preview())
-    return render_template("imports/upload.html", study=study, form=form, problems=None,
-                           columns=importing.COLUMNS), 422 if form.errors else 200
+        confirm_form = ConfirmForm(
+            formdata=None, token=token, study_id=str(study.id), filename=filename
+        )
+        return render_template(
+            "imports/preview.html",
+            study=study,
+            plan=plan,
+            filename=filename,
+            form=confirm_form,
+            preview=plan.preview(),
+        )
+    return render_template(
+        "imports/upload.html", study=study, form=form, problems=None, columns=importing.COLUMNS
+    ), 422 if form.errors else 200
 
 
 @blueprint.post("/import/confirm")
@@ -107,27 +125,35 @@ def confirm():
     store = _store()
     data = store.load(form.token.data) if form.validate() else None
     if data is None:
-        flash("That upload has expired or has already been imported. Upload the file again.",
-              "error")
+        flash(
+            "That upload has expired or has already been imported. Upload the file again.", "error"
+        )
         return redirect(url_for("imports.upload"))
     try:
         if form.study_id.data != str(study.id):
-            flash(f"You switched to {study.name} after the preview, so nothing was imported. "
-                  "Upload the file again to import it into this study.", "error")
+            flash(
+                f"You switched to {study.name} after the preview, so nothing was imported. "
+                "Upload the file again to import it into this study.",
+                "error",
+            )
             return redirect(url_for("imports.upload"))
         plan = importing.read_frame(study, data)
         if plan.problems:
             # The study changed since the preview (say, a role was renamed): check again.
-            return _problems_page(study, UploadForm(formdata=None),
-                                  _display_name(form.filename.data), plan.problems)
+            return _problems_page(
+                study, UploadForm(formdata=None), _display_name(form.filename.data), plan.problems
+            )
         result = importing.apply_plan(study, plan)
     except importing.FrameImportError as error:
         flash(str(error), "error")
         return redirect(url_for("imports.upload"))
     finally:
         store.discard(form.token.data)
-    flash(f"Imported {result.total} participant{'s' if result.total != 1 else ''} "
-          f"({result.created} new, {result.updated} updated).", "success")
+    flash(
+        f"Imported {result.total} participant{'s' if result.total != 1 else ''} "
+        f"({result.created} new, {result.updated} updated).",
+        "success",
+    )
     return redirect(url_for("sampling.participants"))
 
 
@@ -136,5 +162,6 @@ def example():
     """The example file from the repository: a dozen people for the demo study."""
     with open(EXAMPLE_FILE, "rb") as handle:
         data = io.BytesIO(handle.read())
-    return send_file(data, mimetype="text/csv", as_attachment=True,
-                     download_name="sample-frame.csv", max_age=0)
+    return send_file(
+        data, mimetype="text/csv", as_attachment=True, download_name="sample-frame.csv", max_age=0
+    )

@@ -56,8 +56,12 @@ def bearer() -> Callable[[User], dict[str, str]]:
 def make_quick_user(role: UserRole, name: str) -> User:
     """A user whose password hash is cheap to check: scrypt costs a tenth of a second per
     user, and every test here needs three. `make_user` is the real path (create_user)."""
-    user = User(email=f"{name.split()[0].lower()}@example.org", name=name, role=role,
-                password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
+    user = User(
+        email=f"{name.split()[0].lower()}@example.org",
+        name=name,
+        role=role,
+        password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+    )
     db.session.add(user)
     db.session.commit()
     return user
@@ -75,22 +79,48 @@ def frame(app: Flask) -> dict:
     alice = make_quick_user(UserRole.INTERVIEWER, "Alice Interviewer")
     ben = make_quick_user(UserRole.INTERVIEWER, "Ben Interviewer")
     coordinator = make_quick_user(UserRole.COORDINATOR, "Cora Coordinator")
-    sub = make_organisation(study, "Small Steps Ltd", OrganisationKind.SUBCONTRACTOR,
-                            [data["south"]], lead_provider_id=data["provider"].id)
+    sub = make_organisation(
+        study,
+        "Small Steps Ltd",
+        OrganisationKind.SUBCONTRACTOR,
+        [data["south"]],
+        lead_provider_id=data["provider"].id,
+    )
     people = {
-        "ann": make_participant(study, district=data["north"], organisation=data["jcp"],
-                                role=data["tppm"], name="Ann Adams", reference="P1-001",
-                                job_title="Partnership manager", interviewer_id=alice.id,
-                                status=RecruitmentStatus.APPROACHED),
-        "bob": make_participant(study, district=data["north"], organisation=data["provider"],
-                                role=data["manager"], name="Bob Brown", reference="P1-002",
-                                interviewer_id=alice.id),
-        "cat": make_participant(study, district=data["south"], organisation=data["provider"],
-                                role=data["manager"], name="Cat Clarke", reference="P2-001",
-                                interviewer_id=ben.id, status=RecruitmentStatus.AGREED,
-                                phone="020 7946 0001", notes="Prefers mornings"),
-        "dan": make_participant(study, district=data["south"], organisation=sub,
-                                name="Dan Davies", reference="P2-002"),
+        "ann": make_participant(
+            study,
+            district=data["north"],
+            organisation=data["jcp"],
+            role=data["tppm"],
+            name="Ann Adams",
+            reference="P1-001",
+            job_title="Partnership manager",
+            interviewer_id=alice.id,
+            status=RecruitmentStatus.APPROACHED,
+        ),
+        "bob": make_participant(
+            study,
+            district=data["north"],
+            organisation=data["provider"],
+            role=data["manager"],
+            name="Bob Brown",
+            reference="P1-002",
+            interviewer_id=alice.id,
+        ),
+        "cat": make_participant(
+            study,
+            district=data["south"],
+            organisation=data["provider"],
+            role=data["manager"],
+            name="Cat Clarke",
+            reference="P2-001",
+            interviewer_id=ben.id,
+            status=RecruitmentStatus.AGREED,
+            phone="020 7946 0001",
+            notes="Prefers mornings",
+        ),
+        "dan": make_participant(
+            study, district=data["south"], organisation=sub, name="Dan Davies", reference="P2-002"
+        ),
     }
-    return {**data, **people, "sub": sub, "alice": alice, "ben": ben,
-            "coordinator": coordinator}
+    return {**data, **people, "sub": sub, "alice": alice, "ben": ben, "coordinator": coordinator}

@@ -32,19 +32,26 @@ def test_without_credentials_every_endpoint_answers_401_json(api_client, frame, 
 
 def test_without_credentials_single_resources_answer_401_not_404(api_client, frame):
     """Whether an id exists is not told to strangers."""
-    for url in (f"/api/v1/participants/{frame['ann'].id}", "/api/v1/participants/999999",
-                f"/api/v1/districts/{frame['north'].id}",
-                f"/api/v1/organisations/{frame['jcp'].id}", f"/api/v1/roles/{frame['tppm'].id}"):
+    for url in (
+        f"/api/v1/participants/{frame['ann'].id}",
+        "/api/v1/participants/999999",
+        f"/api/v1/districts/{frame['north'].id}",
+        f"/api/v1/organisations/{frame['jcp'].id}",
+        f"/api/v1/roles/{frame['tppm'].id}",
+    ):
         _assert_401(api_client.get(url))
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer fw_not-a-real-token",
-    "Bearer garbage",
-    "Bearer ",
-    "Basic dXNlcjpwYXNz",
-    "Bearer " + "fw_" + "x" * 500,
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer fw_not-a-real-token",
+        "Bearer garbage",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer " + "fw_" + "x" * 500,
+    ],
+)
 def test_a_garbage_authorization_header_answers_401(api_client, frame, header):
     _assert_401(api_client.get("/api/v1/studies", headers={"Authorization": header}))
 
@@ -60,8 +67,14 @@ def test_a_revoked_token_answers_401(api_client, frame):
 def test_a_disabled_users_token_answers_401(api_client, frame):
     user = frame["coordinator"]
     _, token = create_api_token(user)
-    update_user(user, name=user.name, email=user.email, role=user.role,
-                timezone=user.timezone, is_enabled=False)
+    update_user(
+        user,
+        name=user.name,
+        email=user.email,
+        role=user.role,
+        timezone=user.timezone,
+        is_enabled=False,
+    )
     _assert_401(api_client.get("/api/v1/studies", headers={"Authorization": f"Bearer {token}"}))
 
 

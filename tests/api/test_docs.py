@@ -56,8 +56,11 @@ def test_the_docs_page_lists_every_documented_operation(app, api_client, api_aut
     page = _Collector()
     page.feed(response.get_data(as_text=True))
     document = document_for(app)
-    expected = {f"{method.upper()} {BASE_PATH}{path}"
-                for path, item in document["paths"].items() for method in item}
+    expected = {
+        f"{method.upper()} {BASE_PATH}{path}"
+        for path, item in document["paths"].items()
+        for method in item
+    }
     assert expected <= {heading.strip() for heading in page.headings}
     assert len(page.ids) == len(set(page.ids)), "ids must be unique"
     assert page.external == [], "no CDN: everything is served by the app"

@@ -43,16 +43,26 @@ def test_a_participant_carries_everything_the_brief_names(get, frame):
     cat = frame["cat"]
     body = get(f"/api/v1/participants/{cat.id}").json
     assert body == {
-        "id": cat.id, "reference": "P2-001", "name": "Cat Clarke", "job_title": "",
-        "email": cat.email, "phone": "020 7946 0001", "notes": "Prefers mornings",
-        "status": "agreed", "study": frame["study"].slug,
+        "id": cat.id,
+        "reference": "P2-001",
+        "name": "Cat Clarke",
+        "job_title": "",
+        "email": cat.email,
+        "phone": "020 7946 0001",
+        "notes": "Prefers mornings",
+        "status": "agreed",
+        "study": frame["study"].slug,
         "role": {"id": frame["manager"].id, "name": "Lead provider manager"},
-        "organisation": {"id": frame["provider"].id, "name": "Acme Employment",
-                         "kind": "lead_provider"},
+        "organisation": {
+            "id": frame["provider"].id,
+            "name": "Acme Employment",
+            "kind": "lead_provider",
+        },
         "district": {"id": frame["south"].id, "name": "South"},
         "phase": {"number": 2, "name": "Phase 2"},
         "interviewer": {"id": frame["ben"].id, "name": "Ben Interviewer"},
-        "created_at": body["created_at"], "updated_at": body["updated_at"],
+        "created_at": body["created_at"],
+        "updated_at": body["updated_at"],
     }
     for stamp in ("created_at", "updated_at"):
         parsed = dt.datetime.fromisoformat(body[stamp])
@@ -75,9 +85,14 @@ def test_an_organisation_names_its_lead_provider_and_districts(get, frame):
 
 def test_a_district_carries_its_phase_with_the_go_live_date(get, frame):
     body = get(f"/api/v1/districts/{frame['south'].id}").json
-    assert body == {"id": frame["south"].id, "study_id": frame["study"].id, "name": "South",
-                    "phase": {"number": 2, "name": "Phase 2", "go_live_on": "2008-04-28"},
-                    "is_placeholder": False, "source": ""}
+    assert body == {
+        "id": frame["south"].id,
+        "study_id": frame["study"].id,
+        "name": "South",
+        "phase": {"number": 2, "name": "Phase 2", "go_live_on": "2008-04-28"},
+        "is_placeholder": False,
+        "source": "",
+    }
 
 
 def test_a_role_names_its_kind_of_organisation(get, frame):
@@ -98,14 +113,22 @@ def test_a_study_lists_its_phases(get, frame):
 
 def test_unknown_slugs_and_ids_answer_404_json(get):
     for path in (
-        "/api/v1/studies/no-such-study", "/api/v1/studies/no-such-study/phases",
-        "/api/v1/studies/no-such-study/districts", "/api/v1/studies/no-such-study/organisations",
-        "/api/v1/studies/no-such-study/roles", "/api/v1/studies/no-such-study/participants",
-        "/api/v1/studies/" + "x" * 300, "/api/v1/studies/%00",
-        "/api/v1/participants/999999", "/api/v1/districts/999999",
-        "/api/v1/organisations/999999", "/api/v1/roles/999999",
-        "/api/v1/participants/99999999999999999999999999", "/api/v1/roles/0",
-        "/api/v1/districts/-1", "/api/v1/organisations/abc",
+        "/api/v1/studies/no-such-study",
+        "/api/v1/studies/no-such-study/phases",
+        "/api/v1/studies/no-such-study/districts",
+        "/api/v1/studies/no-such-study/organisations",
+        "/api/v1/studies/no-such-study/roles",
+        "/api/v1/studies/no-such-study/participants",
+        "/api/v1/studies/" + "x" * 300,
+        "/api/v1/studies/%00",
+        "/api/v1/participants/999999",
+        "/api/v1/districts/999999",
+        "/api/v1/organisations/999999",
+        "/api/v1/roles/999999",
+        "/api/v1/participants/99999999999999999999999999",
+        "/api/v1/roles/0",
+        "/api/v1/districts/-1",
+        "/api/v1/organisations/abc",
     ):
         response = get(path)
         assert response.status_code == 404, path
@@ -148,36 +171,46 @@ def test_a_page_past_the_end_answers_the_last_page(get):
 
 def test_an_empty_list_has_one_empty_page(get):
     body = get("/api/v1/studies/{slug}/participants", q="nobody at all").json
-    assert body == {"items": [], "page": 1, "per_page": 50, "total": 0, "pages": 1,
-                    "next": None, "prev": None}
+    assert body == {
+        "items": [],
+        "page": 1,
+        "per_page": 50,
+        "total": 0,
+        "pages": 1,
+        "next": None,
+        "prev": None,
+    }
 
 
-@pytest.mark.parametrize(("path", "query", "parameter"), [
-    ("/api/v1/studies", {"page": "abc"}, "page"),
-    ("/api/v1/studies", {"page": "0"}, "page"),
-    ("/api/v1/studies", {"page": "-1"}, "page"),
-    ("/api/v1/studies", {"page": "1.5"}, "page"),
-    ("/api/v1/studies", {"page": "99999999999999999999999"}, "page"),
-    ("/api/v1/studies/{slug}/phases", {"per_page": "1000"}, "per_page"),
-    ("/api/v1/studies/{slug}/roles", {"per_page": "0"}, "per_page"),
-    ("/api/v1/studies/{slug}/roles", {"per_page": "ten"}, "per_page"),
-    ("/api/v1/studies/{slug}/roles", {"kind": "council"}, "kind"),
-    ("/api/v1/studies/{slug}/districts", {"phase": "one"}, "phase"),
-    ("/api/v1/studies/{slug}/districts", {"q": "x" * 201}, "q"),
-    ("/api/v1/studies/{slug}/organisations", {"kind": "bogus"}, "kind"),
-    ("/api/v1/studies/{slug}/organisations", {"district": "north"}, "district"),
-    ("/api/v1/studies/{slug}/participants", {"status": "bogus"}, "status"),
-    ("/api/v1/studies/{slug}/participants", {"phase": "2a"}, "phase"),
-    ("/api/v1/studies/{slug}/participants", {"district": "-3"}, "district"),
-    ("/api/v1/studies/{slug}/participants", {"role": "9" * 30}, "role"),
-    ("/api/v1/studies/{slug}/participants", {"kind": "JCP"}, "kind"),
-    ("/api/v1/studies/{slug}/participants", {"interviewer": "me"}, "interviewer"),
-    ("/api/v1/studies/{slug}/participants", {"q": "a\x00b"}, "q"),
-    ("/api/v1/studies/{slug}/participants", {"page": "\u0661"}, "page"),
-    ("/api/v1/studies/{slug}/participants", {"status": ""}, "status"),
-    ("/api/v1/studies/{slug}/participants", {"phase": ""}, "phase"),
-    ("/api/v1/studies", {"per_page": ""}, "per_page"),
-])
+@pytest.mark.parametrize(
+    ("path", "query", "parameter"),
+    [
+        ("/api/v1/studies", {"page": "abc"}, "page"),
+        ("/api/v1/studies", {"page": "0"}, "page"),
+        ("/api/v1/studies", {"page": "-1"}, "page"),
+        ("/api/v1/studies", {"page": "1.5"}, "page"),
+        ("/api/v1/studies", {"page": "99999999999999999999999"}, "page"),
+        ("/api/v1/studies/{slug}/phases", {"per_page": "1000"}, "per_page"),
+        ("/api/v1/studies/{slug}/roles", {"per_page": "0"}, "per_page"),
+        ("/api/v1/studies/{slug}/roles", {"per_page": "ten"}, "per_page"),
+        ("/api/v1/studies/{slug}/roles", {"kind": "council"}, "kind"),
+        ("/api/v1/studies/{slug}/districts", {"phase": "one"}, "phase"),
+        ("/api/v1/studies/{slug}/districts", {"q": "x" * 201}, "q"),
+        ("/api/v1/studies/{slug}/organisations", {"kind": "bogus"}, "kind"),
+        ("/api/v1/studies/{slug}/organisations", {"district": "north"}, "district"),
+        ("/api/v1/studies/{slug}/participants", {"status": "bogus"}, "status"),
+        ("/api/v1/studies/{slug}/participants", {"phase": "2a"}, "phase"),
+        ("/api/v1/studies/{slug}/participants", {"district": "-3"}, "district"),
+        ("/api/v1/studies/{slug}/participants", {"role": "9" * 30}, "role"),
+        ("/api/v1/studies/{slug}/participants", {"kind": "JCP"}, "kind"),
+        ("/api/v1/studies/{slug}/participants", {"interviewer": "me"}, "interviewer"),
+        ("/api/v1/studies/{slug}/participants", {"q": "a\x00b"}, "q"),
+        ("/api/v1/studies/{slug}/participants", {"page": "\u0661"}, "page"),
+        ("/api/v1/studies/{slug}/participants", {"status": ""}, "status"),
+        ("/api/v1/studies/{slug}/participants", {"phase": ""}, "phase"),
+        ("/api/v1/studies", {"per_page": ""}, "per_page"),
+    ],
+)
 def test_a_bad_parameter_answers_400_naming_it(get, path, query, parameter):
     response = get(path, **query)
     assert response.status_code == 400
@@ -215,8 +248,7 @@ def test_the_phase_filter_counts_only_this_studys_phases(get, frame):
     """Phase 1 of another study is not phase 1 of this one."""
     other = make_study("Other study")
     make_participant(other, district=make_district(other, "Elsewhere", phase=1))
-    assert _references(get("/api/v1/studies/{slug}/participants", phase=1)) == [
-        "P1-001", "P1-002"]
+    assert _references(get("/api/v1/studies/{slug}/participants", phase=1)) == ["P1-001", "P1-002"]
 
 
 def test_districts_filter_by_phase_number_and_name(get, frame):
@@ -233,10 +265,8 @@ def test_organisations_filter_by_kind_district_and_name(get, frame):
     names = lambda response: [o["name"] for o in response.json["items"]]  # noqa: E731
     assert names(get(url)) == ["Acme Employment", "Jobcentre Plus North", "Small Steps Ltd"]
     assert names(get(url, kind="jcp")) == ["Jobcentre Plus North"]
-    assert names(get(url, district=frame["south"].id)) == ["Acme Employment",
-                                                           "Small Steps Ltd"]
-    assert names(get(url, district=frame["north"].id, kind="lead_provider")) == [
-        "Acme Employment"]
+    assert names(get(url, district=frame["south"].id)) == ["Acme Employment", "Small Steps Ltd"]
+    assert names(get(url, district=frame["north"].id, kind="lead_provider")) == ["Acme Employment"]
     assert names(get(url, q="steps")) == ["Small Steps Ltd"]
 
 
@@ -252,7 +282,9 @@ def test_roles_filter_by_kind_and_name(get, frame):
 def test_studies_are_listed_by_name_and_searchable(get, frame):
     make_study("Another study", slug="another")
     assert [s["slug"] for s in get("/api/v1/studies").json["items"]] == [
-        "another", frame["study"].slug]
+        "another",
+        frame["study"].slug,
+    ]
     assert [s["slug"] for s in get("/api/v1/studies", q="anoth").json["items"]] == ["another"]
 
 
@@ -274,20 +306,28 @@ def _grow(frame, count: int) -> None:
     """Add `count` participants spread over districts, organisations and roles."""
     study = frame["study"]
     for number in range(count):
-        make_participant(study, district=frame["north" if number % 2 else "south"],
-                         organisation=frame["provider"], role=frame["manager"],
-                         interviewer_id=frame["alice"].id if number % 3 else None,
-                         reference=f"P9-{number:04d}", commit=False)
+        make_participant(
+            study,
+            district=frame["north" if number % 2 else "south"],
+            organisation=frame["provider"],
+            role=frame["manager"],
+            interviewer_id=frame["alice"].id if number % 3 else None,
+            reference=f"P9-{number:04d}",
+            commit=False,
+        )
     db.session.commit()
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/studies/{slug}/participants",
-    "/api/v1/studies/{slug}/organisations",
-    "/api/v1/studies/{slug}/districts",
-    "/api/v1/studies/{slug}/roles",
-    "/api/v1/studies",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/studies/{slug}/participants",
+        "/api/v1/studies/{slug}/organisations",
+        "/api/v1/studies/{slug}/districts",
+        "/api/v1/studies/{slug}/roles",
+        "/api/v1/studies",
+    ],
+)
 def test_a_list_costs_the_same_queries_at_any_page_size(get, frame, count_queries, path):
     """Everything a row shows is eager-loaded, so a page of 40 costs what a page of 2 does."""
     _grow(frame, 40)
@@ -295,8 +335,13 @@ def test_a_list_costs_the_same_queries_at_any_page_size(get, frame, count_querie
     for number in range(40):
         make_district(study, f"Extra district {number}", phase=1 + number % 2)
     for number in range(40):
-        make_organisation(study, f"Extra organisation {number}", OrganisationKind.SUBCONTRACTOR,
-                          [frame["north"], frame["south"]], lead_provider_id=frame["provider"].id)
+        make_organisation(
+            study,
+            f"Extra organisation {number}",
+            OrganisationKind.SUBCONTRACTOR,
+            [frame["north"], frame["south"]],
+            lead_provider_id=frame["provider"].id,
+        )
         make_role(study, f"Extra role {number}")
         make_study(f"Extra study {number}")
     counts = []

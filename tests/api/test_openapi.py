@@ -31,9 +31,11 @@ def document(api_client) -> dict:
 
 def _validator(document: dict, pointer: str) -> Draft202012Validator:
     registry = Registry().with_resource(
-        DOCUMENT_URI, Resource(contents=document, specification=DRAFT202012))
-    return Draft202012Validator({"$ref": DOCUMENT_URI + pointer}, registry=registry,
-                                format_checker=FormatChecker())
+        DOCUMENT_URI, Resource(contents=document, specification=DRAFT202012)
+    )
+    return Draft202012Validator(
+        {"$ref": DOCUMENT_URI + pointer}, registry=registry, format_checker=FormatChecker()
+    )
 
 
 def _response_schema_pointer(document: dict, path: str, status: int) -> str:
@@ -52,11 +54,11 @@ def _check(document: dict, path: str, response) -> None:
     documented = document["paths"][path]["get"]["responses"]
     assert str(response.status_code) in documented, (path, response.status_code)
     assert response.mimetype == "application/json"
-    validator = _validator(document, _response_schema_pointer(document, path,
-                                                              response.status_code))
+    validator = _validator(document, _response_schema_pointer(document, path, response.status_code))
     errors = sorted(validator.iter_errors(response.json), key=lambda e: list(e.path))
     assert not errors, f"{path} {response.status_code}: " + "; ".join(
-        f"{list(e.path)}: {e.message}" for e in errors)
+        f"{list(e.path)}: {e.message}" for e in errors
+    )
 
 
 def test_the_document_is_a_valid_openapi_3_1_document(document):
@@ -86,19 +88,28 @@ def test_every_api_route_is_in_the_document_and_no_more(app, document):
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(BASE_PATH + "/") and rule.endpoint != "api.docs":
-            path = re.sub(r"<int:\w+>", "{id}", rule.rule[len(BASE_PATH):])
+            path = re.sub(r"<int:\w+>", "{id}", rule.rule[len(BASE_PATH) :])
             path = re.sub(r"<\w+>", "{slug}", path)
-            routes.update((method.lower(), path) for method in rule.methods
-                          if method not in ("HEAD", "OPTIONS"))
-    documented = {(method, path) for path, item in document["paths"].items()
-                  for method in item if method in ("get", "put", "post", "patch", "delete")}
+            routes.update(
+                (method.lower(), path)
+                for method in rule.methods
+                if method not in ("HEAD", "OPTIONS")
+            )
+    documented = {
+        (method, path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "patch", "delete")
+    }
     assert routes == documented
 
 
 def test_the_sample_frame_paths_are_all_there(document):
     assert set(core_paths()) <= set(document["paths"])
-    assert {f"/studies/{{slug}}/{name}" for name in
-            ("phases", "districts", "organisations", "roles", "participants")} <= set(core_paths())
+    assert {
+        f"/studies/{{slug}}/{name}"
+        for name in ("phases", "districts", "organisations", "roles", "participants")
+    } <= set(core_paths())
 
 
 def test_list_schemas_share_the_page_envelope(document):
@@ -106,8 +117,15 @@ def test_list_schemas_share_the_page_envelope(document):
     for name in ("Study", "Phase", "District", "Organisation", "Role", "Participant"):
         page = schemas[f"{name}Page"]
         assert {"$ref": "#/components/schemas/Page"} in page["allOf"]
-    assert set(schemas["Page"]["required"]) == {"items", "page", "per_page", "total", "pages",
-                                                "next", "prev"}
+    assert set(schemas["Page"]["required"]) == {
+        "items",
+        "page",
+        "per_page",
+        "total",
+        "pages",
+        "next",
+        "prev",
+    }
     assert schemas["Error"]["required"] == ["error"]
 
 
@@ -119,18 +137,36 @@ def test_every_endpoint_answers_what_the_document_says(api_client, frame, bearer
         ("/studies", "/api/v1/studies", {"q": "test", "per_page": 1}),
         ("/studies/{slug}", f"/api/v1/studies/{slug}", {}),
         ("/studies/{slug}/phases", f"/api/v1/studies/{slug}/phases", {"per_page": 1}),
-        ("/studies/{slug}/districts", f"/api/v1/studies/{slug}/districts",
-         {"phase": 2, "q": "s"}),
-        ("/studies/{slug}/organisations", f"/api/v1/studies/{slug}/organisations",
-         {"kind": "subcontractor", "district": frame["south"].id, "q": "small"}),
-        ("/studies/{slug}/organisations", f"/api/v1/studies/{slug}/organisations",
-         {"per_page": 2, "page": 2}),
+        ("/studies/{slug}/districts", f"/api/v1/studies/{slug}/districts", {"phase": 2, "q": "s"}),
+        (
+            "/studies/{slug}/organisations",
+            f"/api/v1/studies/{slug}/organisations",
+            {"kind": "subcontractor", "district": frame["south"].id, "q": "small"},
+        ),
+        (
+            "/studies/{slug}/organisations",
+            f"/api/v1/studies/{slug}/organisations",
+            {"per_page": 2, "page": 2},
+        ),
         ("/studies/{slug}/roles", f"/api/v1/studies/{slug}/roles", {"kind": "jcp"}),
-        ("/studies/{slug}/participants", f"/api/v1/studies/{slug}/participants",
-         {"per_page": 2, "page": 2}),
-        ("/studies/{slug}/participants", f"/api/v1/studies/{slug}/participants",
-         {"q": "a", "phase": 1, "district": frame["north"].id, "role": frame["tppm"].id,
-          "kind": "jcp", "status": "approached", "interviewer": frame["alice"].id}),
+        (
+            "/studies/{slug}/participants",
+            f"/api/v1/studies/{slug}/participants",
+            {"per_page": 2, "page": 2},
+        ),
+        (
+            "/studies/{slug}/participants",
+            f"/api/v1/studies/{slug}/participants",
+            {
+                "q": "a",
+                "phase": 1,
+                "district": frame["north"].id,
+                "role": frame["tppm"].id,
+                "kind": "jcp",
+                "status": "approached",
+                "interviewer": frame["alice"].id,
+            },
+        ),
         ("/participants/{id}", f"/api/v1/participants/{frame['cat'].id}", {}),
         ("/participants/{id}", f"/api/v1/participants/{frame['dan'].id}", {}),
         ("/districts/{id}", f"/api/v1/districts/{frame['north'].id}", {}),
@@ -165,8 +201,7 @@ def test_every_documented_error_answers_the_error_schema(api_client, frame, bear
             assert response.status_code == 404, missing
             _check(document, path, response)
         if "400" in responses:
-            response = api_client.get(concrete, query_string={"per_page": "many"},
-                                      headers=headers)
+            response = api_client.get(concrete, query_string={"per_page": "many"}, headers=headers)
             assert response.status_code == 400, concrete
             _check(document, path, response)
 
@@ -181,18 +216,28 @@ def test_the_date_time_format_is_checked(document):
 def test_every_documented_query_parameter_is_accepted(api_client, frame, bearer, document):
     """A valid value of each parameter the document lists answers 200, never 400."""
     headers = bearer(frame["coordinator"])
-    samples = {"page": 1, "per_page": 200, "q": "x", "phase": 1, "district": 1, "role": 1,
-               "kind": "dwp", "status": "withdrawn", "interviewer": 1}
+    samples = {
+        "page": 1,
+        "per_page": 200,
+        "q": "x",
+        "phase": 1,
+        "district": 1,
+        "role": 1,
+        "kind": "dwp",
+        "status": "withdrawn",
+        "interviewer": 1,
+    }
     parameters = document["components"]["parameters"]
     for path in core_paths():
         operation = document["paths"][path]
         url = BASE_PATH + path.replace("{slug}", frame["study"].slug).replace(
-            "{id}", str(frame["ann"].id))
+            "{id}", str(frame["ann"].id)
+        )
         for reference in operation["get"]["parameters"]:
             parameter = parameters[reference["$ref"].rsplit("/", 1)[1]]
             if parameter["in"] != "query":
                 continue
-            response = api_client.get(url, query_string={parameter["name"]:
-                                                         samples[parameter["name"]]},
-                                      headers=headers)
+            response = api_client.get(
+                url, query_string={parameter["name"]: samples[parameter["name"]]}, headers=headers
+            )
             assert response.status_code == 200, (url, parameter["name"], response.json)

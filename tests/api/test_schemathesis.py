@@ -50,14 +50,26 @@ def _is_negative(case, location: str) -> bool:
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_the_api_keeps_its_documented_contract(case, app, frame, bearer):
     """Valid path parameters are mostly pointed at real rows so that filters meet data, and
     the coordinator's token is sent, except where a case is invalid on purpose."""
-    real_ids = {"/participants/{id}": frame["cat"].id, "/districts/{id}": frame["south"].id,
-                "/organisations/{id}": frame["sub"].id, "/roles/{id}": frame["tppm"].id}
+    real_ids = {
+        "/participants/{id}": frame["cat"].id,
+        "/districts/{id}": frame["south"].id,
+        "/organisations/{id}": frame["sub"].id,
+        "/roles/{id}": frame["tppm"].id,
+    }
     parameters = case.path_parameters or {}
     if not _is_negative(case, "path"):
         if "slug" in parameters and not parameters["slug"].startswith("x"):
@@ -67,8 +79,11 @@ def test_the_api_keeps_its_documented_contract(case, app, frame, bearer):
             parameters["id"] = real_ids[case.operation.path]
     headers = {} if _is_negative(case, "header") else bearer(frame["coordinator"])
     wsgi_entry.app = app
-    case.call_and_validate(headers=headers, excluded_checks=[
-        # Werkzeug's 405 carries an Allow header, but the app's JSON error handler
-        # (fieldwork/core/errors.py) builds a new response without it; reported to the lead.
-        schemathesis.checks.unsupported_method,
-    ])
+    case.call_and_validate(
+        headers=headers,
+        excluded_checks=[
+            # Werkzeug's 405 carries an Allow header, but the app's JSON error handler
+            # (fieldwork/core/errors.py) builds a new response without it; reported to the lead.
+            schemathesis.checks.unsupported_method,
+        ],
+    )

@@ -644,10 +644,11 @@ def test_a_name_that_looks_like_markup_is_escaped_in_the_lists_and_forms(client,
         "/organisations/new",
         data={"name": SCRIPT, "kind": "other", "district_ids": [str(f["north"].id)]},
     )
+    organisation_id = db.session.scalar(select(Organisation.id).where(Organisation.name == SCRIPT))
     for url in (
         "/organisations",
         f"/districts/{f['north'].id}",
-        f"/organisations/{db.session.scalar(select(Organisation.id).where(Organisation.name == SCRIPT))}/edit",
-    ):  # noqa: E501
+        f"/organisations/{organisation_id}/edit",
+    ):
         body = client.get(url).get_data(as_text=True)
         assert SCRIPT not in body, url

@@ -35,11 +35,17 @@ SUB = OrganisationKind.SUBCONTRACTOR
 
 
 def study_fields(**changes) -> dict:
-    fields = {"name": "Employment pathways", "slug": "employment-pathways",
-              "description": "A study.", "timezone": "Europe/London",
-              "fieldwork_starts_on": dt.date(2008, 5, 1), "fieldwork_ends_on": dt.date(2008, 9, 30),
-              "organiser_name": "Research team", "organiser_email": "team@example.org",
-              "interview_minutes": 60}
+    fields = {
+        "name": "Employment pathways",
+        "slug": "employment-pathways",
+        "description": "A study.",
+        "timezone": "Europe/London",
+        "fieldwork_starts_on": dt.date(2008, 5, 1),
+        "fieldwork_ends_on": dt.date(2008, 9, 30),
+        "organiser_name": "Research team",
+        "organiser_email": "team@example.org",
+        "interview_minutes": 60,
+    }
     fields.update(changes)
     return fields
 
@@ -61,8 +67,9 @@ def test_a_study_is_created_with_its_settings(app):
     assert study.interview_minutes == 60
 
 
-@pytest.mark.parametrize("slug", ["Upper", "with space", "-leading", "trailing-", "under_score",
-                                  "é", "x" * 61])
+@pytest.mark.parametrize(
+    "slug", ["Upper", "with space", "-leading", "trailing-", "under_score", "é", "x" * 61]
+)
 def test_a_study_slug_has_lower_case_letters_digits_and_inner_hyphens_only(app, slug):
     error = refusal(frame.save_study, None, **study_fields(slug=slug))
     assert error.field == "slug"
@@ -87,15 +94,25 @@ def test_a_study_time_zone_must_be_a_real_iana_zone(app, zone):
 
 
 def test_fieldwork_cannot_end_before_it_starts(app):
-    error = refusal(frame.save_study, None, **study_fields(
-        fieldwork_starts_on=dt.date(2008, 5, 2), fieldwork_ends_on=dt.date(2008, 5, 1)))
+    error = refusal(
+        frame.save_study,
+        None,
+        **study_fields(
+            fieldwork_starts_on=dt.date(2008, 5, 2), fieldwork_ends_on=dt.date(2008, 5, 1)
+        ),
+    )
     assert error.field == "fieldwork_ends_on"
-    frame.save_study(None, **study_fields(fieldwork_starts_on=dt.date(2008, 5, 1),
-                                          fieldwork_ends_on=dt.date(2008, 5, 1)))
+    frame.save_study(
+        None,
+        **study_fields(
+            fieldwork_starts_on=dt.date(2008, 5, 1), fieldwork_ends_on=dt.date(2008, 5, 1)
+        ),
+    )
 
 
-@pytest.mark.parametrize("minutes, allowed", [(14, False), (15, True), (480, True),
-                                              (481, False), (None, False)])
+@pytest.mark.parametrize(
+    "minutes, allowed", [(14, False), (15, True), (480, True), (481, False), (None, False)]
+)
 def test_an_interview_lasts_between_15_and_480_minutes(app, minutes, allowed):
     if allowed:
         assert frame.save_study(None, **study_fields(interview_minutes=minutes)).id
@@ -106,8 +123,10 @@ def test_an_interview_lasts_between_15_and_480_minutes(app, minutes, allowed):
 
 @pytest.mark.parametrize("email", ["not-an-email", "team@", "", "a b@example.org"])
 def test_the_organiser_email_must_be_valid(app, email):
-    assert refusal(frame.save_study, None,
-                   **study_fields(organiser_email=email)).field == "organiser_email"
+    assert (
+        refusal(frame.save_study, None, **study_fields(organiser_email=email)).field
+        == "organiser_email"
+    )
 
 
 def test_deleting_a_study_needs_its_name_typed_exactly(app):
@@ -120,19 +139,22 @@ def test_deleting_a_study_needs_its_name_typed_exactly(app):
 def test_deleting_a_study_removes_its_whole_frame_and_nothing_of_other_studies(app):
     doomed = make_frame()
     kept = make_frame(make_study(name="Other"))
-    make_participant(doomed["study"], district=doomed["north"], organisation=doomed["jcp"],
-                     role=doomed["tppm"])
+    make_participant(
+        doomed["study"], district=doomed["north"], organisation=doomed["jcp"], role=doomed["tppm"]
+    )
     make_organisation(doomed["study"], "Sub", SUB, lead_provider_id=doomed["provider"].id)
-    survivor = make_participant(kept["study"], district=kept["north"],
-                                organisation=kept["jcp"], role=kept["tppm"])
+    survivor = make_participant(
+        kept["study"], district=kept["north"], organisation=kept["jcp"], role=kept["tppm"]
+    )
     doomed_id = doomed["study"].id
 
     frame.delete_study(doomed["study"], "Test study")
 
     assert db.session.get(Study, doomed_id) is None
     for model in (Phase, District, Organisation, Role, Participant):
-        assert not db.session.scalar(select(func.count()).select_from(model)
-                                     .where(model.study_id == doomed_id))
+        assert not db.session.scalar(
+            select(func.count()).select_from(model).where(model.study_id == doomed_id)
+        )
     assert db.session.get(Participant, survivor.id) is not None
     assert db.session.scalar(select(func.count()).select_from(organisation_district)) == 3
 
@@ -154,7 +176,8 @@ def test_a_phase_cannot_be_deleted_while_participants_are_in_its_districts(app):
         make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
     phase = phase_of(f["study"], 1)
     assert "2 participants are in the districts of Phase 1" in str(
-        refusal(frame.delete_phase, phase))
+        refusal(frame.delete_phase, phase)
+    )
 
 
 def test_a_phase_with_districts_but_no_participants_cannot_be_deleted_either(app):
@@ -175,8 +198,7 @@ def test_phase_rows_count_districts_and_participants_per_phase(app):
     make_district(f["study"], "East", phase=2)
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
     rows = frame.phase_rows(f["study"])
-    assert [(r.phase.number, r.districts, r.participants) for r in rows] == [(1, 1, 1),
-                                                                            (2, 2, 0)]
+    assert [(r.phase.number, r.districts, r.participants) for r in rows] == [(1, 1, 1), (2, 2, 0)]
 
 
 # --- Districts -------------------------------------------------------------------------------
@@ -191,21 +213,30 @@ def test_a_district_name_is_unique_in_a_study_whatever_the_case(app):
 
 def test_a_district_must_be_in_a_phase_of_its_own_study(app):
     study, other = make_study(), make_study()
-    error = refusal(frame.save_district, study, None, name="X",
-                    phase_id=phase_of(other, 1).id)
+    error = refusal(frame.save_district, study, None, name="X", phase_id=phase_of(other, 1).id)
     assert error.field == "phase_id"
     assert refusal(frame.save_district, study, None, name="X", phase_id=None).field == "phase_id"
 
 
 def test_a_placeholder_district_is_renamed_and_marked_identified(app):
     study = make_study()
-    placeholder = make_district(study, "UNKNOWN phase-2 district 1 of 6", phase=2,
-                                is_placeholder=True)
-    frame.save_district(study, placeholder, name="Leeds", phase_id=placeholder.phase_id,
-                        is_placeholder=False, source="DWP press release")
+    placeholder = make_district(
+        study, "UNKNOWN phase-2 district 1 of 6", phase=2, is_placeholder=True
+    )
+    frame.save_district(
+        study,
+        placeholder,
+        name="Leeds",
+        phase_id=placeholder.phase_id,
+        is_placeholder=False,
+        source="DWP press release",
+    )
     renamed = db.session.get(District, placeholder.id)
     assert (renamed.name, renamed.is_placeholder, renamed.source) == (
-        "Leeds", False, "DWP press release")
+        "Leeds",
+        False,
+        "DWP press release",
+    )
 
 
 def test_a_district_in_use_cannot_be_deleted_and_the_message_says_how_many(app):
@@ -229,9 +260,13 @@ def test_the_district_page_lists_filter_by_phase_and_name_and_count_what_uses_th
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
     everything = frame.district_page(f["study"], 1, 50)
     assert [(r.district.name, r.organisations, r.participants) for r in everything.items] == [
-        ("North", 2, 1), ("Northampton", 0, 0), ("South", 1, 0)]
-    found = frame.district_page(f["study"], 1, 50, search="NORTH",
-                                phase_id=phase_of(f["study"], 2).id)
+        ("North", 2, 1),
+        ("Northampton", 0, 0),
+        ("South", 1, 0),
+    ]
+    found = frame.district_page(
+        f["study"], 1, 50, search="NORTH", phase_id=phase_of(f["study"], 2).id
+    )
     assert [r.district.name for r in found.items] == ["Northampton"]
     assert frame.district_page(f["study"], 1, 50, search="100%_").total == 0
 
@@ -240,8 +275,13 @@ def test_the_district_page_lists_filter_by_phase_and_name_and_count_what_uses_th
 
 
 def organisation(study, **changes) -> Organisation:
-    fields = {"name": "New organisation", "kind": OrganisationKind.OTHER,
-              "lead_provider_id": None, "district_ids": [], "notes": ""}
+    fields = {
+        "name": "New organisation",
+        "kind": OrganisationKind.OTHER,
+        "lead_provider_id": None,
+        "district_ids": [],
+        "notes": "",
+    }
     fields.update(changes)
     return frame.save_organisation(study, None, **fields)
 
@@ -267,8 +307,9 @@ def test_an_organisation_cannot_be_its_own_lead_provider(app):
     f = make_frame()
     sub = make_organisation(f["study"], "Sub", SUB, lead_provider_id=f["provider"].id)
     sub = frame.get_organisation(f["study"], sub.id)
-    error = refusal(frame.save_organisation, f["study"], sub, name="Sub", kind=SUB,
-                    lead_provider_id=sub.id)
+    error = refusal(
+        frame.save_organisation, f["study"], sub, name="Sub", kind=SUB, lead_provider_id=sub.id
+    )
     assert "its own lead provider" in str(error)
 
 
@@ -291,14 +332,22 @@ def test_an_organisation_covers_districts_of_its_own_study_only(app):
     assert error.field == "district_ids"
     made = organisation(f["study"], district_ids=[f["north"].id, f["south"].id])
     assert [d.name for d in frame.get_organisation(f["study"], made.id).districts] == [
-        "North", "South"]
+        "North",
+        "South",
+    ]
 
 
 def test_editing_an_organisation_replaces_its_districts(app):
     f = make_frame()
     provider = frame.get_organisation(f["study"], f["provider"].id)
-    frame.save_organisation(f["study"], provider, name="Acme Employment", kind=LEAD,
-                            district_ids=[f["south"].id], notes="Now south only")
+    frame.save_organisation(
+        f["study"],
+        provider,
+        name="Acme Employment",
+        kind=LEAD,
+        district_ids=[f["south"].id],
+        notes="Now south only",
+    )
     db.session.expire_all()
     provider = frame.get_organisation(f["study"], f["provider"].id)
     assert [d.name for d in provider.districts] == ["South"]
@@ -317,8 +366,13 @@ def test_a_lead_provider_stays_one_while_sub_contractors_name_it(app):
     f = make_frame()
     make_organisation(f["study"], "Sub", SUB, lead_provider_id=f["provider"].id)
     provider = frame.get_organisation(f["study"], f["provider"].id)
-    error = refusal(frame.save_organisation, f["study"], provider, name=provider.name,
-                    kind=OrganisationKind.OTHER)
+    error = refusal(
+        frame.save_organisation,
+        f["study"],
+        provider,
+        name=provider.name,
+        kind=OrganisationKind.OTHER,
+    )
     assert error.field == "kind" and "1 sub-contractor names Acme Employment" in str(error)
 
 
@@ -327,7 +381,8 @@ def test_an_organisation_in_use_cannot_be_deleted_and_the_message_says_how_many(
     for _ in range(3):
         make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
     assert "3 participants are still at Jobcentre Plus North" in str(
-        refusal(frame.delete_organisation, f["jcp"]))
+        refusal(frame.delete_organisation, f["jcp"])
+    )
 
 
 def test_a_lead_provider_named_by_sub_contractors_cannot_be_deleted(app):
@@ -335,7 +390,8 @@ def test_a_lead_provider_named_by_sub_contractors_cannot_be_deleted(app):
     for name in ("Sub A", "Sub B"):
         make_organisation(f["study"], name, SUB, lead_provider_id=f["provider"].id)
     assert "2 sub-contractors name Acme Employment" in str(
-        refusal(frame.delete_organisation, f["provider"]))
+        refusal(frame.delete_organisation, f["provider"])
+    )
 
 
 def test_deleting_an_organisation_removes_its_coverage_not_the_districts(app):
@@ -343,26 +399,38 @@ def test_deleting_an_organisation_removes_its_coverage_not_the_districts(app):
     provider_id = f["provider"].id
     frame.delete_organisation(f["provider"])
     assert db.session.get(Organisation, provider_id) is None
-    assert db.session.scalar(select(func.count()).select_from(organisation_district)
-                             .where(organisation_district.c.organisation_id == provider_id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(organisation_district)
+            .where(organisation_district.c.organisation_id == provider_id)
+        )
+        == 0
+    )
     assert db.session.get(District, f["south"].id) is not None
 
 
 def test_the_organisation_list_filters_by_name_kind_and_district_with_counts(app):
     f = make_frame()
-    sub = make_organisation(f["study"], "Acme Sub", SUB, [f["south"]],
-                            lead_provider_id=f["provider"].id)
-    make_participant(f["study"], district=f["north"], organisation=f["provider"],
-                     role=f["manager"])
+    sub = make_organisation(
+        f["study"], "Acme Sub", SUB, [f["south"]], lead_provider_id=f["provider"].id
+    )
+    make_participant(f["study"], district=f["north"], organisation=f["provider"], role=f["manager"])
     rows = frame.organisation_page(f["study"], 1, 50).items
     assert [(r.organisation.name, r.districts, r.participants) for r in rows] == [
-        ("Acme Employment", 2, 1), ("Acme Sub", 1, 0), ("Jobcentre Plus North", 1, 0)]
+        ("Acme Employment", 2, 1),
+        ("Acme Sub", 1, 0),
+        ("Jobcentre Plus North", 1, 0),
+    ]
     assert rows[1].organisation.lead_provider.name == "Acme Employment"
-    assert [r.organisation.id for r in frame.organisation_page(
-        f["study"], 1, 50, search="acme", kind=SUB).items] == [sub.id]
-    assert [r.organisation.name for r in frame.organisation_page(
-        f["study"], 1, 50, district_id=f["north"].id).items] == [
-        "Acme Employment", "Jobcentre Plus North"]
+    assert [
+        r.organisation.id
+        for r in frame.organisation_page(f["study"], 1, 50, search="acme", kind=SUB).items
+    ] == [sub.id]
+    assert [
+        r.organisation.name
+        for r in frame.organisation_page(f["study"], 1, 50, district_id=f["north"].id).items
+    ] == ["Acme Employment", "Jobcentre Plus North"]
 
 
 def test_the_organisation_list_pages_through_the_study(app):
@@ -372,7 +440,10 @@ def test_the_organisation_list_pages_through_the_study(app):
     make_organisation(make_study(), "Elsewhere")
     second = frame.organisation_page(study, 2, 5)
     assert (second.total, second.pages, [r.organisation.name for r in second.items]) == (
-        7, 2, ["Org 05", "Org 06"])
+        7,
+        2,
+        ["Org 05", "Org 06"],
+    )
     assert frame.organisation_page(study, 99, 5).page == 2
 
 
@@ -381,8 +452,9 @@ def test_the_organisation_list_pages_through_the_study(app):
 
 def test_a_role_name_is_unique_in_a_study(app):
     f = make_frame()
-    error = refusal(frame.save_role, f["study"], None, name="Lead Provider Manager",
-                    organisation_kind=LEAD)
+    error = refusal(
+        frame.save_role, f["study"], None, name="Lead Provider Manager", organisation_kind=LEAD
+    )
     assert error.field == "name"
 
 
@@ -395,12 +467,21 @@ def test_a_role_needs_a_known_kind_of_organisation(app):
 def test_a_role_kind_cannot_change_while_people_hold_it_at_organisations_of_the_old_kind(app):
     f = make_frame()
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
-    error = refusal(frame.save_role, f["study"], f["tppm"], name=f["tppm"].name,
-                    organisation_kind=OrganisationKind.DWP)
+    error = refusal(
+        frame.save_role,
+        f["study"],
+        f["tppm"],
+        name=f["tppm"].name,
+        organisation_kind=OrganisationKind.DWP,
+    )
     assert error.field == "organisation_kind" and "1 participant is in this role" in str(error)
     unused = make_role(f["study"], "Unused", OrganisationKind.JCP)
-    assert frame.save_role(f["study"], unused, name="Unused",
-                           organisation_kind=OrganisationKind.DWP).organisation_kind == "dwp"
+    assert (
+        frame.save_role(
+            f["study"], unused, name="Unused", organisation_kind=OrganisationKind.DWP
+        ).organisation_kind
+        == "dwp"
+    )
 
 
 def test_a_role_in_use_cannot_be_deleted_and_the_message_says_how_many(app):
@@ -416,6 +497,9 @@ def test_role_rows_count_participants_and_search_by_name(app):
     f = make_frame()
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
     assert [(r.role.name, r.participants) for r in frame.role_rows(f["study"])] == [
-        ("JCP Third Party Provision Manager", 1), ("Lead provider manager", 0)]
+        ("JCP Third Party Provision Manager", 1),
+        ("Lead provider manager", 0),
+    ]
     assert [r.role.name for r in frame.role_rows(f["study"], "provider MAN")] == [
-        "Lead provider manager"]
+        "Lead provider manager"
+    ]

@@ -34,9 +34,17 @@ def participants() -> int:
 
 GOOD = frame_file(
     person(),
-    person(name="Wei Thomas", email="wei@example.org", role="Sub-contractor manager",
-           organisation="Step Forward Trust", organisation_kind="subcontractor",
-           lead_provider="Acme Employment", district="South", phase="2"))
+    person(
+        name="Wei Thomas",
+        email="wei@example.org",
+        role="Sub-contractor manager",
+        organisation="Step Forward Trust",
+        organisation_kind="subcontractor",
+        lead_provider="Acme Employment",
+        district="South",
+        phase="2",
+    ),
+)
 
 
 def test_a_good_file_imports_and_prints_a_summary(runner, frame, tmp_path):
@@ -56,10 +64,12 @@ def test_importing_the_same_file_again_updates_instead_of_duplicating(runner, fr
     assert participants() == 2
 
 
-def test_problems_go_to_stderr_as_line_and_column_and_nothing_is_imported(
-        runner, frame, tmp_path):
-    text = frame_file(person(), person(name="B", email="b@", phase="9"),
-                      person(name="C", email="c@example.org", role="Nope"))
+def test_problems_go_to_stderr_as_line_and_column_and_nothing_is_imported(runner, frame, tmp_path):
+    text = frame_file(
+        person(),
+        person(name="B", email="b@", phase="9"),
+        person(name="C", email="c@example.org", role="Nope"),
+    )
     result = runner.invoke(args=["import-frame", write(tmp_path, text)])
     assert result.exit_code != 0
     lines = result.stderr.splitlines()
@@ -74,8 +84,10 @@ def test_problems_go_to_stderr_as_line_and_column_and_nothing_is_imported(
 def test_a_missing_column_is_one_file_level_problem(runner, frame, tmp_path):
     result = runner.invoke(args=["import-frame", write(tmp_path, "name,role\nA,B\n")])
     assert result.exit_code != 0
-    assert "line 1: The header row lacks the required columns: organisation, district, phase." \
+    assert (
+        "line 1: The header row lacks the required columns: organisation, district, phase."
         in result.stderr
+    )
 
 
 def test_a_file_that_is_not_utf8_is_refused(runner, frame, tmp_path):

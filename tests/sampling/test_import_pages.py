@@ -50,8 +50,9 @@ def participants() -> int:
 
 def post_file(client, text: str | bytes, filename: str = "frame.csv"):
     data = text.encode("utf-8") if isinstance(text, str) else text
-    return client.post("/import", data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/import", data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data"
+    )
 
 
 def token_of(page: str) -> str:
@@ -62,12 +63,26 @@ def token_of(page: str) -> str:
 
 GOOD = frame_file(
     person(),
-    person(name="Niamh Quinn", email="niamh@example.org", role="Lead provider manager",
-           organisation="Acme Employment", district="South", phase="2"),
-    person(name="Wei Thomas", email="wei@example.org", role="Sub-contractor manager",
-           organisation="Step Forward Trust", organisation_kind="subcontractor",
-           lead_provider="Acme Employment", district="East", phase="2",
-           notes="Prefers mornings, \"not Fridays\".\nCall the office first."))
+    person(
+        name="Niamh Quinn",
+        email="niamh@example.org",
+        role="Lead provider manager",
+        organisation="Acme Employment",
+        district="South",
+        phase="2",
+    ),
+    person(
+        name="Wei Thomas",
+        email="wei@example.org",
+        role="Sub-contractor manager",
+        organisation="Step Forward Trust",
+        organisation_kind="subcontractor",
+        lead_provider="Acme Employment",
+        district="East",
+        phase="2",
+        notes='Prefers mornings, "not Fridays".\nCall the office first.',
+    ),
+)
 
 
 def test_the_upload_page_explains_the_format_and_offers_the_example(client, coordinator):
@@ -94,18 +109,21 @@ def test_interviewers_cannot_import(client, auth, frame):
     assert client.post("/import/confirm", data={"token": "x"}).status_code == 403
 
 
-@pytest.mark.parametrize("data, filename, message", [
-    (None, None, "Choose a CSV file to import."),
-    (b"name\n", "frame.xlsx", "The file must be a CSV file whose name ends in .csv."),
-    (b"x" * (15 * 1024 * 1024 + 1), "big.csv", "The file is larger than 15 MB"),
-])
-def test_form_errors_are_shown_beside_the_file_field(client, coordinator, data, filename,
-                                                     message):
+@pytest.mark.parametrize(
+    "data, filename, message",
+    [
+        (None, None, "Choose a CSV file to import."),
+        (b"name\n", "frame.xlsx", "The file must be a CSV file whose name ends in .csv."),
+        (b"x" * (15 * 1024 * 1024 + 1), "big.csv", "The file is larger than 15 MB"),
+    ],
+)
+def test_form_errors_are_shown_beside_the_file_field(client, coordinator, data, filename, message):
     # Encoded here in memory: the test client would spool a large body to an unclosed temp file.
     fields = {} if data is None else {"file": FileStorage(io.BytesIO(data), filename)}
     boundary, body = encode_multipart(fields)
-    response = client.post("/import", data=body,
-                           content_type=f"multipart/form-data; boundary={boundary}")
+    response = client.post(
+        "/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert re.search(r'<p class="field-error" id="file-error">.*' + re.escape(message), page)
@@ -113,16 +131,20 @@ def test_form_errors_are_shown_beside_the_file_field(client, coordinator, data, 
 
 
 def test_a_file_with_problems_lists_them_all_and_imports_nothing(client, coordinator, uploads):
-    text = frame_file(person(), person(name="B", email="b@", phase="9"),
-                      person(name="<b>C</b>", email="c@example.org", role="Nope"))
+    text = frame_file(
+        person(),
+        person(name="B", email="b@", phase="9"),
+        person(name="<b>C</b>", email="c@example.org", role="Nope"),
+    )
     response = post_file(client, text, "bad frame.csv")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "There is a problem" in page
     assert "bad frame.csv has 3 problems, so nothing was imported." in page
     assert "<caption>Problems in bad frame.csv</caption>" in page
-    rows = re.findall(r'<td data-label="Line">(\d+)</td>\s*<td data-label="Column">(\w+)</td>',
-                      page)
+    rows = re.findall(
+        r'<td data-label="Line">(\d+)</td>\s*<td data-label="Column">(\w+)</td>', page
+    )
     assert rows == [("3", "email"), ("3", "phase"), ("4", "role")]
     assert "Import 3 participants" not in page
     assert participants() == 0
@@ -145,8 +167,14 @@ def test_upload_preview_and_confirm_import_everyone(client, coordinator, uploads
     token = token_of(page)
     assert (uploads / f"{token}.csv").exists()
 
-    response = client.post("/import/confirm", data={"token": token, "study_id": re.search(
-        r'name="study_id" type="hidden" value="(\d+)"', page).group(1), "filename": "good.csv"})
+    response = client.post(
+        "/import/confirm",
+        data={
+            "token": token,
+            "study_id": re.search(r'name="study_id" type="hidden" value="(\d+)"', page).group(1),
+            "filename": "good.csv",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/participants"
     listing = client.get("/participants").get_data(as_text=True)
@@ -168,16 +196,18 @@ def test_confirming_the_same_upload_twice_does_not_import_twice(client, coordina
 def test_the_same_file_again_shows_updates_and_creates_nobody(client, coordinator, frame):
     for expected in ("3 new, 0 updated", "0 new, 3 updated"):
         page = post_file(client, GOOD).get_data(as_text=True)
-        client.post("/import/confirm",
-                    data={"token": token_of(page), "study_id": str(frame["study"].id)})
+        client.post(
+            "/import/confirm", data={"token": token_of(page), "study_id": str(frame["study"].id)}
+        )
         assert expected in client.get("/participants").get_data(as_text=True)
     assert participants() == 3
 
 
 @pytest.mark.parametrize("token", ["", "../../etc/passwd", "A" * 43, "A" * 200, "%00"])
 def test_a_bad_or_unknown_token_sends_back_to_the_upload_page(client, coordinator, frame, token):
-    response = client.post("/import/confirm",
-                           data={"token": token, "study_id": str(frame["study"].id)})
+    response = client.post(
+        "/import/confirm", data={"token": token, "study_id": str(frame["study"].id)}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/import"
     assert "Upload the file again" in client.get("/import").get_data(as_text=True)
@@ -187,8 +217,9 @@ def test_an_expired_upload_cannot_be_confirmed(client, coordinator, frame, uploa
     page = post_file(client, GOOD).get_data(as_text=True)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
     set_clock(lambda: later)
-    response = client.post("/import/confirm",
-                           data={"token": token_of(page), "study_id": str(frame["study"].id)})
+    response = client.post(
+        "/import/confirm", data={"token": token_of(page), "study_id": str(frame["study"].id)}
+    )
     assert response.headers["Location"] == "/import"
     assert participants() == 0
     assert not any(uploads.iterdir())
@@ -200,8 +231,10 @@ def test_the_file_is_checked_again_on_confirm(client, coordinator, frame, upload
     role = db.session.scalars(select(Role).where(Role.name == "Lead provider manager")).one()
     role.name = "Provider manager"
     db.session.commit()
-    response = client.post("/import/confirm", data={
-        "token": token_of(page), "study_id": str(frame["study"].id), "filename": "good.csv"})
+    response = client.post(
+        "/import/confirm",
+        data={"token": token_of(page), "study_id": str(frame["study"].id), "filename": "good.csv"},
+    )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "<caption>Problems in good.csv</caption>" in body
@@ -214,8 +247,9 @@ def test_switching_study_between_preview_and_confirm_imports_nothing(client, coo
     page = post_file(client, GOOD).get_data(as_text=True)
     other = make_study(name="Other study")
     client.post("/study/select", data={"study_id": other.id})
-    response = client.post("/import/confirm",
-                           data={"token": token_of(page), "study_id": str(frame["study"].id)})
+    response = client.post(
+        "/import/confirm", data={"token": token_of(page), "study_id": str(frame["study"].id)}
+    )
     assert response.headers["Location"] == "/import"
     assert "nothing was imported" in client.get("/import").get_data(as_text=True)
     assert participants() == 0
@@ -228,8 +262,9 @@ def test_a_file_with_a_byte_order_mark_uploads(client, coordinator):
 
 
 def test_the_preview_shows_the_first_50_rows_and_escapes_what_the_file_says(client, coordinator):
-    rows = [person(name=f"<script>alert({n})</script>", email=f"p{n}@example.org")
-            for n in range(60)]
+    rows = [
+        person(name=f"<script>alert({n})</script>", email=f"p{n}@example.org") for n in range(60)
+    ]
     page = post_file(client, frame_file(*rows)).get_data(as_text=True)
     assert "The first 50 of 60 rows" in page
     assert "<script>alert(" not in page

@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         invites,
         outbox,
         recruitment,
+        reminders,
         sampling,
         scheduling,
     )
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     invites.init_app(app)
     outbox.init_app(app)
     scheduling.init_app(app)
+    reminders.init_app(app)
     coverage.init_app(app)
     exports.init_app(app)
     api.init_app(app)

@@ -86,4 +86,7 @@ def init_app(app: Flask) -> None:
         click.echo(f"Restored {summary.total} rows in {len(summary.rows)} tables from {file}.")
 
     if launched_by_flask_run() and not app.testing:
+        from fieldwork.reminders.scheduler import start_in_process_scheduler
+
         prepare_development_database(app)
+        start_in_process_scheduler(app)

@@ -17,6 +17,7 @@ _ENVIRONMENT_KEYS: dict[str, type] = {
     "FIELDWORK_TIMEZONE": str,
     "RATELIMIT_STORAGE_URI": str,
     "FIELDWORK_ENV": str,
+    "SCHEDULER_IN_PROCESS": bool,
 }
 
 

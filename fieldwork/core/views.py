@@ -11,6 +11,14 @@ from fieldwork.extensions import db
 
 blueprint = Blueprint("core", __name__)
 
+#: app.extensions key: name -> callable returning a JSON-able dict for /healthz.
+HEALTH_CHECKS = "fieldwork.health_checks"
+
+
+def register_health_check(app, name: str, check) -> None:
+    """Add a section to /healthz; `check()` runs inside the request (a query or two at most)."""
+    app.extensions.setdefault(HEALTH_CHECKS, {})[name] = check
+
 
 @blueprint.get("/healthz")
 @public
@@ -27,6 +35,14 @@ def healthz():
         "database": database,
         "time": now_utc().isoformat(),
     }
+    if database["ok"]:
+        # Each domain that has a state to report registers a check (the scheduler does).
+        for name, check in current_app.extensions.get(HEALTH_CHECKS, {}).items():
+            try:
+                body[name] = check()
+            except Exception as error:  # the health check reports, it does not raise
+                db.session.rollback()
+                body[name] = {"ok": False, "error": error.__class__.__name__}
     return jsonify(body), 200 if database["ok"] else 503
 
 

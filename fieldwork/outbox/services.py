@@ -202,7 +202,10 @@ def _close(connection: smtplib.SMTP, polite: bool = False) -> None:
 
 def deliver_soon() -> None:
     """Try to send what is due now (after a booking commits). Never raises: a failure is
-    logged and the messages stay pending for the periodic sweep."""
+    logged and the messages stay pending for the periodic sweep. With
+    OUTBOX_DELIVER_IN_REQUEST off, the request sends nothing and the sweep does it all."""
+    if not current_app.config.get("OUTBOX_DELIVER_IN_REQUEST", True):
+        return
     try:
         send_due()
     except Exception:  # noqa: BLE001 - the booking has succeeded; the sweep will retry
@@ -251,6 +254,18 @@ def cancel_pending(appointment_id: int, kinds: tuple[str, ...] = ("reminder",)) 
             OutboxMessage.kind.in_([OutboxKind(kind) for kind in kinds]),
         )
         .values(state=OutboxState.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def cancel_study_pending(study_id: int, reason: str) -> int:
+    """Cancel every message of a study still waiting, saying why (the demo's invitations go
+    to made-up addresses and are never sent). No commit."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.study_id == study_id, OutboxMessage.state == OutboxState.PENDING)
+        .values(state=OutboxState.CANCELLED, last_error=reason)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount

@@ -1,7 +1,36 @@
-"""scheduling (being written)."""
+"""Interview appointments: availability, booking without clashes, invites, feeds, self-booking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from fieldwork.extensions import csrf
+
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint(s)."""
+    """Register the blueprints, the template helpers, and the withdrawal hook."""
+    from fieldwork.scheduling import api, feeds, services, views
+
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(feeds.blueprint)
+    csrf.exempt(api.blueprint)
+    app.register_blueprint(api.blueprint)
+
+    # The participant page includes templates/scheduling/_participant_appointments.html,
+    # which loads its rows through this global (one query).
+    app.jinja_env.globals["participant_appointments"] = lambda participant: (
+        services.appointments_of_participant(participant.id)
+    )
+
+    @app.template_filter("clocktime")
+    def clocktime(value: dt.datetime | None, zone: str) -> str:
+        """Just the wall-clock time in `zone`, e.g. '10:00'."""
+        return value.astimezone(ZoneInfo(zone)).strftime("%H:%M") if value else ""
+
+    from fieldwork.recruitment import services as recruitment
+
+    if services.on_participant_withdrawn not in recruitment.on_withdrawal:
+        recruitment.on_withdrawal.append(services.on_participant_withdrawn)

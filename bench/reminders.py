@@ -1,0 +1,239 @@
+"""Send 10,000 due reminders to a local SMTP server and print messages per second and duplicates.
+
+    python bench/reminders.py [--reminders 10000] [--database-url URL] [--time-limit 300]
+
+Builds a synthetic study in a fresh database (a temporary SQLite file by default, or a schema
+of its own on the PostgreSQL server named by --database-url or TEST_DATABASE_URL, dropped at
+the end): 5,000 appointments three hours ahead, each with an interviewer and a participant
+reminder, all due now. An aiosmtpd server on loopback receives them. The sweep (the same
+function the scheduler runs) repeats until nothing is due. Duplicates are counted at the
+server by Message-ID and must be 0; the script exits 1 otherwise, or when the time limit passes
+with reminders still unsent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import secrets
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from email.parser import BytesHeaderParser
+
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fieldwork import create_app  # noqa: E402
+from fieldwork.accounts.models import User, UserRole  # noqa: E402
+from fieldwork.core.time import now_utc  # noqa: E402
+from fieldwork.extensions import db  # noqa: E402
+from fieldwork.reminders.models import Reminder, ReminderRecipient, ReminderState  # noqa: E402
+from fieldwork.sampling.models import (  # noqa: E402
+    District,
+    Organisation,
+    OrganisationKind,
+    Participant,
+    Phase,
+    Role,
+    Study,
+)
+from fieldwork.scheduling.models import Appointment, AppointmentMode  # noqa: E402
+
+
+class Collector:
+    """Counts Message-IDs as the server accepts them."""
+
+    def __init__(self) -> None:
+        self.ids: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.parser = BytesHeaderParser()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message_id = str(self.parser.parsebytes(envelope.original_content)["Message-ID"])
+        with self.lock:
+            self.ids[message_id] += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def build(count: int) -> None:
+    """A study, one interviewer, 100 participants, count/2 appointments, count reminders."""
+    study = Study(
+        slug="bench",
+        name="Reminder benchmark",
+        organiser_name="Bench team",
+        organiser_email="team@bench.example",
+    )
+    db.session.add(study)
+    db.session.flush()
+    phase = Phase(study_id=study.id, number=1, name="Phase 1")
+    db.session.add(phase)
+    db.session.flush()
+    district = District(study_id=study.id, phase_id=phase.id, name="Bench district")
+    organisation = Organisation(study_id=study.id, name="Bench JCP", kind=OrganisationKind.JCP)
+    role = Role(study_id=study.id, name="Bench role", organisation_kind=OrganisationKind.JCP)
+    interviewer = User(
+        email="interviewer@bench.example",
+        name="Bench Interviewer",
+        role=UserRole.INTERVIEWER,
+        password_hash="!",
+        timezone="Europe/London",
+    )
+    db.session.add_all([district, organisation, role, interviewer])
+    db.session.flush()
+    participants = [
+        Participant(
+            study_id=study.id,
+            reference=f"P1-{n:03d}",
+            district_id=district.id,
+            organisation_id=organisation.id,
+            role_id=role.id,
+            name=f"Person {n}",
+            email=f"person{n}@bench.example",
+        )
+        for n in range(100)
+    ]
+    db.session.add_all(participants)
+    db.session.flush()
+    now = now_utc()
+    appointments = count // 2
+    for n in range(appointments):
+        starts = now + dt.timedelta(hours=3, minutes=n)
+        db.session.add(
+            Appointment(
+                study_id=study.id,
+                participant_id=participants[n % 100].id,
+                interviewer_id=interviewer.id,
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=1),
+                timezone="Europe/London",
+                mode=AppointmentMode.TELEPHONE,
+                busy_from=starts,
+                busy_until=starts + dt.timedelta(hours=1),
+                ical_uid=f"{uuid.uuid4()}@bench",
+            )
+        )
+    db.session.flush()
+    ids = db.session.scalars(sa.select(Appointment.id).order_by(Appointment.id)).all()
+    due = now - dt.timedelta(seconds=1)
+    db.session.execute(
+        sa.insert(Reminder),
+        [
+            {
+                "appointment_id": appointment_id,
+                "recipient": recipient,
+                "offset_minutes": 120,
+                "due_at": due,
+                "state": ReminderState.PENDING,
+                "attempts": 0,
+                "last_error": "",
+                "message_id": f"<reminder-{uuid.uuid4().hex}@bench.example>",
+                "created_at": now,
+            }
+            for appointment_id in ids
+            for recipient in (ReminderRecipient.INTERVIEWER, ReminderRecipient.PARTICIPANT)
+        ][:count],
+    )
+    db.session.commit()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reminders", type=int, default=10_000)
+    parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL", ""))
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=300.0,
+        help="Give up after this many seconds of sending.",
+    )
+    args = parser.parse_args()
+
+    schema = None
+    config: dict = {"TESTING": True, "SECRET_KEY": "bench"}
+    if args.database_url:
+        url = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        schema = f"bench_{secrets.token_hex(4)}"
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+        config["SQLALCHEMY_DATABASE_URI"] = url
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": f"-csearch_path={schema}"}
+        }
+    else:
+        directory = tempfile.mkdtemp(prefix="fieldwork-bench-")
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{directory}/bench.sqlite"
+
+    collector = Collector()
+    port = free_port()
+    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller.start()
+    config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_USE_TLS=False)
+    app = create_app(config)
+    if "reminders" not in app.blueprints:
+        from fieldwork import reminders
+
+        reminders.init_app(app)
+    from fieldwork.reminders import jobs
+
+    try:
+        with app.app_context():
+            db.create_all()
+            print(f"database: {db.engine.dialect.name}; building {args.reminders} reminders ...")
+            build(args.reminders)
+            started = time.perf_counter()
+            sweeps = 0
+            while time.perf_counter() - started < args.time_limit:
+                jobs.sweep()
+                sweeps += 1
+                left = db.session.scalar(
+                    sa.select(sa.func.count(Reminder.id)).where(
+                        Reminder.state == ReminderState.PENDING
+                    )
+                )
+                db.session.commit()
+                if not left:
+                    break
+            elapsed = time.perf_counter() - started
+            sent = db.session.scalar(
+                sa.select(sa.func.count(Reminder.id)).where(Reminder.state == ReminderState.SENT)
+            )
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        controller.stop()
+        if schema:
+            engine = sa.create_engine(config["SQLALCHEMY_DATABASE_URI"])
+            with engine.begin() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+    received = sum(collector.ids.values())
+    duplicates = sum(n - 1 for n in collector.ids.values() if n > 1)
+    print(
+        f"sweeps: {sweeps}; reminders sent: {sent} of {args.reminders}; "
+        f"messages received: {received}"
+    )
+    print(f"time: {elapsed:.1f} s; messages per second: {received / elapsed:.0f}")
+    print(f"duplicates (by Message-ID at the server): {duplicates}")
+    return 0 if duplicates == 0 and sent == args.reminders else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

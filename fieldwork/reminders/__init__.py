@@ -1,0 +1,61 @@
+"""Reminders: rows planned with each booking, swept into the outbox by the one scheduler
+(APScheduler, `flask --app app scheduler` or in-process under `flask run`)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Flask
+
+from fieldwork.extensions import csrf
+
+
+def init_app(app: Flask) -> None:
+    """Register the models, the pages (blueprint "reminders"), the API ("reminders_api")
+    and the `scheduler` command."""
+    from fieldwork.reminders import api, models, scheduler, views  # noqa: F401
+
+    for key, default in scheduler.DEFAULTS.items():
+        app.config.setdefault(key, default)
+    app.config.setdefault("REMINDER_BATCH_SIZE", 100)
+    app.config.setdefault("REMINDER_DIGEST_HOUR", 18)
+    app.config.setdefault("REMINDER_DIGEST_DOMAIN", "localhost")
+
+    from fieldwork.core.views import register_health_check
+    from fieldwork.reminders.services import scheduler_health
+
+    register_health_check(app, "scheduler", scheduler_health)
+    app.register_blueprint(views.blueprint)
+    csrf.exempt(api.blueprint)
+    app.register_blueprint(api.blueprint)
+
+    @app.cli.command("scheduler")
+    @click.option("--sweep-seconds", type=float, help="Seconds between sweeps (default 10).")
+    @click.option("--once", is_flag=True, help="Run one sweep and the digests, then exit.")
+    def scheduler_command(sweep_seconds: float | None, once: bool) -> None:
+        """Run the reminder scheduler alone (one per installation; see docs/scheduler.md)."""
+        from fieldwork.reminders import jobs
+
+        if not logging.getLogger().handlers:
+            logging.basicConfig(
+                level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+            )
+        logging.getLogger("fieldwork").setLevel(logging.INFO)
+        # APScheduler logs every run of every job at INFO; its warnings and errors remain.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        scheduler.apply_environment(app)
+        if sweep_seconds:
+            app.config["SCHEDULER_SWEEP_SECONDS"] = sweep_seconds
+        if once:
+            lock = scheduler.lock_for(app)
+            if not lock.acquire():
+                raise click.ClickException("Another scheduler holds the lock; nothing done.")
+            try:
+                jobs.sweep()
+                jobs.send_daily_digests()
+            finally:
+                lock.release()
+            click.echo("One sweep done.")
+            return
+        scheduler.run_scheduler_process(app)

@@ -1,0 +1,184 @@
+"""The reminder texts coordinators edit: Jinja templates rendered in a sandbox.
+
+A coordinator's template is untrusted code as far as the server is concerned, so it is only
+ever rendered by `jinja2.sandbox.SandboxedEnvironment` (no attribute access to internals,
+no calling unsafe methods), with `StrictUndefined` so a misspelt variable is reported when
+the template is saved rather than silently sent as an empty string.
+
+The body is written as plain text. The text/plain part renders it without escaping; the
+text/html part renders the same source with autoescape on and with the template's literal
+text escaped too (a filter on Jinja's token stream), then turns blank-line separated blocks
+into paragraphs. Nothing a participant's or interviewer's name holds can become markup.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from markupsafe import Markup, escape
+
+#: Longest subject a template may render to (RFC 5322 line length, less the header name).
+MAX_SUBJECT_LENGTH = 900
+#: Longest template source accepted.
+MAX_TEMPLATE_LENGTH = 10_000
+
+#: The variables a template can use, with what they hold (shown on the settings page).
+VARIABLES: dict[str, str] = {
+    "recipient_name": "The name of the person the reminder goes to.",
+    "study_name": "The study's name.",
+    "when": "Start of the interview in the study's zone, e.g. "
+    "“Monday 30 March 2026, 10:00 BST (Europe/London)”.",
+    "when_recipient": "The start in the recipient's own zone when it differs from the "
+    "study's, otherwise the same as when.",
+    "until": "End time, e.g. “11:00 BST”.",
+    "time_left": "How long before the interview the reminder is planned, e.g. “2 days”.",
+    "mode": "How it is held: in person, telephone or video call.",
+    "where": "The place, telephone note or video link.",
+    "interviewer_name": "The interviewer's name.",
+    "participant_name": "The participant's name.",
+    "participant_reference": "The participant's reference, e.g. P1-017.",
+    "organiser_name": "Who the study's mail comes from.",
+    "organiser_email": "Where questions and changes go.",
+}
+
+DEFAULT_INTERVIEWER_SUBJECT = "Reminder: interview {{ participant_reference }} – {{ when }}"
+DEFAULT_INTERVIEWER_BODY = """Dear {{ recipient_name }},
+
+This is a reminder of your interview for the study {{ study_name }}.
+
+Participant: {{ participant_reference }} {{ participant_name }}
+When: {{ when }}, until {{ until }}
+{%- if when_recipient != when %}
+Your time: {{ when_recipient }}
+{%- endif %}
+How: {{ mode }}
+{%- if where %}
+Where: {{ where }}
+{%- endif %}
+
+{{ organiser_name }}
+{{ organiser_email }}
+"""
+
+DEFAULT_PARTICIPANT_SUBJECT = "Reminder: your interview for {{ study_name }} – {{ when }}"
+DEFAULT_PARTICIPANT_BODY = """Dear {{ recipient_name }},
+
+Thank you for agreeing to take part in {{ study_name }}. This is a reminder of your interview
+with {{ interviewer_name }}.
+
+When: {{ when }}, until {{ until }}
+How: {{ mode }}
+{%- if where %}
+Where: {{ where }}
+{%- endif %}
+
+If you need to change or cancel it, please write to {{ organiser_name }} at
+{{ organiser_email }}.
+
+{{ organiser_name }}
+"""
+
+DEFAULTS = {
+    "interviewer_subject": DEFAULT_INTERVIEWER_SUBJECT,
+    "interviewer_body": DEFAULT_INTERVIEWER_BODY,
+    "participant_subject": DEFAULT_PARTICIPANT_SUBJECT,
+    "participant_body": DEFAULT_PARTICIPANT_BODY,
+}
+
+
+class _EscapeLiteralText(Extension):
+    """Escapes the literal text of a template, so in the HTML rendering the coordinator's
+    own words are text too (autoescape covers only the variables)."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        for token in stream:
+            if token.type == "data":
+                yield Token(token.lineno, "data", str(escape(token.value)))
+            else:
+                yield token
+
+
+def _environment(*, html: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        autoescape=html,
+        undefined=StrictUndefined,
+        extensions=[_EscapeLiteralText] if html else [],
+        keep_trailing_newline=True,
+    )
+
+
+_TEXT = _environment(html=False)
+_HTML = _environment(html=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, html: bool) -> Template:
+    """Compiling is the costly part of rendering; a study's few templates are compiled once."""
+    return (_HTML if html else _TEXT).from_string(source)
+
+
+class TemplateProblem(ValueError):
+    """A template that cannot be used; the message says where and why, for the form."""
+
+
+@dataclass(frozen=True)
+class RenderedReminder:
+    subject: str
+    text: str
+    html_fragment: Markup
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, TemplateSyntaxError):
+        return f"Line {error.lineno}: {error.message}"
+    if isinstance(error, SecurityError):
+        return f"Not allowed in a reminder text: {error}"
+    message = str(error).replace("'dict object' has no attribute", "there is no variable")
+    return f"{message[:200]}. Use only the variables listed."
+
+
+def _paragraphs(html: str) -> Markup:
+    """Blank-line separated blocks as <p>, single line breaks as <br> (input is escaped)."""
+    # `html` comes from the autoescaping environment with the literal text escaped too, so
+    # every line is already safe markup.
+    safe = Markup(html)  # noqa: S704 - see above
+    blocks = [block.strip("\n") for block in safe.replace("\r\n", "\n").split("\n\n")]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(block.split("\n")))
+        for block in blocks
+        if block.strip()
+    )
+
+
+def render(subject_source: str, body_source: str, context: dict) -> RenderedReminder:
+    """Render a subject and body; raises TemplateProblem naming what is wrong."""
+    try:
+        subject = _compiled(subject_source, False).render(context)
+        text = _compiled(body_source, False).render(context)
+        html = _compiled(body_source, True).render(context)
+    except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as error:
+        raise TemplateProblem(_describe(error)) from error
+    subject = " ".join(subject.split())
+    if not subject:
+        raise TemplateProblem("The subject renders to nothing; give it some text.")
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        raise TemplateProblem(f"The subject renders longer than {MAX_SUBJECT_LENGTH} characters.")
+    return RenderedReminder(subject=subject, text=text, html_fragment=_paragraphs(html))
+
+
+def check_syntax(source: str) -> str | None:
+    """None if the template parses, else a message naming the line."""
+    if len(source) > MAX_TEMPLATE_LENGTH:
+        return f"A template may be at most {MAX_TEMPLATE_LENGTH} characters long."
+    try:
+        _TEXT.parse(source)
+        _HTML.parse(source)
+    except TemplateSyntaxError as error:
+        return _describe(error)
+    return None

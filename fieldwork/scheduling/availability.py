@@ -1,0 +1,203 @@
+"""Free time: interviewers' weekly windows, minus bookings, busy blocks and travel.
+
+Everything here reads; nothing writes. The windows are wall-clock times in their own zone, so
+"Tuesdays 09:00 to 17:00 Europe/London" is 09:00 local in winter and in summer alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from fieldwork.extensions import db
+from fieldwork.scheduling.models import (
+    OCCUPYING_STATUSES,
+    Appointment,
+    AvailabilityWindow,
+    BusyBlock,
+    BusyCalendar,
+)
+
+#: How far ahead a participant's booking link offers slots.
+SELF_BOOKING_DAYS = 28
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+
+@dataclass(frozen=True)
+class WindowOccurrence:
+    """One concrete occurrence of a weekly window."""
+
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    window_id: int
+
+
+def windows_of(interviewer_id: int) -> list[AvailabilityWindow]:
+    return list(
+        db.session.scalars(
+            select(AvailabilityWindow)
+            .where(AvailabilityWindow.interviewer_id == interviewer_id)
+            .order_by(AvailabilityWindow.weekday, AvailabilityWindow.starts_time)
+        )
+    )
+
+
+def _aware(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, time).replace(tzinfo=zone).astimezone(dt.UTC)
+
+
+def expand_windows(
+    windows: list[AvailabilityWindow], starts_at: dt.datetime, ends_at: dt.datetime
+) -> list[WindowOccurrence]:
+    """Every occurrence of the weekly windows that overlaps [starts_at, ends_at), in order."""
+    occurrences: list[WindowOccurrence] = []
+    for window in windows:
+        zone = ZoneInfo(window.timezone)
+        day = starts_at.astimezone(zone).date() - dt.timedelta(days=1)
+        last = ends_at.astimezone(zone).date()
+        while day <= last:
+            if (
+                day.weekday() == window.weekday
+                and (window.valid_from is None or day >= window.valid_from)
+                and (window.valid_until is None or day <= window.valid_until)
+            ):
+                start = _aware(day, window.starts_time, zone)
+                end = _aware(day, window.ends_time, zone)
+                if start < ends_at and end > starts_at and end > start:
+                    occurrences.append(WindowOccurrence(start, end, window.id))
+            day += dt.timedelta(days=1)
+    occurrences.sort(key=lambda o: o.starts_at)
+    return occurrences
+
+
+def is_within_windows(
+    windows: list[AvailabilityWindow], starts_at: dt.datetime, ends_at: dt.datetime
+) -> bool:
+    """True when one window occurrence covers the whole span."""
+    return any(
+        o.starts_at <= starts_at and o.ends_at >= ends_at
+        for o in expand_windows(windows, starts_at, ends_at)
+    )
+
+
+def busy_blocks_between(
+    interviewer_id: int, starts_at: dt.datetime, ends_at: dt.datetime
+) -> list[BusyBlock]:
+    """Blocks from the interviewer's published calendars that overlap the span."""
+    return list(
+        db.session.scalars(
+            select(BusyBlock)
+            .join(BusyCalendar, BusyBlock.busy_calendar_id == BusyCalendar.id)
+            .where(
+                BusyCalendar.interviewer_id == interviewer_id,
+                BusyBlock.starts_at < ends_at,
+                BusyBlock.ends_at > starts_at,
+            )
+            .order_by(BusyBlock.starts_at)
+        )
+    )
+
+
+def occupied_intervals(
+    interviewer_id: int,
+    participant_id: int | None,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_appointment_id: int | None = None,
+) -> tuple[list[Interval], list[Interval]]:
+    """(intervals the interviewer is taken, intervals the participant is taken) in the span.
+
+    The interviewer's include travel time and published busy blocks; the participant's are
+    their own interviews only.
+    """
+    conditions = [Appointment.interviewer_id == interviewer_id]
+    if participant_id is not None:
+        conditions.append(Appointment.participant_id == participant_id)
+    statement = select(
+        Appointment.interviewer_id,
+        Appointment.participant_id,
+        Appointment.starts_at,
+        Appointment.ends_at,
+        Appointment.busy_from,
+        Appointment.busy_until,
+    ).where(
+        or_(*conditions),
+        Appointment.status.in_(OCCUPYING_STATUSES),
+        Appointment.busy_from < ends_at,
+        Appointment.busy_until > starts_at,
+    )
+    if exclude_appointment_id is not None:
+        statement = statement.where(Appointment.id != exclude_appointment_id)
+    interviewer_busy: list[Interval] = []
+    participant_busy: list[Interval] = []
+    for row in db.session.execute(statement):
+        if row.interviewer_id == interviewer_id:
+            interviewer_busy.append((row.busy_from, row.busy_until))
+        if participant_id is not None and row.participant_id == participant_id:
+            participant_busy.append((row.starts_at, row.ends_at))
+    interviewer_busy.extend(
+        (block.starts_at, block.ends_at)
+        for block in busy_blocks_between(interviewer_id, starts_at, ends_at)
+    )
+    return interviewer_busy, participant_busy
+
+
+def _overlaps(start: dt.datetime, end: dt.datetime, intervals: list[Interval]) -> bool:
+    return any(a < end and b > start for a, b in intervals)
+
+
+def free_slots(
+    interviewer_id: int,
+    participant_id: int | None,
+    minutes: int,
+    travel_minutes: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_appointment_id: int | None = None,
+) -> list[dt.datetime]:
+    """Start times of free slots of `minutes` inside the interviewer's windows.
+
+    Slots are laid end to end from each window's start. A slot is free when neither it plus
+    travel either side touches the interviewer's bookings (with their travel) or busy blocks,
+    nor it touches the participant's other interviews.
+    """
+    length = dt.timedelta(minutes=minutes)
+    travel = dt.timedelta(minutes=travel_minutes)
+    occurrences = expand_windows(windows_of(interviewer_id), starts_at, ends_at)
+    if not occurrences:
+        return []
+    interviewer_busy, participant_busy = occupied_intervals(
+        interviewer_id,
+        participant_id,
+        occurrences[0].starts_at - travel,
+        occurrences[-1].ends_at + travel,
+        exclude_appointment_id,
+    )
+    slots: list[dt.datetime] = []
+    for occurrence in occurrences:
+        start = occurrence.starts_at
+        while start + length <= occurrence.ends_at:
+            end = start + length
+            if (
+                start >= starts_at
+                and end <= ends_at
+                and not _overlaps(start - travel, end + travel, interviewer_busy)
+                and not _overlaps(start, end, participant_busy)
+            ):
+                slots.append(start)
+            start = end
+    return sorted(set(slots))
+
+
+def self_booking_range(zone_name: str, today: dt.date) -> Interval:
+    """From the start of tomorrow in the study's zone, for SELF_BOOKING_DAYS days."""
+    zone = ZoneInfo(zone_name)
+    first = today + dt.timedelta(days=1)
+    start = dt.datetime.combine(first, dt.time()).replace(tzinfo=zone).astimezone(dt.UTC)
+    last = first + dt.timedelta(days=SELF_BOOKING_DAYS)
+    end = dt.datetime.combine(last, dt.time()).replace(tzinfo=zone).astimezone(dt.UTC)
+    return start, end

@@ -1,0 +1,201 @@
+"""Interviewers' published busy calendars: fetch (or upload), parse, store as BusyBlock rows.
+
+No calendar account access: an interviewer gives the address their calendar publishes
+(Outlook's "publish calendar", Google's secret iCal address, Apple's public calendar) or
+uploads a file. Recurring events are expanded for the next `HORIZON_DAYS` days with
+`recurring-ical-events`. `refresh_busy_calendars()` is the periodic job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import urllib.error
+import urllib.request
+from typing import IO
+
+import icalendar
+import recurring_ical_events
+from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
+
+from fieldwork.accounts.models import User
+from fieldwork.core.time import now_utc
+from fieldwork.extensions import db
+from fieldwork.scheduling.models import BusyBlock, BusyCalendar
+
+log = logging.getLogger(__name__)
+
+#: How far ahead busy times are read.
+HORIZON_DAYS = 90
+#: Largest calendar accepted, fetched or uploaded.
+MAX_BYTES = 5 * 1024 * 1024
+#: Seconds to wait for a calendar server.
+FETCH_TIMEOUT = 15
+#: Most blocks kept per calendar (a runaway recurrence cannot fill the database).
+MAX_BLOCKS = 5000
+
+
+class BusyCalendarError(ValueError):
+    """The calendar cannot be fetched or read; the message is for the interviewer."""
+
+
+def fetch(url: str) -> bytes:
+    """GET a published calendar over http(s), with a timeout and a size limit."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise BusyCalendarError("Only http and https addresses can be read.")
+    headers = {"User-Agent": "Fieldwork busy-time reader"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
+            data = response.read(MAX_BYTES + 1)
+    except urllib.error.HTTPError as error:
+        raise BusyCalendarError(f"The calendar server answered {error.code}.") from error
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise BusyCalendarError(f"The calendar could not be fetched ({reason}).") from error
+    if len(data) > MAX_BYTES:
+        raise BusyCalendarError("The calendar is larger than 5 MB.")
+    return data
+
+
+def read_upload(stream: IO[bytes]) -> str:
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise BusyCalendarError("The file is larger than 5 MB.")
+    return data.decode("utf-8", errors="replace")
+
+
+def _aware(value, default_zone: dt.tzinfo) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=default_zone)
+    # An all-day event (a date) is busy from midnight to midnight in the calendar's zone.
+    return dt.datetime.combine(value, dt.time()).replace(tzinfo=default_zone)
+
+
+def parse_busy_blocks(
+    data: bytes | str, starts_at: dt.datetime, ends_at: dt.datetime, default_zone: str = "UTC"
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Busy intervals (UTC) between the two moments: events that are not transparent or
+    cancelled, recurring ones expanded; overlapping intervals merged. Floating times and
+    all-day events are read in `default_zone` (the interviewer's)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+        occurrences = recurring_ical_events.of(calendar).between(starts_at, ends_at)
+    except Exception as error:  # icalendar raises ValueError and friends on bad input
+        raise BusyCalendarError("The file is not a calendar Fieldwork can read.") from error
+    zone = ZoneInfo(default_zone)
+    intervals: list[tuple[dt.datetime, dt.datetime]] = []
+    for event in occurrences:
+        if event.name != "VEVENT":
+            continue
+        if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+            continue
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        start_prop = event.get("DTSTART")
+        if start_prop is None:
+            continue
+        start = _aware(start_prop.dt, zone)
+        end_prop = event.get("DTEND")
+        if end_prop is not None:
+            end = _aware(end_prop.dt, zone)
+        elif event.get("DURATION") is not None:
+            end = start + event["DURATION"].dt
+        else:
+            end = start + (
+                dt.timedelta(days=1)
+                if not isinstance(start_prop.dt, dt.datetime)
+                else dt.timedelta(0)
+            )
+        start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+        if end > start:
+            intervals.append((max(start, starts_at), min(end, ends_at)))
+    intervals.sort()
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for start, end in intervals:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged[:MAX_BLOCKS]
+
+
+def refresh_calendar(calendar: BusyCalendar) -> None:
+    """Read the calendar again and replace its blocks; a failure is kept in `last_error`
+    (the old blocks stay, better than none). Commits."""
+    starts_at = now_utc() - dt.timedelta(days=1)
+    ends_at = now_utc() + dt.timedelta(days=HORIZON_DAYS)
+    try:
+        data = fetch(calendar.url) if calendar.url else calendar.uploaded_content
+        owner = db.session.get(User, calendar.interviewer_id)
+        blocks = parse_busy_blocks(data, starts_at, ends_at, owner.timezone if owner else "UTC")
+    except BusyCalendarError as error:
+        calendar.last_error = str(error)
+        db.session.commit()
+        return
+    db.session.execute(delete(BusyBlock).where(BusyBlock.busy_calendar_id == calendar.id))
+    db.session.add_all(
+        BusyBlock(busy_calendar_id=calendar.id, starts_at=start, ends_at=end)
+        for start, end in blocks
+    )
+    calendar.last_refreshed_at = now_utc()
+    calendar.last_error = ""
+    db.session.commit()
+
+
+def add_busy_calendar(interviewer: User, name: str, url: str, content: str) -> BusyCalendar:
+    """Add a calendar and read it once at once. An uploaded file that cannot be read is
+    refused; an address that fails now is kept (the server may be down) with the error."""
+    if content:
+        parse_busy_blocks(content, now_utc(), now_utc() + dt.timedelta(days=1))
+    calendar = BusyCalendar(
+        interviewer_id=interviewer.id, name=name.strip(), url=url.strip(), uploaded_content=content
+    )
+    db.session.add(calendar)
+    db.session.commit()
+    refresh_calendar(calendar)
+    return calendar
+
+
+def calendars_for_viewer(viewer: User) -> list[BusyCalendar]:
+    statement = select(BusyCalendar).options(joinedload(BusyCalendar.interviewer))
+    if not viewer.is_coordinator:
+        statement = statement.where(BusyCalendar.interviewer_id == viewer.id)
+    return list(db.session.scalars(statement.order_by(BusyCalendar.name)).unique())
+
+
+def get_calendar(calendar_id: int, viewer: User) -> BusyCalendar | None:
+    calendar = db.session.get(BusyCalendar, calendar_id)
+    if calendar is None or (not viewer.is_coordinator and calendar.interviewer_id != viewer.id):
+        return None
+    return calendar
+
+
+def delete_calendar(calendar: BusyCalendar) -> None:
+    db.session.execute(delete(BusyBlock).where(BusyBlock.busy_calendar_id == calendar.id))
+    db.session.delete(calendar)
+    db.session.commit()
+
+
+def refresh_busy_calendars() -> int:
+    """The periodic job: refresh every calendar (an uploaded file too, so its recurring events
+    stay expanded 90 days ahead); returns how many were read without error. One calendar's
+    failure never stops the others."""
+    ids = list(db.session.scalars(select(BusyCalendar.id).order_by(BusyCalendar.id)))
+    succeeded = 0
+    for calendar_id in ids:
+        calendar = db.session.get(BusyCalendar, calendar_id)
+        if calendar is None:
+            continue
+        try:
+            refresh_calendar(calendar)
+        except Exception:  # a job must go on with the next calendar
+            db.session.rollback()
+            log.exception("refreshing busy calendar %s failed", calendar_id)
+            continue
+        if not calendar.last_error:
+            succeeded += 1
+    return succeeded

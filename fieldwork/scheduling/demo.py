@@ -1,0 +1,188 @@
+"""Demo data for scheduling: interviewers' weekly availability and a realistic spread of
+appointments (held, booked ahead, cancelled, one moved across a clock change).
+
+Times are relative to today, so the demo always has a past and a future. Everything goes
+through the services, so the outbox holds the invitations the bookings would send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from fieldwork.accounts.models import User, UserRole
+from fieldwork.core.time import now_utc
+from fieldwork.extensions import db
+from fieldwork.sampling.models import Participant, RecruitmentStatus, Study
+from fieldwork.scheduling import services
+from fieldwork.scheduling.models import AppointmentMode, AppointmentStatus
+from fieldwork.scheduling.timeutil import to_utc
+
+#: Participants whose status allows a booking.
+_BOOKABLE = (
+    RecruitmentStatus.IDENTIFIED,
+    RecruitmentStatus.APPROACHED,
+    RecruitmentStatus.AGREED,
+)
+
+
+def _next_clock_change(zone_name: str, after: dt.date) -> dt.date | None:
+    """The first day within a year after `after` whose UTC offset differs from the day before."""
+    zone = ZoneInfo(zone_name)
+    day = after
+    offset = dt.datetime.combine(day, dt.time(12), zone).utcoffset()
+    for _ in range(366):
+        day += dt.timedelta(days=1)
+        current = dt.datetime.combine(day, dt.time(12), zone).utcoffset()
+        if current != offset:
+            return day
+    return None
+
+
+def _weekday_on_or_after(day: dt.date, weekday: int) -> dt.date:
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _consent(study: Study, participant: Participant, actor: User) -> bool:
+    """Record written consent to take part (needed before an interview counts as held)."""
+    from fieldwork.recruitment import services as recruitment
+
+    if recruitment.has_consent_to_take_part(participant):
+        return True
+    versions = recruitment.published_versions(study)
+    if not versions:
+        form = recruitment.create_consent_form(
+            study,
+            "Interview consent",
+            "We are studying outcome-based contracting in Provider-Led Pathways to Work. "
+            "Taking part is voluntary and you may withdraw at any time.",
+            [
+                recruitment.ItemSpec(key, text, key == recruitment.TAKE_PART)
+                for key, text in recruitment.STANDARD_ITEM_KEYS.items()
+            ],
+            actor,
+        )
+        version = recruitment.get_version(form.versions[0].id)
+        recruitment.publish_version(version, actor)
+        versions = recruitment.published_versions(study)
+    version = recruitment.get_version(versions[0].id)
+    recruitment.record_consent(
+        participant,
+        version,
+        method="written",
+        answers={item.key: True for item in version.items},
+        actor=actor,
+        given_at=now_utc() - dt.timedelta(days=30),
+    )
+    return True
+
+
+def load_scheduling_demo(study: Study) -> dict[str, int]:
+    """Add availability and appointments to the demo study; returns what was made."""
+    zone = study.timezone
+    interviewers = list(
+        db.session.scalars(select(User).where(User.role == UserRole.INTERVIEWER).order_by(User.id))
+    )
+    coordinator = db.session.scalar(
+        select(User).where(User.role == UserRole.COORDINATOR).order_by(User.id)
+    )
+    if not interviewers or coordinator is None:
+        return {"windows": 0, "appointments": 0}
+    for index, interviewer in enumerate(interviewers):
+        # Monday to Thursday, a staggered working day; Friday mornings for the first.
+        for weekday in range(4):
+            start = dt.time(9 + index % 2, 30 if index % 2 else 0)
+            services.add_window(interviewer, weekday, start, dt.time(17), zone)
+        if index == 0:
+            services.add_window(interviewer, 4, dt.time(9), dt.time(12, 30), zone)
+
+    people = list(
+        db.session.scalars(
+            select(Participant)
+            .where(
+                Participant.study_id == study.id,
+                Participant.status.in_(_BOOKABLE),
+                Participant.email != "",
+            )
+            .order_by(Participant.id)
+            .limit(12)
+        )
+    )
+    today = now_utc().astimezone(ZoneInfo(zone)).date()
+    monday_last_fortnight = _weekday_on_or_after(today - dt.timedelta(days=21), 0)
+    monday_ahead = _weekday_on_or_after(today + dt.timedelta(days=3), 0)
+    made = 0
+
+    def book(person, interviewer, day, hour, mode=AppointmentMode.TELEPHONE, **fields):
+        nonlocal made
+        request = services.BookingRequest(
+            starts_at=to_utc(day, dt.time(hour), zone),
+            minutes=study.interview_minutes,
+            mode=mode,
+            **fields,
+        )
+        made += 1
+        return services.book_appointment(
+            study, person, interviewer, request, coordinator, confirmed=True
+        )
+
+    plan = iter(people)
+    # Held interviews in the past, with consent and outcomes recorded.
+    for offset, person in zip(range(3), plan, strict=False):
+        interviewer = interviewers[offset % len(interviewers)]
+        day = monday_last_fortnight + dt.timedelta(days=offset)
+        appointment = book(
+            person,
+            interviewer,
+            day,
+            10 + offset,
+            AppointmentMode.IN_PERSON if offset == 0 else AppointmentMode.TELEPHONE,
+            location="Jobcentre Plus district office, meeting room 2" if offset == 0 else "",
+            travel_minutes_before=45 if offset == 0 else 0,
+            travel_minutes_after=45 if offset == 0 else 0,
+        )
+        _consent(study, person, coordinator)
+        services.record_outcome(
+            appointment, AppointmentStatus.HELD, 50 + offset * 5, True, interviewer
+        )
+    # A no-show last week.
+    person = next(plan, None)
+    if person is not None:
+        appointment = book(person, interviewers[0], monday_last_fortnight + dt.timedelta(7), 14)
+        services.record_outcome(appointment, AppointmentStatus.NO_SHOW, None, None, coordinator)
+    # Booked ahead: video and telephone interviews over the next fortnight.
+    for offset, person in zip(range(4), plan, strict=False):
+        interviewer = interviewers[offset % len(interviewers)]
+        day = monday_ahead + dt.timedelta(days=offset % 4 + 7 * (offset // 2))
+        book(
+            person,
+            interviewer,
+            day,
+            11 + offset % 3,
+            AppointmentMode.VIDEO if offset % 2 else AppointmentMode.TELEPHONE,
+            video_link="https://video.example.org/fieldwork-demo" if offset % 2 else "",
+        )
+    # Cancelled by the participant.
+    person = next(plan, None)
+    if person is not None:
+        appointment = book(person, interviewers[-1], monday_ahead + dt.timedelta(days=2), 15)
+        services.cancel_appointment(appointment, "Annual leave that week.", coordinator)
+    # Moved across the next clock change: 10:00 local before it, 10:00 local after it.
+    person = next(plan, None)
+    change = _next_clock_change(zone, today + dt.timedelta(days=2))
+    if person is not None and change is not None:
+        before = max(
+            _weekday_on_or_after(change - dt.timedelta(days=6), 1), today + dt.timedelta(days=1)
+        )
+        after = _weekday_on_or_after(change + dt.timedelta(days=1), 1)
+        appointment = book(person, interviewers[0], before, 10)
+        services.reschedule_appointment(
+            appointment,
+            to_utc(after, dt.time(10), zone),
+            study.interview_minutes,
+            coordinator,
+            confirmed=True,
+        )
+    return {"windows": len(interviewers) * 4 + 1, "appointments": made}

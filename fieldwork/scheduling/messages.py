@@ -1,0 +1,258 @@
+"""The calendar objects and emails of appointments, queued in the outbox.
+
+Calendar objects and MIME come from the invites package (pure functions); this module only
+decides what each recipient is told. Every message is enqueued in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from fieldwork.core.time import now_utc
+from fieldwork.extensions import db
+from fieldwork.invites.ical import Attendee, CalendarEvent, build_calendar
+from fieldwork.sampling.models import Participant
+from fieldwork.scheduling.models import (
+    Appointment,
+    AppointmentMode,
+    AppointmentStatus,
+    BookingLink,
+    TopicGuide,
+)
+from fieldwork.scheduling.timeutil import format_moment, format_span
+
+#: The kind of message (outbox `kind`) for each change, and the iTIP method it carries.
+METHODS = {"invite": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
+SUBJECT_PREFIXES = {"invite": "Invitation", "update": "Updated", "cancellation": "Cancelled"}
+
+
+def _load(appointment_id: int) -> Appointment:
+    return (
+        db.session.scalars(
+            select(Appointment)
+            .options(
+                joinedload(Appointment.participant).joinedload(Participant.organisation),
+                joinedload(Appointment.participant).joinedload(Participant.role),
+                joinedload(Appointment.interviewer),
+                joinedload(Appointment.study),
+            )
+            .where(Appointment.id == appointment_id)
+        )
+        .unique()
+        .one()
+    )
+
+
+def _topic_guide(appointment: Appointment) -> TopicGuide | None:
+    return db.session.scalar(
+        select(TopicGuide).where(TopicGuide.role_id == appointment.participant.role_id)
+    )
+
+
+def where_text(appointment: Appointment) -> str:
+    """The place or link, as a person reads it."""
+    if appointment.mode == AppointmentMode.VIDEO:
+        return appointment.video_link or "Video call (link to follow)"
+    if appointment.mode == AppointmentMode.TELEPHONE:
+        return appointment.location or "By telephone"
+    return appointment.location
+
+
+def _attendees(appointment: Appointment) -> tuple[Attendee, ...]:
+    people = [Attendee(appointment.interviewer.name, appointment.interviewer.email)]
+    if appointment.participant.email:
+        people.append(Attendee(appointment.participant.name, appointment.participant.email))
+    return tuple(people)
+
+
+_UNSET = object()
+
+
+def calendar_event(
+    appointment: Appointment, *, for_interviewer: bool, guide: TopicGuide | None | object = _UNSET
+) -> CalendarEvent:
+    """The appointment as a calendar event for one side: the interviewer's version names the
+    participant and carries the role's topic guide; the participant's names the interviewer."""
+    study = appointment.study
+    participant = appointment.participant
+    mode = appointment.mode.label
+    when = format_span(appointment.starts_at, appointment.ends_at, appointment.timezone)
+    lines: list[str] = []
+    attachments: tuple[tuple[str, str], ...] = ()
+    if for_interviewer:
+        summary = f"Interview {participant.reference} – {study.name} ({mode})"
+        lines += [
+            f"Interview for the study “{study.name}”.",
+            f"Participant: {participant.reference} {participant.name}",
+            f"Role: {participant.role.name}",
+            f"Organisation: {participant.organisation.name}",
+        ]
+        if participant.phone:
+            lines.append(f"Telephone: {participant.phone}")
+        if participant.email:
+            lines.append(f"Email: {participant.email}")
+        if guide is _UNSET:
+            guide = _topic_guide(appointment)
+        if guide is not None:
+            lines.append(f"Topic guide: {guide.title} – {guide.url}")
+            attachments = ((guide.title, guide.url),)
+        if appointment.travel_minutes_before or appointment.travel_minutes_after:
+            lines.append(
+                f"Travel: {appointment.travel_minutes_before} minutes before, "
+                f"{appointment.travel_minutes_after} minutes after."
+            )
+        if appointment.notes:
+            lines.append(f"Notes: {appointment.notes}")
+    else:
+        summary = f"{study.name}: research interview ({mode})"
+        lines += [
+            f"An interview for the research study “{study.name}”.",
+            f"Your interviewer: {appointment.interviewer.name}",
+        ]
+    lines += [f"How: {mode}", f"When: {when}"]
+    where = where_text(appointment)
+    if where:
+        lines.append(f"Where: {where}")
+    if study.organiser_email:
+        lines.append(f"Questions or changes: {study.organiser_name} <{study.organiser_email}>")
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    return CalendarEvent(
+        uid=appointment.ical_uid,
+        sequence=appointment.sequence,
+        start=appointment.starts_at,
+        end=appointment.ends_at,
+        timezone=appointment.timezone,
+        summary=summary,
+        description="\n".join(lines),
+        organiser_name=study.organiser_name or study.name,
+        organiser_email=study.organiser_email or "fieldwork@localhost",
+        attendees=_attendees(appointment),
+        location=appointment.location if appointment.mode != AppointmentMode.VIDEO else "",
+        url=appointment.video_link if appointment.mode == AppointmentMode.VIDEO else "",
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        stamp=appointment.updated_at or now_utc(),
+        attachments=attachments,
+    )
+
+
+def appointment_calendar(appointment: Appointment, method: str | None = "PUBLISH") -> bytes:
+    """One appointment as an .ics file (the interviewer's version), for a download."""
+    return build_calendar([calendar_event(appointment, for_interviewer=True)], method)
+
+
+def feed_calendar(appointments: list[Appointment], name: str) -> bytes:
+    """An interviewer's feed: every appointment, cancelled ones as STATUS:CANCELLED."""
+    role_ids = {a.participant.role_id for a in appointments}
+    guides = (
+        {
+            g.role_id: g
+            for g in db.session.scalars(select(TopicGuide).where(TopicGuide.role_id.in_(role_ids)))
+        }
+        if role_ids
+        else {}
+    )
+    return build_calendar(
+        [
+            calendar_event(a, for_interviewer=True, guide=guides.get(a.participant.role_id))
+            for a in appointments
+        ],
+        None,
+        name,
+    )
+
+
+def _context(
+    appointment: Appointment,
+    kind: str,
+    recipient: Attendee,
+    for_interviewer: bool,
+    event: CalendarEvent,
+    previous_start: dt.datetime | None,
+) -> dict:
+    """What the invites package's email templates read (see `render_invitation`)."""
+    if kind == "cancellation":
+        notes = f"Reason: {appointment.cancel_reason}" if appointment.cancel_reason else ""
+    else:
+        notes = appointment.notes if for_interviewer else ""
+    context = {
+        "event": event,
+        "recipient": recipient,
+        "study_name": appointment.study.name,
+        "mode": appointment.mode.label.lower(),
+        "notes": notes,
+    }
+    if previous_start is not None:
+        context["previous_start"] = previous_start
+    return context
+
+
+def queue_appointment_messages(
+    appointment_id: int, kind: str, previous_start: dt.datetime | None = None
+) -> None:
+    """Queue the invite, update or cancellation for the interviewer and the participant."""
+    from fieldwork.invites.mail import build_invitation_email, render_invitation
+    from fieldwork.outbox.services import enqueue
+
+    appointment = _load(appointment_id)
+    method = METHODS[kind]
+    recipients = [(Attendee(appointment.interviewer.name, appointment.interviewer.email), True)]
+    if appointment.participant.email:
+        recipients.append(
+            (Attendee(appointment.participant.name, appointment.participant.email), False)
+        )
+    when = format_moment(appointment.starts_at, appointment.timezone)
+    for recipient, for_interviewer in recipients:
+        event = calendar_event(appointment, for_interviewer=for_interviewer)
+        text_body, html_body = render_invitation(
+            kind, _context(appointment, kind, recipient, for_interviewer, event, previous_start)
+        )
+        subject = f"{SUBJECT_PREFIXES[kind]}: {event.summary} – {when}"
+        message = build_invitation_email(
+            event=event,
+            method=method,
+            to=recipient,
+            subject=subject,
+            text_body=text_body,
+            html_body=html_body,
+            sender_name=event.organiser_name,
+            sender_email=event.organiser_email,
+        )
+        enqueue(message, kind=kind, study_id=appointment.study_id, appointment_id=appointment.id)
+
+
+def queue_booking_link_message(link: BookingLink, url: str) -> None:
+    """The email that gives a participant their private booking link."""
+    from fieldwork.outbox.services import enqueue
+
+    participant = db.session.scalars(
+        select(Participant)
+        .options(joinedload(Participant.study))
+        .where(Participant.id == link.participant_id)
+    ).one()
+    study = participant.study
+    context = {
+        "participant": participant,
+        "study": study,
+        "url": url,
+        "expires": format_moment(link.expires_at, study.timezone),
+        "minutes": study.interview_minutes,
+    }
+    from fieldwork.invites.mail import header_text, mailbox
+
+    message = EmailMessage()
+    sender = study.organiser_email or "fieldwork@localhost"
+    message["From"] = mailbox(study.organiser_name or study.name, sender)
+    message["To"] = mailbox(participant.name, participant.email)
+    message["Subject"] = header_text(f"{study.name}: choose a time for your interview")
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message.set_content(render_template("scheduling/email/booking_link.txt", **context))
+    message.add_alternative(
+        render_template("scheduling/email/booking_link.html", **context), subtype="html"
+    )
+    enqueue(message, kind="other", study_id=study.id)

@@ -1,0 +1,160 @@
+"""The appointments API: bearer-token writes, 400 per field, 409 naming clashes, 404 for
+others' appointments."""
+
+from __future__ import annotations
+
+from fieldwork.accounts import services as accounts
+from fieldwork.extensions import db
+from fieldwork.scheduling import api
+from fieldwork.scheduling.models import Appointment
+from tests.scheduling.conftest import at, book
+
+
+def _bearer(user) -> dict:
+    _, token = accounts.create_api_token(user, "test")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_coordinator_books_moves_and_cancels_through_the_api(world, client):
+    headers = _bearer(world["coordinator"])
+    response = client.post(
+        "/api/v1/appointments",
+        headers=headers,
+        json={
+            "participant_id": world["first"].id,
+            "interviewer_id": world["kathryn"].id,
+            "starts_at": "2026-03-30T10:00+01:00",
+            "mode": "video",
+            "video_link": "https://meet.example.org/abc",
+        },
+    )
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["starts_at"] == "2026-03-30T09:00:00Z" and body["minutes"] == 60
+    assert body["timezone"] == "Europe/London" and body["sequence"] == 0
+    moved = client.post(
+        f"/api/v1/appointments/{body['id']}/reschedule",
+        headers=headers,
+        json={"starts_at": "2026-03-31T11:00:00Z"},
+    )
+    assert moved.status_code == 200 and moved.json["sequence"] == 1
+    cancelled = client.post(
+        f"/api/v1/appointments/{body['id']}/cancel",
+        headers=headers,
+        json={"reason": "No longer needed"},
+    )
+    assert cancelled.json["status"] == "cancelled" and cancelled.json["sequence"] == 2
+    assert (
+        client.post(f"/api/v1/appointments/{body['id']}/cancel", headers=headers).status_code == 422
+    )
+
+
+def test_a_clash_answers_409_naming_it(world, client):
+    book(world, at(2026, 3, 23, 10), participant=world["second"])
+    response = client.post(
+        "/api/v1/appointments",
+        headers=_bearer(world["coordinator"]),
+        json={
+            "participant_id": world["first"].id,
+            "interviewer_id": world["kathryn"].id,
+            "starts_at": "2026-03-23T10:30:00Z",
+        },
+    )
+    assert response.status_code == 409
+    assert "Kathryn Interviewer already has P1-005" in response.json["error"]["message"]
+
+
+def test_bad_input_answers_400_with_a_message_per_field(world, client):
+    headers = _bearer(world["coordinator"])
+    response = client.post(
+        "/api/v1/appointments",
+        headers=headers,
+        json={
+            "participant_id": "one",
+            "starts_at": "2026-03-23T10:30",
+            "mode": "fax",
+            "minutes": 0,
+        },
+    )
+    assert response.status_code == 400
+    fields = response.json["error"]["fields"]
+    assert set(fields) >= {"participant_id", "interviewer_id", "starts_at", "mode", "minutes"}
+    assert (
+        client.post(
+            "/api/v1/appointments",
+            headers=headers,
+            data="nonsense",
+            content_type="application/json",
+        ).status_code
+        == 400
+    )
+
+
+def test_writes_need_a_bearer_token_and_a_coordinator(world, client, auth):
+    payload = {
+        "participant_id": world["first"].id,
+        "interviewer_id": world["kathryn"].id,
+        "starts_at": "2026-03-23T10:00:00Z",
+    }
+    assert client.post("/api/v1/appointments", json=payload).status_code == 401
+    auth.login(world["coordinator"])
+    assert client.post("/api/v1/appointments", json=payload).status_code == 401  # session only
+    auth.logout()
+    assert (
+        client.post(
+            "/api/v1/appointments", json=payload, headers=_bearer(world["kathryn"])
+        ).status_code
+        == 403
+    )
+    assert db.session.scalar(db.select(db.func.count(Appointment.id))) == 0
+
+
+def test_interviewers_read_only_their_own_appointments(world, client):
+    mine = book(world, at(2026, 3, 23, 10))
+    theirs = book(
+        world, at(2026, 3, 23, 10), participant=world["second"], interviewer=world["other"]
+    )
+    headers = _bearer(world["kathryn"])
+    listing = client.get("/api/v1/appointments", headers=headers).json
+    assert [item["id"] for item in listing["items"]] == [mine.id]
+    assert client.get(f"/api/v1/appointments/{theirs.id}", headers=headers).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/availability?interviewer={world['other'].id}", headers=headers
+        ).status_code
+        == 404
+    )
+    assert client.get("/api/v1/appointments?status=bogus", headers=headers).status_code == 400
+
+
+def test_availability_lists_windows_busy_times_and_free_slots(world, client):
+    book(world, at(2026, 3, 23, 10))
+    response = client.get(
+        f"/api/v1/availability?interviewer={world['kathryn'].id}&from=2026-03-23&days=1",
+        headers=_bearer(world["coordinator"]),
+    )
+    assert response.status_code == 200
+    body = response.json
+    assert len(body["windows"]) == 5
+    assert body["busy"] == [
+        {"starts_at": "2026-03-23T10:00:00Z", "ends_at": "2026-03-23T11:00:00Z"}
+    ]
+    assert "2026-03-23T10:00:00Z" not in body["free_slots"]
+    assert "2026-03-23T09:00:00Z" in body["free_slots"]
+
+
+def test_the_openapi_fragments_name_every_route():
+    paths = api.openapi_paths()
+    assert set(paths) == {
+        "/appointments",
+        "/appointments/{id}",
+        "/appointments/{id}/reschedule",
+        "/appointments/{id}/cancel",
+        "/availability",
+    }
+    schemas = api.openapi_schemas()
+    for item in paths.values():
+        for operation in item.values():
+            for response in operation["responses"].values():
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert ref.rsplit("/", 1)[1] in schemas

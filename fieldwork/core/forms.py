@@ -11,3 +11,18 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class Chosen:
+    """Like InputRequired for a select whose coerce gives None for 'nothing chosen', without
+    the HTML `required` attribute (a select whose first option is a real choice must not
+    carry it)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        from wtforms.validators import StopValidation
+
+        if field.data is None:
+            raise StopValidation(self.message)

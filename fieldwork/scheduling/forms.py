@@ -26,6 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from fieldwork.core.forms import Chosen
 from fieldwork.sampling.forms import coerce_optional_int
 from fieldwork.scheduling.models import (
     OUTCOME_STATUSES,
@@ -181,7 +182,7 @@ class AppointmentFilterForm(Form):
 
 class WindowForm(FlaskForm):
     interviewer_id = SelectField(
-        "Interviewer", coerce=coerce_optional_int, validators=[InputRequired("Choose who.")]
+        "Interviewer", coerce=coerce_optional_int, validators=[Chosen("Choose who.")]
     )
     weekday = SelectField(
         "Day of the week",
@@ -224,7 +225,7 @@ class WindowForm(FlaskForm):
 
 class BusyCalendarForm(FlaskForm):
     interviewer_id = SelectField(
-        "Interviewer", coerce=coerce_optional_int, validators=[InputRequired("Choose who.")]
+        "Interviewer", coerce=coerce_optional_int, validators=[Chosen("Choose who.")]
     )
     name = StringField(
         "Name",

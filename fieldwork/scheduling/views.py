@@ -180,6 +180,12 @@ def new_appointment():
     study = require_study()
     raw = request.args.get("participant", "")
     participant = sampling.get_participant(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if not raw:
+        flash(
+            "Choose the participant to book, then use “Book an interview” on their page.",
+            "info",
+        )
+        return redirect(url_for("sampling.participants"))
     if participant is None or participant.study_id != study.id:
         abort(404, "Choose a participant of this study first (from their page).")
     form = AppointmentForm()

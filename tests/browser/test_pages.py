@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from fieldwork.accounts.models import User
+from fieldwork.demo import DEMO_LOGINS, load_demo_study
 from fieldwork.extensions import db
-from fieldwork.sampling.demo import DEMO_LOGINS, load_demo
 from fieldwork.sampling.models import District, Organisation, Participant, Phase, Role, Study
 from tests.pagecheck import (
     ARTIFACTS,
@@ -53,6 +53,8 @@ class Demo:
 
     study: Study
     users: dict[str, User]
+    #: Tokens of the private links, made for the walk (tokens are stored only as hashes).
+    tokens: dict[str, str] = field(default_factory=dict)
 
 
 def _first(model, *conditions) -> Any:
@@ -71,8 +73,45 @@ def _id(row: Any) -> Any:
     return None if row is None else row.id
 
 
+def _appointment_for(demo: Demo, viewer: str) -> Any:
+    from fieldwork.scheduling.models import Appointment, AppointmentStatus
+
+    user = demo.users[viewer]
+    conditions = [
+        Appointment.study_id == demo.study.id,
+        Appointment.status == AppointmentStatus.BOOKED,
+    ]
+    if not user.is_coordinator:
+        conditions.append(Appointment.interviewer_id == user.id)
+    return _first(Appointment, *conditions)
+
+
+def _first_of(dotted: str) -> Callable[[Demo, str], Any]:
+    """A source that gives the first row's id of a model named 'module:Class'."""
+
+    def source(demo: Demo, viewer: str) -> Any:
+        module, _, name = dotted.partition(":")
+        model = getattr(__import__(module, fromlist=[name]), name)
+        return _id(_first(model))
+
+    return source
+
+
+#: Arguments whose value depends on the endpoint (the tokens of different private links).
+ENDPOINT_ARGUMENTS: dict[tuple[str, str], Callable[[Demo, str], Any]] = {
+    ("feeds.self_booking", "token"): lambda demo, viewer: demo.tokens["booking"],
+    ("feeds.interviewer_feed", "token"): lambda demo, viewer: demo.tokens["feed"],
+    ("recruitment.online_consent", "token"): lambda demo, viewer: demo.tokens["consent"],
+    ("recruitment.online_withdraw", "token"): lambda demo, viewer: demo.tokens["consent"],
+}
+
 #: How each URL argument (by its name in the rule) is filled from the demo study, for a viewer.
 ARGUMENT_SOURCES: dict[str, Callable[[Demo, str], Any]] = {
+    "appointment_id": lambda demo, viewer: _id(_appointment_for(demo, viewer)),
+    "form_id": _first_of("fieldwork.recruitment.models:ConsentForm"),
+    "version_id": _first_of("fieldwork.recruitment.models:ConsentFormVersion"),
+    "message_id": _first_of("fieldwork.outbox.models:OutboxMessage"),
+    "reminder_id": _first_of("fieldwork.reminders.models:Reminder"),
     "participant_id": lambda demo, viewer: _id(_participant_for(demo, viewer)),
     "district_id": lambda demo, viewer: _id(_first(District, District.study_id == demo.study.id)),
     "organisation_id": lambda demo, viewer: _id(
@@ -103,14 +142,23 @@ def page_urls(app: Flask, demo: Demo, viewer: str) -> tuple[list[str], list[str]
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         if "GET" not in (rule.methods or ()) or rule.endpoint in SKIPPED_ENDPOINTS:
             continue
-        unknown = sorted(rule.arguments - ARGUMENT_SOURCES.keys())
+        unknown = sorted(
+            name
+            for name in rule.arguments
+            if name not in ARGUMENT_SOURCES and (rule.endpoint, name) not in ENDPOINT_ARGUMENTS
+        )
         if unknown:
             problems.append(
                 f"{rule.rule} ({rule.endpoint}): no value for {', '.join(unknown)}; add it to "
                 "ARGUMENT_SOURCES or the endpoint to SKIPPED_ENDPOINTS with a reason"
             )
             continue
-        values = {name: ARGUMENT_SOURCES[name](demo, viewer) for name in rule.arguments}
+        values = {
+            name: ENDPOINT_ARGUMENTS.get((rule.endpoint, name), ARGUMENT_SOURCES.get(name))(
+                demo, viewer
+            )
+            for name in rule.arguments
+        }
         if any(value is None for value in values.values()):
             problems.append(
                 f"{rule.rule} ({rule.endpoint}): the demo study has no row for "
@@ -176,12 +224,27 @@ def walk(app: Flask, demo: Demo, viewer: str) -> Walk:
 
 @pytest.fixture
 def demo(app: Flask) -> Demo:
-    study = load_demo()
+    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.models import ConsentFormVersion
+    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.models import AppointmentMode
+
+    study = load_demo_study()
     users = {
         viewer: db.session.scalar(select(User).where(User.email == login.email))
         for viewer, login in VIEWERS.items()
     }
-    return Demo(study, users)
+    coordinator, interviewer = users["coordinator"], users["interviewer"]
+    person = _participant_for(Demo(study, users), "interviewer")
+    version = _first(ConsentFormVersion, ConsentFormVersion.published_at.is_not(None))
+    _, consent_token = recruitment.create_consent_link(person, version, coordinator)
+    _, booking_token = scheduling.create_booking_link(
+        person, interviewer, coordinator, mode=AppointmentMode.TELEPHONE
+    )
+    feed_token = scheduling.regenerate_feed_token(interviewer)
+    db.session.commit()
+    tokens = {"consent": consent_token, "booking": booking_token, "feed": feed_token}
+    return Demo(study, users, tokens)
 
 
 @pytest.fixture

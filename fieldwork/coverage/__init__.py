@@ -1,7 +1,19 @@
-"""coverage (being written)."""
+"""Quota coverage: targets per cell of the sample, the dashboard, gaps, rates, progress."""
+
+from __future__ import annotations
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint(s)."""
+    """Register the dashboard's blueprint and the coverage API's (idempotent)."""
+    from fieldwork.coverage import (
+        api,
+        models,  # noqa: F401  (the quota table joins the metadata)
+        views,
+    )
+
+    if "coverage" not in app.blueprints:
+        app.register_blueprint(views.blueprint)
+    if "coverage_api" not in app.blueprints:
+        app.register_blueprint(api.blueprint)

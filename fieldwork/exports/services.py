@@ -1,0 +1,64 @@
+"""Exporting a study: which study, how coarse the dates, and where the package goes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+
+from fieldwork.exports.datapackage import (
+    DataPackage,
+    DatePrecision,
+    build_package,
+    write_directory,
+    write_zip,
+)
+from fieldwork.sampling import services as sampling
+from fieldwork.sampling.models import Study
+
+
+class ExportError(ValueError):
+    """An export that cannot be made; the message is for the user."""
+
+
+def study_to_export(slug: str | None) -> Study:
+    """The study named by `slug`, else the only study; an ExportError says what to do."""
+    studies = sampling.list_studies()
+    slugs = ", ".join(study.slug for study in studies) or "none yet"
+    if slug:
+        study = sampling.get_study_by_slug(slug)
+        if study is None:
+            raise ExportError(f"There is no study {slug!r}. Studies: {slugs}.")
+        return study
+    if not studies:
+        raise ExportError("There is no study to export yet.")
+    if len(studies) > 1:
+        raise ExportError(f"There are several studies; choose one with --study. Studies: {slugs}.")
+    return studies[0]
+
+
+def export_to_directory(
+    study: Study,
+    directory: str | os.PathLike,
+    precision: DatePrecision | str = DatePrecision.DAY,
+    created: dt.datetime | None = None,
+) -> DataPackage:
+    """Build the study's package and write it under `directory`."""
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise ExportError(f"{os.fspath(directory)} exists and is not a folder.")
+    package = build_package(study, precision, created)
+    write_directory(package, directory)
+    return package
+
+
+def zip_name(study: Study, precision: DatePrecision | str) -> str:
+    """The download's file name, e.g. fieldwork-pl-pathways-week.zip."""
+    return f"fieldwork-{study.slug}-{DatePrecision(precision).value}.zip"
+
+
+def export_zip(study: Study, precision: DatePrecision | str = DatePrecision.DAY) -> io.BytesIO:
+    """The study's package as a zip in memory (a study's record is small), rewound."""
+    buffer = io.BytesIO()
+    write_zip(build_package(study, precision), buffer)
+    buffer.seek(0)
+    return buffer

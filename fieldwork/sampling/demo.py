@@ -173,6 +173,21 @@ def _slugify_email(name: str) -> str:
     return re.sub(r"[^a-z]+", ".", ascii_name).strip(".")
 
 
+def _email_domain(organisation: Organisation) -> str:
+    """A short, plausible mail domain for an organisation (always under example.org)."""
+    if organisation.kind == OrganisationKind.DWP:
+        return "dwp"
+    if organisation.kind == OrganisationKind.JCP:
+        return "jobcentreplus"
+    words = _slugify_email(organisation.name.split(" (")[0]).split(".")
+    domain = ""
+    for word in words:
+        if domain and len(domain) + len(word) > 24:
+            break
+        domain = f"{domain}-{word}" if domain else word
+    return domain
+
+
 def load_demo(with_users: bool = True) -> Study:
     """Load the demo study into the database (it must not hold it yet). Commits."""
     if db.session.scalar(select(Study).where(Study.slug == DEMO_SLUG)) is not None:
@@ -291,7 +306,7 @@ def load_demo(with_users: bool = True) -> Study:
                 used_names.add(name)
                 break
         counters[district.phase.number] += 1
-        domain = _slugify_email(organisation.name.split(" (")[0]).replace(".", "-")[:30]
+        domain = _email_domain(organisation)
         db.session.add(
             Participant(
                 study_id=study.id,

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 
 from fieldwork import create_app
+from fieldwork.extensions import db
 from tests.factories import PASSWORD
 from tests.pagecheck import (
     ConsoleWatch,
@@ -28,8 +29,8 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="session")
-def live_app(database_config: dict) -> Flask:
-    return create_app(
+def live_app(database_config: dict) -> Iterator[Flask]:
+    app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "live-server-secret",
@@ -38,6 +39,11 @@ def live_app(database_config: dict) -> Flask:
             **database_config,
         }
     )
+    yield app
+    # Close the server's pooled connections before the run's schema is dropped (an open
+    # psycopg connection left to the garbage collector warns, and warnings are errors).
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -132,7 +132,7 @@ NAVIGATION: tuple[NavSection, ...] = (
                 coordinators_only=True,
             ),
             NavItem("outbox.messages", "Outbox", ("outbox.",), coordinators_only=True),
-        NavItem("exports.page", "Open-data export", ("exports.",), coordinators_only=True),
+            NavItem("exports.page", "Open-data export", ("exports.",), coordinators_only=True),
             NavItem("audit.events", "Audit trail", ("audit.",), coordinators_only=True),
         ),
     ),

@@ -46,9 +46,11 @@ class UTCDateTime(TypeDecorator):
 
 def is_valid_timezone(name: str) -> bool:
     """True when `name` is an IANA zone this machine knows."""
+    if not name or len(name) > 64:  # zone names are short; a long one fails in the file system
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 

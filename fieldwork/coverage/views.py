@@ -58,7 +58,7 @@ def dashboard():
     )
 
 
-@blueprint.get("/coverage.csv")
+@blueprint.get("/coverage.csv", endpoint="csv")
 def csv_export():
     study = require_study()
     board = services.dashboard(study)
@@ -73,10 +73,6 @@ def csv_export():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-# The endpoint is "coverage.csv", as the navigation and other pages link to it.
-blueprint.add_url_rule("/coverage.csv", endpoint="csv", view_func=csv_export)
 
 
 def _id_arg(name: str) -> int:

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, delete, func, select, update
@@ -34,6 +34,9 @@ from fieldwork.sampling.models import (
     organisation_district,
 )
 from fieldwork.sampling.services import FrameError
+
+if TYPE_CHECKING:
+    from fieldwork.accounts.models import User
 
 T = TypeVar("T")
 
@@ -254,11 +257,25 @@ def save_study(
     return study
 
 
-def delete_study(study: Study, typed_name: str | None) -> None:
-    """Delete a study and its whole sample frame, once the user has typed its name exactly."""
+def delete_study(study: Study, typed_name: str | None, actor: User | None = None) -> None:
+    """Delete a study and its whole sample frame, once the user has typed its name exactly.
+
+    The deletion is audited by an event that belongs to no study: the study's own events go
+    with it (their study_id cascades), this one stays, naming the study in its `before`."""
+    from fieldwork.audit.services import record_event
+
     if _clean(typed_name) != study.name.strip():
         raise FrameFieldError("confirm_name", "Type the study's name exactly as shown to confirm.")
     study_id = study.id
+    record_event(
+        "study.deleted",
+        actor=actor,
+        study_id=None,
+        subject_type="study",
+        subject_id=study_id,
+        before={"name": study.name, "slug": study.slug},
+    )
+    db.session.flush()
     # Children first, in an order that respects the foreign keys whether or not the database
     # enforces them (SQLite does not by default), without loading any rows.
     organisations = select(Organisation.id).where(Organisation.study_id == study_id)

@@ -7,6 +7,7 @@ for by id answers 404. Anyone logged in may read; only coordinators may change.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from fieldwork.accounts.access import coordinator_required
@@ -172,7 +173,7 @@ def delete_study(slug: str):
     if form.validate_on_submit():
         name = found.name
         try:
-            frame.delete_study(found, form.confirm_name.data)
+            frame.delete_study(found, form.confirm_name.data, current_user)
         except FrameError as error:
             _show_error(form, error)
         else:

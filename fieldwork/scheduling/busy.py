@@ -9,13 +9,17 @@ uploads a file. Recurring events are expanded for the next `HORIZON_DAYS` days w
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import IO
 
 import icalendar
 import recurring_ical_events
+from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
@@ -40,14 +44,50 @@ class BusyCalendarError(ValueError):
     """The calendar cannot be fetched or read; the message is for the interviewer."""
 
 
-def fetch(url: str) -> bytes:
-    """GET a published calendar over http(s), with a timeout and a size limit."""
+def check_public_address(url: str) -> None:
+    """Refuse an address on a private, loopback or link-local network.
+
+    Interviewers type these addresses; without this check the server could be made to read
+    its own network (SSRF). BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES turns it off (tests serve
+    calendars on 127.0.0.1; an intranet calendar server may need it too).
+    """
     if not url.lower().startswith(("http://", "https://")):
         raise BusyCalendarError("Only http and https addresses can be read.")
+    if current_app.config.get("BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES", False):
+        return
+    host = urllib.parse.urlsplit(url).hostname
+    if not host:
+        raise BusyCalendarError("That address has no host name.")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError) as error:
+        raise BusyCalendarError(f"The host {host} could not be found.") from error
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise BusyCalendarError(
+                "That address is on a private or local network; only public calendar "
+                "addresses can be read."
+            )
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to another public http(s) address."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        check_public_address(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(url: str) -> bytes:
+    """GET a published calendar over http(s), with a timeout and a size limit."""
+    check_public_address(url)
     headers = {"User-Agent": "Fieldwork busy-time reader"}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
+    opener = urllib.request.build_opener(_CheckedRedirects)
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
+        # Only public http(s) reaches here (checked above), so no file: or custom scheme (B310).
+        with opener.open(request, timeout=FETCH_TIMEOUT) as response:  # nosec B310
             data = response.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as error:
         raise BusyCalendarError(f"The calendar server answered {error.code}.") from error

@@ -3,24 +3,26 @@
 The pages are found by walking the app's URL map over the demo study, as its coordinator and as
 its interviewer, so a new page is checked without anyone listing it. A GET route whose URL
 arguments cannot be filled from the demo study fails the walk until it is given a value here
-(ARGUMENT_SOURCES) or skipped with a reason (SKIPPED_ENDPOINTS).
+(tests/demo_urls.py) or skipped with a reason (SKIPPED_ENDPOINTS).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from fieldwork.accounts.models import User
-from fieldwork.demo import DEMO_LOGINS, load_demo_study
-from fieldwork.extensions import db
-from fieldwork.sampling.models import District, Organisation, Participant, Phase, Role, Study
+from tests.demo_urls import (
+    COORDINATOR,
+    VIEWERS,
+    Demo,
+    argument_values,
+    build_url,
+    make_demo,
+    unknown_arguments,
+)
 from tests.pagecheck import (
     ARTIFACTS,
     axe_violations,
@@ -31,10 +33,6 @@ from tests.pagecheck import (
     vnu_errors,
 )
 
-COORDINATOR = next(login for login in DEMO_LOGINS if login.role == "coordinator")
-INTERVIEWER = next(login for login in DEMO_LOGINS if login.role == "interviewer")
-VIEWERS = {"coordinator": COORDINATOR, "interviewer": INTERVIEWER}
-
 #: Endpoints the walk leaves out, and why. Every other GET route is visited.
 SKIPPED_ENDPOINTS = {
     "static": "serves files from static/, not pages",
@@ -44,85 +42,6 @@ SKIPPED_ENDPOINTS = {
 ALLOWED_STATUSES = {
     "coordinator": {200, 302, 303},
     "interviewer": {200, 302, 303, 403},
-}
-
-
-@dataclass
-class Demo:
-    """The demo study, and the viewer-specific rows that fill URL arguments."""
-
-    study: Study
-    users: dict[str, User]
-    #: Tokens of the private links, made for the walk (tokens are stored only as hashes).
-    tokens: dict[str, str] = field(default_factory=dict)
-
-
-def _first(model, *conditions) -> Any:
-    return db.session.scalar(select(model).where(*conditions).order_by(model.id).limit(1))
-
-
-def _participant_for(demo: Demo, viewer: str) -> Participant | None:
-    user = demo.users[viewer]
-    conditions = [Participant.study_id == demo.study.id]
-    if not user.is_coordinator:
-        conditions.append(Participant.interviewer_id == user.id)
-    return _first(Participant, *conditions)
-
-
-def _id(row: Any) -> Any:
-    return None if row is None else row.id
-
-
-def _appointment_for(demo: Demo, viewer: str) -> Any:
-    from fieldwork.scheduling.models import Appointment, AppointmentStatus
-
-    user = demo.users[viewer]
-    conditions = [
-        Appointment.study_id == demo.study.id,
-        Appointment.status == AppointmentStatus.BOOKED,
-    ]
-    if not user.is_coordinator:
-        conditions.append(Appointment.interviewer_id == user.id)
-    return _first(Appointment, *conditions)
-
-
-def _first_of(dotted: str) -> Callable[[Demo, str], Any]:
-    """A source that gives the first row's id of a model named 'module:Class'."""
-
-    def source(demo: Demo, viewer: str) -> Any:
-        module, _, name = dotted.partition(":")
-        model = getattr(__import__(module, fromlist=[name]), name)
-        return _id(_first(model))
-
-    return source
-
-
-#: Arguments whose value depends on the endpoint (the tokens of different private links).
-ENDPOINT_ARGUMENTS: dict[tuple[str, str], Callable[[Demo, str], Any]] = {
-    ("feeds.self_booking", "token"): lambda demo, viewer: demo.tokens["booking"],
-    ("feeds.interviewer_feed", "token"): lambda demo, viewer: demo.tokens["feed"],
-    ("recruitment.online_consent", "token"): lambda demo, viewer: demo.tokens["consent"],
-    ("recruitment.online_withdraw", "token"): lambda demo, viewer: demo.tokens["consent"],
-}
-
-#: How each URL argument (by its name in the rule) is filled from the demo study, for a viewer.
-ARGUMENT_SOURCES: dict[str, Callable[[Demo, str], Any]] = {
-    "appointment_id": lambda demo, viewer: _id(_appointment_for(demo, viewer)),
-    "form_id": _first_of("fieldwork.recruitment.models:ConsentForm"),
-    "version_id": _first_of("fieldwork.recruitment.models:ConsentFormVersion"),
-    "message_id": _first_of("fieldwork.outbox.models:OutboxMessage"),
-    "reminder_id": _first_of("fieldwork.reminders.models:Reminder"),
-    "participant_id": lambda demo, viewer: _id(_participant_for(demo, viewer)),
-    "district_id": lambda demo, viewer: _id(_first(District, District.study_id == demo.study.id)),
-    "organisation_id": lambda demo, viewer: _id(
-        _first(Organisation, Organisation.study_id == demo.study.id)
-    ),
-    "role_id": lambda demo, viewer: _id(_first(Role, Role.study_id == demo.study.id)),
-    "phase_id": lambda demo, viewer: _id(_first(Phase, Phase.study_id == demo.study.id)),
-    "study_id": lambda demo, viewer: demo.study.id,
-    "slug": lambda demo, viewer: demo.study.slug,
-    "study_slug": lambda demo, viewer: demo.study.slug,
-    "user_id": lambda demo, viewer: demo.users["interviewer"].id,
 }
 
 
@@ -142,32 +61,21 @@ def page_urls(app: Flask, demo: Demo, viewer: str) -> tuple[list[str], list[str]
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         if "GET" not in (rule.methods or ()) or rule.endpoint in SKIPPED_ENDPOINTS:
             continue
-        unknown = sorted(
-            name
-            for name in rule.arguments
-            if name not in ARGUMENT_SOURCES and (rule.endpoint, name) not in ENDPOINT_ARGUMENTS
-        )
+        unknown = unknown_arguments(rule)
         if unknown:
             problems.append(
                 f"{rule.rule} ({rule.endpoint}): no value for {', '.join(unknown)}; add it to "
-                "ARGUMENT_SOURCES or the endpoint to SKIPPED_ENDPOINTS with a reason"
+                "tests/demo_urls.py or the endpoint to SKIPPED_ENDPOINTS with a reason"
             )
             continue
-        values = {
-            name: ENDPOINT_ARGUMENTS.get((rule.endpoint, name), ARGUMENT_SOURCES.get(name))(
-                demo, viewer
-            )
-            for name in rule.arguments
-        }
+        values = argument_values(rule, demo, viewer)
         if any(value is None for value in values.values()):
             problems.append(
                 f"{rule.rule} ({rule.endpoint}): the demo study has no row for "
                 f"{viewer} to fill {values}"
             )
             continue
-        built = rule.build(values, append_unknown=False)
-        assert built is not None, f"{rule.rule} could not be built from {values}"
-        urls.append(built[1])
+        urls.append(build_url(rule, values))
     return urls, problems
 
 
@@ -224,27 +132,7 @@ def walk(app: Flask, demo: Demo, viewer: str) -> Walk:
 
 @pytest.fixture
 def demo(app: Flask) -> Demo:
-    from fieldwork.recruitment import services as recruitment
-    from fieldwork.recruitment.models import ConsentFormVersion
-    from fieldwork.scheduling import services as scheduling
-    from fieldwork.scheduling.models import AppointmentMode
-
-    study = load_demo_study()
-    users = {
-        viewer: db.session.scalar(select(User).where(User.email == login.email))
-        for viewer, login in VIEWERS.items()
-    }
-    coordinator, interviewer = users["coordinator"], users["interviewer"]
-    person = _participant_for(Demo(study, users), "interviewer")
-    version = _first(ConsentFormVersion, ConsentFormVersion.published_at.is_not(None))
-    _, consent_token = recruitment.create_consent_link(person, version, coordinator)
-    _, booking_token = scheduling.create_booking_link(
-        person, interviewer, coordinator, mode=AppointmentMode.TELEPHONE
-    )
-    feed_token = scheduling.regenerate_feed_token(interviewer)
-    db.session.commit()
-    tokens = {"consent": consent_token, "booking": booking_token, "feed": feed_token}
-    return Demo(study, users, tokens)
+    return make_demo()
 
 
 @pytest.fixture

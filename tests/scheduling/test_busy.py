@@ -80,3 +80,37 @@ def test_a_page_post_without_address_or_file_is_refused_beside_the_field(world, 
     )
     assert response.status_code == 422
     assert "Enter the calendar&#39;s address or upload a file." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/cal.ics",
+        "http://localhost/cal.ics",
+        "http://10.1.2.3/cal.ics",
+        "http://192.168.0.10/cal.ics",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/cal.ics",
+        "https://[fd00::1]/cal.ics",
+        "ftp://calendar.example.org/cal.ics",
+        "file:///etc/passwd",
+    ],
+)
+def test_private_and_local_addresses_are_refused_before_any_connection(app, url):
+    """An interviewer cannot make the server read its own network (SSRF)."""
+    app.config["BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES"] = False
+    try:
+        with pytest.raises(busy.BusyCalendarError):
+            busy.fetch(url)
+    finally:
+        app.config["BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES"] = True
+
+
+def test_a_redirect_to_a_private_address_is_refused(app):
+    app.config["BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES"] = False
+    try:
+        handler = busy._CheckedRedirects()
+        with pytest.raises(busy.BusyCalendarError):
+            handler.redirect_request(None, None, 302, "Found", {}, "http://127.0.0.1/admin")
+    finally:
+        app.config["BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES"] = True

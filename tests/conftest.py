@@ -59,8 +59,8 @@ def _app(database_config) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": False,
             # Cheap hashing keeps the suite fast; production uses scrypt (tested in accounts).
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        # Tests serve calendars on 127.0.0.1; tests/scheduling/test_busy.py checks the refusal.
-        "BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES": True,
+            # Tests serve calendars on 127.0.0.1; tests/scheduling/test_busy.py checks the refusal.
+            "BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES": True,
             "SERVER_NAME": None,
             **database_config,
         }

@@ -15,19 +15,35 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_production_refuses_a_short_secret_key():
     with pytest.raises(ConfigurationError):
-        create_app({"FIELDWORK_ENV": "production", "SECRET_KEY": "short",
-                    "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        create_app(
+            {
+                "FIELDWORK_ENV": "production",
+                "SECRET_KEY": "short",
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )
 
 
 def test_production_refuses_debug():
     with pytest.raises(ConfigurationError, match="DEBUG"):
-        create_app({"FIELDWORK_ENV": "production", "SECRET_KEY": REAL_SECRET, "DEBUG": True,
-                    "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        create_app(
+            {
+                "FIELDWORK_ENV": "production",
+                "SECRET_KEY": REAL_SECRET,
+                "DEBUG": True,
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )
 
 
 def test_production_makes_cookies_secure_and_sends_hsts():
-    app = create_app({"FIELDWORK_ENV": "production", "SECRET_KEY": REAL_SECRET,
-                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {
+            "FIELDWORK_ENV": "production",
+            "SECRET_KEY": REAL_SECRET,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     response = app.test_client().get("/login", base_url="https://fieldwork.example.org")

@@ -9,7 +9,7 @@ change read as 10:00 local.
 from __future__ import annotations
 
 from fieldwork.scheduling import services
-from tests.calendar_parsers import read_with_icaljs, read_with_icalendar, read_with_vobject
+from tests.calendar_parsers import read_with_icalendar, read_with_icaljs, read_with_vobject
 from tests.scheduling.conftest import at, book, outbox_messages
 
 

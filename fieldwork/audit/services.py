@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
@@ -111,11 +111,17 @@ class EventFilters:
     date_to: dt.date | None = None
 
 
+def _in_trail(study: Study):
+    """A study's own events and the installation's (e.g. the deletion of another study)."""
+    return or_(AuditEvent.study_id == study.id, AuditEvent.study_id.is_(None))
+
+
 def event_query(study: Study, filters: EventFilters) -> Select:
-    """The events of a study, newest first, with actor and participant loaded."""
+    """The events of a study and of the installation, newest first, actor and participant
+    loaded."""
     statement = (
         select(AuditEvent)
-        .where(AuditEvent.study_id == study.id)
+        .where(_in_trail(study))
         .options(joinedload(AuditEvent.actor), joinedload(AuditEvent.participant))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     )
@@ -145,10 +151,7 @@ def actions_in(study: Study) -> list[str]:
     """The actions that occur in a study's trail, for the filter's choices."""
     return list(
         db.session.scalars(
-            select(AuditEvent.action)
-            .where(AuditEvent.study_id == study.id)
-            .distinct()
-            .order_by(AuditEvent.action)
+            select(AuditEvent.action).where(_in_trail(study)).distinct().order_by(AuditEvent.action)
         )
     )
 
@@ -158,7 +161,7 @@ def actors_in(study: Study) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .where(User.id.in_(select(AuditEvent.actor_id).where(AuditEvent.study_id == study.id)))
+            .where(User.id.in_(select(AuditEvent.actor_id).where(_in_trail(study))))
             .order_by(func.lower(User.name))
         )
     )

@@ -46,3 +46,7 @@ def test_deleting_the_demo_study_is_logged_by_an_event_that_survives_it(app, wor
     assert event.actor_id == coordinator_id
     # The other study and its rows are untouched.
     assert db.session.get(Participant, world.other_study_participant.id) is not None
+    # The remaining study's audit trail shows the deletion (installation-wide events).
+    page = ask(client, "/audit", "GET", query_string={"action": "study.deleted"})
+    assert page.status_code == 200
+    assert "study.deleted" in page.text and name in page.text

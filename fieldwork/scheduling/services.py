@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -325,28 +324,9 @@ def _recruitment():
     return recruitment
 
 
-class _NoReminders:
-    """Stands in when the app runs without the reminders domain (its blueprint unregistered,
-    so its tables are not part of this installation): nothing to plan."""
-
-    @staticmethod
-    def plan_reminders(appointment: Appointment) -> list:
-        return []
-
-    @staticmethod
-    def move_reminders(appointment: Appointment) -> list:
-        return []
-
-    @staticmethod
-    def cancel_reminders(appointment: Appointment) -> int:
-        return 0
-
-
 def _reminders():
     """The reminders domain's services: reminders are rows planned in the booking's
     transaction (DESIGN.md), moved and cancelled with it."""
-    if "reminders" not in current_app.blueprints:
-        return _NoReminders
     from fieldwork.reminders import services as reminders
 
     return reminders

@@ -226,8 +226,6 @@ def test_withdrawal_cancels_future_interviews_with_cancellations_sent(world):
 
 
 def test_reminders_are_planned_moved_and_cancelled_with_the_booking(world, app):
-    if "reminders" not in app.blueprints:
-        pytest.skip("the reminders domain is not registered in create_app yet")
     from fieldwork.reminders.models import Reminder, ReminderState
 
     def pending(appointment_id):

@@ -23,22 +23,6 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _reminders_registered(app):
-    """Until the factory registers the reminders package, register it for these tests."""
-    if "reminders" not in app.blueprints:
-        from fieldwork import reminders
-
-        was_serving = app._got_first_request
-        app._got_first_request = False
-        try:
-            reminders.init_app(app)
-        finally:
-            app._got_first_request = was_serving
-        db.create_all()
-    yield
-
-
 class Clock:
     """The app's clock, fixed until moved."""
 

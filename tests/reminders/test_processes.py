@@ -17,7 +17,6 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select, update
 
-from fieldwork import create_app
 from fieldwork.core.time import now_utc, set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage, OutboxState
@@ -27,13 +26,6 @@ from tests.conftest import TEST_DATABASE_URL
 from tests.reminders.conftest import make_appointment, message_ids
 
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-def _app_argument() -> str:
-    """`app` once the factory registers the reminders package; until then a module that
-    builds the same app and registers it."""
-    probe = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    return "app" if "reminders" in probe.blueprints else "tests.reminders.scheduler_app"
 
 
 def _database_url(database_config: dict) -> str:
@@ -48,7 +40,7 @@ class SchedulerProcesses:
     def __init__(self, database_url: str, smtp, tmp_path: Path):
         self.database_url, self.smtp, self.tmp_path = database_url, smtp, tmp_path
         self.processes: list[subprocess.Popen] = []
-        self.app_argument = _app_argument()
+        self.app_argument = "app"
 
     def start(self, lock_name: str = "scheduler") -> subprocess.Popen:
         env = {

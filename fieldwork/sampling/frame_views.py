@@ -60,6 +60,21 @@ def _confirm_delete(
     ), status
 
 
+def _delete_flow(found, delete, why_not, cancel_url: str, done_url: str, consequence: str = ""):
+    """The confirm-then-delete page of a frame record: GET asks (or says why it cannot go),
+    POST deletes, or answers 409 with the reason when something still uses the record."""
+    if request.method != "POST":
+        return _confirm_delete(found.name, why_not(found), cancel_url, consequence)
+    name = found.name
+    try:
+        delete(found)
+    except FrameError as error:
+        db.session.rollback()
+        return _confirm_delete(name, str(error), cancel_url, status=409)
+    flash(f"{name} has been deleted.", "success")
+    return redirect(done_url)
+
+
 def _page_number() -> int:
     return parse_page_number(request.args.get("page"))
 
@@ -266,17 +281,13 @@ def edit_phase(phase_id: int):
 @coordinator_required
 def delete_phase(phase_id: int):
     found = _phase_or_404(phase_id)
-    cancel_url = url_for("frame.phase", phase_id=found.id)
-    if request.method == "POST":
-        name = found.name
-        try:
-            frame.delete_phase(found)
-        except FrameError as error:
-            db.session.rollback()
-            return _confirm_delete(name, str(error), cancel_url, status=409)
-        flash(f"{name} has been deleted.", "success")
-        return redirect(url_for("frame.districts"))
-    return _confirm_delete(found.name, frame.why_not_delete_phase(found), cancel_url)
+    return _delete_flow(
+        found,
+        frame.delete_phase,
+        frame.why_not_delete_phase,
+        url_for("frame.phase", phase_id=found.id),
+        url_for("frame.districts"),
+    )
 
 
 # --- Districts -------------------------------------------------------------------------------
@@ -392,19 +403,13 @@ def edit_district(district_id: int):
 @coordinator_required
 def delete_district(district_id: int):
     found = _district_or_404(district_id)
-    cancel_url = url_for("frame.district", district_id=found.id)
-    consequence = "Organisations that cover it will simply stop covering it."
-    if request.method == "POST":
-        name = found.name
-        try:
-            frame.delete_district(found)
-        except FrameError as error:
-            db.session.rollback()
-            return _confirm_delete(name, str(error), cancel_url, status=409)
-        flash(f"{name} has been deleted.", "success")
-        return redirect(url_for("frame.districts"))
-    return _confirm_delete(
-        found.name, frame.why_not_delete_district(found), cancel_url, consequence
+    return _delete_flow(
+        found,
+        frame.delete_district,
+        frame.why_not_delete_district,
+        url_for("frame.district", district_id=found.id),
+        url_for("frame.districts"),
+        consequence="Organisations that cover it will simply stop covering it.",
     )
 
 
@@ -536,17 +541,13 @@ def edit_organisation(organisation_id: int):
 @coordinator_required
 def delete_organisation(organisation_id: int):
     found = _organisation_or_404(organisation_id)
-    cancel_url = url_for("frame.organisation", organisation_id=found.id)
-    if request.method == "POST":
-        name = found.name
-        try:
-            frame.delete_organisation(found)
-        except FrameError as error:
-            db.session.rollback()
-            return _confirm_delete(name, str(error), cancel_url, status=409)
-        flash(f"{name} has been deleted.", "success")
-        return redirect(url_for("frame.organisations"))
-    return _confirm_delete(found.name, frame.why_not_delete_organisation(found), cancel_url)
+    return _delete_flow(
+        found,
+        frame.delete_organisation,
+        frame.why_not_delete_organisation,
+        url_for("frame.organisation", organisation_id=found.id),
+        url_for("frame.organisations"),
+    )
 
 
 # --- Roles -----------------------------------------------------------------------------------
@@ -642,14 +643,10 @@ def edit_role(role_id: int):
 @coordinator_required
 def delete_role(role_id: int):
     found = _role_or_404(role_id)
-    cancel_url = url_for("frame.role", role_id=found.id)
-    if request.method == "POST":
-        name = found.name
-        try:
-            frame.delete_role(found)
-        except FrameError as error:
-            db.session.rollback()
-            return _confirm_delete(name, str(error), cancel_url, status=409)
-        flash(f"{name} has been deleted.", "success")
-        return redirect(url_for("frame.roles"))
-    return _confirm_delete(found.name, frame.why_not_delete_role(found), cancel_url)
+    return _delete_flow(
+        found,
+        frame.delete_role,
+        frame.why_not_delete_role,
+        url_for("frame.role", role_id=found.id),
+        url_for("frame.roles"),
+    )

@@ -22,14 +22,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import secrets
 import sys
-import tempfile
 import time
 
 import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchdb import FreshDatabase  # noqa: E402
 
 from fieldwork import create_app  # noqa: E402
 from fieldwork.accounts import services as accounts  # noqa: E402
@@ -324,23 +324,10 @@ def best_of(repeat: int, action) -> tuple[float, object]:
 
 
 def run(participants: int, appointments: int, repeat: int, database_url: str | None) -> int:
-    schema = None
-    engine_options: dict = {}
-    if database_url:
-        url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"fw_bench_{secrets.token_hex(4)}"
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
-        engine_options = {"connect_args": {"options": f"-csearch_path={schema}"}}
-    else:
-        folder = tempfile.mkdtemp(prefix="fieldwork-bench-")
-        url = f"sqlite:///{os.path.join(folder, 'bench.sqlite')}"
+    database = FreshDatabase.create(database_url)
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            **database.config,
             "SECRET_KEY": "bench",
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
@@ -433,11 +420,7 @@ def run(participants: int, appointments: int, repeat: int, database_url: str | N
             print("the dashboard's figures equal the hand-written query's")
     finally:
         set_clock(None)
-        if schema:
-            engine = sa.create_engine(url)
-            with engine.begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+        database.drop()
     return 1 if failed else 0
 
 

@@ -15,14 +15,14 @@ import csv
 import datetime as dt
 import io
 import os
-import secrets
 import sys
-import tempfile
 import time
 
 import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchdb import FreshDatabase  # noqa: E402
 
 from fieldwork import create_app  # noqa: E402
 from fieldwork.extensions import db  # noqa: E402
@@ -111,23 +111,10 @@ def make_study() -> Study:
 
 
 def run(rows: int, database_url: str | None) -> int:
-    schema = None
-    engine_options: dict = {}
-    if database_url:
-        url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"fw_bench_{secrets.token_hex(4)}"
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
-        engine_options = {"connect_args": {"options": f"-csearch_path={schema}"}}
-    else:
-        folder = tempfile.mkdtemp(prefix="fieldwork-bench-")
-        url = f"sqlite:///{os.path.join(folder, 'bench.sqlite')}"
+    database = FreshDatabase.create(database_url)
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            **database.config,
             "SECRET_KEY": "bench",
             "TESTING": True,
         }
@@ -163,11 +150,7 @@ def run(rows: int, database_url: str | None) -> int:
             db.session.remove()
             db.engine.dispose()
     finally:
-        if schema:
-            engine = sa.create_engine(url)
-            with engine.begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+        database.drop()
     return 1 if failed else 0
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import secrets
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +27,8 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchdb import FreshDatabase  # noqa: E402
 
 from fieldwork import create_app  # noqa: E402
 from fieldwork.accounts.models import User, UserRole  # noqa: E402
@@ -163,22 +163,8 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    schema = None
-    config: dict = {"TESTING": True, "SECRET_KEY": "bench"}
-    if args.database_url:
-        url = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"bench_{secrets.token_hex(4)}"
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
-        config["SQLALCHEMY_DATABASE_URI"] = url
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"options": f"-csearch_path={schema}"}
-        }
-    else:
-        directory = tempfile.mkdtemp(prefix="fieldwork-bench-")
-        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{directory}/bench.sqlite"
+    database = FreshDatabase.create(args.database_url)
+    config: dict = {"TESTING": True, "SECRET_KEY": "bench", **database.config}
 
     collector = Collector()
     port = free_port()
@@ -186,10 +172,6 @@ def main() -> int:
     controller.start()
     config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_USE_TLS=False)
     app = create_app(config)
-    if "reminders" not in app.blueprints:
-        from fieldwork import reminders
-
-        reminders.init_app(app)
     from fieldwork.reminders import jobs
 
     try:
@@ -218,11 +200,7 @@ def main() -> int:
             db.engine.dispose()
     finally:
         controller.stop()
-        if schema:
-            engine = sa.create_engine(config["SQLALCHEMY_DATABASE_URI"])
-            with engine.begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+        database.drop()
 
     received = sum(collector.ids.values())
     duplicates = sum(n - 1 for n in collector.ids.values() if n > 1)

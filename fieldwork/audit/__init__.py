@@ -6,11 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the audit page (idempotent: a second call does nothing)."""
+    """Register the audit page."""
     from fieldwork.audit import (
         models,  # noqa: F401  (the table joins the metadata)
         views,
     )
 
-    if "audit" not in app.blueprints:
-        app.register_blueprint(views.blueprint)
+    app.register_blueprint(views.blueprint)

@@ -6,14 +6,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the dashboard's blueprint and the coverage API's (idempotent)."""
+    """Register the dashboard's blueprint and the coverage API's."""
     from fieldwork.coverage import (
         api,
         models,  # noqa: F401  (the quota table joins the metadata)
         views,
     )
 
-    if "coverage" not in app.blueprints:
-        app.register_blueprint(views.blueprint)
-    if "coverage_api" not in app.blueprints:
-        app.register_blueprint(api.blueprint)
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(api.blueprint)

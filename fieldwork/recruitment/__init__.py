@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprints and the `recruitment_panel` template global (idempotent)."""
+    """Register the blueprints and the `recruitment_panel` template global."""
     from fieldwork.recruitment import (
         api,
         models,  # noqa: F401  (tables join the metadata)
@@ -15,9 +15,7 @@ def init_app(app: Flask) -> None:
         views,
     )
 
-    if "recruitment" not in app.blueprints:
-        app.register_blueprint(views.blueprint)
-    if "recruitment_api" not in app.blueprints:
-        app.register_blueprint(api.blueprint)
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(api.blueprint)
     app.jinja_env.globals["recruitment_panel"] = services.recruitment_panel
     app.jinja_env.globals["organisation_access"] = services.access_of

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 
 from sqlalchemy import func, select
 
 from fieldwork.accounts.models import ApiToken, User, UserRole
 from fieldwork.core.time import now_utc
+from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.extensions import db
 
-#: Bytes of randomness in an API token (256 bits).
-TOKEN_BYTES = 32
+#: API tokens are core tokens (256 random bits) with a marker that says what they are.
 TOKEN_PREFIX = "fw_"  # noqa: S105 (a public marker, not a secret)
 
 
@@ -66,13 +64,9 @@ _DUMMY_HASH = (
 )
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def create_api_token(user: User, label: str = "") -> tuple[ApiToken, str]:
     """Issue a token; returns the row and the token itself, which is shown once only."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    token = TOKEN_PREFIX + new_token()
     row = ApiToken(
         user=user, label=label.strip()[:100], token_hash=hash_token(token), prefix=token[:10]
     )

@@ -9,8 +9,6 @@ Other domains call in here: appointments call `mark_scheduled`, `mark_unschedule
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -20,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
+from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.extensions import db
 from fieldwork.recruitment import dispositions
 from fieldwork.recruitment.dispositions import Disposition
@@ -787,10 +786,6 @@ def is_erased(participant: Participant) -> bool:
 # --- Online consent links --------------------------------------------------------------------
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def create_consent_link(
     participant: Participant,
     version: ConsentFormVersion,
@@ -805,7 +800,7 @@ def create_consent_link(
         raise RecruitmentError("Only a published version can be sent.")
     if version.form.study_id != participant.study_id:
         raise RecruitmentError("That consent form belongs to another study.")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = now_utc()
     link = ConsentLink(
         token_hash=hash_token(token),

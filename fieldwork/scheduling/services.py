@@ -13,8 +13,6 @@ and the second sees the first's booking.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from fieldwork.accounts.models import User, UserRole
 from fieldwork.core.time import now_utc
+from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, Role, Study
 from fieldwork.scheduling import availability
@@ -736,15 +735,6 @@ def save_topic_guide(role: Role, title: str, url: str) -> TopicGuide | None:
 
 
 # --- Tokens: calendar feeds and booking links ------------------------------------------------
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    """32 random bytes, URL-safe."""
-    return secrets.token_urlsafe(32)
 
 
 def feed_of(interviewer: User) -> CalendarFeed | None:

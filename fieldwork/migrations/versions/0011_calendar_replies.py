@@ -1,0 +1,26 @@
+"""calendar replies (issue 17, iMIP replies read over IMAP)
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-30 11:45:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import fieldwork.core.time
+
+
+# revision identifiers, used by Alembic.
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -212,6 +212,9 @@ class Participant(db.Model):
     #: Stored lower-case; empty when not known.
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
+    #: The IANA zone the participant reads times in (chosen on their booking page); empty
+    #: until known, when messages use the study's zone.
+    timezone: Mapped[str] = mapped_column(String(64), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[RecruitmentStatus] = mapped_column(
         string_enum(RecruitmentStatus, 20), default=RecruitmentStatus.IDENTIFIED

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
@@ -183,6 +183,8 @@ class Appointment(db.Model):
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     #: IANA zone the appointment was booked in (the study's); invites and emails use it.
     timezone: Mapped[str] = mapped_column(String(64))
+    #: IANA zone the participant reads this appointment's times in; empty means the study's.
+    participant_timezone: Mapped[str] = mapped_column(String(64), default="")
     mode: Mapped[AppointmentMode] = mapped_column(string_enum(AppointmentMode, 20))
     #: The place, for an in-person interview (or a dial-in note for a telephone one).
     location: Mapped[str] = mapped_column(Text, default="")
@@ -308,3 +310,55 @@ class BookingLink(db.Model):
 
     def is_usable(self, at: dt.datetime) -> bool:
         return self.revoked_at is None and self.expires_at > at
+
+
+class BookingRules(db.Model):
+    """A study's rules for the times offered to participants (and checked on their bookings).
+
+    One row per study; a study without a row uses the defaults of the columns.
+    """
+
+    __tablename__ = "booking_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), unique=True)
+    #: Hours between now and the earliest start a participant may book.
+    min_notice_hours: Mapped[int] = mapped_column(default=24)
+    #: Days ahead (from today in the study's zone) that slots are offered for.
+    max_days_ahead: Mapped[int] = mapped_column(default=28)
+    #: Minutes kept free between two interviews of one interviewer.
+    buffer_minutes: Mapped[int] = mapped_column(default=0)
+    #: Most interviews one interviewer holds on one day (study's zone); 0 means no limit.
+    daily_limit: Mapped[int] = mapped_column(default=0)
+    #: ISO 3166 country whose public holidays are closed (the `holidays` package); empty: none.
+    holiday_country: Mapped[str] = mapped_column(String(2), default="")
+    #: The country's subdivision, e.g. "ENG" for England and Wales's holidays in GB.
+    holiday_subdivision: Mapped[str] = mapped_column(String(10), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+
+class ClosedDate(db.Model):
+    """A day the coordinator closed for a study's bookings (a team away-day, a strike)."""
+
+    __tablename__ = "closed_date"
+    __table_args__ = (UniqueConstraint("study_id", "closed_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    #: The date, in the study's zone.
+    closed_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class BookingNoticeSubscription(db.Model):
+    """A user who wants a daily email of participants' own bookings, moves and cancellations."""
+
+    __tablename__ = "booking_notice_subscription"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    is_daily_email: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The end of the span the last digest covered; the next one starts there.
+    covered_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from fieldwork.config import apply_production_settings, default_config, environment_overrides
+from fieldwork.config import default_config, environment_overrides, settle_environment
 from fieldwork.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,7 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(environment_overrides())
     else:
         app.config.from_mapping(test_config)
-    apply_production_settings(app.config)
+    from fieldwork.cli import launched_by_flask_run
+
+    settle_environment(app.config, development_server=launched_by_flask_run())
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -55,15 +55,47 @@ class ConfigurationError(RuntimeError):
     """The configuration is not safe to run with; the message says what to set."""
 
 
+#: The values FIELDWORK_ENV may take; anything else is refused at start.
+ENVIRONMENTS = ("development", "production")
+
+
+def settle_environment(config: dict[str, Any], *, development_server: bool) -> str:
+    """Decide which environment the app runs in, refuse unsafe settings, and record the answer.
+
+    Development is explicit: FIELDWORK_ENV=development, or the development server (`flask run`,
+    which the README's run command uses). Tests say TESTING=True and pass their own key. Every
+    other start (gunicorn, `flask scheduler`, other commands) is production: it needs a real
+    SECRET_KEY and gets secure cookies. A FIELDWORK_ENV other than the two names is a typo and
+    is refused rather than guessed at. Returns the environment and stores it in FIELDWORK_ENV.
+    """
+    raw = config.get("FIELDWORK_ENV")
+    if raw not in (None, "") and raw not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"FIELDWORK_ENV is {raw!r}; it must be exactly 'development' or 'production' "
+            "(or unset: then the development server runs as development and anything else "
+            "as production)."
+        )
+    if raw:
+        environment = raw
+    elif config.get("TESTING") or development_server:
+        environment = "development"
+    else:
+        environment = "production"
+    config["FIELDWORK_ENV"] = environment
+    if environment == "production":
+        apply_production_settings(config)
+    return environment
+
+
 def apply_production_settings(config: dict[str, Any]) -> None:
-    """With FIELDWORK_ENV=production: demand a real SECRET_KEY and make cookies secure."""
-    if config.get("FIELDWORK_ENV") != "production":
-        return
+    """Production: demand a real SECRET_KEY, no DEBUG, and secure cookies."""
     secret = config.get("SECRET_KEY") or ""
     if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
         raise ConfigurationError(
-            "FIELDWORK_ENV=production needs SECRET_KEY set to a random value of at least 32 "
-            'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            "Fieldwork runs as production here and needs SECRET_KEY set to a random value of "
+            "at least 32 characters, e.g. "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))". '
+            "On a development checkout use `flask --app app run`, or set FIELDWORK_ENV=development."
         )
     if config.get("DEBUG"):
         raise ConfigurationError("DEBUG must be off in production.")

@@ -54,6 +54,8 @@ class SchedulerProcesses:
             "SCHEDULER_LOCK_RETRY_SECONDS": "1",
             "SCHEDULER_LOCK_NAME": lock_name,
             "PYTHONUNBUFFERED": "1",
+            # A command other than `flask run` is production unless told otherwise.
+            "FIELDWORK_ENV": "development",
         }
         env.pop("WERKZEUG_RUN_MAIN", None)
         log_path = self.tmp_path / f"scheduler-{len(self.processes)}.log"

@@ -6,7 +6,6 @@ interviewer only the people assigned to them); only coordinators edit quotas.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import (
@@ -23,6 +22,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core import spreadsheet
 from fieldwork.coverage import forms, services
 from fieldwork.coverage.queries import BUCKET_RANK
 from fieldwork.coverage.rates import CASE_DEFINITIONS, DEFINITIONS
@@ -63,7 +63,9 @@ def csv_export():
     study = require_study()
     board = services.dashboard(study)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=services.RECORD_FIELDS, lineterminator="\r\n")
+    writer = spreadsheet.dict_writer(
+        buffer, fieldnames=list(services.RECORD_FIELDS), lineterminator="\r\n"
+    )
     writer.writeheader()
     for record in services.records(board):
         writer.writerow({k: "" if v is None else v for k, v in record.items()})

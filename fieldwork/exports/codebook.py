@@ -115,7 +115,10 @@ def render(package: DataPackage) -> str:
         'All CSV files are UTF-8, comma-separated, with a header row, fields quoted with `"` '
         "when they hold a comma, a quote or a line break (RFC 4180). An empty field is a "
         "missing value. Booleans are `true` or `false`; dates are `YYYY-MM-DD`; rates are "
-        "proportions between 0 and 1.",
+        "proportions between 0 and 1. A text value that begins with `=`, `+`, `-`, `@`, a tab "
+        "or a line break is written with a leading `'` so that a spreadsheet shows it as text "
+        "instead of running it as a formula (strip that one character to get the value as "
+        "recorded); numbers are written as numbers.",
         "",
     ]
     for table in package.tables:

@@ -3,7 +3,8 @@
 A package is built in two steps that know nothing of Flask: `build_package(study, ...)` reads
 the database (one query per resource, ordered by stable keys) into a `DataPackage` of tables
 with their Table Schemas, and `DataPackage.files()` turns it into bytes (CSV with the stdlib
-`csv` module, JSON with `json`), which `write_directory` and `write_zip` store.
+`csv` module through `fieldwork.core.spreadsheet`, JSON with `json`), which `write_directory`
+and `write_zip` store.
 
 Anonymity rules, applied here and nowhere else:
 
@@ -22,7 +23,6 @@ in the exported records (or one the caller pins), never the time of the export.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 import io
@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, select
 
+from fieldwork.core import spreadsheet
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.recruitment.dispositions import RULES as DISPOSITION_RULES
@@ -195,12 +196,14 @@ class Table:
 
     def csv_bytes(self) -> bytes:
         buffer = io.StringIO(newline="")
-        writer = csv.writer(
+        writer = spreadsheet.writer(
             buffer, delimiter=",", quotechar='"', doublequote=True, lineterminator="\r\n"
         )
         writer.writerow(self.field_names)
         for row in self.rows:
-            writer.writerow([_cell(value) for value in row])
+            # Numbers stay numbers (typed columns); text that could run as a formula in a
+            # spreadsheet is quoted first (fieldwork.core.spreadsheet).
+            writer.writerow([_cell(spreadsheet.neutralise(value)) for value in row])
         return buffer.getvalue().encode("utf-8")
 
 

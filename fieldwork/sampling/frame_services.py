@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from fieldwork.core.pagination import Page
+from fieldwork.core.spreadsheet import refuse_formula_name
 from fieldwork.core.time import is_valid_timezone
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
@@ -91,6 +92,9 @@ def _require_name(name: str | None, what: str) -> str:
     cleaned = _clean(name)
     if not cleaned:
         raise FrameFieldError("name", f"Enter the {what}'s name.")
+    refusal = refuse_formula_name(cleaned, what)
+    if refusal:
+        raise FrameFieldError("name", refusal)
     return cleaned
 
 

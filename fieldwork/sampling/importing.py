@@ -27,6 +27,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from fieldwork.accounts.models import User, UserRole
+from fieldwork.core.spreadsheet import refuse_formula_name
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.sampling.forms import PHONE_PATTERN
@@ -171,6 +172,14 @@ REQUIRED_HEADERS = [column.name for column in COLUMNS if column.is_required_head
 
 #: Columns whose value, when the column is present, replaces the participant's on update.
 _OPTIONAL_FIELDS = ("job_title", "email", "phone", "notes")
+
+
+#: Columns that name a frame thing the import may create, with what the thing is called.
+_FRAME_NAME_COLUMNS = {
+    "organisation": "organisation",
+    "lead_provider": "lead provider",
+    "district": "district",
+}
 
 
 class FrameImportError(RuntimeError):
@@ -562,6 +571,11 @@ class _Checker:
                     spec.name,
                     f"Use at most {spec.max_length:,} characters (this has {len(value):,}).",
                 )
+
+        for column, what in _FRAME_NAME_COLUMNS.items():
+            refusal = refuse_formula_name(record.get(column, ""), what)
+            if refusal:
+                problem(column, refusal)
 
         email = record.get("email", "")
         if email:

@@ -125,7 +125,13 @@ def load_scheduling_demo(study: Study) -> dict[str, int]:
         )
         made += 1
         return services.book_appointment(
-            study, person, interviewer, request, coordinator, confirmed=True
+            study,
+            person,
+            interviewer,
+            request,
+            coordinator,
+            confirmed=True,
+            already_took_place=request.starts_at <= now_utc(),
         )
 
     plan = iter(people)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -68,10 +70,30 @@ class _TimeFields:
 
 
 class AppointmentForm(_TimeFields, FlaskForm):
+    """A booking: a free slot of the interviewer's, or a typed date and time."""
+
     interviewer_id = SelectField(
         "Interviewer",
         coerce=coerce_optional_int,
         validators=[InputRequired("Choose the interviewer.")],
+        render_kw={"data-reload-with": "show-slots"},
+    )
+    slot = RadioField(
+        "Free times",
+        choices=[],
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    starts_on = DateField("Date", validators=[Optional()])
+    starts_time = TimeField(
+        "Start time",
+        description="24-hour clock, for example 14:30.",
+        validators=[Optional()],
+    )
+    already_took_place = BooleanField(
+        "Record an interview that already took place",
+        description="For an interview held before it was booked here: its time is in the "
+        "past, and no invitations or reminders are sent.",
     )
     mode = RadioField(
         "How the interview is held",
@@ -109,7 +131,8 @@ class AppointmentForm(_TimeFields, FlaskForm):
     notes = TextAreaField("Notes for the interviewer", validators=[Optional(), Length(max=4000)])
 
     def validate(self, extra_validators=None) -> bool:
-        """In person needs a place (checked here: Optional() skips the field's own checks)."""
+        """A time (a free slot or a typed date and time, not both); in person needs a place
+        (checked here: Optional() skips the fields' own checks)."""
         valid = super().validate(extra_validators)
         in_person = self.mode.data == AppointmentMode.IN_PERSON.value
         if in_person and not (self.location.data or "").strip():
@@ -117,8 +140,39 @@ class AppointmentForm(_TimeFields, FlaskForm):
                 *self.location.errors,
                 "Enter the place for an in-person interview.",
             ]
-            return False
+            valid = False
+        typed = bool(self.starts_on.data or self.starts_time.data)
+        if self.slot.data and typed:
+            self.slot.errors = [
+                *self.slot.errors,
+                "Choose a free time or type a date and time, not both.",
+            ]
+            valid = False
+        elif self.slot.data and self.chosen_slot() is None:
+            self.slot.errors = [*self.slot.errors, "Choose one of the free times shown."]
+            valid = False
+        elif not self.slot.data:
+            if not self.starts_on.data and not self.starts_on.errors:
+                self.starts_on.errors = [
+                    *self.starts_on.errors,
+                    "Choose a free time, or enter the date, for example 30/03/2026.",
+                ]
+                valid = False
+            if not self.starts_time.data and not self.starts_time.errors:
+                self.starts_time.errors = [
+                    *self.starts_time.errors,
+                    "Enter the start time, for example 10:00.",
+                ]
+                valid = False
         return valid
+
+    def chosen_slot(self) -> dt.datetime | None:
+        """The chosen free slot as an aware datetime (its value is an ISO time in UTC)."""
+        try:
+            moment = dt.datetime.fromisoformat(self.slot.data or "")
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else None
 
 
 class RescheduleForm(_TimeFields, FlaskForm):

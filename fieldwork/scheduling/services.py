@@ -60,6 +60,26 @@ class ConsentMissing(SchedulingError):
     """An interview cannot be recorded as held without consent to take part."""
 
 
+class PastTimeError(SchedulingError):
+    """A booking for a time already gone, not declared as an interview that took place."""
+
+
+PAST_MESSAGE = (
+    "That time is in the past. To record an interview that already took place, "
+    "tick “Record an interview that already took place” (no invitations are sent)."
+)
+
+
+def check_timing(starts_at: dt.datetime, *, already_took_place: bool) -> None:
+    """A new booking starts in the future; a recorded past interview started in the past."""
+    if already_took_place and starts_at > now_utc():
+        raise SchedulingError(
+            "An interview that already took place needs a start time in the past."
+        )
+    if not already_took_place and starts_at <= now_utc():
+        raise PastTimeError(PAST_MESSAGE)
+
+
 class NeedsConfirmation(SchedulingError):
     """The booking is allowed but unusual (outside windows, on a busy block): confirm it."""
 
@@ -345,14 +365,19 @@ def book_appointment(
     actor: User | None,
     *,
     confirmed: bool = False,
+    already_took_place: bool = False,
 ) -> Appointment:
     """Book an interview, record it, queue the invites; commit, then send.
 
+    A time in the past is refused (PastTimeError) unless `already_took_place`: then the
+    interview is recorded as it happened, with no invitations and no reminders, so that its
+    outcome can be recorded.
     Raises ClashError naming the clash, NeedsConfirmation with warnings unless `confirmed`.
     """
     from fieldwork.scheduling import messages
 
     _check_request(request)
+    check_timing(request.starts_at, already_took_place=already_took_place)
     if participant.study_id != study.id:
         raise SchedulingError("That participant is not in this study.")
     participant_id, interviewer_id = participant.id, interviewer.id
@@ -387,14 +412,23 @@ def book_appointment(
         )
         db.session.add(appointment)
         db.session.flush()
-        _history(appointment, ChangeAction.BOOKED, actor, new_starts_at=request.starts_at)
+        _history(
+            appointment,
+            ChangeAction.BOOKED,
+            actor,
+            new_starts_at=request.starts_at,
+            detail="recorded after it took place; no invitations sent"
+            if already_took_place
+            else "",
+        )
         recruitment = _recruitment()
         try:
             recruitment.mark_scheduled(participant, actor)
         except recruitment.RecruitmentError as error:
             raise SchedulingError(str(error)) from error
-        messages.queue_appointment_messages(appointment.id, "invite")
-        _reminders().plan_reminders(appointment)
+        if not already_took_place:
+            messages.queue_appointment_messages(appointment.id, "invite")
+            _reminders().plan_reminders(appointment)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -452,6 +486,7 @@ def reschedule_appointment(
         travel_minutes_after=appointment.travel_minutes_after,
     )
     _check_request(request)
+    check_timing(request.starts_at, already_took_place=False)
     interviewer = db.session.get(User, appointment.interviewer_id)
     participant = db.session.get(Participant, appointment.participant_id)
     zone = appointment.timezone

@@ -8,6 +8,7 @@ and manage their own availability, busy calendars and feed.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import (
@@ -32,7 +33,7 @@ from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Role, Study
 from fieldwork.sampling.views import require_study
-from fieldwork.scheduling import busy, messages, services
+from fieldwork.scheduling import availability, busy, messages, services
 from fieldwork.scheduling.forms import (
     AppointmentFilterForm,
     AppointmentForm,
@@ -162,21 +163,76 @@ def appointment_ics(appointment_id: int):
 
 
 def _request_from(form: AppointmentForm, starts_at: dt.datetime) -> services.BookingRequest:
+    """The booking the form asks for; only the fields of its mode are kept (a telephone
+    interview has no address, a video call no place, travel only in person)."""
+    mode = AppointmentMode(form.mode.data)
     return services.BookingRequest(
         starts_at=starts_at,
         minutes=form.minutes.data,
-        mode=AppointmentMode(form.mode.data),
-        location=form.location.data or "",
-        video_link=form.video_link.data or "",
+        mode=mode,
+        location=(form.location.data or "") if mode == AppointmentMode.IN_PERSON else "",
+        video_link=(form.video_link.data or "") if mode == AppointmentMode.VIDEO else "",
         notes=form.notes.data or "",
         travel_minutes_before=form.travel_minutes_before.data or 0,
         travel_minutes_after=form.travel_minutes_after.data or 0,
     )
 
 
+@dataclass(frozen=True)
+class SlotDay:
+    """One day of free slots on the booking form: its label and the slots' radio indices."""
+
+    label: str
+    indices: list[int]
+
+
+def _offer_slots(
+    form: AppointmentForm, study: Study, participant, interviewer: User | None
+) -> list[SlotDay]:
+    """Fill the form's slot choices with the interviewer's free slots, grouped by day."""
+    form.slot.choices = []
+    if interviewer is None:
+        return []
+    minutes = form.minutes.data if isinstance(form.minutes.data, int) else None
+    if not minutes or not 5 <= minutes <= services.MAX_MINUTES:
+        minutes = study.interview_minutes
+    travel = 0
+    if form.mode.data == AppointmentMode.IN_PERSON.value:
+        travel = max(form.travel_minutes_before.data or 0, form.travel_minutes_after.data or 0)
+        travel = min(max(travel, 0), services.MAX_TRAVEL_MINUTES)
+    slots = availability.upcoming_free_slots(
+        interviewer.id,
+        participant.id,
+        minutes=minutes,
+        travel_minutes=travel,
+        zone_name=study.timezone,
+        now=now_utc(),
+    )
+    days: list[SlotDay] = []
+    for index, slot in enumerate(slots):
+        moment = local(slot, study.timezone)
+        label = f"{moment:%A} {moment.day} {moment:%B %Y}"
+        form.slot.choices.append(
+            SelectChoice(slot.isoformat(), f"{moment:%H:%M} {moment.tzname()}")
+        )
+        if not days or days[-1].label != label:
+            days.append(SlotDay(label, []))
+        days[-1].indices.append(index)
+    return days
+
+
+def _chosen_person(raw) -> User | None:
+    if not raw:
+        return None
+    user = db.session.get(User, raw)
+    return user if user is not None and user.is_enabled else None
+
+
 @blueprint.route("/appointments/new", methods=["GET", "POST"])
 @coordinator_required
 def new_appointment():
+    """Book from the interviewer's free slots or at a typed time; "Show free times" (a
+    submit button, clicked by script when the interviewer changes) reloads the slots."""
     study = require_study()
     raw = request.args.get("participant", "")
     participant = sampling.get_participant(int(raw)) if raw.isdigit() and len(raw) < 10 else None
@@ -194,10 +250,14 @@ def new_appointment():
         form.minutes.data = study.interview_minutes
         if participant.interviewer_id:
             form.interviewer_id.data = participant.interviewer_id
+    showing_slots = request.method == "POST" and "show_slots" in request.form
+    interviewer = _chosen_person(form.interviewer_id.data)
+    slot_days = _offer_slots(form, study, participant, interviewer)
     warnings: list[str] = []
-    if form.validate_on_submit():
+    if not showing_slots and form.validate_on_submit():
         interviewer = _interviewer_or_error(form.interviewer_id)
-        starts_at = _start_from(form, study.timezone)
+        starts_at = form.chosen_slot() if form.slot.data else _start_from(form, study.timezone)
+        time_field = form.slot if form.slot.data else form.starts_time
         if interviewer and starts_at:
             try:
                 booked = services.book_appointment(
@@ -207,22 +267,30 @@ def new_appointment():
                     _request_from(form, starts_at),
                     current_user,
                     confirmed=form.confirm.data,
+                    already_took_place=form.already_took_place.data,
                 )
             except services.NeedsConfirmation as warning:
                 warnings = warning.warnings
                 form.confirm.errors = ["Tick “Book anyway” to book despite the warning."]
             except services.SchedulingError as error:
-                form.starts_time.errors = [*form.starts_time.errors, str(error)]
+                time_field.errors = [*time_field.errors, str(error)]
             else:
-                flash("Interview booked; invitations are on their way.", "success")
+                if form.already_took_place.data:
+                    flash("Interview recorded; no invitations were sent.", "success")
+                else:
+                    flash("Interview booked; invitations are on their way.", "success")
                 return redirect(url_for("scheduling.appointment", appointment_id=booked.id))
-    status = 422 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" and not showing_slots else 200
     return (
         render_template(
             "scheduling/appointment_form.html",
             form=form,
             participant=participant,
             study=study,
+            interviewer=interviewer,
+            slot_days=slot_days,
+            slot_options=list(form.slot),
+            slot_range_days=availability.BOOKING_FORM_DAYS,
             zone=zone_label(study.timezone),
             warnings=warnings,
         ),

@@ -15,3 +15,25 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+document.addEventListener("DOMContentLoaded", () => {
+  // A select that asks the server again through a named button (the booking form's
+  // "Show free times" when the interviewer changes); without script the button is there.
+  document.querySelectorAll("select[data-reload-with]").forEach((select) => {
+    select.addEventListener("change", () => {
+      const button = document.getElementById(select.dataset.reloadWith);
+      if (button) button.click();
+    });
+  });
+  // Fields that belong to one way of holding an interview show only for that mode.
+  const groups = document.querySelectorAll("[data-mode-group]");
+  const modes = document.querySelectorAll("input[type=radio][name=mode]");
+  const showMode = () => {
+    const checked = document.querySelector("input[type=radio][name=mode]:checked");
+    if (!checked) return;
+    groups.forEach((group) => {
+      group.hidden = group.dataset.modeGroup !== checked.value;
+    });
+  };
+  modes.forEach((radio) => radio.addEventListener("change", showMode));
+  showMode();
+});

@@ -96,6 +96,7 @@ def book(
     minutes=60,
     mode=AppointmentMode.TELEPHONE,
     confirmed=False,
+    already_took_place=False,
     **fields,
 ):
     request = services.BookingRequest(starts_at=starts_at, minutes=minutes, mode=mode, **fields)
@@ -106,6 +107,7 @@ def book(
         request,
         world["coordinator"],
         confirmed=confirmed,
+        already_took_place=already_took_place,
     )
 
 

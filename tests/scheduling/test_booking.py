@@ -216,7 +216,7 @@ def test_cancellation_sends_method_cancel_with_a_higher_sequence(world):
 def test_withdrawal_cancels_future_interviews_with_cancellations_sent(world):
     from fieldwork.recruitment import services as recruitment
 
-    past = book(world, at(2026, 3, 20, 9), confirmed=True)
+    past = book(world, at(2026, 3, 20, 9), confirmed=True, already_took_place=True)
     future = book(world, at(2026, 3, 23, 10))
     recruitment.withdraw(world["first"], world["coordinator"], reason="Changed jobs")
     db.session.expire_all()

@@ -108,6 +108,7 @@ NAVIGATION: tuple[NavSection, ...] = (
                     "scheduling.booking_links",
                 ),
             ),
+            NavItem("scheduling.calendar", "Calendar"),
             NavItem(
                 "scheduling.week",
                 "Availability",

@@ -234,6 +234,18 @@ class AppointmentFilterForm(Form):
             raise ValidationError("The end date must not be before the start date.")
 
 
+class CalendarFilterForm(Form):
+    """The calendar's filters (a GET form: no CSRF token)."""
+
+    interviewer = SelectField("Interviewer", coerce=coerce_optional_int, validators=[Optional()])
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(s.value, s.label) for s in AppointmentStatus],
+        validators=[Optional()],
+    )
+
+
 class WindowForm(FlaskForm):
     interviewer_id = SelectField(
         "Interviewer", coerce=coerce_optional_int, validators=[Chosen("Choose who.")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -29,16 +30,18 @@ from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import now_utc
+from fieldwork.core.web import viewer_timezone
 from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Role, Study
 from fieldwork.sampling.views import require_study
-from fieldwork.scheduling import availability, busy, messages, services
+from fieldwork.scheduling import availability, busy, calendar_view, messages, services
 from fieldwork.scheduling.forms import (
     AppointmentFilterForm,
     AppointmentForm,
     BookingLinkForm,
     BusyCalendarForm,
+    CalendarFilterForm,
     CancelForm,
     OutcomeForm,
     RescheduleForm,
@@ -112,6 +115,52 @@ def appointments():
         page=page,
         zone=zone_label(study.timezone),
         is_filtered=any(request.args.get(k) for k in form.data),
+    )
+
+
+@blueprint.get("/appointments/calendar")
+def calendar():
+    """Week or month of interviews in the viewer's zone; interviewers see their own."""
+    study = require_study()
+    zone_name = viewer_timezone()
+    view = request.args.get("view", "week")
+    if view not in calendar_view.VIEWS:
+        view = "week"
+    today = local(now_utc(), zone_name).date()
+    try:
+        anchor = dt.date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        anchor = today
+    if not 2000 <= anchor.year <= 2100:
+        anchor = today
+    form = CalendarFilterForm(request.args)
+    form.interviewer.choices = [SelectChoice("", "Any interviewer")] + [
+        SelectChoice(str(u.id), u.name) for u in services.bookable_people()
+    ]
+    interviewer_id, status = None, None
+    if form.validate():
+        interviewer_id = form.interviewer.data if current_user.is_coordinator else None
+        status = AppointmentStatus(form.status.data) if form.status.data else None
+    page = calendar_view.calendar_page(
+        study,
+        current_user,
+        view=view,
+        anchor=anchor,
+        today=today,
+        zone_name=zone_name,
+        interviewer_id=interviewer_id,
+        status=status,
+    )
+    return render_template(
+        "scheduling/calendar.html",
+        study=study,
+        form=form,
+        page=page,
+        anchor=anchor,
+        today=today,
+        zone_info=ZoneInfo(zone_name),
+        zone=zone_label(zone_name),
+        is_filtered=bool(interviewer_id or status),
     )
 
 

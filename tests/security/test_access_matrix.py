@@ -55,6 +55,7 @@ SHARED_ENDPOINTS = {
     "accounts.change_password": "the user's own password",
     "accounts.logout": "ends the user's own session",
     "scheduling.appointments": "lists only the interviewer's own appointments",
+    "scheduling.calendar": "shows only the interviewer's own interviews",
     "scheduling.week": "the interviewer's own week",
     "scheduling.windows": "the interviewer's own available times",
     "scheduling.busy_calendars": "the interviewer's own busy calendars",

@@ -23,8 +23,6 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
-from flask import render_template
-
 from fieldwork.core.time import now_utc
 from fieldwork.invites.ical import Attendee, CalendarEvent, build_calendar, single_line
 
@@ -63,24 +61,29 @@ def render_invitation(kind: str, context: dict) -> tuple[str, str]:
 
     `context` must hold `event` (CalendarEvent) and `recipient` (Attendee); it may hold
     `study_name`, `mode` (e.g. "telephone"), `notes`, `manage_url` (where the recipient can
-    reschedule or cancel) and, for an update, `previous_start` (aware datetime). The
-    templates get `when`, `until` and `previous_when`, written in the event's zone.
+    reschedule or cancel), `call_line` (who calls whom on which number), `with_name`,
+    `reader_zone` (the recipient's zone) and, for an update, `previous_start` (aware
+    datetime). The templates get `when`, `until` and `previous_when`, written in the reader's
+    zone with the event's zone beside it when they differ; the HTML has its CSS inlined.
     """
+    from fieldwork.invites.bodies import describe_end, describe_for_reader, render_email
+
     if kind not in KINDS:
         raise ValueError(f"unknown kind of invitation {kind!r}")
     event: CalendarEvent = context["event"]
+    reader_zone = context.get("reader_zone") or event.timezone
     values = dict(context)
-    values["when"] = describe_time(event.start, event.timezone)
-    values["until"] = describe_clock(event.end, event.timezone)
+    values["when"] = describe_for_reader(event.start, reader_zone, event.timezone)
+    values["until"] = describe_end(event.end, reader_zone)
     previous = context.get("previous_start")
-    values["previous_when"] = describe_time(previous, event.timezone) if previous else ""
-    values.setdefault("study_name", "")
-    values.setdefault("mode", "")
-    values.setdefault("notes", "")
-    values.setdefault("manage_url", "")
-    text = render_template(f"emails/{kind}.txt", **values)
-    html = render_template(f"emails/{kind}.html", **values)
-    return text, html
+    values["previous_when"] = (
+        describe_for_reader(previous, reader_zone, event.timezone) if previous else ""
+    )
+    for name in ("study_name", "mode", "notes", "manage_url", "call_line", "with_name"):
+        values.setdefault(name, "")
+    values.setdefault("organiser_name", event.organiser_name)
+    values.setdefault("organiser_email", event.organiser_email)
+    return render_email(kind, **values)
 
 
 def method_for(kind: str) -> str:

@@ -235,6 +235,7 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
     the interviewer and the day, and the outbox refuses a Message-ID twice, so running the job
     every few minutes (and after a downtime) sends each digest once. Returns how many queued.
     """
+    from fieldwork.invites.bodies import inline_css
     from fieldwork.invites.mail import describe_time, header_text, mailbox
 
     now = now or now_utc()
@@ -312,7 +313,8 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(render_template("emails/reminder_digest.txt", **context))
         message.add_alternative(
-            render_template("emails/reminder_digest.html", **context), subtype="html"
+            inline_css(render_template("emails/reminder_digest.html", **context)),
+            subtype="html",
         )
         try:
             with db.session.begin_nested():

@@ -207,7 +207,9 @@ def _context(
     interviewer_name: str,
     participant_name: str,
     participant_reference: str,
+    reads_study_zone: bool = True,
 ) -> dict:
+    from fieldwork.invites.bodies import describe_for_reader
     from fieldwork.invites.mail import describe_clock, describe_time
 
     when = describe_time(starts_at, zone)
@@ -216,11 +218,13 @@ def _context(
         "study_name": study.name,
         "when": when,
         "when_recipient": (
-            describe_time(starts_at, recipient_zone)
+            describe_for_reader(starts_at, recipient_zone, zone)
             if recipient_zone and recipient_zone != zone
             else when
         ),
-        "until": describe_clock(ends_at, zone),
+        # The participant's text reads entirely in their zone; the interviewer's "until"
+        # follows "when", in the study's.
+        "until": describe_clock(ends_at, zone if reads_study_zone else recipient_zone or zone),
         "time_left": describe_offset(offset_minutes),
         "mode": mode.label.lower(),
         "where": where,
@@ -240,7 +244,12 @@ def reminder_context(reminder: Reminder, appointment: Appointment) -> dict:
     return _context(
         study=appointment.study,
         recipient_name=interviewer.name if is_interviewer else participant.name,
-        recipient_zone=interviewer.timezone if is_interviewer else None,
+        recipient_zone=(
+            interviewer.timezone
+            if is_interviewer
+            else appointment.participant_timezone or participant.timezone or None
+        ),
+        reads_study_zone=is_interviewer,
         zone=appointment.timezone,
         starts_at=appointment.starts_at,
         ends_at=appointment.ends_at,
@@ -313,6 +322,7 @@ def build_reminder_email(
 ) -> EmailMessage:
     """The reminder as an email: From the study's organiser, To the one recipient, with the
     reminder's own Message-ID. Raises TemplateProblem or ValueError (unusable address)."""
+    from fieldwork.invites.bodies import inline_css
     from fieldwork.invites.mail import header_text, mailbox
 
     study = appointment.study
@@ -338,8 +348,15 @@ def build_reminder_email(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     message.add_alternative(
-        render_template(
-            "emails/reminder.html", subject=rendered.subject, body=rendered.html_fragment
+        inline_css(
+            render_template(
+                "emails/reminder.html",
+                subject=rendered.subject,
+                body=rendered.html_fragment,
+                study_name=study.name,
+                organiser_name=study.organiser_name,
+                organiser_email=study.organiser_email,
+            )
         ),
         subtype="html",
         charset="utf-8",

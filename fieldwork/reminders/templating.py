@@ -34,9 +34,9 @@ VARIABLES: dict[str, str] = {
     "study_name": "The study's name.",
     "when": "Start of the interview in the study's zone, e.g. "
     "“Monday 30 March 2026, 10:00 BST (Europe/London)”.",
-    "when_recipient": "The start in the recipient's own zone when it differs from the "
-    "study's, otherwise the same as when.",
-    "until": "End time, e.g. “11:00 BST”.",
+    "when_recipient": "The start in the recipient's own zone with the study's beside it, "
+    "when they differ; otherwise the same as when.",
+    "until": "End time in the recipient's zone, e.g. “11:00 BST”.",
     "time_left": "How long before the interview the reminder is planned, e.g. “2 days”.",
     "mode": "How it is held: in person, telephone or video call.",
     "where": "The place, telephone note or video link.",
@@ -66,13 +66,13 @@ Where: {{ where }}
 {{ organiser_email }}
 """
 
-DEFAULT_PARTICIPANT_SUBJECT = "Reminder: your interview for {{ study_name }} – {{ when }}"
+DEFAULT_PARTICIPANT_SUBJECT = "Reminder: your interview for {{ study_name }} – {{ when_recipient }}"
 DEFAULT_PARTICIPANT_BODY = """Dear {{ recipient_name }},
 
 Thank you for agreeing to take part in {{ study_name }}. This is a reminder of your interview
 with {{ interviewer_name }}.
 
-When: {{ when }}, until {{ until }}
+When: {{ when_recipient }}, until {{ until }}
 How: {{ mode }}
 {%- if where %}
 Where: {{ where }}

@@ -158,15 +158,18 @@ def free_slots(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     exclude_appointment_id: int | None = None,
+    *,
+    buffer_minutes: int = 0,
 ) -> list[dt.datetime]:
     """Start times of free slots of `minutes` inside the interviewer's windows.
 
-    Slots are laid end to end from each window's start. A slot is free when neither it plus
-    travel either side touches the interviewer's bookings (with their travel) or busy blocks,
-    nor it touches the participant's other interviews.
+    Slots are laid end to end from each window's start, `buffer_minutes` apart. A slot is
+    free when neither it plus travel and buffer either side touches the interviewer's bookings
+    (with their travel) or busy blocks, nor it touches the participant's other interviews.
     """
     length = dt.timedelta(minutes=minutes)
-    travel = dt.timedelta(minutes=travel_minutes)
+    buffer = dt.timedelta(minutes=buffer_minutes)
+    travel = dt.timedelta(minutes=travel_minutes) + buffer
     occurrences = expand_windows(windows_of(interviewer_id), starts_at, ends_at)
     if not occurrences:
         return []
@@ -189,7 +192,7 @@ def free_slots(
                 and not _overlaps(start, end, participant_busy)
             ):
                 slots.append(start)
-            start = end
+            start = end + buffer
     return sorted(set(slots))
 
 

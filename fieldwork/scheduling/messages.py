@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
 
-from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.invites.ical import Attendee, CalendarEvent, build_calendar
@@ -25,7 +26,7 @@ from fieldwork.scheduling.models import (
     BookingLink,
     TopicGuide,
 )
-from fieldwork.scheduling.timeutil import format_moment, format_span
+from fieldwork.scheduling.timeutil import format_moment
 
 #: The kind of message (outbox `kind`) for each change, and the iTIP method it carries.
 METHODS = {"invite": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -64,6 +65,29 @@ def where_text(appointment: Appointment) -> str:
     return appointment.location
 
 
+def participant_zone(appointment: Appointment) -> str:
+    """The zone the participant reads this appointment in (theirs, else the study's)."""
+    return (
+        appointment.participant_timezone or appointment.participant.timezone or appointment.timezone
+    )
+
+
+def call_line(appointment: Appointment, *, for_interviewer: bool) -> str:
+    """Who calls whom, on which number, for a telephone interview ("" for other modes)."""
+    if appointment.mode != AppointmentMode.TELEPHONE:
+        return ""
+    participant, interviewer = appointment.participant, appointment.interviewer
+    if participant.phone:
+        if for_interviewer:
+            return f"You call {participant.name} on {participant.phone}."
+        return f"{interviewer.name} will call you on {participant.phone}."
+    if appointment.location:
+        return f"Dial in: {appointment.location}"
+    if for_interviewer:
+        return f"You call {participant.name}; no number is on record yet, so ask for one."
+    return f"{interviewer.name} will call you. Please reply with the best number to reach you."
+
+
 def _attendees(appointment: Appointment) -> tuple[Attendee, ...]:
     people = [Attendee(appointment.interviewer.name, appointment.interviewer.email)]
     if appointment.participant.email:
@@ -81,8 +105,14 @@ def calendar_event(
     participant and carries the role's topic guide; the participant's names the interviewer."""
     study = appointment.study
     participant = appointment.participant
+    from fieldwork.invites.bodies import describe_end, describe_for_reader
+
     mode = appointment.mode.label
-    when = format_span(appointment.starts_at, appointment.ends_at, appointment.timezone)
+    zone = appointment.timezone if for_interviewer else participant_zone(appointment)
+    when = (
+        f"{describe_for_reader(appointment.starts_at, zone, appointment.timezone)}, "
+        f"until {describe_end(appointment.ends_at, zone)}"
+    )
     lines: list[str] = []
     attachments: tuple[tuple[str, str], ...] = ()
     if for_interviewer:
@@ -116,8 +146,11 @@ def calendar_event(
             f"Your interviewer: {appointment.interviewer.name}",
         ]
     lines += [f"How: {mode}", f"When: {when}"]
+    calling = call_line(appointment, for_interviewer=for_interviewer)
+    if calling:
+        lines.append(f"Telephone: {calling}")
     where = where_text(appointment)
-    if where:
+    if where and not calling:
         lines.append(f"Where: {where}")
     if study.organiser_email:
         lines.append(f"Questions or changes: {study.organiser_name} <{study.organiser_email}>")
@@ -141,9 +174,12 @@ def calendar_event(
     )
 
 
-def appointment_calendar(appointment: Appointment, method: str | None = "PUBLISH") -> bytes:
-    """One appointment as an .ics file (the interviewer's version), for a download."""
-    return build_calendar([calendar_event(appointment, for_interviewer=True)], method)
+def appointment_calendar(
+    appointment: Appointment, method: str | None = "PUBLISH", *, for_interviewer: bool = True
+) -> bytes:
+    """One appointment as an .ics file for a download (the interviewer's version unless
+    `for_interviewer` is False). PUBLISH carries no ATTENDEE list (RFC 5546 3.2.1)."""
+    return build_calendar([calendar_event(appointment, for_interviewer=for_interviewer)], method)
 
 
 def feed_calendar(appointments: list[Appointment], name: str) -> bytes:
@@ -186,6 +222,13 @@ def _context(
         "study_name": appointment.study.name,
         "mode": appointment.mode.label.lower(),
         "notes": notes,
+        "reader_zone": appointment.timezone if for_interviewer else participant_zone(appointment),
+        "call_line": call_line(appointment, for_interviewer=for_interviewer),
+        "with_name": (
+            f"{appointment.participant.reference} {appointment.participant.name}"
+            if for_interviewer
+            else appointment.interviewer.name
+        ),
     }
     if previous_start is not None:
         context["previous_start"] = previous_start
@@ -206,8 +249,11 @@ def queue_appointment_messages(
         recipients.append(
             (Attendee(appointment.participant.name, appointment.participant.email), False)
         )
-    when = format_moment(appointment.starts_at, appointment.timezone)
+    from fieldwork.invites.bodies import describe_for_reader
+
     for recipient, for_interviewer in recipients:
+        zone = appointment.timezone if for_interviewer else participant_zone(appointment)
+        when = describe_for_reader(appointment.starts_at, zone, appointment.timezone)
         event = calendar_event(appointment, for_interviewer=for_interviewer)
         text_body, html_body = render_invitation(
             kind, _context(appointment, kind, recipient, for_interviewer, event, previous_start)
@@ -220,7 +266,7 @@ def queue_appointment_messages(
             subject=subject,
             text_body=text_body,
             html_body=html_body,
-            sender_name=event.organiser_name,
+            sender_name=appointment.study.name,
             sender_email=event.organiser_email,
         )
         enqueue(message, kind=kind, study_id=appointment.study_id, appointment_id=appointment.id)
@@ -228,6 +274,8 @@ def queue_appointment_messages(
 
 def queue_booking_link_message(link: BookingLink, url: str) -> None:
     """The email that gives a participant their private booking link."""
+    from fieldwork.invites.bodies import render_email
+    from fieldwork.invites.mail import header_text, mailbox
     from fieldwork.outbox.services import enqueue
 
     participant = db.session.scalars(
@@ -236,23 +284,27 @@ def queue_booking_link_message(link: BookingLink, url: str) -> None:
         .where(Participant.id == link.participant_id)
     ).one()
     study = participant.study
-    context = {
-        "participant": participant,
-        "study": study,
-        "url": url,
-        "expires": format_moment(link.expires_at, study.timezone),
-        "minutes": study.interview_minutes,
-    }
-    from fieldwork.invites.mail import header_text, mailbox
-
-    message = EmailMessage()
+    interviewer = db.session.get(User, link.interviewer_id)
+    text, html = render_email(
+        "booking_link",
+        participant=participant,
+        study=study,
+        study_name=study.name,
+        url=url,
+        expires=format_moment(link.expires_at, participant.timezone or study.timezone),
+        minutes=study.interview_minutes,
+        mode=link.mode.label.lower(),
+        interviewer_name=interviewer.name if interviewer else "",
+        organiser_name=study.organiser_name,
+        organiser_email=study.organiser_email,
+    )
+    message = EmailMessage(policy=SMTP)
     sender = study.organiser_email or "fieldwork@localhost"
-    message["From"] = mailbox(study.organiser_name or study.name, sender)
+    message["From"] = mailbox(study.name, sender)
     message["To"] = mailbox(participant.name, participant.email)
     message["Subject"] = header_text(f"{study.name}: choose a time for your interview")
+    message["Date"] = format_datetime(now_utc())
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
-    message.set_content(render_template("scheduling/email/booking_link.txt", **context))
-    message.add_alternative(
-        render_template("scheduling/email/booking_link.html", **context), subtype="html"
-    )
+    message.set_content(text, subtype="plain", charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
     enqueue(message, kind="other", study_id=study.id)

@@ -100,6 +100,8 @@ class BookingRequest:
     notes: str = ""
     travel_minutes_before: int = 0
     travel_minutes_after: int = 0
+    #: The zone the participant reads times in, when known (empty: their stored one).
+    participant_timezone: str = ""
 
     @property
     def ends_at(self) -> dt.datetime:
@@ -366,6 +368,7 @@ def book_appointment(
     *,
     confirmed: bool = False,
     already_took_place: bool = False,
+    audit_action: str = "",
 ) -> Appointment:
     """Book an interview, record it, queue the invites; commit, then send.
 
@@ -373,6 +376,7 @@ def book_appointment(
     interview is recorded as it happened, with no invitations and no reminders, so that its
     outcome can be recorded.
     Raises ClashError naming the clash, NeedsConfirmation with warnings unless `confirmed`.
+    `audit_action` names the audit event to write with it (a participant's own booking).
     """
     from fieldwork.scheduling import messages
 
@@ -397,6 +401,7 @@ def book_appointment(
             starts_at=request.starts_at,
             ends_at=request.ends_at,
             timezone=study.timezone,
+            participant_timezone=request.participant_timezone or participant.timezone,
             mode=request.mode,
             location=request.location.strip(),
             video_link=request.video_link.strip(),
@@ -429,6 +434,8 @@ def book_appointment(
         if not already_took_place:
             messages.queue_appointment_messages(appointment.id, "invite")
             _reminders().plan_reminders(appointment)
+        if audit_action:
+            _audit(audit_action, appointment, new_starts_at=request.starts_at)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -459,6 +466,21 @@ def _history(
     )
 
 
+def _audit(action: str, appointment: Appointment, **after) -> None:
+    """An audit event for a participant's own change (there is no user as actor)."""
+    from fieldwork.audit.services import record_event
+
+    record_event(
+        action,
+        actor=None,
+        study_id=appointment.study_id,
+        subject_type="appointment",
+        subject_id=appointment.id,
+        participant_id=appointment.participant_id,
+        after={"by": "participant", **after},
+    )
+
+
 def _require_open(appointment: Appointment) -> None:
     if not appointment.is_open:
         raise SchedulingError(
@@ -473,8 +495,13 @@ def reschedule_appointment(
     actor: User | None,
     *,
     confirmed: bool = False,
+    participant_timezone: str = "",
+    audit_action: str = "",
 ) -> Appointment:
-    """Move an interview: same UID, SEQUENCE + 1, an updated REQUEST to everyone."""
+    """Move an interview: same UID, SEQUENCE + 1, an updated REQUEST to everyone.
+
+    `participant_timezone`, when given, becomes the zone the participant is written to in.
+    """
     from fieldwork.scheduling import messages
 
     _require_open(appointment)
@@ -507,6 +534,8 @@ def reschedule_appointment(
         appointment.busy_from = request.busy_from
         appointment.busy_until = request.busy_until
         appointment.sequence += 1
+        if participant_timezone:
+            appointment.participant_timezone = participant_timezone
         _history(
             appointment,
             ChangeAction.MOVED,
@@ -517,6 +546,13 @@ def reschedule_appointment(
         db.session.flush()
         messages.queue_appointment_messages(appointment.id, "update", old_start)
         _reminders().move_reminders(appointment)
+        if audit_action:
+            _audit(
+                audit_action,
+                appointment,
+                old_starts_at=old_start,
+                new_starts_at=request.starts_at,
+            )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -526,7 +562,12 @@ def reschedule_appointment(
 
 
 def cancel_appointment(
-    appointment: Appointment, reason: str, actor: User | None, *, commit: bool = True
+    appointment: Appointment,
+    reason: str,
+    actor: User | None,
+    *,
+    commit: bool = True,
+    audit_action: str = "",
 ) -> Appointment:
     """Cancel: METHOD:CANCEL with STATUS:CANCELLED and SEQUENCE + 1 to everyone; history kept."""
     from fieldwork.scheduling import messages
@@ -546,6 +587,8 @@ def cancel_appointment(
     db.session.flush()
     messages.queue_appointment_messages(appointment.id, "cancellation")
     _reminders().cancel_reminders(appointment)
+    if audit_action:
+        _audit(audit_action, appointment, old_starts_at=appointment.starts_at)
     still_booked = db.session.scalar(
         select(func.count(Appointment.id)).where(
             Appointment.participant_id == appointment.participant_id,
@@ -955,39 +998,70 @@ def current_booking(link: BookingLink) -> Appointment | None:
 def slots_for_link(
     link: BookingLink, exclude_appointment_id: int | None = None
 ) -> list[dt.datetime]:
-    """Free slots the link offers: tomorrow onwards for four weeks, in the interview length."""
+    """Free slots the link offers under the study's booking rules, in the interview length."""
+    from fieldwork.scheduling.slots import bookable_slots
+
     participant = db.session.get(Participant, link.participant_id)
     study = db.session.get(Study, participant.study_id)
-    today = now_utc().astimezone(availability.ZoneInfo(study.timezone)).date()
-    starts_at, ends_at = availability.self_booking_range(study.timezone, today)
-    return availability.free_slots(
+    return bookable_slots(
+        study,
         link.interviewer_id,
         link.participant_id,
-        study.interview_minutes,
-        link.travel_minutes,
-        starts_at,
-        ends_at,
-        exclude_appointment_id,
+        travel_minutes=link.travel_minutes,
+        exclude_appointment_id=exclude_appointment_id,
     )
 
 
 TAKEN_MESSAGE = "That time has just been taken. Please choose another."
 
+#: Audit actions of the participant's own changes (the coordinator's home lists them).
+SELF_BOOKED, SELF_MOVED, SELF_CANCELLED = (
+    "appointment.self_booked",
+    "appointment.self_moved",
+    "appointment.self_cancelled",
+)
 
-def book_through_link(link: BookingLink, starts_at: dt.datetime) -> Appointment:
-    """The participant's own booking: the slot must be one the link offers."""
+
+def remember_participant_zone(link: BookingLink, zone_name: str) -> None:
+    """Store the zone the participant chose (or their browser reported); no commit."""
+    participant = db.session.get(Participant, link.participant_id)
+    if zone_name and participant.timezone != zone_name:
+        participant.timezone = zone_name
+
+
+def book_through_link(
+    link: BookingLink, starts_at: dt.datetime, zone_name: str = ""
+) -> tuple[Appointment, dt.datetime | None]:
+    """The participant's own booking or move: the slot must be one the link offers.
+
+    Returns the appointment and, for a move, its previous start. `zone_name` (the zone the
+    page showed) is stored with the participant and the appointment.
+    """
     participant = db.session.get(Participant, link.participant_id)
     study = db.session.get(Study, participant.study_id)
     interviewer = db.session.get(User, link.interviewer_id)
+    remember_participant_zone(link, zone_name)
     current = current_booking(link)
     if current is not None:
         if starts_at not in slots_for_link(link, current.id):
+            db.session.rollback()
             raise ClashError(TAKEN_MESSAGE)
+        previous = current.starts_at
         try:
-            return reschedule_appointment(current, starts_at, current.minutes, None, confirmed=True)
+            moved = reschedule_appointment(
+                current,
+                starts_at,
+                current.minutes,
+                None,
+                confirmed=True,
+                participant_timezone=zone_name or participant.timezone,
+                audit_action=SELF_MOVED,
+            )
         except ClashError as error:
             raise ClashError(TAKEN_MESSAGE) from error
+        return moved, previous
     if starts_at not in slots_for_link(link):
+        db.session.rollback()
         raise ClashError(TAKEN_MESSAGE)
     request = BookingRequest(
         starts_at=starts_at,
@@ -997,18 +1071,29 @@ def book_through_link(link: BookingLink, starts_at: dt.datetime) -> Appointment:
         video_link=link.video_link,
         travel_minutes_before=link.travel_minutes,
         travel_minutes_after=link.travel_minutes,
+        participant_timezone=zone_name or participant.timezone,
     )
     try:
-        return book_appointment(study, participant, interviewer, request, None, confirmed=True)
+        booked = book_appointment(
+            study, participant, interviewer, request, None, confirmed=True, audit_action=SELF_BOOKED
+        )
     except ClashError as error:
         raise ClashError(TAKEN_MESSAGE) from error
+    return booked, None
 
 
-def cancel_through_link(link: BookingLink, reason: str = "") -> Appointment | None:
+def cancel_through_link(
+    link: BookingLink, reason: str = "", zone_name: str = ""
+) -> Appointment | None:
     current = current_booking(link)
     if current is None:
         return None
-    return cancel_appointment(current, reason or "Cancelled by the participant.", None)
+    remember_participant_zone(link, zone_name)
+    if zone_name:
+        current.participant_timezone = zone_name
+    return cancel_appointment(
+        current, reason or "Cancelled by the participant.", None, audit_action=SELF_CANCELLED
+    )
 
 
 # --- Counts for lists ------------------------------------------------------------------------

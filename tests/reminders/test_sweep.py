@@ -78,7 +78,8 @@ def test_the_email_names_the_time_and_zones_and_carries_the_reminders_message_id
     assert str(participant["Message-ID"]) == reminder.message_id
     assert participant["Auto-Submitted"] == "auto-generated"
     html = participant.get_body(("html",)).get_content()
-    assert "O&#39;Brien" in html or "O&#x27;Brien" in html
+    # The name reaches the HTML as text (the inliner writes an apostrophe as itself).
+    assert "Dear Siân O'Brien," in html or "Dear Siân O&#39;Brien," in html
 
 
 def test_a_name_cannot_inject_markup_or_headers(world, clock, smtp_server):

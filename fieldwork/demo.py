@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from fieldwork.extensions import db
 from fieldwork.sampling.demo import DEMO_LOGINS, load_demo
 from fieldwork.sampling.models import Study
@@ -21,15 +19,10 @@ def load_demo_study() -> Study:
     from fieldwork.recruitment.demo import load_recruitment_demo
     from fieldwork.scheduling.demo import load_scheduling_demo
 
-    deliver = current_app.config.get("OUTBOX_DELIVER_IN_REQUEST", True)
-    current_app.config["OUTBOX_DELIVER_IN_REQUEST"] = False
-    try:
-        study = load_demo()
-        load_recruitment_demo(study)
-        load_scheduling_demo(study)
-        load_coverage_demo(study)
-        cancel_study_pending(study.id, DEMO_NOT_SENT)
-        db.session.commit()
-    finally:
-        current_app.config["OUTBOX_DELIVER_IN_REQUEST"] = deliver
+    study = load_demo()
+    load_recruitment_demo(study)
+    load_scheduling_demo(study)
+    load_coverage_demo(study)
+    cancel_study_pending(study.id, DEMO_NOT_SENT)
+    db.session.commit()
     return study

@@ -6,6 +6,7 @@ available; it points the app's SMTP_HOST and SMTP_PORT at the server for the tes
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -103,3 +104,84 @@ def smtp_server(app) -> Iterator[SMTPTestServer]:
     finally:
         server.stop()
         app.config.update(saved)
+
+
+class SilentSMTPServer:
+    """A hand-written SMTP server on loopback for faults aiosmtpd cannot play: with
+    `greet=False` it accepts connections and never says a word (a hung server); otherwise it
+    speaks until the end of DATA, then answers after `data_delay` seconds, or never
+    (`answer_data=False`). Counts the messages whose DATA it received."""
+
+    host = "127.0.0.1"
+
+    def __init__(
+        self, greet: bool = True, answer_data: bool = True, data_delay: float = 0.0
+    ) -> None:
+        self.greet, self.answer_data, self.data_delay = greet, answer_data, data_delay
+        self.data_received = 0
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((self.host, 0))
+        self._listener.listen(64)
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+        self._connections: list[socket.socket] = []
+
+    def __enter__(self) -> SilentSMTPServer:
+        thread = threading.Thread(target=self._accept, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for connection in self._connections:
+            with contextlib.suppress(OSError):
+                connection.close()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            self._connections.append(connection)
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            thread.start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        if not self.greet:
+            self._stop.wait()
+            return
+        reader = connection.makefile("rb")
+        try:
+            connection.sendall(b"220 silent.test ESMTP\r\n")
+            in_data = False
+            for line in reader:
+                if in_data:
+                    if line == b".\r\n":
+                        in_data = False
+                        self.data_received += 1
+                        if not self.answer_data:
+                            self._stop.wait()
+                            return
+                        if self._stop.wait(self.data_delay):
+                            return
+                        connection.sendall(b"250 2.0.0 accepted\r\n")
+                    continue
+                command = line.strip().upper()
+                if command.startswith((b"EHLO", b"HELO")):
+                    connection.sendall(b"250 silent.test\r\n")
+                elif command == b"DATA":
+                    in_data = True
+                    connection.sendall(b"354 go ahead\r\n")
+                elif command == b"QUIT":
+                    connection.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    connection.sendall(b"250 ok\r\n")
+        except OSError:
+            return

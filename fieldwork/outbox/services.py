@@ -5,8 +5,13 @@ Exactly-once comes from the database. A sender claims a row with a conditional U
 only the sender whose UPDATE changed the row goes on. The row becomes 'sent' after the server
 accepted the message; a failed attempt puts it back to 'pending' with a later next_attempt_at
 (1, 2, 4 ... minutes, at most an hour), or 'failed' after OUTBOX_MAX_ATTEMPTS. A row left in
-'sending' (the process died between claim and confirmation) is never resent blindly: it shows
-as interrupted on the outbox page, where a coordinator can resend it.
+'sending' (the process died between claim and confirmation, or the server took the message and
+never answered) is never resent blindly: it shows as interrupted on the outbox page, in the
+coordinators' banner and on /healthz, where a coordinator can send it again.
+
+Only the scheduler sends (`send_due`); a web request commits its messages and the commit wakes
+the sender (see wakeup.py). Without a configured mail server (SMTP_HOST empty, the default)
+messages stay pending, marked "not sent: no mail server configured".
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import quopri
 import re
 import smtplib
+import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.headerregistry import Address
@@ -26,7 +32,7 @@ from email.utils import getaddresses, make_msgid
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from fieldwork.core.pagination import Page, paginate
@@ -39,8 +45,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 8
 MAX_BACKOFF = dt.timedelta(hours=1)
-#: A claim older than this without a result means the sender died mid-send.
-INTERRUPTED_AFTER = dt.timedelta(minutes=10)
+#: A claim older than this without a result means the sender died mid-send. Longer than the
+#: longest legitimate send (connection, commands and the DATA answer at their timeouts).
+INTERRUPTED_AFTER = dt.timedelta(minutes=4)
 REMOVED_NAME = "[name removed]"
 
 
@@ -57,6 +64,8 @@ class SendReport:
     failed: list[int] = field(default_factory=list)
     #: Rows another sender claimed first.
     skipped: list[int] = field(default_factory=list)
+    #: Rows the server took but never confirmed (left 'sending', shown as interrupted).
+    interrupted: list[int] = field(default_factory=list)
 
 
 def _addresses(message: EmailMessage, *names: str) -> list[tuple[str, str]]:
@@ -131,6 +140,7 @@ def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
             state=OutboxState.SENDING,
             claimed_at=now,
             attempts=OutboxMessage.attempts + 1,
+            last_error="",
         )
         .execution_options(synchronize_session=False)
     )
@@ -138,20 +148,28 @@ def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
     return result.rowcount == 1
 
 
-def send_due(limit: int = 100, now: dt.datetime | None = None) -> SendReport:
-    """Send the pending messages that are due, each once, committing after each message.
+def send_due(
+    limit: int = 100, now: dt.datetime | None = None, stop: threading.Event | None = None
+) -> SendReport:
+    """Send the pending messages that are due, each once, committing after each message
+    (right after the server's answer), and stopping between two messages once `stop` is set.
 
     Runs in a session of its own, so it never commits anything the caller left pending.
     """
     now = now or now_utc()
     max_attempts = int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
     report = SendReport()
+    if not smtp.is_configured():
+        _mark_not_configured(now)
+        return report
     connection: smtplib.SMTP | None = None
     with Session(db.engine, expire_on_commit=False) as session:
         candidates = _due_ids(session, now, limit)
         session.commit()  # ends the read transaction before any claim
         try:
             for message_id in candidates:
+                if stop is not None and stop.is_set():
+                    break
                 if not _claim(session, message_id, now):
                     report.skipped.append(message_id)
                     continue
@@ -166,6 +184,13 @@ def send_due(limit: int = 100, now: dt.datetime | None = None) -> SendReport:
                     row.state = OutboxState.FAILED
                     row.last_error = str(error)[:2000]
                     report.failed.append(message_id)
+                except smtp.UnconfirmedSendError as error:
+                    # It may have arrived: stay 'sending' (interrupted, shown at once), and
+                    # drop the connection, whose state is unknown.
+                    _close(connection)
+                    connection = None
+                    row.last_error = str(error)[:2000]
+                    report.interrupted.append(message_id)
                 except (OSError, smtplib.SMTPException) as error:
                     if connection is not None:
                         _close(connection)
@@ -190,6 +215,22 @@ def send_due(limit: int = 100, now: dt.datetime | None = None) -> SendReport:
     return report
 
 
+def _mark_not_configured(now: dt.datetime) -> None:
+    """Say on every due message why it waits; they go out once SMTP_HOST is set."""
+    with Session(db.engine) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.state == OutboxState.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.last_error != smtp.NOT_CONFIGURED,
+            )
+            .values(last_error=smtp.NOT_CONFIGURED)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+
+
 def _close(connection: smtplib.SMTP, polite: bool = False) -> None:
     try:
         if polite:
@@ -198,18 +239,6 @@ def _close(connection: smtplib.SMTP, polite: bool = False) -> None:
             connection.close()
     except (OSError, smtplib.SMTPException):
         connection.close()
-
-
-def deliver_soon() -> None:
-    """Try to send what is due now (after a booking commits). Never raises: a failure is
-    logged and the messages stay pending for the periodic sweep. With
-    OUTBOX_DELIVER_IN_REQUEST off, the request sends nothing and the sweep does it all."""
-    if not current_app.config.get("OUTBOX_DELIVER_IN_REQUEST", True):
-        return
-    try:
-        send_due()
-    except Exception:  # noqa: BLE001 - the booking has succeeded; the sweep will retry
-        log.exception("outbox: immediate delivery failed; the sweep will retry")
 
 
 def retry(message_id: int) -> None:
@@ -233,10 +262,19 @@ def is_interrupted(row: OutboxMessage, now: dt.datetime | None = None) -> bool:
     """Claimed long ago and never confirmed: the sender died, and the message may or may
     not have left. A person decides whether to resend it."""
     now = now or now_utc()
-    return (
-        row.state == OutboxState.SENDING
-        and row.claimed_at is not None
-        and row.claimed_at < now - INTERRUPTED_AFTER
+    if row.state != OutboxState.SENDING:
+        return False
+    if row.last_error:  # the server took it and never answered
+        return True
+    return row.claimed_at is not None and row.claimed_at < now - INTERRUPTED_AFTER
+
+
+def interrupted_clause(now: dt.datetime | None = None):
+    """SQL for `is_interrupted`, for counts and filters."""
+    now = now or now_utc()
+    return and_(
+        OutboxMessage.state == OutboxState.SENDING,
+        or_(OutboxMessage.last_error != "", OutboxMessage.claimed_at < now - INTERRUPTED_AFTER),
     )
 
 

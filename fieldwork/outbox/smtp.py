@@ -1,7 +1,14 @@
-"""The only code that talks SMTP (stdlib smtplib), configured by the app's SMTP_* settings."""
+"""The only code that talks SMTP (stdlib smtplib), configured by the app's SMTP_* settings.
+
+Timeouts are long enough for a slow server's answer to DATA (SMTP_DATA_TIMEOUT, 90 seconds
+by default; RFC 5321 allows ten) and short for everything before it (SMTP_TIMEOUT). A failure
+after the whole message went out but before the server answered is reported as
+UnconfirmedSendError: the message may have arrived, so the outbox must not simply resend it.
+"""
 
 from __future__ import annotations
 
+import re
 import smtplib
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -9,19 +16,41 @@ from email.utils import getaddresses
 
 from flask import current_app
 
-TIMEOUT_SECONDS = 10
+#: Seconds to wait for the connection and each command's answer (SMTP_TIMEOUT).
+TIMEOUT_SECONDS = 15
+#: Seconds to wait for the answer to the end of DATA (SMTP_DATA_TIMEOUT).
+DATA_TIMEOUT_SECONDS = 90
+#: What the outbox says of messages it keeps because no mail server is configured.
+NOT_CONFIGURED = "not sent: no mail server configured"
 
 
 class PermanentSendError(Exception):
     """The server refused the message for good (a 5xx answer); retrying will not help."""
 
 
+class UnconfirmedSendError(Exception):
+    """The message went out whole but the server's answer never came: it may have arrived."""
+
+
+def is_configured() -> bool:
+    """True when SMTP_HOST names a mail server (it is empty by default)."""
+    return bool(str(current_app.config.get("SMTP_HOST") or "").strip())
+
+
+def timeouts() -> tuple[float, float]:
+    config = current_app.config
+    return (
+        float(config.get("SMTP_TIMEOUT") or TIMEOUT_SECONDS),
+        float(config.get("SMTP_DATA_TIMEOUT") or DATA_TIMEOUT_SECONDS),
+    )
+
+
 def open_connection() -> smtplib.SMTP:
     """A logged-in connection to the configured server (STARTTLS when SMTP_USE_TLS)."""
     config = current_app.config
-    connection = smtplib.SMTP(
-        config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=TIMEOUT_SECONDS
-    )
+    if not is_configured():
+        raise smtplib.SMTPConnectError(0, NOT_CONFIGURED)
+    connection = smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=timeouts()[0])
     try:
         if config.get("SMTP_USE_TLS"):
             connection.starttls()
@@ -39,6 +68,56 @@ def envelope_recipients(message: EmailMessage) -> list[str]:
     return [address for _, address in getaddresses(fields) if address]
 
 
+def _dot_stuffed(raw: bytes) -> bytes:
+    data = re.sub(rb"(?m)^\.", b"..", raw)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
+
+
+def _transaction(
+    connection: smtplib.SMTP, sender: str, recipients: list[str], raw: bytes
+) -> dict[str, tuple[int, bytes]]:
+    """MAIL, RCPT, DATA as smtplib's sendmail does, but knowing when the message is out."""
+    connection.ehlo_or_helo_if_needed()
+    options = [f"SIZE={len(raw)}"] if connection.has_extn("size") else []
+    code, answer = connection.mail(sender, options)
+    if code != 250:
+        connection.rset()
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in recipients:
+        code, answer = connection.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, answer)
+    if len(refused) == len(recipients):
+        connection.rset()
+        raise smtplib.SMTPRecipientsRefused(refused)
+    connection.putcmd("data")
+    code, answer = connection.getreply()
+    if code != 354:
+        connection.rset()
+        raise smtplib.SMTPDataError(code, answer)
+    connection.send(_dot_stuffed(raw))
+    # From here on the server has the whole message: give it time to answer, and report a
+    # silence as "may have arrived", never as a plain failure that would be resent.
+    try:
+        if connection.sock is not None:
+            connection.sock.settimeout(timeouts()[1])
+        code, answer = connection.getreply()
+    except (OSError, smtplib.SMTPException) as error:
+        raise UnconfirmedSendError(
+            f"the server took the message but never confirmed it ({type(error).__name__}: "
+            f"{error}); it may have arrived"
+        ) from error
+    finally:
+        if connection.sock is not None:
+            connection.sock.settimeout(timeouts()[0])
+    if code != 250:
+        raise smtplib.SMTPDataError(code, answer)
+    return refused
+
+
 def send_raw(
     sender: str,
     recipients: list[str],
@@ -46,11 +125,12 @@ def send_raw(
     connection: smtplib.SMTP | None = None,
 ) -> dict[str, tuple[int, bytes]]:
     """Hand one message to the server; returns the recipients it refused (if others were
-    accepted). Raises PermanentSendError on a 5xx answer, other exceptions otherwise."""
+    accepted). Raises PermanentSendError on a 5xx answer, UnconfirmedSendError when the answer
+    to DATA never came, other exceptions otherwise."""
     own = connection is None
     connection = connection or open_connection()
     try:
-        return connection.sendmail(sender, recipients, raw)
+        return _transaction(connection, sender, recipients, raw)
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
         if codes and all(code >= 500 for code in codes):
@@ -64,7 +144,7 @@ def send_raw(
         if own:
             try:
                 connection.quit()
-            except smtplib.SMTPException:
+            except (OSError, smtplib.SMTPException):
                 connection.close()
 
 

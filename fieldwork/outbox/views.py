@@ -66,6 +66,9 @@ def retry(message_id: int):
     except services.OutboxError as error:
         flash(str(error), "error")
     else:
-        flash("The message will be sent again shortly.", "success")
-        services.deliver_soon()
+        flash(
+            "The message is queued to be sent again. If it was interrupted, it may already "
+            "have arrived; it keeps its Message-ID, so mail programs can recognise the copy.",
+            "success",
+        )
     return redirect(url_for("outbox.message", message_id=message_id))

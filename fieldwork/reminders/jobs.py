@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -171,7 +172,9 @@ def sweep_due_reminders(now: dt.datetime | None = None, limit: int | None = None
     return report
 
 
-def sweep_outbox(now: dt.datetime | None = None, limit: int = 100) -> outbox.SendReport:
+def sweep_outbox(
+    now: dt.datetime | None = None, limit: int = 100, stop: threading.Event | None = None
+) -> outbox.SendReport:
     """Send what the outbox holds that is due (each message once, retried with backoff when
     the server is away), then carry the outcome into the reminders.
 
@@ -180,24 +183,28 @@ def sweep_outbox(now: dt.datetime | None = None, limit: int = 100) -> outbox.Sen
     services.sync_reminder_states(now)
     total = outbox.SendReport()
     while True:
-        report = outbox.send_due(limit=limit, now=now)
-        for name in ("sent", "deferred", "failed", "skipped"):
+        report = outbox.send_due(limit=limit, now=now, stop=stop)
+        for name in ("sent", "deferred", "failed", "skipped", "interrupted"):
             getattr(total, name).extend(getattr(report, name))
         handled = len(report.sent) + len(report.deferred) + len(report.failed)
+        handled += len(report.interrupted)
         if handled + len(report.skipped) < limit or handled == 0:
+            break
+        if stop is not None and stop.is_set():
             break
     db.session.expire_all()
     services.sync_reminder_states(now)
     return total
 
 
-def sweep(now: dt.datetime | None = None) -> None:
-    """The scheduler's frequent job: queue due reminders, then send."""
+def sweep(now: dt.datetime | None = None, stop: threading.Event | None = None) -> None:
+    """The scheduler's frequent job: queue due reminders, then send (stopping between two
+    messages once `stop` is set)."""
     now = now or now_utc()
     report = sweep_due_reminders(now)
     if report.missed:
         log.warning("reminders: %d missed (their interviews had started)", len(report.missed))
-    sent = sweep_outbox(now)
+    sent = sweep_outbox(now, stop=stop)
     if sent.sent or sent.deferred or sent.failed:
         log.info(
             "outbox: %d sent, %d deferred, %d failed",
@@ -211,13 +218,11 @@ def heartbeat(holder: str, host: str, pid: int, started_at: dt.datetime) -> None
     services.beat(holder, host, pid, started_at)
 
 
-def refresh_busy_calendars() -> None:
-    """Re-read interviewers' published busy calendars, where the scheduling package has them."""
-    try:
-        from fieldwork.scheduling.busy import refresh_busy_calendars as refresh
-    except ImportError:
-        log.info("busy calendars: fieldwork.scheduling.busy is not available; skipped")
-        return
+def refresh_busy_calendars(stop: threading.Event | None = None) -> None:
+    """Re-read interviewers' published busy calendars; it runs beside the sweep (a job of
+    its own), so reminders never wait for it."""
+    from fieldwork.scheduling.busy import refresh_busy_calendars as refresh
+
     count = refresh()
     log.info("busy calendars: %d refreshed", count)
 

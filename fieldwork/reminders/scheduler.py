@@ -13,6 +13,14 @@ taken before any job is added:
 A scheduler that cannot take the lock stays idle, says so in the log, and tries again every
 minute, so it takes over when the other one stops. Even two active schedulers (a lock
 defeated somehow) would not send a reminder twice: the sweeps claim rows in the database.
+
+Web requests never send mail: a commit that queued a message wakes the sweep at once
+(`wake`, subscribed to fieldwork.outbox.wakeup) when the scheduler runs in the same process;
+a scheduler process of its own sweeps every SCHEDULER_SWEEP_SECONDS (5 by default).
+
+Stopping: `shutdown` tells the running jobs to stop between two messages or calendars, waits
+SCHEDULER_STOP_GRACE_SECONDS for them, removes the heartbeat (so /healthz says "down" at once)
+and frees the lock.
 """
 
 from __future__ import annotations
@@ -45,8 +53,10 @@ log = logging.getLogger(__name__)
 #: Settings of the scheduler and their defaults (seconds unless named otherwise).
 DEFAULTS = {
     "SCHEDULER_IN_PROCESS": True,
-    "SCHEDULER_SWEEP_SECONDS": 10.0,
+    "SCHEDULER_SWEEP_SECONDS": 5.0,
+    #: /healthz says "down" once the last beat is older than this; beats come twice as often.
     "SCHEDULER_HEARTBEAT_SECONDS": 15.0,
+    "SCHEDULER_STOP_GRACE_SECONDS": 5.0,
     "SCHEDULER_LOCK_RETRY_SECONDS": 60.0,
     "SCHEDULER_DIGEST_SECONDS": 600.0,
     "SCHEDULER_BUSY_REFRESH_SECONDS": 1800.0,
@@ -202,6 +212,14 @@ class ReminderScheduler:
         self.pid = os.getpid()
         self.started_at: dt.datetime | None = None
         self._guard = threading.Lock()
+        #: Set when the scheduler is stopping; long jobs look at it between items.
+        self.stopping = threading.Event()
+        self._wake = threading.Event()
+        self._sweep_guard = threading.Lock()
+        self._sweeping = False
+        self._sweep_thread: int | None = None
+        self._running_jobs = 0
+        self._jobs_done = threading.Condition()
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=3)},
@@ -218,7 +236,10 @@ class ReminderScheduler:
         return self.started_at is not None
 
     def start(self) -> ReminderScheduler:
+        from fieldwork.outbox import wakeup
+
         self.scheduler.start()
+        wakeup.subscribe(self.wake)
         if not self._activate():
             log.warning(
                 "scheduler: another scheduler holds the lock; this one stays idle and tries "
@@ -248,8 +269,13 @@ class ReminderScheduler:
             log.info("scheduler: took the lock (%s pid %s); running the jobs", self.host, self.pid)
             now = dt.datetime.now(dt.UTC)
             self._add(self.SWEEP, self._job(self._sweep), "SCHEDULER_SWEEP_SECONDS", now)
-            self._add(
-                self.HEARTBEAT, self._job(self._heartbeat), "SCHEDULER_HEARTBEAT_SECONDS", now
+            self.scheduler.add_job(
+                self._job(self._heartbeat),
+                "interval",
+                seconds=float(self.config["SCHEDULER_HEARTBEAT_SECONDS"]) / 2,
+                id=self.HEARTBEAT,
+                replace_existing=True,
+                next_run_time=now,
             )
             self._add(self.DIGEST, self._job(self._digest), "SCHEDULER_DIGEST_SECONDS", now)
             self._add(self.BUSY, self._job(self._busy), "SCHEDULER_BUSY_REFRESH_SECONDS", None)
@@ -275,22 +301,57 @@ class ReminderScheduler:
         APScheduler (the next run tries again)."""
 
         def run() -> None:
-            with self.app.app_context():
-                try:
-                    function()
-                except Exception:
-                    db.session.rollback()
-                    log.exception("scheduler: job %s failed", function.__name__)
-                finally:
-                    db.session.remove()
+            if self.stopping.is_set():
+                return
+            with self._jobs_done:
+                self._running_jobs += 1
+            try:
+                with self.app.app_context():
+                    try:
+                        function()
+                    except Exception:
+                        db.session.rollback()
+                        log.exception("scheduler: job %s failed", function.__name__)
+                    finally:
+                        db.session.remove()
+            finally:
+                with self._jobs_done:
+                    self._running_jobs -= 1
+                    self._jobs_done.notify_all()
 
         run.__name__ = function.__name__
         return run
 
+    def wake(self) -> None:
+        """Sweep now: a commit queued messages. Returns at once (called from the request)."""
+        if threading.get_ident() == self._sweep_thread:
+            return  # the sweep's own commits; it sends what it queued anyway
+        with self._sweep_guard:
+            self._wake.set()
+            if self._sweeping or not self.is_active or self.stopping.is_set():
+                return  # a running sweep goes round once more
+        job = self.scheduler.get_job(self.SWEEP)
+        if job is not None:
+            job.modify(next_run_time=dt.datetime.now(dt.UTC))
+
     def _sweep(self) -> None:
         from fieldwork.reminders import jobs
 
-        jobs.sweep()
+        with self._sweep_guard:
+            self._sweeping = True
+            self._sweep_thread = threading.get_ident()
+        try:
+            while True:
+                self._wake.clear()
+                jobs.sweep(stop=self.stopping)
+                with self._sweep_guard:
+                    if not self._wake.is_set() or self.stopping.is_set():
+                        self._sweeping = False
+                        return
+        finally:
+            with self._sweep_guard:
+                self._sweeping = False
+                self._sweep_thread = None
 
     def _heartbeat(self) -> None:
         from fieldwork.reminders import jobs
@@ -308,7 +369,7 @@ class ReminderScheduler:
     def _busy(self) -> None:
         from fieldwork.reminders import jobs
 
-        jobs.refresh_busy_calendars()
+        jobs.refresh_busy_calendars(stop=self.stopping)
 
     def _deactivate(self, why: str) -> None:
         with self._guard:
@@ -326,11 +387,32 @@ class ReminderScheduler:
                 replace_existing=True,
             )
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True) -> bool:
+        """Stop: running jobs finish their current item (up to SCHEDULER_STOP_GRACE_SECONDS
+        when `wait`), the heartbeat is removed so /healthz says "down" at once, the lock is
+        freed. Returns False if a job was still running when the grace ran out."""
+        from fieldwork.outbox import wakeup
+
+        wakeup.unsubscribe(self.wake)
+        self.stopping.set()
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=wait)
+            self.scheduler.shutdown(wait=False)
+        finished = True
+        if wait:
+            grace = float(self.config["SCHEDULER_STOP_GRACE_SECONDS"])
+            with self._jobs_done:
+                finished = self._jobs_done.wait_for(lambda: self._running_jobs == 0, grace)
+        if self.is_active:
+            try:
+                with self.app.app_context():
+                    from fieldwork.reminders.services import clear_heartbeat
+
+                    clear_heartbeat(self.holder)
+            except Exception:  # noqa: BLE001 - /healthz then says down one interval later
+                log.warning("scheduler: could not remove the heartbeat", exc_info=True)
         self.lock.release()
         self.started_at = None
+        return finished
 
 
 def _under_gunicorn() -> bool:
@@ -366,6 +448,7 @@ ENVIRONMENT_KEYS = {
     "SCHEDULER_LOCK_RETRY_SECONDS": float,
     "SCHEDULER_DIGEST_SECONDS": float,
     "SCHEDULER_BUSY_REFRESH_SECONDS": float,
+    "SCHEDULER_STOP_GRACE_SECONDS": float,
     "SCHEDULER_LOCK_NAME": str,
 }
 
@@ -392,4 +475,10 @@ def run_scheduler_process(app: Flask) -> None:
             pass
     finally:
         log.info("scheduler: stopping")
-        scheduler.shutdown(wait=True)
+        finished = scheduler.shutdown(wait=True)
+    if not finished:
+        # A job is stuck in a call that cannot be interrupted (a silent server); its worker
+        # thread would keep the interpreter alive. Whatever it held is visible as interrupted.
+        log.warning("scheduler: a job did not stop in time; exiting without it")
+        logging.shutdown()
+        os._exit(0)

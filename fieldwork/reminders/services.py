@@ -21,7 +21,7 @@ from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from flask import render_template
-from sqlalchemy import Select, and_, exists, func, select, update
+from sqlalchemy import Select, and_, delete, exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 MIN_OFFSET_MINUTES = 5
 MAX_OFFSET_MINUTES = 30 * 24 * 60
 MAX_OFFSETS = 5
-#: A heartbeat older than this means no scheduler is running.
-HEARTBEAT_ALIVE = dt.timedelta(minutes=2)
 #: A message or reminder this late counts as overdue on /healthz.
 OVERDUE_AFTER = dt.timedelta(minutes=5)
 HEARTBEAT_ID = 1
@@ -518,9 +516,7 @@ def _interrupted_clause(now: dt.datetime):
     return and_(
         Reminder.state == ReminderState.PENDING,
         exists().where(
-            OutboxMessage.id == Reminder.outbox_message_id,
-            OutboxMessage.state == OutboxState.SENDING,
-            OutboxMessage.claimed_at < now - outbox.INTERRUPTED_AFTER,
+            OutboxMessage.id == Reminder.outbox_message_id, outbox.interrupted_clause(now)
         ),
     )
 
@@ -674,6 +670,23 @@ def beat(holder: str, host: str, pid: int, started_at: dt.datetime) -> None:
         raise
 
 
+def clear_heartbeat(holder: str) -> None:
+    """A scheduler that stops cleanly removes its heartbeat: /healthz says "down" at once."""
+    db.session.execute(
+        delete(SchedulerHeartbeat).where(
+            SchedulerHeartbeat.id == HEARTBEAT_ID, SchedulerHeartbeat.holder == holder
+        )
+    )
+    db.session.commit()
+
+
+def heartbeat_alive_seconds() -> float:
+    """A heartbeat older than this means the scheduler stopped (it beats twice as often)."""
+    from flask import current_app
+
+    return float(current_app.config.get("SCHEDULER_HEARTBEAT_SECONDS", 15.0))
+
+
 def scheduler_health() -> dict:
     """For /healthz: the last heartbeat, whether a scheduler is alive, and how many messages
     are overdue. Two queries."""
@@ -711,7 +724,7 @@ def scheduler_health() -> dict:
         "seconds_since_heartbeat": round(seconds, 1) if seconds is not None else None,
         "holder": f"{row.host}:{row.pid}" if row else None,
         "started_at": row.started_at.isoformat() if row else None,
-        "alive": seconds is not None and seconds <= HEARTBEAT_ALIVE.total_seconds(),
+        "alive": seconds is not None and seconds <= heartbeat_alive_seconds(),
         "overdue_messages": int(overdue_messages) + int(overdue_reminders),
         "overdue_outbox_messages": int(overdue_messages),
         "overdue_reminders": int(overdue_reminders),

@@ -9,7 +9,7 @@ from flask_login import current_user
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import parse_page_number
 from fieldwork.core.time import now_utc
-from fieldwork.outbox.services import deliver_soon, is_interrupted
+from fieldwork.outbox.services import is_interrupted
 from fieldwork.reminders import services, templating
 from fieldwork.reminders.forms import ReminderFilterForm, ReminderSettingsForm, ResendForm
 from fieldwork.sampling.services import current_study
@@ -67,8 +67,11 @@ def resend(reminder_id: int):
     except services.ReminderError as error:
         flash(str(error), "error")
     else:
-        flash("The reminder will be sent again shortly.", "success")
-        deliver_soon()
+        flash(
+            "The reminder is queued to be sent again. If it was interrupted, it may already "
+            "have arrived; it keeps its Message-ID, so mail programs can recognise the copy.",
+            "success",
+        )
     return redirect(
         request.form.get("next")
         if _is_local(request.form.get("next"))

@@ -1,7 +1,8 @@
 """Booking rules: no clashes (also under concurrent requests), history, invites via the outbox.
 
 Every change that people must hear about is written together with its outbox messages in one
-transaction; after the commit the outbox is asked to send at once (`deliver_soon`).
+transaction; the commit wakes the scheduler's sender (fieldwork/outbox/wakeup.py), so no
+request waits on the mail server.
 
 Clash checks are serialised per interviewer: before checking, a booking takes a write lock on
 the interviewer's user row (and the participant's row) — `SELECT ... FOR UPDATE` on PostgreSQL,
@@ -353,12 +354,6 @@ def _reminders():
     return reminders
 
 
-def _after_commit() -> None:
-    from fieldwork.outbox.services import deliver_soon
-
-    deliver_soon()
-
-
 def book_appointment(
     study: Study,
     participant: Participant,
@@ -370,7 +365,7 @@ def book_appointment(
     already_took_place: bool = False,
     audit_action: str = "",
 ) -> Appointment:
-    """Book an interview, record it, queue the invites; commit, then send.
+    """Book an interview, record it, queue the invites; commit (which wakes the sender).
 
     A time in the past is refused (PastTimeError) unless `already_took_place`: then the
     interview is recorded as it happened, with no invitations and no reminders, so that its
@@ -440,7 +435,6 @@ def book_appointment(
     except BaseException:
         db.session.rollback()
         raise
-    _after_commit()
     return appointment
 
 
@@ -557,7 +551,6 @@ def reschedule_appointment(
     except BaseException:
         db.session.rollback()
         raise
-    _after_commit()
     return appointment
 
 
@@ -604,7 +597,6 @@ def cancel_appointment(
         except BaseException:
             db.session.rollback()
             raise
-        _after_commit()
     return appointment
 
 
@@ -661,7 +653,7 @@ def cancel_future_appointments(participant: Participant, reason: str = "") -> in
     """Cancel a withdrawn participant's future bookings, cancellations queued; no commit.
 
     Registered in recruitment's `on_withdrawal`, so it joins that transaction; the withdrawal
-    code commits (and the outbox sweep sends even if nobody calls `deliver_soon`).
+    code commits, and its commit wakes the outbox's sender.
     """
     upcoming = db.session.scalars(
         select(Appointment)
@@ -930,7 +922,6 @@ def send_booking_link(
     except BaseException:
         db.session.rollback()
         raise
-    _after_commit()
     return link, token
 
 

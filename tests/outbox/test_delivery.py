@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
+from fieldwork.outbox import smtp, wakeup
 from fieldwork.outbox.models import OutboxMessage, OutboxState
 from tests.factories import make_study
+from tests.smtp_server import SilentSMTPServer
 
 T0 = dt.datetime(2026, 3, 30, 8, 0, tzinfo=dt.UTC)
 
@@ -246,18 +248,83 @@ def test_an_interrupted_send_is_not_resent_blindly_but_can_be_resent_by_hand(
     assert len(smtp_server.messages) == 1
 
 
-def test_deliver_soon_never_raises_and_leaves_the_message_pending(app, clock):
-    app.config["SMTP_HOST"], saved = "127.0.0.1", app.config["SMTP_PORT"]
-    app.config["SMTP_PORT"] = 1  # nothing listens there
+def test_a_commit_that_queues_a_message_wakes_the_sender_and_sends_nothing_itself(
+    app, clock, smtp_server
+):
+    """Committing a message calls the wake-up listeners (the in-process scheduler's sweep)
+    once; the committing code itself talks no SMTP; a rolled-back message wakes nobody."""
+    calls: list[int] = []
+
+    def listener() -> None:
+        calls.append(1)
+
+    wakeup.subscribe(listener)
+    try:
+        study = make_study()
+        db.session.commit()
+        assert calls == []
+        outbox.enqueue(make_message(1), kind="invite", study_id=study.id)
+        db.session.rollback()
+        assert calls == []
+        outbox.enqueue(make_message(2), kind="invite", study_id=study.id)
+        db.session.commit()
+        assert calls == [1]
+        assert smtp_server.messages == []
+    finally:
+        wakeup.unsubscribe(listener)
+
+
+def test_without_a_mail_server_messages_wait_marked_not_configured(app, clock):
+    """SMTP_HOST empty: nothing is claimed, each due message says why it waits, and it goes
+    out once a server is configured."""
+    saved = app.config["SMTP_HOST"]
+    app.config["SMTP_HOST"] = ""
     try:
         (message_id,) = queue(make_message())
-        outbox.deliver_soon()
+        report = outbox.send_due()
+        assert report.sent == [] and report.deferred == []
         row = fresh(message_id)
         assert row.state == OutboxState.PENDING
-        assert row.attempts == 1
-        assert row.last_error
+        assert row.attempts == 0
+        assert row.last_error == smtp.NOT_CONFIGURED
     finally:
-        app.config["SMTP_PORT"] = saved
+        app.config["SMTP_HOST"] = saved
+
+
+def test_a_server_that_takes_the_message_and_never_answers_leaves_it_interrupted(app, clock):
+    """The whole message went out, the answer to DATA never came: the message may have
+    arrived, so it stays 'sending', shown as interrupted at once, and is not resent."""
+    with SilentSMTPServer(answer_data=False) as server:
+        app.config.update(SMTP_HOST=server.host, SMTP_PORT=server.port, SMTP_DATA_TIMEOUT=1)
+        try:
+            (message_id,) = queue(make_message())
+            report = outbox.send_due()
+            assert report.interrupted == [message_id]
+            row = fresh(message_id)
+            assert row.state == OutboxState.SENDING
+            assert "may have arrived" in row.last_error
+            assert outbox.is_interrupted(row)
+            assert outbox.send_due().sent == []
+            assert server.data_received == 1
+        finally:
+            app.config["SMTP_DATA_TIMEOUT"] = smtp.DATA_TIMEOUT_SECONDS
+
+
+def test_a_slow_answer_to_data_is_waited_for_and_the_message_confirmed(app, clock):
+    """A server that answers DATA after a few seconds (longer than the command timeout) is
+    waited for: the message ends 'sent', never left 'sending'."""
+    with SilentSMTPServer(answer_data=True, data_delay=2.0) as server:
+        app.config.update(
+            SMTP_HOST=server.host, SMTP_PORT=server.port, SMTP_TIMEOUT=1, SMTP_DATA_TIMEOUT=5
+        )
+        try:
+            (message_id,) = queue(make_message())
+            assert outbox.send_due().sent == [message_id]
+            assert fresh(message_id).state == OutboxState.SENT
+        finally:
+            app.config.update(
+                SMTP_TIMEOUT=smtp.TIMEOUT_SECONDS, SMTP_DATA_TIMEOUT=smtp.DATA_TIMEOUT_SECONDS
+            )
 
 
 def test_two_concurrent_senders_send_each_message_once(app, clock, smtp_server):

@@ -64,21 +64,26 @@ def test_message_page_shows_headers_parts_and_text(app, client, auth):
     assert client.get("/outbox/999999").status_code == 404
 
 
-def test_retry_requeues_a_failed_message(app, client, auth):
+def test_retry_requeues_a_failed_message_for_the_scheduler(app, client, auth):
+    """ "Send again" queues the same message (same Message-ID) for the scheduler and says it
+    may already have arrived; the request itself sends nothing."""
     message_id = queue(1, "reminder", OutboxState.FAILED, attempts=8, last_error="boom")
     auth.login(make_user("coordinator"))
     assert "Send again" in client.get(f"/outbox/{message_id}").get_data(as_text=True)
-    app.config["SMTP_PORT"], saved = 1, app.config["SMTP_PORT"]  # deliver_soon fails quietly
+    app.config["SMTP_PORT"], saved = 1, app.config["SMTP_PORT"]  # a request would fail
     try:
         response = client.post(f"/outbox/{message_id}/retry", follow_redirects=True)
     finally:
         app.config["SMTP_PORT"] = saved
     assert response.status_code == 200
-    assert "will be sent again" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "queued to be sent again" in page
+    assert "may already have arrived" in page
     db.session.expire_all()
     row = db.session.get(OutboxMessage, message_id)
-    assert row.state == OutboxState.PENDING  # the immediate try failed; the sweep retries
-    assert row.attempts == 1  # a resend starts a fresh series of attempts
+    assert row.state == OutboxState.PENDING
+    assert row.attempts == 0  # nobody tried in the request; a fresh series of attempts
+    assert row.message_id == "<message-1@fieldwork.test>"
 
 
 def test_retry_of_a_sent_message_is_refused_with_a_message(app, client, auth):

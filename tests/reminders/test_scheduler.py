@@ -83,6 +83,43 @@ def test_the_running_scheduler_sends_due_reminders_by_itself(fast, world, clock,
     assert len(smtp_server.messages) == 2
 
 
+def test_a_commit_that_queues_mail_wakes_the_in_process_scheduler_at_once(fast, world, smtp_server):
+    """With the periodic sweep a minute away, a committed message still goes out within a
+    second or two: the commit wakes the running scheduler's sweep (no request sends mail)."""
+    from email.message import EmailMessage
+
+    from fieldwork.outbox import services as outbox
+
+    fast.config["SCHEDULER_SWEEP_SECONDS"] = 60
+    running = ReminderScheduler(fast).start()
+    try:
+        _wait_for(lambda: running.is_active and _heartbeat() is not None)
+        time.sleep(0.5)  # the first sweep (at start) is over
+        message = EmailMessage()
+        message["From"] = "team@example.org"
+        message["To"] = "bob@example.org"
+        message["Subject"] = "Woken"
+        message.set_content("hello")
+        started = time.monotonic()
+        outbox.enqueue(message, kind="other", study_id=None)
+        db.session.commit()
+        assert time.monotonic() - started < 0.5  # the commit itself sends nothing
+        _wait_for(lambda: len(smtp_server.messages) == 1, timeout=3)
+    finally:
+        running.shutdown()
+
+
+def test_a_clean_stop_removes_the_heartbeat_so_health_says_down_at_once(fast):
+    running = ReminderScheduler(fast).start()
+    try:
+        _wait_for(_heartbeat)
+        assert services.scheduler_health()["alive"] is True
+    finally:
+        assert running.shutdown() is True
+    assert _heartbeat() is None
+    assert services.scheduler_health()["alive"] is False
+
+
 def test_healthz_figures_report_the_heartbeat_and_overdue_messages(
     app, world, clock, count_queries
 ):
@@ -107,8 +144,15 @@ def test_healthz_figures_report_the_heartbeat_and_overdue_messages(
     assert health["overdue_messages"] == 2
 
     services.beat("abc", "host-1", 4242, NOW)
-    clock.advance(seconds=90)
+    clock.advance(seconds=app.config["SCHEDULER_HEARTBEAT_SECONDS"] - 1)
     assert services.scheduler_health()["alive"] is True
+    clock.advance(seconds=2)  # one heartbeat interval without a beat: down
+    assert services.scheduler_health()["alive"] is False
+    services.beat("abc", "host-1", 4242, NOW)
+    services.clear_heartbeat("someone-else")
+    assert services.scheduler_health()["last_heartbeat"] is not None
+    services.clear_heartbeat("abc")  # a clean stop: down at once
+    assert services.scheduler_health()["alive"] is False
     assert db.session.query(Reminder).count() == 2
 
 

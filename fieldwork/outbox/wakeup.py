@@ -1,0 +1,83 @@
+"""Waking the sender when a transaction commits messages to the outbox.
+
+No web request talks SMTP: a request only commits its messages. Right after a commit that
+added a message (or put one back to be sent), the listeners registered here are called; the
+in-process scheduler of the development server registers one that runs its sweep at once.
+A scheduler in a process of its own is not reachable from here and finds the messages on its
+next sweep, a few seconds later (SCHEDULER_SWEEP_SECONDS).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+_listeners: list[Callable[[], None]] = []
+_guard = threading.Lock()
+_FLAG = "fieldwork.outbox.ready"
+
+
+def subscribe(listener: Callable[[], None]) -> None:
+    """Call `listener()` (from the committing thread; it must return at once) after every
+    commit that left a message ready to send."""
+    with _guard:
+        if listener not in _listeners:
+            _listeners.append(listener)
+
+
+def unsubscribe(listener: Callable[[], None]) -> None:
+    with _guard:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+
+def notify() -> None:
+    """Tell every listener that messages are waiting; a failing listener is only logged."""
+    with _guard:
+        listeners = list(_listeners)
+    for listener in listeners:
+        try:
+            listener()
+        except Exception:  # noqa: BLE001 - waking is a courtesy; the periodic sweep sends anyway
+            log.exception("outbox: a wake-up listener failed")
+
+
+def _is_ready(instance: object) -> bool:
+    from fieldwork.outbox.models import OutboxMessage, OutboxState
+
+    return isinstance(instance, OutboxMessage) and instance.state == OutboxState.PENDING
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    from fieldwork.outbox.models import OutboxMessage
+
+    if any(_is_ready(row) for row in session.new) or any(
+        _is_ready(row) and row.attempts == 0  # a retry resets the attempts
+        for row in session.dirty
+        if isinstance(row, OutboxMessage)
+    ):
+        session.info[_FLAG] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_FLAG, False):
+        notify()
+
+
+def _after_soft_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_FLAG, None)
+
+
+def install() -> None:
+    """Listen on every SQLAlchemy session (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)

@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         core,
         coverage,
         exports,
+        home,
         invites,
         outbox,
         recruitment,
@@ -76,5 +77,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     coverage.init_app(app)
     exports.init_app(app)
     api.init_app(app)
+    home.init_app(app)
     cli.init_app(app)
     return app

@@ -61,7 +61,7 @@ LOCKED_OUT = "Too many failed logins. Wait 15 minutes, then try again (or ask a 
 def login():
     next_url = request.args.get("next")
     if current_user.is_authenticated:
-        return redirect(next_url if is_safe_next(next_url) else url_for("sampling.home"))
+        return redirect(next_url if is_safe_next(next_url) else url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
@@ -71,7 +71,7 @@ def login():
             session.clear()  # a fresh session at every login: no fixation
             login_user(user, remember=form.remember.data)
             flash(f"Welcome, {user.name}.", "success")
-            return redirect(next_url if is_safe_next(next_url) else url_for("sampling.home"))
+            return redirect(next_url if is_safe_next(next_url) else url_for("home.index"))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 
 

@@ -185,3 +185,45 @@ def describe_change(event: AuditEvent) -> list[tuple[str, Any, Any]]:
     before, after = event.before or {}, event.after or {}
     keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
     return [(key, before.get(key), after.get(key)) for key in keys]
+
+
+#: What a coordinator's home page lists under "changed since your last visit".
+NOTEWORTHY_ACTIONS = (
+    "appointment.booked",
+    "appointment.cancelled",
+    "appointment.moved",
+    "appointment.self_booked",
+    "appointment.self_moved",
+    "appointment.self_cancelled",
+    "consent.recorded",
+    "consent.withdrawn",
+    "participant.withdrawn",
+)
+
+
+def changes_since(
+    study: Study,
+    since: dt.datetime,
+    *,
+    except_actor_id: int | None = None,
+    actions: Iterable[str] = NOTEWORTHY_ACTIONS,
+    limit: int = 20,
+) -> tuple[list[AuditEvent], int]:
+    """Events of the study after `since` (newest first, at most `limit`, actor and participant
+    loaded) that someone other than `except_actor_id` made, and how many there are in all."""
+    statement = select(AuditEvent).where(
+        AuditEvent.study_id == study.id,
+        AuditEvent.created_at > since,
+        AuditEvent.action.in_(tuple(actions)),
+    )
+    if except_actor_id is not None:
+        statement = statement.where(
+            or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != except_actor_id)
+        )
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = db.session.scalars(
+        statement.options(joinedload(AuditEvent.actor), joinedload(AuditEvent.participant))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(rows), total

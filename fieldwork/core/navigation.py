@@ -24,7 +24,10 @@ class NavSection:
 
 
 NAVIGATION: tuple[NavSection, ...] = (
-    NavSection("Overview", (NavItem("sampling.home", "Study overview"),)),
+    NavSection(
+        "Overview",
+        (NavItem("home.index", "Home"), NavItem("sampling.overview", "Study overview")),
+    ),
     NavSection(
         "Sample",
         (

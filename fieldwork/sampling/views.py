@@ -31,13 +31,15 @@ def require_study() -> Study:
     return study
 
 
-@blueprint.get("/")
-def home():
+@blueprint.get("/study")
+def overview():
+    """The study at a glance: dates, zone, organiser, the sample's counts (one click from
+    the home page)."""
     study = services.current_study()
     if study is None:
         return render_template("sampling/no_study.html")
     return render_template(
-        "sampling/home.html", study=study, overview=services.study_overview(study)
+        "sampling/overview.html", study=study, overview=services.study_overview(study)
     )
 
 
@@ -46,7 +48,7 @@ def select_study():
     raw = request.form.get("study_id", "")
     if not raw.isdigit() or services.select_study(int(raw)) is None:
         flash("That study does not exist.", "error")
-    return redirect(url_for("sampling.home"))
+    return redirect(url_for("home.index"))
 
 
 # --- Participants ----------------------------------------------------------------------------

@@ -22,9 +22,11 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldwork.accounts.models import User, UserRole
+from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.extensions import db
+from fieldwork.sampling import assignment
 from fieldwork.sampling.models import Participant, Role, Study
 from fieldwork.scheduling import availability
 from fieldwork.scheduling.models import (
@@ -420,12 +422,15 @@ def book_appointment(
             detail="recorded after it took place; no invitations sent"
             if already_took_place
             else "",
+            audited=not audit_action,
         )
         recruitment = _recruitment()
         try:
             recruitment.mark_scheduled(participant, actor)
         except recruitment.RecruitmentError as error:
             raise SchedulingError(str(error)) from error
+        # Whoever interviews them works on them: the interviewer can open their page.
+        assignment.set_interviewer(participant, interviewer, actor)
         if not already_took_place:
             messages.queue_appointment_messages(appointment.id, "invite")
             _reminders().plan_reminders(appointment)
@@ -446,7 +451,10 @@ def _history(
     old_starts_at: dt.datetime | None = None,
     new_starts_at: dt.datetime | None = None,
     detail: str = "",
+    audited: bool = True,
 ) -> None:
+    """A line of the appointment's history and, unless the caller writes its own (a
+    participant's change through their link), the audit event."""
     db.session.add(
         AppointmentChange(
             appointment_id=appointment.id,
@@ -457,6 +465,53 @@ def _history(
             new_starts_at=new_starts_at,
             detail=detail,
         )
+    )
+    if audited:
+        _audit_change(appointment, action, actor, old_starts_at=old_starts_at, detail=detail)
+
+
+#: The audit trail's name for each line of an appointment's history.
+AUDIT_ACTIONS = {
+    ChangeAction.BOOKED: "appointment.booked",
+    ChangeAction.MOVED: "appointment.moved",
+    ChangeAction.CANCELLED: "appointment.cancelled",
+    ChangeAction.OUTCOME: "appointment.outcome_recorded",
+}
+
+
+def _audit_change(
+    appointment: Appointment,
+    action: ChangeAction,
+    actor: User | None,
+    *,
+    old_starts_at: dt.datetime | None,
+    detail: str,
+) -> None:
+    """Every booking, move, cancellation and outcome by a user (or the system) is also an
+    audit event, no commit; a participant's own changes are written by `_audit` instead."""
+    interviewer = db.session.get(User, appointment.interviewer_id)
+    after: dict = {
+        "starts_at": appointment.starts_at,
+        "interviewer": interviewer.name if interviewer else None,
+        "mode": appointment.mode.value,
+    }
+    before = None
+    if action == ChangeAction.MOVED:
+        before = {"starts_at": old_starts_at}
+    elif action == ChangeAction.CANCELLED:
+        after["reason"] = detail
+    elif action == ChangeAction.OUTCOME:
+        after["outcome"] = appointment.status.value
+        after["detail"] = detail
+    audit.record_event(
+        AUDIT_ACTIONS[action],
+        actor=actor,
+        study_id=appointment.study_id,
+        subject_type="appointment",
+        subject_id=appointment.id,
+        participant_id=appointment.participant_id,
+        before=before,
+        after=after,
     )
 
 
@@ -536,6 +591,7 @@ def reschedule_appointment(
             actor,
             old_starts_at=old_start,
             new_starts_at=request.starts_at,
+            audited=not audit_action,
         )
         db.session.flush()
         messages.queue_appointment_messages(appointment.id, "update", old_start)
@@ -576,19 +632,14 @@ def cancel_appointment(
         actor,
         old_starts_at=appointment.starts_at,
         detail=appointment.cancel_reason,
+        audited=not audit_action,
     )
     db.session.flush()
     messages.queue_appointment_messages(appointment.id, "cancellation")
     _reminders().cancel_reminders(appointment)
     if audit_action:
         _audit(audit_action, appointment, old_starts_at=appointment.starts_at)
-    still_booked = db.session.scalar(
-        select(func.count(Appointment.id)).where(
-            Appointment.participant_id == appointment.participant_id,
-            Appointment.status == AppointmentStatus.BOOKED,
-        )
-    )
-    if not still_booked:
+    if not _has_booking(appointment.participant_id):
         participant = db.session.get(Participant, appointment.participant_id)
         _recruitment().mark_unscheduled(participant, actor)
     if commit:
@@ -598,6 +649,19 @@ def cancel_appointment(
             db.session.rollback()
             raise
     return appointment
+
+
+def _has_booking(participant_id: int) -> bool:
+    """Whether the participant still has an interview booked (after pending changes)."""
+    db.session.flush()
+    return bool(
+        db.session.scalar(
+            select(func.count(Appointment.id)).where(
+                Appointment.participant_id == participant_id,
+                Appointment.status == AppointmentStatus.BOOKED,
+            )
+        )
+    )
 
 
 def record_outcome(
@@ -642,6 +706,9 @@ def record_outcome(
                 recruitment.mark_interviewed(participant, actor)
             except recruitment.RecruitmentError as error:
                 raise ConsentMissing(str(error)) from error
+        elif not _has_booking(participant.id):
+            # A no-show or late cancellation: back to Agreed, and on the "to rebook" list.
+            recruitment.mark_unscheduled(participant, actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -48,7 +48,8 @@ PUBLIC_ENDPOINTS = {
 #: and why an interviewer may. What they show an interviewer is limited to the interviewer's own
 #: rows: the matrix checks that no other participant's name or email appears in them.
 SHARED_ENDPOINTS = {
-    "sampling.home": "the study overview, in counts",
+    "home.index": "the home page: only the interviewer's own interviews and people",
+    "sampling.overview": "the study overview, in counts",
     "sampling.participants": "lists only the interviewer's own participants",
     "sampling.select_study": "chooses which study the pages show",
     "accounts.account": "the user's own account",

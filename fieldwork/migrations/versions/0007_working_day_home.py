@@ -19,8 +19,27 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        "home_visit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column("visit_started_at", fieldwork.core.time.UTCDateTime(), nullable=False),
+        sa.Column("previous_visit_at", fieldwork.core.time.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["study_id"], ["study.id"], name=op.f("fk_home_visit_study_id_study"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_home_visit_user_id_user"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_home_visit")),
+        sa.UniqueConstraint("user_id", "study_id", name="uq_home_visit_user_study"),
+    )
+    with op.batch_alter_table("home_visit", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_home_visit_study_id"), ["study_id"], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("home_visit", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_home_visit_study_id"))
+    op.drop_table("home_visit")

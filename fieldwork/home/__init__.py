@@ -1,0 +1,104 @@
+"""The home page: what each person needs first today, built from panels that domains register.
+
+The page at `/` is a column of panels. Each domain that has something to say on it registers a
+panel function in its own `init_app`, so the home package never imports their internals::
+
+    from fieldwork import home
+
+    def init_app(app):
+        home.register_panel(
+            "pipeline_due",               # unique name; registering it again replaces it
+            order=35,                     # smaller first; the built-in panels use 10..90 in tens
+            roles=("coordinator", "interviewer"),  # who sees it (UserRole values)
+            function=due_panel,
+        )
+
+    def due_panel(user, study) -> home.Panel | None:
+        rows = pipeline_services.due_for(user, study, limit=10)   # O(1) queries, please
+        if not rows:
+            return None                   # nothing to show: the panel is left out
+        return home.Panel("pipeline/_home_due.html", {"rows": rows})
+
+The function gets the logged-in user and the current study and returns a `Panel` (a template
+name and its context; a plain `(template, context)` tuple works too) or None. The template is
+included inside the page's panel list and should render one `<section class="home-panel">`
+with an `<h2>`; it sees its context plus `user`, `study` and `zone` (the viewer's IANA zone).
+Keep a panel's queries constant whatever the size of the study: the home pages' query counts
+are tested at two data sizes. An interviewer's panel must show only that interviewer's rows.
+
+Built-in panels (interviews today and this week, outcomes overdue, to rebook, follow-ups due,
+messages needing attention, changes since the last visit, an interviewer's people to contact)
+are registered the same way in `fieldwork.home.panels`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What a panel function returns: the template to include and the context it needs."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+PanelFunction = Callable[[Any, Any], "Panel | tuple[str, dict] | None"]
+
+
+@dataclass(frozen=True)
+class RegisteredPanel:
+    name: str
+    order: int
+    roles: frozenset[str]
+    function: PanelFunction
+
+
+#: The registry: panel name -> registered panel. Module level, so a domain may register before
+#: or after the home package's own `init_app` runs; names make registering twice harmless.
+_PANELS: dict[str, RegisteredPanel] = {}
+
+ROLES = ("coordinator", "interviewer")
+
+
+def register_panel(
+    name: str, order: int, roles: Iterable[str], function: PanelFunction
+) -> RegisteredPanel:
+    """Put a panel on the home page of users with one of `roles` (see the module docstring)."""
+    wanted = frozenset(roles)
+    unknown = wanted - set(ROLES)
+    if unknown or not wanted:
+        raise ValueError(f"A panel's roles are some of {ROLES}, not {sorted(unknown) or 'none'}.")
+    panel = RegisteredPanel(name=name, order=order, roles=wanted, function=function)
+    _PANELS[name] = panel
+    return panel
+
+
+def unregister_panel(name: str) -> None:
+    """Take a panel off the home page (tests use it to clean up)."""
+    _PANELS.pop(name, None)
+
+
+def registered_panels(role: str) -> list[RegisteredPanel]:
+    """The panels for a role, in order (then by name, so the order is stable)."""
+    return sorted(
+        (panel for panel in _PANELS.values() if role in panel.roles),
+        key=lambda panel: (panel.order, panel.name),
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the home page, the built-in panels and the visit tracking table."""
+    from fieldwork.home import (
+        models,  # noqa: F401  (the table joins the metadata)
+        panels,
+        views,
+    )
+
+    panels.register_builtin_panels()
+    app.register_blueprint(views.blueprint)

@@ -1,0 +1,37 @@
+"""The home page: each panel the user's role gets, for the current study."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+from markupsafe import Markup
+
+from fieldwork.home import services
+from fieldwork.sampling import services as sampling
+
+blueprint = Blueprint("home", __name__)
+
+
+@blueprint.get("/")
+def index():
+    study = sampling.current_study()
+    if study is None:
+        return render_template("sampling/no_study.html")
+    services.record_visit(current_user, study)
+    zone = current_user.timezone
+    # Each panel is a template rendered with autoescaping, so its output is already safe HTML.
+    panels = [
+        Markup(  # noqa: S704
+            render_template(
+                panel.template, **panel.context, user=current_user, study=study, zone=zone
+            )
+        )
+        for panel in services.panels_for(current_user, study)
+    ]
+    return render_template(
+        "home/index.html",
+        study=study,
+        panels=panels,
+        role=services.role_of(current_user),
+        zone=zone,
+    )

@@ -169,7 +169,9 @@ def test_the_interviewer_sees_only_their_own_interviews_outcomes_and_people(
     """Kathryn sees her next interviews, the outcome she owes and the people assigned to her
     to contact; Omar's interview and participant are not on her page."""
     mine = book(world, at(2026, 3, 23, 10))
+    clock.move(at(2026, 3, 19, 12))
     owed = book(world, at(2026, 3, 20, 9), participant=world["second"], confirmed=True)
+    clock.move(NOW)
     theirs_person = make_participant(
         world["study"],
         district=world["north"],

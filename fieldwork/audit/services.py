@@ -4,11 +4,12 @@ transaction; nothing here commits."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
@@ -79,12 +80,20 @@ def _scrub(value: Any, needles: list[str]) -> Any:
     return value
 
 
-def scrub_participant_events(participant_id: int, secrets: Iterable[str]) -> int:
-    """Remove erased personal data from the earlier events about a participant. No commit.
+def scrub_participant_events(
+    participant_id: int,
+    secrets: Iterable[str],
+    study_id: int | None = None,
+    identifying: Iterable[str] = (),
+) -> int:
+    """Remove erased personal data from earlier events: those about the participant (every
+    value in `secrets`), and, given `study_id`, any other event of the study whose payload
+    holds one of the `identifying` values (name, email, phone), such as an import. No commit.
 
     Returns how many events changed.
     """
     needles = [s for s in secrets if s]
+    strong = [s for s in identifying if s]
     changed = 0
     for event in db.session.scalars(
         select(AuditEvent).where(AuditEvent.participant_id == participant_id)
@@ -94,7 +103,33 @@ def scrub_participant_events(participant_id: int, secrets: Iterable[str]) -> int
         if before != event.before or after != event.after:
             event.before, event.after = before, after
             changed += 1
+    if study_id is None or not strong:
+        return changed
+    mentions = [
+        or_(
+            cast(AuditEvent.before, Text).ilike(f"%{form}%", escape="\\"),
+            cast(AuditEvent.after, Text).ilike(f"%{form}%", escape="\\"),
+        )
+        for needle in strong
+        for form in {_like(json.dumps(needle)[1:-1]), _like(needle)}
+    ]
+    others = select(AuditEvent).where(
+        AuditEvent.study_id == study_id,
+        or_(AuditEvent.participant_id.is_(None), AuditEvent.participant_id != participant_id),
+        or_(*mentions),
+    )
+    for event in db.session.scalars(others):
+        before = scrub_values(event.before, strong)
+        after = scrub_values(event.after, strong)
+        if before != event.before or after != event.after:
+            event.before, event.after = before, after
+            changed += 1
     return changed
+
+
+def _like(text: str) -> str:
+    """`text` escaped for LIKE. Stored JSON may hold a value as written or \\u-escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- Reading ---------------------------------------------------------------------------------

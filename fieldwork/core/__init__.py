@@ -29,5 +29,8 @@ def _enforce_sqlite_foreign_keys() -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            from fieldwork.core.storage import enable_secure_delete
+
+            enable_secure_delete(dbapi_connection)
 
     _enforce_sqlite_foreign_keys.done = True  # type: ignore[attr-defined]

@@ -14,3 +14,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SMTP_DATA_TIMEOUT", smtp.DATA_TIMEOUT_SECONDS)
     wakeup.install()
     app.register_blueprint(blueprint)
+
+    from fieldwork.outbox import erasure
+    from fieldwork.recruitment.signals import participant_erased
+
+    participant_erased.connect(erasure.on_participant_erased)

@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     """Register the blueprints and the `recruitment_panel` template global."""
     from fieldwork.recruitment import (
         api,
+        cli,
         models,  # noqa: F401  (tables join the metadata)
         services,
         views,
@@ -17,5 +18,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
+    cli.init_app(app)
     app.jinja_env.globals["recruitment_panel"] = services.recruitment_panel
     app.jinja_env.globals["organisation_access"] = services.access_of

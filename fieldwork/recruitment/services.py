@@ -2,8 +2,10 @@
 goes through this module, and each change writes an audit event in the same transaction.
 
 Other domains call in here: appointments call `mark_scheduled`, `mark_unscheduled`,
-`mark_interviewed` and `has_consent_to_take_part`, and register into `on_withdrawal` and
-`on_erasure` to cancel a withdrawn participant's appointments and scrub their messages.
+`mark_interviewed` and `has_consent_to_take_part`, and register into `on_withdrawal` to
+cancel a withdrawn participant's appointments. An erasure sends the `participant_erased`
+signal (fieldwork.recruitment.signals), to which every domain holding a copy of a person's
+details subscribes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
+from fieldwork.core.storage import compact_storage
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.extensions import db
@@ -37,6 +40,7 @@ from fieldwork.recruitment.models import (
     OrganisationAccess,
     Referral,
 )
+from fieldwork.recruitment.signals import ErasedPerson, participant_erased
 from fieldwork.sampling.models import Organisation, Participant, RecruitmentStatus, Study
 
 S = RecruitmentStatus
@@ -45,9 +49,6 @@ S = RecruitmentStatus
 #: appointments package registers here to cancel future appointments. A hook that raises
 #: rolls the withdrawal back.
 on_withdrawal: list[Callable[[Participant], None]] = []
-#: Called with the participant inside the erasure's transaction: packages holding copies of
-#: personal data (outbox, reminders) register here to scrub them.
-on_erasure: list[Callable[[Participant], None]] = []
 
 #: The item whose agreement is consent to take part at all.
 TAKE_PART = "take_part"
@@ -702,9 +703,15 @@ def withdraw(
 def erase_personal_data(participant: Participant, actor: User | None) -> None:
     """Remove the participant's personal data everywhere while keeping the pseudonymous
     reference, role, district, organisation, status and the dated events, so coverage
-    figures stay true. Earlier audit events are scrubbed of the erased values, and the
-    erasure's own event names the fields, never their values. Commits."""
-    if participant.name == ERASED_NAME and not participant.email:
+    figures stay true. Commits.
+
+    The participant's own rows are blanked here; then `participant_erased` is sent in the same
+    transaction, and every domain that keeps a copy (outbox messages, appointments and booking
+    links, reminders, audit payloads, uploaded import files) removes it. A receiver that fails
+    rolls everything back. After the commit, `compact_storage` overwrites the free space the
+    old values occupied (SQLite).
+    """
+    if is_erased(participant):
         raise RecruitmentError(f"{participant.reference}'s personal data is already erased.")
     attempts = list(
         db.session.scalars(
@@ -724,17 +731,25 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
             )
         )
     )
-    erased_values = [
-        participant.name,
-        participant.email,
-        participant.phone,
-        participant.job_title,
-        participant.notes,
-        *(a.note for a in attempts),
-        *(c.typed_name for c in consents),
-        *(c.withdrawal_reason for c in consents),
-        *(r.note for r in referrals),
-    ]
+    person = ErasedPerson(
+        participant_id=participant.id,
+        study_id=participant.study_id,
+        reference=participant.reference,
+        name=(participant.name or "").strip(),
+        email=(participant.email or "").strip().lower(),
+        phone=(participant.phone or "").strip(),
+        values=_erased_values(
+            participant.name,
+            participant.email,
+            participant.phone,
+            participant.job_title,
+            participant.notes,
+            *(a.note for a in attempts),
+            *(c.typed_name for c in consents),
+            *(c.withdrawal_reason for c in consents),
+            *(r.note for r in referrals),
+        ),
+    )
     participant.name = ERASED_NAME
     participant.email = ""
     participant.phone = ""
@@ -755,7 +770,12 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
     ):
         link.revoked_at = now
     db.session.flush()
-    audit.scrub_participant_events(participant.id, [v for v in erased_values if v])
+    audit.scrub_participant_events(
+        participant.id,
+        person.values,
+        study_id=participant.study_id,
+        identifying=[person.name, person.email, person.phone],
+    )
     audit.record_event(
         "participant.erased",
         actor=actor,
@@ -771,12 +791,29 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
         },
     )
     try:
-        for hook in list(on_erasure):
-            hook(participant)
+        participant_erased.send(participant, person=person)
+        db.session.flush()
     except Exception:
         db.session.rollback()
         raise
     db.session.commit()
+    compact_storage()
+
+
+def _erased_values(*values: str | None) -> tuple[str, ...]:
+    """The distinct non-empty values, longest first (so a full name goes before a part)."""
+    cleaned = {value.strip() for value in values if value and value.strip()}
+    return tuple(sorted(cleaned, key=lambda value: (-len(value), value)))
+
+
+def participants_with_reference(reference: str, study_slug: str = "") -> list[Participant]:
+    """The participants with this pseudonymous reference (in one study when a slug is given)."""
+    statement = select(Participant).where(Participant.reference == reference.strip())
+    if study_slug:
+        statement = statement.join(Study, Study.id == Participant.study_id).where(
+            Study.slug == study_slug
+        )
+    return list(db.session.scalars(statement.order_by(Participant.id)))
 
 
 def is_erased(participant: Participant) -> bool:

@@ -26,6 +26,11 @@ def init_app(app: Flask) -> None:
     from fieldwork.reminders.services import scheduler_health
 
     register_health_check(app, "scheduler", scheduler_health)
+
+    from fieldwork.recruitment.signals import participant_erased
+    from fieldwork.reminders import erasure
+
+    participant_erased.connect(erasure.on_participant_erased)
     app.register_blueprint(views.blueprint)
     csrf.exempt(api.blueprint)
     app.register_blueprint(api.blueprint)

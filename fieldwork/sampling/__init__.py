@@ -16,6 +16,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(import_views.blueprint)
     import_cli.init_app(app)
 
+    from fieldwork.recruitment.signals import participant_erased
+    from fieldwork.sampling import importing
+
+    participant_erased.connect(importing.on_participant_erased)
+
     @app.context_processor
     def study_context() -> dict:
         if not current_user or not current_user.is_authenticated:

@@ -63,10 +63,7 @@ class ConfirmForm(FlaskForm):
 
 
 def _store() -> importing.UploadStore:
-    folder = current_app.config.get("IMPORT_UPLOAD_FOLDER") or os.path.join(
-        current_app.instance_path, "imports"
-    )
-    return importing.UploadStore(folder)
+    return importing.upload_store(current_app)
 
 
 def _display_name(filename: str | None) -> str:

@@ -20,9 +20,11 @@ import io
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -1180,8 +1182,42 @@ class UploadStore:
                 if name.endswith(".csv") and self._is_expired(path):
                     os.remove(path)
 
+    def discard_holding(self, values: Iterable[str]) -> int:
+        """Delete every kept upload that holds one of `values` (any case), as an erasure must.
+        Returns how many files were deleted."""
+        needles = [value.lower().encode("utf-8") for value in values if value]
+        try:
+            names = os.listdir(self.folder)
+        except FileNotFoundError:
+            return 0
+        deleted = 0
+        for name in names:
+            path = os.path.join(self.folder, name)
+            if not name.endswith(".csv") or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as handle:
+                data = handle.read().lower()
+            if any(needle in data for needle in needles):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+                deleted += 1
+        return deleted
+
     def _path(self, token: str) -> str:
         return os.path.join(self.folder, f"{token}.csv")
 
     def _is_expired(self, path: str) -> bool:
         return now_utc().timestamp() - os.path.getmtime(path) > self.max_age_seconds
+
+
+def upload_store(app: Flask) -> UploadStore:
+    """The app's store of uploads waiting for confirmation (IMPORT_UPLOAD_FOLDER, by default
+    instance/imports)."""
+    folder = app.config.get("IMPORT_UPLOAD_FOLDER") or os.path.join(app.instance_path, "imports")
+    return UploadStore(folder)
+
+
+def on_participant_erased(sender, person, **_) -> None:
+    """`participant_erased` receiver: uploads still waiting for confirmation that name the
+    person are deleted (an import already confirmed left no file behind)."""
+    upload_store(current_app).discard_holding([person.name, person.email, person.phone])

@@ -34,3 +34,8 @@ def init_app(app: Flask) -> None:
 
     if services.on_participant_withdrawn not in recruitment.on_withdrawal:
         recruitment.on_withdrawal.append(services.on_participant_withdrawn)
+
+    from fieldwork.recruitment.signals import participant_erased
+    from fieldwork.scheduling import erasure
+
+    participant_erased.connect(erasure.on_participant_erased)

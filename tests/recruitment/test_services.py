@@ -19,6 +19,7 @@ from fieldwork.recruitment.models import (
     ContactChannel,
     DataHandling,
 )
+from fieldwork.recruitment.signals import participant_erased
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 from tests.factories import make_participant
 from tests.recruitment.helpers import all_yes, make_published_version
@@ -312,8 +313,12 @@ def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_counts(world, mo
 
     counts_before = _counts()
     erased_hook: list[int] = []
-    monkeypatch.setattr(services, "on_erasure", [lambda p: erased_hook.append(p.id)])
-    services.erase_personal_data(ann, cora)
+
+    def receiver(sender, person, **_):
+        erased_hook.append(person.participant_id)
+
+    with participant_erased.connected_to(receiver):
+        services.erase_personal_data(ann, cora)
 
     for needle in (
         "Ann Adams",

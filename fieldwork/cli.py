@@ -90,3 +90,16 @@ def init_app(app: Flask) -> None:
 
         prepare_development_database(app)
         start_in_process_scheduler(app)
+        say_how_mail_goes(app)
+
+
+def say_how_mail_goes(app: Flask) -> None:
+    """At start: say where mail goes, or that it is kept in the outbox unsent."""
+    host = str(app.config.get("SMTP_HOST") or "").strip()
+    if host:
+        click.echo(f" * Mail: sent through {host}:{app.config.get('SMTP_PORT')} by the scheduler.")
+    else:
+        click.echo(
+            " * Mail: no mail server configured (SMTP_HOST is empty); messages stay in the "
+            'outbox marked "not sent: no mail server configured". See README, Mail settings.'
+        )

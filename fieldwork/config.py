@@ -54,7 +54,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "FIELDWORK_TIMEZONE": "Europe/London",
-        "SMTP_HOST": "localhost",
+        # Empty: no mail server is configured, and messages stay in the outbox marked
+        # "not sent: no mail server configured" until SMTP_HOST names one.
+        "SMTP_HOST": "",
         "SMTP_PORT": 25,
         "SMTP_USERNAME": "",
         "SMTP_PASSWORD": "",

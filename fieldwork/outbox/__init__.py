@@ -19,3 +19,31 @@ def init_app(app: Flask) -> None:
     from fieldwork.recruitment.signals import participant_erased
 
     participant_erased.connect(erasure.on_participant_erased)
+
+    # Coordinators see on every page what is wrong with the mail: base.html calls this once
+    # per page (one query); emails and other templates never do.
+    app.jinja_env.globals["mail_attention_for_viewer"] = attention_for_viewer
+
+
+def attention_for_viewer():
+    """The mail banner's counts for a logged-in coordinator's current study, else None."""
+    import logging
+
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from fieldwork.extensions import db
+    from fieldwork.outbox.services import mail_attention
+    from fieldwork.sampling.services import current_study
+
+    if not has_request_context() or not current_user or not current_user.is_authenticated:
+        return None
+    if not getattr(current_user, "is_coordinator", False):
+        return None
+    try:
+        study = current_study()
+        return mail_attention([study.id] if study is not None else [])
+    except Exception:  # a page must render even when this count cannot be made
+        db.session.rollback()
+        logging.getLogger(__name__).exception("outbox: the mail banner's query failed")
+        return None

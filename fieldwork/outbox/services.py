@@ -493,3 +493,110 @@ def scrub_recipient(email: str, replacement: str) -> int:
         changed += 1
     db.session.flush()
     return changed
+
+
+# --- what coordinators must know: the banner and the booking note -------------------------
+
+#: A message still pending this long after it was due is late.
+LATE_AFTER = dt.timedelta(minutes=5)
+#: Failed messages stay in the banner this long after their last attempt.
+FAILED_SHOWN_FOR = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class MailAttention:
+    """Counts behind the coordinators' banner, each with its plain-language reason."""
+
+    not_configured: int = 0
+    failed: int = 0
+    late: int = 0
+    interrupted: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.not_configured or self.failed or self.late or self.interrupted)
+
+    def reasons(self) -> list[str]:
+        def messages(count: int) -> str:
+            return f"{count} message{'s' if count != 1 else ''}"
+
+        reasons = []
+        if self.not_configured:
+            reasons.append(
+                f"{messages(self.not_configured)} not sent: no mail server is configured "
+                "(set SMTP_HOST; see the README). They are kept in the outbox, readable in full."
+            )
+        if self.interrupted:
+            reasons.append(
+                f"{messages(self.interrupted)} interrupted while being sent: they may or may "
+                "not have arrived. Check, then send again if needed."
+            )
+        if self.failed:
+            reasons.append(
+                f"{messages(self.failed)} could not be sent: the mail server refused them or "
+                "stopped answering too many times."
+            )
+        if self.late:
+            reasons.append(
+                f"{messages(self.late)} waiting longer than they should: the mail server "
+                "cannot be reached, or no scheduler is running to send them."
+            )
+        return reasons
+
+
+def mail_attention(study_ids: list[int] | None, now: dt.datetime | None = None) -> MailAttention:
+    """One query: the messages of these studies (and of no study) that failed lately, are
+    late, are interrupted, or wait for a mail server; `None` means every study."""
+    from sqlalchemy import case, func
+
+    now = now or now_utc()
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    waiting = and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.due_at <= now)
+    not_configured = and_(waiting, OutboxMessage.last_error == smtp.NOT_CONFIGURED)
+    late = and_(
+        OutboxMessage.state == OutboxState.PENDING,
+        OutboxMessage.due_at < now - LATE_AFTER,
+        OutboxMessage.last_error != smtp.NOT_CONFIGURED,
+    )
+    failed = and_(
+        OutboxMessage.state == OutboxState.FAILED,
+        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at > now - FAILED_SHOWN_FOR),
+    )
+    statement = select(
+        count(not_configured), count(failed), count(late), count(interrupted_clause(now))
+    ).where(OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED]))
+    if study_ids is not None:
+        statement = statement.where(
+            or_(OutboxMessage.study_id.in_(study_ids), OutboxMessage.study_id.is_(None))
+        )
+    values = db.session.execute(statement).one()
+    return MailAttention(*(int(value) for value in values))
+
+
+def describe_queued(appointment_id: int, since: dt.datetime) -> str:
+    """What became of the messages an action just queued for an appointment, in a sentence
+    for the person who did it: queued for sending, or kept because no server is configured."""
+    rows = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.appointment_id == appointment_id,
+            OutboxMessage.created_at >= since,
+            OutboxMessage.kind != OutboxKind.REMINDER,
+        )
+    ).all()
+    addresses = sorted({address for row in rows for address in row.recipient_list})
+    if not rows:
+        return "No messages were written."
+    noun = "message" if len(rows) == 1 else "messages"
+    to = ", ".join(addresses)
+    if not smtp.is_configured():
+        return (
+            f"{len(rows)} {noun} to {to} kept in the outbox, not sent: no mail server is "
+            "configured."
+        )
+    return (
+        f"{len(rows)} {noun} to {to} queued for sending; the outbox shows when "
+        f"{'it has' if len(rows) == 1 else 'they have'} gone."
+    )

@@ -50,6 +50,11 @@ def init_app(app: Flask) -> None:
         # APScheduler logs every run of every job at INFO; its warnings and errors remain.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler.apply_environment(app)
+        if not str(app.config.get("SMTP_HOST") or "").strip():
+            logging.getLogger("fieldwork.outbox").warning(
+                "no mail server configured (SMTP_HOST is empty): messages stay in the outbox "
+                'marked "not sent: no mail server configured"'
+            )
         if sweep_seconds:
             app.config["SCHEDULER_SWEEP_SECONDS"] = sweep_seconds
         if once:

@@ -32,6 +32,7 @@ from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import now_utc
 from fieldwork.core.web import viewer_timezone
 from fieldwork.extensions import db
+from fieldwork.outbox import services as outbox
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Role, Study
 from fieldwork.sampling.views import require_study
@@ -308,6 +309,7 @@ def new_appointment():
         starts_at = form.chosen_slot() if form.slot.data else _start_from(form, study.timezone)
         time_field = form.slot if form.slot.data else form.starts_time
         if interviewer and starts_at:
+            started = now_utc()
             try:
                 booked = services.book_appointment(
                     study,
@@ -327,7 +329,10 @@ def new_appointment():
                 if form.already_took_place.data:
                     flash("Interview recorded; no invitations were sent.", "success")
                 else:
-                    flash("Interview booked; invitations are on their way.", "success")
+                    flash(
+                        "Interview booked. " + outbox.describe_queued(booked.id, started),
+                        "success",
+                    )
                 return redirect(url_for("scheduling.appointment", appointment_id=booked.id))
     status = 422 if request.method == "POST" and not showing_slots else 200
     return (
@@ -363,6 +368,7 @@ def reschedule(appointment_id: int):
     if form.validate_on_submit():
         starts_at = _start_from(form, item.timezone)
         if starts_at:
+            started = now_utc()
             try:
                 services.reschedule_appointment(
                     item, starts_at, form.minutes.data, current_user, confirmed=form.confirm.data
@@ -373,7 +379,7 @@ def reschedule(appointment_id: int):
             except services.SchedulingError as error:
                 form.starts_time.errors = [*form.starts_time.errors, str(error)]
             else:
-                flash("Interview moved; updated invitations are on their way.", "success")
+                flash("Interview moved. " + outbox.describe_queued(item.id, started), "success")
                 return redirect(url_for("scheduling.appointment", appointment_id=item.id))
     status = 422 if request.method == "POST" else 200
     return (
@@ -396,12 +402,13 @@ def cancel(appointment_id: int):
         abort(409, "Only a booked appointment can be cancelled.")
     form = CancelForm()
     if form.validate_on_submit():
+        started = now_utc()
         try:
             services.cancel_appointment(item, form.reason.data or "", current_user)
         except services.SchedulingError as error:
             form.reason.errors = [*form.reason.errors, str(error)]
         else:
-            flash("Interview cancelled; cancellations are on their way.", "success")
+            flash("Interview cancelled. " + outbox.describe_queued(item.id, started), "success")
             return redirect(url_for("scheduling.appointment", appointment_id=item.id))
     status = 422 if request.method == "POST" else 200
     return render_template("scheduling/cancel.html", form=form, appointment=item), status

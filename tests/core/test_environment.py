@@ -128,6 +128,8 @@ def test_the_readme_run_command_starts_a_fresh_checkout_in_development(tmp_path)
         output = log_path.read_text(errors="replace")
         assert status == 200, output
         assert "coordinator@example.org" in output
+        # No SMTP_HOST given: the console says mail stays in the outbox.
+        assert "no mail server configured" in output
     finally:
         process.kill()
         process.wait(timeout=10)

@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         outbox,
         recruitment,
         reminders,
+        replies,
         sampling,
         scheduling,
     )
@@ -74,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     outbox.init_app(app)
     scheduling.init_app(app)
     reminders.init_app(app)
+    replies.init_app(app)
     coverage.init_app(app)
     exports.init_app(app)
     api.init_app(app)

@@ -17,11 +17,13 @@ def load_demo_study() -> Study:
     from fieldwork.coverage.demo import load_coverage_demo
     from fieldwork.outbox.services import cancel_study_pending
     from fieldwork.recruitment.demo import load_recruitment_demo
+    from fieldwork.replies.demo import load_replies_demo
     from fieldwork.scheduling.demo import load_scheduling_demo
 
     study = load_demo()
     load_recruitment_demo(study)
     load_scheduling_demo(study)
+    load_replies_demo(study)
     load_coverage_demo(study)
     cancel_study_pending(study.id, DEMO_NOT_SENT)
     db.session.commit()

@@ -135,6 +135,7 @@ ARGUMENT_SOURCES: dict[str, Callable[[Demo, str], Any]] = {
     "message_id": _first_of("fieldwork.outbox.models:OutboxMessage"),
     "reminder_id": _first_of("fieldwork.reminders.models:Reminder"),
     "quota_id": _first_of("fieldwork.coverage.models:Quota"),
+    "reply_id": _first_of("fieldwork.replies.models:CalendarReply"),
     "participant_id": lambda demo, viewer: _id(participant_for(demo, viewer)),
     "district_id": lambda demo, viewer: _id(_first(District, District.study_id == demo.study.id)),
     "organisation_id": lambda demo, viewer: _id(

@@ -117,6 +117,7 @@ NAVIGATION: tuple[NavSection, ...] = (
                 "Availability",
                 ("scheduling.windows", "scheduling.busy_calendars", "scheduling.feed_settings"),
             ),
+            NavItem("replies.replies", "Calendar replies", ("replies.",), coordinators_only=True),
         ),
     ),
     NavSection("Coverage", (NavItem("coverage.dashboard", "Quota coverage", ("coverage.",)),)),

@@ -218,6 +218,20 @@ def heartbeat(holder: str, host: str, pid: int, started_at: dt.datetime) -> None
     services.beat(holder, host, pid, started_at)
 
 
+def read_calendar_replies() -> None:
+    """Read the organiser's mailbox for calendar answers (replies' own job; IMAP only)."""
+    from fieldwork.replies import mailbox
+
+    report = mailbox.read_mailbox()
+    if report.recorded or report.unmatched or report.errors:
+        log.info(
+            "calendar replies: %d recorded, %d not used, %d failed",
+            len(report.recorded),
+            len(report.unmatched),
+            len(report.errors),
+        )
+
+
 def refresh_busy_calendars(stop: threading.Event | None = None) -> None:
     """Re-read interviewers' published busy calendars; it runs beside the sweep (a job of
     its own), so reminders never wait for it."""

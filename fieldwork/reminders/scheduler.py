@@ -61,6 +61,8 @@ DEFAULTS = {
     "SCHEDULER_DIGEST_SECONDS": 600.0,
     "SCHEDULER_BUSY_REFRESH_SECONDS": 1800.0,
     "SCHEDULER_MISFIRE_GRACE_SECONDS": 30,
+    #: The calendar-replies mailbox (only when IMAP_HOST is set; see fieldwork/replies/).
+    "IMAP_POLL_SECONDS": 300.0,
     #: What the lock is called; only two installations sharing one schema (or one database
     #: file) would ever need different names, and the tests that defeat the lock on purpose.
     "SCHEDULER_LOCK_NAME": "scheduler",
@@ -195,12 +197,13 @@ def lock_for(app: Flask) -> SchedulerLock:
 class ReminderScheduler:
     """APScheduler's BackgroundScheduler with the lock, the jobs, and the idle retry."""
 
-    SWEEP, HEARTBEAT, DIGEST, BUSY, LOCK_RETRY = (
+    SWEEP, HEARTBEAT, DIGEST, BUSY, LOCK_RETRY, MAILBOX = (
         "reminders-sweep",
         "heartbeat",
         "daily-digest",
         "busy-calendars",
         "lock-retry",
+        "calendar-replies",
     )
 
     def __init__(self, app: Flask, lock: SchedulerLock | None = None):
@@ -279,6 +282,8 @@ class ReminderScheduler:
             )
             self._add(self.DIGEST, self._job(self._digest), "SCHEDULER_DIGEST_SECONDS", now)
             self._add(self.BUSY, self._job(self._busy), "SCHEDULER_BUSY_REFRESH_SECONDS", None)
+            if self.app.config.get("IMAP_HOST"):
+                self._add(self.MAILBOX, self._job(self._mailbox), "IMAP_POLL_SECONDS", None)
             return True
 
     def _add(self, job_id: str, function, setting: str, first: dt.datetime | None) -> None:
@@ -371,10 +376,15 @@ class ReminderScheduler:
 
         jobs.refresh_busy_calendars(stop=self.stopping)
 
+    def _mailbox(self) -> None:
+        from fieldwork.reminders import jobs
+
+        jobs.read_calendar_replies()
+
     def _deactivate(self, why: str) -> None:
         with self._guard:
             log.error("scheduler: %s; stopping the jobs and trying again", why)
-            for job_id in (self.SWEEP, self.DIGEST, self.BUSY, self.HEARTBEAT):
+            for job_id in (self.SWEEP, self.DIGEST, self.BUSY, self.HEARTBEAT, self.MAILBOX):
                 if self.scheduler.get_job(job_id):
                     self.scheduler.remove_job(job_id)
             self.lock.release()

@@ -1,0 +1,21 @@
+"""Replies from calendars: iMIP REPLY and COUNTER read from the organiser's mailbox over IMAP,
+recorded on their appointments (see mailbox.py for the reading, services.py for the rules)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the replies pages and the template helper the appointment page uses."""
+    from fieldwork.replies import (
+        models,  # noqa: F401 - registers the tables
+        services,
+        views,
+    )
+
+    app.register_blueprint(views.blueprint)
+    # templates/replies/_appointment_answers.html loads an appointment's answers through this.
+    app.jinja_env.globals["calendar_answers"] = services.answers_for_appointment
+    app.jinja_env.globals["reply_can_move"] = services.can_move_to
+    app.jinja_env.globals["current_calendar_answers"] = services.current_answers

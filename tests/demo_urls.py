@@ -118,6 +118,8 @@ ENDPOINT_ARGUMENTS: dict[tuple[str, str], Callable[[Demo, str], Any]] = {
     ("feeds.self_booking", "token"): lambda demo, viewer: demo.tokens["booking"],
     ("feeds.book_slot", "token"): lambda demo, viewer: demo.tokens["booking"],
     ("feeds.cancel_booking", "token"): lambda demo, viewer: demo.tokens["booking"],
+    ("feeds.booking_zone", "token"): lambda demo, viewer: demo.tokens["booking"],
+    ("feeds.booking_ics", "token"): lambda demo, viewer: demo.tokens["booking"],
     ("feeds.interviewer_feed", "token"): lambda demo, viewer: demo.tokens["feed"],
     ("recruitment.online_consent", "token"): lambda demo, viewer: demo.tokens["consent"],
     ("recruitment.online_withdraw", "token"): lambda demo, viewer: demo.tokens["consent"],

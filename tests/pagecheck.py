@@ -183,6 +183,12 @@ def axe_violations(page: Any) -> list[dict]:
     return [v for v in result["violations"] if v.get("impact") in FAILING_IMPACTS]
 
 
+def every_axe_violation(page: Any) -> list[dict]:
+    """Every axe-core violation in the page, whatever its impact (participants' pages)."""
+    page.evaluate(_axe_source())
+    return page.evaluate("async () => await axe.run()")["violations"]
+
+
 def describe_axe(label: str, violations: list[dict]) -> list[str]:
     lines = []
     for violation in violations:

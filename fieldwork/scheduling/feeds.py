@@ -5,7 +5,7 @@ participants' self-booking pages. An unknown, expired or withdrawn token answers
 from __future__ import annotations
 
 import datetime as dt
-from itertools import groupby
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -19,10 +19,10 @@ from flask import (
     url_for,
 )
 
-from fieldwork.core.time import is_valid_timezone, timezone_choices
+from fieldwork.core.time import is_valid_timezone, now_utc
 from fieldwork.core.web import public
-from fieldwork.scheduling import messages, services
-from fieldwork.scheduling.timeutil import format_moment, local, zone_label
+from fieldwork.scheduling import messages, services, zones
+from fieldwork.scheduling import self_booking as page_parts
 
 blueprint = Blueprint("feeds", __name__)
 
@@ -48,60 +48,31 @@ def interviewer_feed(token: str):
 
 
 # --- Self-booking ----------------------------------------------------------------------------
+#
+# The flow takes three taps after the link opens: a day in the month grid, a time, then
+# "Confirm". Every step is a plain link or form (no JavaScript needed); static/js/booking.js
+# only adds the browser's zone and clock to the first address.
 
 
-def _zone_for(link) -> str:
-    """The participant's chosen zone: ?zone= (remembered in the session for this link), the
-    remembered one, else the study's."""
-    key = f"booking_zone_{link.id}"
+def _outcome_key(link) -> str:
+    return f"booking_outcome_{link.id}"
+
+
+def _zone_and_source(link) -> tuple[str, str]:
+    """The zone to show: ?zone= (a real IANA zone), else the participant's stored one, else
+    the study's; and where it came from ("url", "stored" or "study")."""
     asked = request.args.get("zone", "")
-    if asked and len(asked) <= 64 and is_valid_timezone(asked):
-        session[key] = asked
-        return asked
-    remembered = session.get(key)
-    if isinstance(remembered, str) and is_valid_timezone(remembered):
-        return remembered
-    return link.participant.study.timezone
+    if zones.is_offered_zone(asked):
+        return asked, "url"
+    stored = link.participant.timezone
+    if stored and is_valid_timezone(stored):
+        return stored, "stored"
+    return link.participant.study.timezone, "study"
 
 
-def _days(slots: list[dt.datetime], zone_name: str) -> list[tuple[dt.date, list[dict]]]:
-    """Slots grouped by the participant's local day, each with its value and label."""
-    items = [
-        {
-            "value": slot.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ"),
-            "local": local(slot, zone_name),
-        }
-        for slot in slots
-    ]
-    return [
-        (day, list(group)) for day, group in groupby(items, key=lambda item: item["local"].date())
-    ]
-
-
-def _page(link, token: str, *, status: int = 200, taken: bool = False, moving: bool = False):
-    zone_name = _zone_for(link)
-    current = services.current_booking(link)
-    show_slots = current is None or moving or taken
-    slots = services.slots_for_link(link, current.id if current else None) if show_slots else []
-    return (
-        render_template(
-            "scheduling/self_booking.html",
-            link=link,
-            token=token,
-            study=link.participant.study,
-            participant=link.participant,
-            current=current,
-            current_when=format_moment(current.starts_at, zone_name) if current else "",
-            days=_days(slots, zone_name),
-            zone_name=zone_name,
-            zone=zone_label(zone_name),
-            zones=timezone_choices(),
-            taken=taken,
-            moving=moving,
-            show_slots=show_slots,
-        ),
-        status,
-    )
+def _clock() -> tuple[str, str]:
+    asked = request.args.get("clock", "")
+    return (asked, "url") if asked in ("12", "24") else ("24", "default")
 
 
 def _link_or_page(token: str):
@@ -112,12 +83,102 @@ def _link_or_page(token: str):
         return None, (page, error.status)
 
 
-def _parse_slot(raw: str) -> dt.datetime | None:
-    try:
-        value = dt.datetime.strptime(raw, "%Y-%m-%dT%H:%MZ")
-    except (TypeError, ValueError):
+def _participant_event(appointment):
+    return messages.calendar_event(appointment, for_interviewer=False)
+
+
+def _booking_view(link, current, zone_name: str, clock: str) -> dict:
+    """How the participant's booking reads on the page."""
+    study = link.participant.study
+    return {
+        "appointment": current,
+        "when": page_parts.describe_span(current.starts_at, current.ends_at, zone_name, clock),
+        "study_when": page_parts.study_time_note(
+            current.starts_at, zone_name, study.timezone, clock
+        ),
+        "call_line": messages.call_line(current, for_interviewer=False),
+        "where": messages.where_text(current),
+        "links": page_parts.calendar_links(_participant_event(current)),
+    }
+
+
+def _take_outcome(link, zone_name: str, clock: str) -> dict | None:
+    """What the last action did, said once (booked, moved or cancelled)."""
+    outcome = session.pop(_outcome_key(link), None)
+    if not isinstance(outcome, dict) or outcome.get("kind") not in ("booked", "moved", "cancelled"):
         return None
-    return value.replace(tzinfo=dt.UTC)
+    appointment = services.get_appointment(int(outcome.get("appointment_id") or 0))
+    if appointment is None or appointment.participant_id != link.participant_id:
+        return None
+    zone = ZoneInfo(zone_name)
+    result = {
+        "kind": outcome["kind"],
+        "when": page_parts.describe_span(
+            appointment.starts_at, appointment.ends_at, zone_name, clock
+        ),
+        "email": link.participant.email,
+    }
+    previous = page_parts.parse_slot(outcome.get("previous"))
+    if previous is not None:
+        local = previous.astimezone(zone)
+        result["previous"] = (
+            f"{page_parts.long_date(local.date())}, "
+            f"{page_parts.clock_time(local, clock)} {local.tzname()}"
+        )
+    return result
+
+
+def _page(link, token: str, *, status: int = 200, taken: bool = False):
+    study = link.participant.study
+    zone_name, zone_source = _zone_and_source(link)
+    clock, clock_source = _clock()
+    outcome = _take_outcome(link, zone_name, clock)
+    current = services.current_booking(link)
+    moving = request.args.get("move") == "1" and current is not None
+    picking = current is None or moving or taken
+    context = {
+        "link": link,
+        "token": token,
+        "study": study,
+        "participant": link.participant,
+        "zone_name": zone_name,
+        "zone_label": zones.zone_name_for_people(zone_name, now_utc()),
+        "zone_source": zone_source,
+        "clock": clock,
+        "clock_source": clock_source,
+        "detected": request.args.get("detected") == "1",
+        "outcome": outcome,
+        "booking": _booking_view(link, current, zone_name, clock) if current else None,
+        "moving": moving,
+        "picking": picking,
+        "taken": taken,
+        "month": None,
+        "day": None,
+        "chosen": None,
+        "slot_value": page_parts.slot_value,
+        "slot_label": lambda slot: page_parts.clock_time(
+            slot.astimezone(ZoneInfo(zone_name)), clock
+        ),
+    }
+    if picking:
+        slots = services.slots_for_link(link, current.id if current else None)
+        days = page_parts.days_with_slots(slots, zone_name)
+        day = days.get(page_parts.parse_day(request.args.get("day")))
+        chosen = page_parts.parse_slot(request.args.get("slot"))
+        if chosen is not None and day is not None and chosen in day.slots and not taken:
+            length = dt.timedelta(minutes=study.interview_minutes)
+            context["chosen"] = {
+                "value": page_parts.slot_value(chosen),
+                "when": page_parts.describe_span(chosen, chosen + length, zone_name, clock),
+                "study_when": page_parts.study_time_note(chosen, zone_name, study.timezone, clock),
+            }
+        wanted = page_parts.parse_month(request.args.get("month"))
+        if wanted is None and day is not None:
+            wanted = (day.date.year, day.date.month)
+        context["month"] = page_parts.month_grid(days, wanted)
+        context["day"] = day
+        context["has_slots"] = bool(days)
+    return render_template("scheduling/self_booking.html", **context), status
 
 
 @blueprint.get("/book/<token>")
@@ -126,7 +187,15 @@ def self_booking(token: str):
     link, unavailable = _link_or_page(token)
     if unavailable:
         return unavailable
-    return _page(link, token, moving=request.args.get("move") == "1")
+    return _page(link, token)
+
+
+def _back(token: str, **extra) -> str:
+    """The booking page again, keeping the zone and clock the participant was using."""
+    args = {
+        name: request.form.get(name, "") for name in ("zone", "clock") if request.form.get(name, "")
+    }
+    return url_for("feeds.self_booking", token=token, **args, **extra)
 
 
 @blueprint.post("/book/<token>")
@@ -135,29 +204,114 @@ def book_slot(token: str):
     link, unavailable = _link_or_page(token)
     if unavailable:
         return unavailable
-    starts_at = _parse_slot(request.form.get("slot", ""))
+    starts_at = page_parts.parse_slot(request.form.get("slot"))
+    zone_name = request.form.get("zone", "")
+    if not zones.is_offered_zone(zone_name):
+        zone_name = ""
     if starts_at is None:
-        flash("Choose a time from the list.", "error")
-        return _page(link, token, status=422, moving=True)
+        flash("Choose a day and a time first.", "error")
+        return redirect(_back(token))
     try:
-        services.book_through_link(link, starts_at)
+        appointment, previous = services.book_through_link(link, starts_at, zone_name)
     except services.ClashError:
         return _page(link, token, status=409, taken=True)
     except services.SchedulingError as error:
         flash(str(error), "error")
-        return _page(link, token, status=422, moving=True)
-    flash("Your interview is booked. An invitation is on its way to your email.", "success")
-    return redirect(url_for("feeds.self_booking", token=token))
+        return redirect(_back(token))
+    session[_outcome_key(link)] = {
+        "kind": "moved" if previous else "booked",
+        "appointment_id": appointment.id,
+        "previous": page_parts.slot_value(previous) if previous else "",
+    }
+    return redirect(_back(token))
 
 
-@blueprint.post("/book/<token>/cancel")
+@blueprint.route("/book/<token>/zone", methods=["GET", "POST"])
+@public
+def booking_zone(token: str):
+    """A short, searchable list of zones; choosing one stores it with the participant."""
+    link, unavailable = _link_or_page(token)
+    if unavailable:
+        return unavailable
+    if request.method == "POST":
+        zone_name = request.form.get("zone", "")
+        if not zones.is_offered_zone(zone_name):
+            abort(400, "Choose a time zone from the list.")
+        services.store_participant_zone(link, zone_name)
+        args = {"clock": request.form["clock"]} if request.form.get("clock") in ("12", "24") else {}
+        if request.form.get("move") == "1":
+            args["move"] = "1"
+        return redirect(url_for("feeds.self_booking", token=token, zone=zone_name, **args))
+    query = (request.args.get("q") or "")[:60]
+    zone_name, _source = _zone_and_source(link)
+    clock, _clock_source = _clock()
+    found = zones.search_zones(query)
+    now = now_utc()
+    return render_template(
+        "scheduling/booking_zone.html",
+        link=link,
+        token=token,
+        study=link.participant.study,
+        query=query,
+        zones=[(name, zones.zone_name_for_people(name, now)) for name in found],
+        zone_name=zone_name,
+        clock=clock,
+        move=request.args.get("move") == "1",
+    )
+
+
+@blueprint.route("/book/<token>/cancel", methods=["GET", "POST"])
 @public
 def cancel_booking(token: str):
     link, unavailable = _link_or_page(token)
     if unavailable:
         return unavailable
-    reason = (request.form.get("reason") or "")[:1000]
-    if services.cancel_through_link(link, reason) is None:
-        abort(404, "There is no booked interview to cancel.")
-    flash("Your interview is cancelled. You can choose a new time below.", "success")
-    return redirect(url_for("feeds.self_booking", token=token))
+    current = services.current_booking(link)
+    zone_name, _source = _zone_and_source(link)
+    clock, _clock_source = _clock()
+    if request.method == "POST":
+        if current is None:
+            flash("There is no booked interview to cancel.", "info")
+            return redirect(_back(token))
+        zone_name = request.form.get("zone", "")
+        reason = (request.form.get("reason") or "")[:1000]
+        cancelled = services.cancel_through_link(
+            link, reason, zone_name if zones.is_offered_zone(zone_name) else ""
+        )
+        session[_outcome_key(link)] = {
+            "kind": "cancelled",
+            "appointment_id": cancelled.id,
+            "previous": page_parts.slot_value(cancelled.starts_at),
+        }
+        return redirect(_back(token))
+    if current is None:
+        return redirect(url_for("feeds.self_booking", token=token))
+    return render_template(
+        "scheduling/booking_cancel.html",
+        link=link,
+        token=token,
+        study=link.participant.study,
+        booking=_booking_view(link, current, zone_name, clock),
+        zone_name=zone_name,
+        clock=clock,
+    )
+
+
+@blueprint.get("/book/<token>/interview.ics")
+@public
+def booking_ics(token: str):
+    """The participant's interview as a calendar file (METHOD:PUBLISH, no attendee list)."""
+    link, unavailable = _link_or_page(token)
+    if unavailable:
+        return unavailable
+    current = services.current_booking(link)
+    if current is None:
+        abort(404, "There is no booked interview to add to a calendar.")
+    return Response(
+        messages.appointment_calendar(current, for_interviewer=False),
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": 'attachment; filename="interview.ics"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1087,6 +1087,15 @@ def remember_participant_zone(link: BookingLink, zone_name: str) -> None:
         participant.timezone = zone_name
 
 
+def store_participant_zone(link: BookingLink, zone_name: str) -> None:
+    """The participant chose a zone: store it with them and their open booking (commits)."""
+    remember_participant_zone(link, zone_name)
+    current = current_booking(link)
+    if current is not None:
+        current.participant_timezone = zone_name
+    db.session.commit()
+
+
 def book_through_link(
     link: BookingLink, starts_at: dt.datetime, zone_name: str = ""
 ) -> tuple[Appointment, dt.datetime | None]:
@@ -1098,12 +1107,11 @@ def book_through_link(
     participant = db.session.get(Participant, link.participant_id)
     study = db.session.get(Study, participant.study_id)
     interviewer = db.session.get(User, link.interviewer_id)
-    remember_participant_zone(link, zone_name)
     current = current_booking(link)
     if current is not None:
         if starts_at not in slots_for_link(link, current.id):
-            db.session.rollback()
             raise ClashError(TAKEN_MESSAGE)
+        remember_participant_zone(link, zone_name)
         previous = current.starts_at
         try:
             moved = reschedule_appointment(
@@ -1119,8 +1127,8 @@ def book_through_link(
             raise ClashError(TAKEN_MESSAGE) from error
         return moved, previous
     if starts_at not in slots_for_link(link):
-        db.session.rollback()
         raise ClashError(TAKEN_MESSAGE)
+    remember_participant_zone(link, zone_name)
     request = BookingRequest(
         starts_at=starts_at,
         minutes=study.interview_minutes,

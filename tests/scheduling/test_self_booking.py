@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fieldwork.extensions import db
+from fieldwork.sampling.models import Participant
 from fieldwork.scheduling import availability, busy, services
 from fieldwork.scheduling.models import Appointment, AppointmentMode, AppointmentStatus
 from tests.scheduling.conftest import at, book, outbox_messages
@@ -55,23 +56,44 @@ def test_slots_are_windows_minus_bookings_busy_blocks_and_travel(world):
 def test_the_participant_books_a_slot_and_gets_the_invite(world, client):
     _, token = _link(world)
     page = client.get(f"/book/{token}").get_data(as_text=True)
-    assert "Times are in Europe/London (GMT/BST)." in page
-    assert 'value="2026-03-23T09:00Z"' in page
+    assert "London time (Europe/London, GMT)" in page
+    assert 'aria-label="Monday 23 March, 8 free times"' in page
+    day = client.get(f"/book/{token}?day=2026-03-23").get_data(as_text=True)
+    assert "slot=2026-03-23T09:00Z" in day
+    confirm = client.get(f"/book/{token}?day=2026-03-23&slot=2026-03-23T09:00Z")
+    assert 'name="slot" value="2026-03-23T09:00Z"' in confirm.get_data(as_text=True)
     response = client.post(f"/book/{token}", data={"slot": "2026-03-23T09:00Z"})
     assert response.status_code == 302
     appointment = db.session.scalars(db.select(Appointment)).one()
     assert appointment.starts_at == at(2026, 3, 23, 9) and appointment.created_by_id is None
     assert len(outbox_messages("invite", appointment.id)) == 2
     page = client.get(f"/book/{token}").get_data(as_text=True)
-    assert "Monday 23 March 2026, 09:00 GMT" in page
+    assert "Your interview is booked" in page
+    assert "Monday 23 March 2026, 09:00 to 10:00 GMT" in page
+    # Said once: the next visit shows the booking, not the news.
+    assert "Your interview is booked" not in client.get(f"/book/{token}").get_data(as_text=True)
 
 
-def test_the_participant_sees_slots_in_their_own_zone_and_it_is_remembered(world, client):
+def test_the_participant_sees_slots_in_their_own_zone_and_their_choice_is_stored(world, client):
     _, token = _link(world)
-    page = client.get(f"/book/{token}?zone=America/New_York").get_data(as_text=True)
-    assert "Times are in America/New_York (EST/EDT)." in page
-    assert "05:00 EDT" in page  # 09:00 GMT on Monday 23 March is 05:00 in New York
+    page = client.get(f"/book/{token}?zone=America/New_York&day=2026-03-23").get_data(as_text=True)
+    assert "New York time (America/New_York, EDT)" in page
+    assert ">05:00</a>" in page  # 09:00 GMT on Monday 23 March is 05:00 in New York
+    assert client.get(f"/book/{token}?zone=US/Eastern").status_code == 200  # not offered: ignored
+    response = client.post(f"/book/{token}/zone", data={"zone": "America/New_York"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Participant, world["first"].id).timezone == "America/New_York"
     assert "America/New_York" in client.get(f"/book/{token}").get_data(as_text=True)
+    assert client.post(f"/book/{token}/zone", data={"zone": "Mars/Olympus"}).status_code == 400
+
+
+def test_the_zone_search_answers_a_short_list_of_real_zones(world, client):
+    _, token = _link(world)
+    page = client.get(f"/book/{token}/zone").get_data(as_text=True)
+    assert page.count('name="zone"') <= 25 and "Europe/London" in page
+    found = client.get(f"/book/{token}/zone?q=new+york").get_data(as_text=True)
+    assert 'value="America/New_York"' in found and "US/Eastern" not in found
 
 
 def test_the_same_link_moves_and_cancels_the_booking(world, client):
@@ -94,7 +116,7 @@ def test_a_slot_that_is_not_offered_is_refused(world, client):
     response = client.post(f"/book/{token}", data={"slot": "2026-03-23T03:00Z"})
     assert response.status_code == 409
     assert "That time has just been taken" in response.get_data(as_text=True)
-    assert client.post(f"/book/{token}", data={"slot": "garbage"}).status_code == 422
+    assert client.post(f"/book/{token}", data={"slot": "garbage"}).status_code == 302
 
 
 def test_expired_revoked_and_unknown_links_answer_a_clear_page(world, client, clock):

@@ -39,6 +39,8 @@ PUBLIC_ENDPOINTS = {
     "feeds.self_booking": "a participant's booking page, reached with its private token",
     "feeds.book_slot": "a participant books through the token",
     "feeds.cancel_booking": "a participant cancels through the token",
+    "feeds.booking_zone": "a participant chooses their time zone through the token",
+    "feeds.booking_ics": "a participant downloads their interview through the token",
     "feeds.interviewer_feed": "an interviewer's calendar app reads the feed with its token",
     "recruitment.online_consent": "a participant's consent form, reached with its token",
     "recruitment.online_withdraw": "a participant withdraws through the token",

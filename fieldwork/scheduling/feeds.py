@@ -306,7 +306,8 @@ def booking_ics(token: str):
         return unavailable
     current = services.current_booking(link)
     if current is None:
-        abort(404, "There is no booked interview to add to a calendar.")
+        flash("There is no booked interview to add to a calendar yet.", "info")
+        return redirect(url_for("feeds.self_booking", token=token))
     return Response(
         messages.appointment_calendar(current, for_interviewer=False),
         mimetype="text/calendar",

@@ -214,7 +214,8 @@ def book_slot(token: str):
     try:
         appointment, previous = services.book_through_link(link, starts_at, zone_name)
     except services.ClashError:
-        return _page(link, token, status=409, taken=True)
+        # The failed booking rolled the session back: read the link afresh for the page.
+        return _page(services.booking_link_for_token(token), token, status=409, taken=True)
     except services.SchedulingError as error:
         flash(str(error), "error")
         return redirect(_back(token))

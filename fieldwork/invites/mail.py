@@ -20,10 +20,9 @@ import datetime as dt
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
-from fieldwork.core.time import now_utc
+from fieldwork.invites.headers import address_message, checked_address, clean_name
 from fieldwork.invites.ical import Attendee, CalendarEvent, build_calendar, single_line
 
 KINDS = ("invite", "update", "cancellation")
@@ -36,11 +35,10 @@ def header_text(value: str) -> str:
 
 
 def mailbox(name: str, email: str) -> Address:
-    """A From/To mailbox; the name is cleaned and encoded (RFC 2047) by the email package."""
-    email = email.strip()
-    if not email or single_line(email) != email or " " in email:
-        raise ValueError(f"not a usable email address: {email!r}")
-    return Address(display_name=header_text(name), addr_spec=email)
+    """A From/To mailbox: the name on one line, the address checked (ValueError if unusable).
+    Set it on a message with `fieldwork.invites.headers.address_message` (or `set_addresses`),
+    never with `message["To"] = ...`, whose folding can change who a message goes to."""
+    return Address(display_name=clean_name(name), addr_spec=checked_address(email))
 
 
 def describe_time(moment: dt.datetime, zone_name: str) -> str:
@@ -112,12 +110,13 @@ def build_invitation_email(
     calendar = build_calendar([event], method)
 
     message = EmailMessage(policy=SMTP)
-    message["From"] = mailbox(sender_name, sender_email)
-    message["To"] = mailbox(to.name, to.email)
+    address_message(
+        message,
+        sender=mailbox(sender_name, sender_email),
+        to=[mailbox(to.name, to.email)],
+        message_id=message_id,
+    )
     message["Subject"] = header_text(subject)
-    message["Date"] = format_datetime(now_utc())
-    domain = sender_email.rpartition("@")[2] or None
-    message["Message-ID"] = header_text(message_id) if message_id else make_msgid(domain=domain)
     message["MIME-Version"] = "1.0"
 
     message.set_content(text_body, subtype="plain", charset="utf-8")

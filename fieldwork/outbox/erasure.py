@@ -17,14 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from email import message_from_bytes
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import getaddresses
 
 from sqlalchemy import or_, select
 
 from fieldwork.extensions import db
+from fieldwork.invites.headers import set_addresses
 from fieldwork.outbox import services
 from fieldwork.outbox.models import OutboxMessage, OutboxState
 
@@ -82,14 +81,14 @@ def _scrub_headers(message: EmailMessage, email: str, replacements) -> None:
         if not values:
             continue
         mailboxes = []
-        for display, address in getaddresses([str(value) for value in values]):
-            if email and address.lower() == email:
-                mailboxes.append(Address(addr_spec=ERASED_ADDRESS))
-            else:
-                display = services._replace_all(display, replacements)
-                mailboxes.append(Address(display_name=display, addr_spec=address))
-        del message[header]
-        message[header] = mailboxes
+        for value in values:
+            for mailbox in value.addresses:
+                if email and mailbox.addr_spec.lower() == email:
+                    mailboxes.append(("", ERASED_ADDRESS))
+                else:
+                    display = services._replace_all(mailbox.display_name, replacements)
+                    mailboxes.append((display, mailbox.addr_spec))
+        set_addresses(message, header, mailboxes)
     subject = services._replace_all(str(message["Subject"] or ""), replacements)
     del message["Subject"]
     message["Subject"] = subject

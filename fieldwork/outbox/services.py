@@ -40,6 +40,7 @@ from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.outbox import smtp
 from fieldwork.outbox.models import OutboxKind, OutboxMessage, OutboxState
+from fieldwork.outbox.redaction import redact_links
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,7 @@ def send_due(
                 except smtp.PermanentSendError as error:
                     row.state = OutboxState.FAILED
                     row.last_error = str(error)[:2000]
+                    redact_links(row)
                     report.failed.append(message_id)
                 except smtp.UnconfirmedSendError as error:
                     # It may have arrived: stay 'sending' (interrupted, shown at once), and
@@ -198,6 +200,7 @@ def send_due(
                     row.last_error = f"{type(error).__name__}: {error}"[:2000]
                     if row.attempts >= max_attempts:
                         row.state = OutboxState.FAILED
+                        redact_links(row)
                         report.failed.append(message_id)
                     else:
                         row.state = OutboxState.PENDING
@@ -206,6 +209,8 @@ def send_due(
                 else:
                     row.state = OutboxState.SENT
                     row.sent_at = now_utc()
+                    # The stored copy keeps no working link (no usable secret at rest).
+                    redact_links(row)
                     row.last_error = f"refused by the server: {refused}" if refused else ""
                     report.sent.append(message_id)
                 session.commit()

@@ -18,7 +18,6 @@ import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -255,6 +254,7 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
     every few minutes (and after a downtime) sends each digest once. Returns how many queued.
     """
     from fieldwork.invites.bodies import inline_css
+    from fieldwork.invites.headers import address_message
     from fieldwork.invites.mail import describe_time, header_text, mailbox
 
     now = now or now_utc()
@@ -324,11 +324,13 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
             "zone": interviewer.timezone,
         }
         message = EmailMessage(policy=SMTP)
-        message["From"] = mailbox("Fieldwork", f"fieldwork@{domain}")
-        message["To"] = mailbox(interviewer.name, interviewer.email)
+        address_message(
+            message,
+            sender=mailbox("Fieldwork", f"fieldwork@{domain}"),
+            to=[mailbox(interviewer.name, interviewer.email)],
+            message_id=message_id,
+        )
         message["Subject"] = header_text(f"Your interviews on {context['day']} ({len(items)})")
-        message["Date"] = format_datetime(now)
-        message["Message-ID"] = message_id
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(render_template("emails/reminder_digest.txt", **context))
         message.add_alternative(

@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from flask import render_template
@@ -321,6 +320,7 @@ def build_reminder_email(
     """The reminder as an email: From the study's organiser, To the one recipient, with the
     reminder's own Message-ID. Raises TemplateProblem or ValueError (unusable address)."""
     from fieldwork.invites.bodies import inline_css
+    from fieldwork.invites.headers import address_message
     from fieldwork.invites.mail import header_text, mailbox
 
     study = appointment.study
@@ -334,13 +334,15 @@ def build_reminder_email(
         reminder_context(reminder, appointment),
     )
     message = EmailMessage(policy=SMTP)
-    message["From"] = mailbox(
-        study.organiser_name or study.name, study.organiser_email or "fieldwork@localhost"
+    address_message(
+        message,
+        sender=mailbox(
+            study.organiser_name or study.name, study.organiser_email or "fieldwork@localhost"
+        ),
+        to=[mailbox(name, address)],
+        message_id=reminder.message_id,
     )
-    message["To"] = mailbox(name, address)
     message["Subject"] = header_text(rendered.subject)
-    message["Date"] = format_datetime(now_utc())
-    message["Message-ID"] = reminder.message_id
     message["MIME-Version"] = "1.0"
     # RFC 3834: an automatic message; well-behaved autoresponders do not answer it.
     message["Auto-Submitted"] = "auto-generated"

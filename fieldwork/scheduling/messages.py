@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -275,6 +274,7 @@ def queue_appointment_messages(
 def queue_booking_link_message(link: BookingLink, url: str) -> None:
     """The email that gives a participant their private booking link."""
     from fieldwork.invites.bodies import render_email
+    from fieldwork.invites.headers import address_message
     from fieldwork.invites.mail import header_text, mailbox
     from fieldwork.outbox.services import enqueue
 
@@ -300,11 +300,12 @@ def queue_booking_link_message(link: BookingLink, url: str) -> None:
     )
     message = EmailMessage(policy=SMTP)
     sender = study.organiser_email or "fieldwork@localhost"
-    message["From"] = mailbox(study.name, sender)
-    message["To"] = mailbox(participant.name, participant.email)
+    address_message(
+        message,
+        sender=mailbox(study.name, sender),
+        to=[mailbox(participant.name, participant.email)],
+    )
     message["Subject"] = header_text(f"{study.name}: choose a time for your interview")
-    message["Date"] = format_datetime(now_utc())
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")
     enqueue(message, kind="other", study_id=study.id)

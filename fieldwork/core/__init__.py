@@ -5,8 +5,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Template filters, error pages and the health check."""
-    from fieldwork.core import errors, views, web
+    from fieldwork.core import converters, errors, views, web
 
+    converters.init_app(app)
     web.init_app(app)
     _enforce_sqlite_foreign_keys()
     errors.init_app(app)

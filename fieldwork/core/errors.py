@@ -1,4 +1,9 @@
-"""Error pages: HTML for people, JSON under /api/."""
+"""Error pages: HTML for people, JSON under /api/.
+
+Every error first rolls the request's database session back: after a failed statement
+(PostgreSQL refuses every further one in that transaction) the error page, which reads the
+logged-in user and the navigation, must still render in full.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,19 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.endswith(".json")
 
 
+def _roll_back() -> None:
+    from fieldwork.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a dead connection: drop the session, render anyway
+        db.session.remove()
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        _roll_back()
         if wants_json():
             response = jsonify(error={"code": error.code, "message": error.description})
             response.status_code = error.code or 500

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user
-from markupsafe import Markup
 
 from fieldwork.home import services
 from fieldwork.sampling import services as sampling
@@ -19,13 +18,9 @@ def index():
         return render_template("sampling/no_study.html")
     services.record_visit(current_user, study)
     zone = current_user.timezone
-    # Each panel is a template rendered with autoescaping, so its output is already safe HTML.
+    # Each panel is its own template rendered with autoescaping; the page includes the HTML.
     panels = [
-        Markup(  # noqa: S704
-            render_template(
-                panel.template, **panel.context, user=current_user, study=study, zone=zone
-            )
-        )
+        render_template(panel.template, **panel.context, user=current_user, study=study, zone=zone)
         for panel in services.panels_for(current_user, study)
     ]
     return render_template(

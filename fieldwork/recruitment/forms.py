@@ -64,7 +64,8 @@ class ContactAttemptForm(FlaskForm):
         "Next action due",
         format="%Y-%m-%d",
         render_kw=DATE,
-        description="Optional. The follow-ups page lists the person from this date.",
+        description="The follow-ups page lists the person from this date. A call back "
+        "without a date is due on the next working day.",
         validators=[Optional()],
     )
     #: Set by the confirmation step when the organisation refused or is do-not-contact.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -185,12 +186,19 @@ def log_contact_attempt(
     note: str = "",
     next_action_on: dt.date | None = None,
 ) -> ContactAttempt:
-    """Record an attempt and move the status by the disposition's rule. Commits."""
+    """Record an attempt and move the status by the disposition's rule. Commits.
+
+    A call back always has a date: without one it is due on the next working day after the
+    attempt (in the study's zone), so the person never drops off the follow-ups.
+    """
     if attempted_at.tzinfo is None:
         raise RecruitmentError("The time of the attempt needs a time zone.")
     if attempted_at > now_utc() + dt.timedelta(minutes=5):
         raise RecruitmentError("A contact attempt cannot be in the future.")
     disposition = Disposition(disposition)
+    if disposition == Disposition.CALL_BACK and next_action_on is None:
+        zone = ZoneInfo(db.session.get(Study, participant.study_id).timezone)
+        next_action_on = next_working_day(attempted_at.astimezone(zone).date())
     attempt = ContactAttempt(
         participant_id=participant.id,
         recorded_by_id=actor.id if actor else None,
@@ -221,6 +229,14 @@ def log_contact_attempt(
     _change_status(participant, new_status, actor, f"contact attempt: {disposition.label}")
     db.session.commit()
     return attempt
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """The first Monday-to-Friday date after `day` (a call back's default date)."""
+    following = day + dt.timedelta(days=1)
+    while following.weekday() >= 5:
+        following += dt.timedelta(days=1)
+    return following
 
 
 def contact_attempts_of(participant: Participant) -> list[ContactAttempt]:
@@ -571,7 +587,9 @@ def record_consent(
     if method == ConsentMethod.ONLINE and not typed_name.strip():
         raise RecruitmentError("Type your full name to sign.")
     if method != ConsentMethod.ONLINE and actor is None:
-        raise RecruitmentError("Written or verbal consent is recorded by a coordinator.")
+        raise RecruitmentError(
+            "Written or verbal consent is recorded by a member of the study team."
+        )
     given_at = given_at or now_utc()
     if given_at > now_utc() + dt.timedelta(minutes=5):
         raise RecruitmentError("Consent cannot be given in the future.")

@@ -81,7 +81,7 @@ def log_contact(participant_id: int):
                 form.attempted_on.data, form.attempted_time.data, tzinfo=_user_zone()
             )
             try:
-                services.log_contact_attempt(
+                attempt = services.log_contact_attempt(
                     person,
                     current_user,
                     attempted_at=attempted_at,
@@ -94,12 +94,17 @@ def log_contact(participant_id: int):
                 db.session.rollback()
                 form.attempted_on.errors = [*form.attempted_on.errors, str(error)]
             else:
-                flash(
+                message = (
                     f"Contact attempt logged. {person.reference} is now "
-                    f"{person.status.label.lower()}.",
-                    "success",
+                    f"{person.status.label.lower()}."
                 )
-                return redirect(_participant_url(person) + "#contact-log")
+                if attempt.next_action_on is not None:
+                    defaulted = form.next_action_on.data is None
+                    message += f" Next action due {attempt.next_action_on:%A %-d %B %Y}" + (
+                        " (the next working day, as no date was given)." if defaulted else "."
+                    )
+                flash(message, "success")
+                return redirect(_participant_url(person))
     status = 422 if form.errors else 200
     return render_template(
         "recruitment/contact_form.html",
@@ -144,7 +149,7 @@ def add_referral(participant_id: int):
                 form.referred_by.errors.append(str(error))
             else:
                 flash("Referral recorded.", "success")
-                return redirect(_participant_url(person) + "#referrals")
+                return redirect(_participant_url(person))
     return render_template("recruitment/referral_form.html", participant=person, form=form), (
         422 if form.errors else 200
     )
@@ -154,11 +159,15 @@ def add_referral(participant_id: int):
 
 
 @blueprint.route("/participants/<int:participant_id>/consents/new", methods=["GET", "POST"])
-@coordinator_required
 def record_consent(participant_id: int):
+    """Written or verbal consent, recorded by a coordinator or by the participant's own
+    interviewer (who often takes it at the start of the interview)."""
     person = _participant_or_404(participant_id)
     versions = services.published_versions(person.study)
     if not versions:
+        if not current_user.is_coordinator:
+            flash("No consent form is published yet; ask a coordinator to publish one.", "error")
+            return redirect(_participant_url(person))
         flash("Publish a consent form before recording consent.", "error")
         return redirect(url_for("recruitment.consent_forms"))
     chooser = forms.VersionChoiceForm(request.args, meta={"csrf": False})
@@ -193,7 +202,7 @@ def record_consent(participant_id: int):
             version = services.get_version(version.id)
         else:
             flash(f"Consent recorded for {person.reference}.", "success")
-            return redirect(_participant_url(person) + "#consent")
+            return redirect(_participant_url(person))
     return render_template(
         "recruitment/consent_record_form.html",
         participant=person,
@@ -216,7 +225,7 @@ def create_consent_link(participant_id: int):
         for field in form:
             for message in field.errors:
                 flash(message, "error")
-        return redirect(_participant_url(person) + "#consent")
+        return redirect(_participant_url(person))
     version = next(v for v in versions if v.id == form.version_id.data)
     try:
         link, token = services.create_consent_link(
@@ -225,7 +234,7 @@ def create_consent_link(participant_id: int):
     except services.RecruitmentError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return redirect(_participant_url(person) + "#consent")
+        return redirect(_participant_url(person))
     return render_template(
         "recruitment/consent_link_created.html",
         participant=person,
@@ -243,7 +252,7 @@ def revoke_consent_link(link_id: int):
     person = _participant_or_404(link.participant_id)
     services.revoke_consent_link(link, current_user)
     flash("The consent link no longer works.", "success")
-    return redirect(_participant_url(person) + "#consent")
+    return redirect(_participant_url(person))
 
 
 @blueprint.route("/participants/<int:participant_id>/withdraw", methods=["GET", "POST"])

@@ -9,7 +9,14 @@ from fieldwork.core.navigation import navigation
 
 
 def init_app(app: Flask) -> None:
-    from fieldwork.sampling import frame_views, import_cli, import_views, services, views
+    from fieldwork.sampling import (
+        assignment_views,  # noqa: F401  (adds its route to the sampling blueprint)
+        frame_views,
+        import_cli,
+        import_views,
+        services,
+        views,
+    )
 
     app.register_blueprint(views.blueprint)
     app.register_blueprint(frame_views.blueprint)

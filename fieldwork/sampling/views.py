@@ -102,7 +102,10 @@ def participant(participant_id: int):
     person = services.get_participant(participant_id, current_user)
     if person is None:
         abort(404)
-    return render_template("sampling/participant.html", participant=person)
+    interviewers = accounts.list_interviewers() if current_user.is_coordinator else []
+    return render_template(
+        "sampling/participant.html", participant=person, interviewers=interviewers
+    )
 
 
 def _participant_form(study: Study, **kwargs) -> ParticipantForm:

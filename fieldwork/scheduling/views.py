@@ -418,6 +418,7 @@ def cancel(appointment_id: int):
 def outcome(appointment_id: int):
     item = _own_appointment(appointment_id)
     form = OutcomeForm()
+    consent_missing = False
     if request.method == "GET" and item.status in (
         AppointmentStatus.HELD,
         AppointmentStatus.NO_SHOW,
@@ -438,11 +439,14 @@ def outcome(appointment_id: int):
             )
         except services.SchedulingError as error:
             form.status.errors = [*form.status.errors, str(error)]
+            consent_missing = isinstance(error, services.ConsentMissing)
         else:
             flash("Outcome recorded.", "success")
             return redirect(url_for("scheduling.appointment", appointment_id=item.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("scheduling/outcome.html", form=form, appointment=item), status
+    return render_template(
+        "scheduling/outcome.html", form=form, appointment=item, consent_missing=consent_missing
+    ), status
 
 
 # --- Availability ----------------------------------------------------------------------------

@@ -135,7 +135,10 @@ def test_a_coordinator_records_written_consent_through_the_form(world, client, a
     assert services.has_consent_to_take_part(db.session.get(Participant, ann.id))
     auth.logout()
     auth.login(world["ivy"])
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == 200, "ann's own interviewer records her consent"
+    auth.logout()
+    auth.login(world["ian"])
+    assert client.get(url).status_code == 404, "another interviewer cannot"
 
 
 def _link(world) -> str:

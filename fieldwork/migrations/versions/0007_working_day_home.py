@@ -37,6 +37,19 @@ def upgrade():
     )
     with op.batch_alter_table("home_visit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_home_visit_study_id"), ["study_id"], unique=False)
+    # Booking now assigns the participant to the interviewer; give participants booked before
+    # this version the interviewer of their latest appointment, so that interviewer can open them.
+    op.execute(
+        """
+        UPDATE participant SET interviewer_id = (
+            SELECT appointment.interviewer_id FROM appointment
+            WHERE appointment.participant_id = participant.id
+            ORDER BY appointment.starts_at DESC, appointment.id DESC LIMIT 1
+        )
+        WHERE interviewer_id IS NULL
+          AND EXISTS (SELECT 1 FROM appointment WHERE appointment.participant_id = participant.id)
+        """
+    )
 
 
 def downgrade():

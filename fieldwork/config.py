@@ -14,6 +14,7 @@ _ENVIRONMENT_KEYS: dict[str, type] = {
     "SMTP_USERNAME": str,
     "SMTP_PASSWORD": str,
     "SMTP_USE_TLS": bool,
+    "HEALTHZ_TOKEN": str,
     "IMAP_HOST": str,
     "IMAP_PORT": int,
     "IMAP_USERNAME": str,

@@ -717,17 +717,33 @@ def scheduler_health() -> dict:
         )
         .scalar_subquery()
     )
-    overdue_messages, overdue_reminders = db.session.execute(
-        select(outbox_overdue, reminders_overdue)
+    interrupted = (
+        select(func.count(OutboxMessage.id)).where(outbox.interrupted_clause(now)).scalar_subquery()
+    )
+    overdue_messages, overdue_reminders, interrupted_messages = db.session.execute(
+        select(outbox_overdue, reminders_overdue, interrupted)
     ).one()
     seconds = (now - row.beat_at).total_seconds() if row else None
+    alive = seconds is not None and seconds <= heartbeat_alive_seconds()
+    problems = []
+    if not alive:
+        problems.append("not running (no heartbeat)")
+    if interrupted_messages:
+        problems.append(
+            f"{interrupted_messages} message(s) interrupted mid-send need attention "
+            "(they may or may not have arrived)"
+        )
+    if overdue_messages or overdue_reminders:
+        problems.append(f"{overdue_messages + overdue_reminders} message(s) overdue")
     return {
         "last_heartbeat": row.beat_at.isoformat() if row else None,
         "seconds_since_heartbeat": round(seconds, 1) if seconds is not None else None,
         "holder": f"{row.host}:{row.pid}" if row else None,
         "started_at": row.started_at.isoformat() if row else None,
-        "alive": seconds is not None and seconds <= heartbeat_alive_seconds(),
+        "alive": alive,
         "overdue_messages": int(overdue_messages) + int(overdue_reminders),
         "overdue_outbox_messages": int(overdue_messages),
         "overdue_reminders": int(overdue_reminders),
+        "interrupted_messages": int(interrupted_messages),
+        "problems": problems,
     }

@@ -65,6 +65,41 @@ def _code_list(title: str, rows: Iterable[tuple[str, str, str]]) -> list[str]:
     return [f"### {title}", "", *_table(("Code", "Label", "Meaning"), rows)]
 
 
+def _disclosure_section(package: DataPackage) -> list[str]:
+    """What the participants file says about each person, and what the check changed."""
+    result = package.disclosure
+    if result is None:
+        return []
+    labels = {
+        "role": "role (`role_id`)",
+        "phase": "phase (`phase_number`)",
+        "district": "district (`district_id`)",
+        "organisation_kind": "kind of organisation (`organisation_kind`)",
+        "organisation": "organisation (`organisation_id`)",
+    }
+    chosen = ", ".join(labels[name] for name in result.chosen) or "none"
+    exported = ", ".join(labels[name] for name in result.attributes) or "none"
+    return [
+        "## Disclosure control",
+        "",
+        "A person's role, phase, district, kind of organisation and organisation together "
+        "can identify them (quasi-identifiers). The study chose which of them the "
+        f"participants file may carry: {chosen}. A disclosure check then makes sure that "
+        f"every combination of those exported describes at least **k = {result.k}** "
+        "participants of the file: it first generalises (an organisation becomes its kind "
+        "of organisation; a district becomes its phase) and then suppresses (leaves empty) "
+        "the values of anyone still in a smaller group.",
+        "",
+        f"In this package the participants file carries: {exported}. What the check did:",
+        "",
+        *(f"- {step}" for step in result.steps),
+        "",
+        "The participant reference (such as P1-017) begins with the phase number. The other "
+        "person-level files carry no quasi-identifier, only the reference.",
+        "",
+    ]
+
+
 def render(package: DataPackage) -> str:
     """The README.md text of `package`."""
     study = package.study
@@ -82,8 +117,10 @@ def render(package: DataPackage) -> str:
         "",
         f"The sample frame held {ex.in_frame} participants. The person-level resources "
         "(participants, contact_attempts, appointments, consents, consent_answers) hold only "
-        "the participants whose current consent (one not withdrawn) agrees to the "
-        "`archiving` item: " + f"{ex.included} of {ex.in_frame}. "
+        "the participants whose latest consent to each form they answered is not withdrawn "
+        "and agrees to the `archiving` item where the form asks it (a later consent that "
+        "declines archiving overrides an earlier one that agreed): "
+        + f"{ex.included} of {ex.in_frame}. "
         f"**{ex.left_out} participants were left out**:",
         "",
         f"- {ex.no_consent_recorded} with no consent recorded;",
@@ -95,6 +132,7 @@ def render(package: DataPackage) -> str:
         "title, note, signature, place or free-text reason of any participant is exported; "
         "participants appear only by a pseudonymous reference such as P1-017.",
         "",
+        *_disclosure_section(package),
         "## Dates",
         "",
         f"Dates of events about participants are calendar dates in the study's time zone "

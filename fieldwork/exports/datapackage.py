@@ -11,8 +11,14 @@ Anonymity rules, applied here and nowhere else:
 * No name, email, phone, job title, note, typed signature, place, link or free-text reason of a
   participant is ever selected; participants appear only by their pseudonymous reference.
 * Person-level resources (participants, contact attempts, appointments, consents, consent
-  answers) hold only participants whose current (not withdrawn) consent agrees to archiving;
-  the package says how many were left out and why. Aggregate resources (coverage) count all.
+  answers) hold only participants whose latest consent to each form they answered is not
+  withdrawn, and agrees to archiving where the form asks (a re-consent that declines archiving
+  excludes them); the package says how many were left out and why. Aggregate resources
+  (coverage) count all.
+* The participants file carries only the quasi-identifiers the study chose (role, phase,
+  district, organisation kind, organisation), after the disclosure check of
+  `fieldwork.exports.disclosure` (minimum cell size k): generalised or suppressed where a
+  combination would describe fewer than k people.
 * Dates are calendar dates in the study's time zone, optionally coarsened to the Monday of
   their ISO week or the first day of their month; times of day are never exported.
 
@@ -34,10 +40,13 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from fieldwork.core import spreadsheet
 from fieldwork.core.time import now_utc
+from fieldwork.exports.disclosure import DisclosureResult
+from fieldwork.exports.disclosure import control as disclosure_control
+from fieldwork.exports.models import ExportSettings
 from fieldwork.extensions import db
 from fieldwork.recruitment.dispositions import RULES as DISPOSITION_RULES
 from fieldwork.recruitment.models import (
@@ -256,6 +265,7 @@ class DataPackage:
     tables: list[Table]
     exclusions: Exclusions
     created: dt.datetime | None
+    disclosure: DisclosureResult | None = None
     readme: str = ""
 
     @property
@@ -291,6 +301,8 @@ class DataPackage:
             "consentItemForArchiving": ARCHIVING_ITEM,
             **self.exclusions.descriptor(),
         }
+        if self.disclosure is not None:
+            out["fieldwork"]["disclosureControl"] = self.disclosure.descriptor()
         out["resources"] = [
             {
                 "name": "readme",
@@ -346,15 +358,21 @@ def build_package(
     study: Study,
     precision: DatePrecision | str = DatePrecision.DAY,
     created: dt.datetime | None = None,
+    settings: ExportSettings | None = None,
 ) -> DataPackage:
     """Read the study's record into a package. `created` pins the package's date; without it
-    the date is that of the latest exported record, so re-exporting changes nothing."""
+    the date is that of the latest exported record, so re-exporting changes nothing.
+    `settings` (by default the study's own) say which quasi-identifiers the participants
+    file may carry and the minimum cell size."""
     from fieldwork.exports import codebook, coverage_resources
+
+    settings = settings or settings_for(study)
 
     precision = DatePrecision(precision)
     zone = ZoneInfo(study.timezone)
     exclusions = _exclusions(study)
     consent_rows, consent_numbers = _consents(study, zone, precision)
+    participants, disclosure = _participants(study, settings)
     tables = [
         _phases(study),
         _districts(study),
@@ -362,7 +380,7 @@ def build_package(
         _organisation_districts(study),
         _roles(study),
         _dispositions(),
-        _participants(study),
+        participants,
         _contact_attempts(study, zone, precision),
         _appointments(study, zone, precision),
         _consent_form_versions(study),
@@ -382,6 +400,7 @@ def build_package(
         tables=tables,
         exclusions=exclusions,
         created=created,
+        disclosure=disclosure,
     )
     package.readme = codebook.render(package)
     return package
@@ -408,29 +427,68 @@ def _local_day(value: dt.datetime | None, zone: ZoneInfo, precision: DatePrecisi
     return coarsen(value.astimezone(zone).date(), precision)
 
 
-def archivable_participants(study: Study):
-    """A selectable of the ids of the study's participants whose current consent (one not
-    withdrawn) has the archiving item agreed: the only people in person-level resources."""
-    return (
-        select(Consent.participant_id)
+def _latest_consents(study: Study):
+    """Each participant's latest consent to each form (by when it was given), as a subquery
+    of (consent_id, participant_id, withdrawn_at)."""
+    ranked = (
+        select(
+            Consent.id.label("consent_id"),
+            Consent.participant_id,
+            Consent.withdrawn_at,
+            func.row_number()
+            .over(
+                partition_by=(Consent.participant_id, ConsentFormVersion.form_id),
+                order_by=(Consent.given_at.desc(), Consent.id.desc()),
+            )
+            .label("position"),
+        )
+        .join(ConsentFormVersion, ConsentFormVersion.id == Consent.version_id)
         .join(Participant, Participant.id == Consent.participant_id)
-        .join(ConsentAnswer, ConsentAnswer.consent_id == Consent.id)
+        .where(Participant.study_id == study.id)
+        .subquery()
+    )
+    return (
+        select(ranked.c.consent_id, ranked.c.participant_id, ranked.c.withdrawn_at)
+        .where(ranked.c.position == 1)
+        .subquery()
+    )
+
+
+def _archiving_answers(agreed: bool):
+    return (
+        select(ConsentAnswer.consent_id)
         .join(ConsentItem, ConsentItem.id == ConsentAnswer.item_id)
-        .where(
-            Participant.study_id == study.id,
-            Consent.withdrawn_at.is_(None),
-            ConsentItem.key == ARCHIVING_ITEM,
-            ConsentAnswer.is_agreed.is_(True),
+        .where(ConsentItem.key == ARCHIVING_ITEM, ConsentAnswer.is_agreed.is_(agreed))
+    )
+
+
+def archivable_participants(study: Study):
+    """A selectable of the ids of the study's participants whose latest consent to some form
+    agrees to archiving, and none of whose latest consents (one per form) is withdrawn or
+    declines archiving: the only people in person-level resources."""
+    latest = _latest_consents(study)
+    excluded = select(latest.c.participant_id).where(
+        or_(
+            latest.c.withdrawn_at.is_not(None),
+            latest.c.consent_id.in_(_archiving_answers(False)),
         )
     )
+    return select(latest.c.participant_id).where(
+        latest.c.withdrawn_at.is_(None),
+        latest.c.consent_id.in_(_archiving_answers(True)),
+        latest.c.participant_id.not_in(excluded),
+    )
+
+
+def _withdrawn_participants(study: Study):
+    latest = _latest_consents(study)
+    return select(latest.c.participant_id).where(latest.c.withdrawn_at.is_not(None))
 
 
 def _exclusions(study: Study) -> Exclusions:
     """Who is in and why the others are not, in one grouped query."""
     archivable = Participant.id.in_(archivable_participants(study))
-    has_current = exists().where(
-        Consent.participant_id == Participant.id, Consent.withdrawn_at.is_(None)
-    )
+    withdrawn = Participant.id.in_(_withdrawn_participants(study))
     has_any = exists().where(Consent.participant_id == Participant.id)
 
     def count_where(condition) -> Any:
@@ -441,8 +499,8 @@ def _exclusions(study: Study) -> Exclusions:
             func.count(Participant.id),
             count_where(archivable),
             count_where(~has_any),
-            count_where(and_(has_any, ~has_current)),
-            count_where(and_(has_current, ~archivable)),
+            count_where(and_(has_any, withdrawn)),
+            count_where(and_(has_any, ~withdrawn, ~archivable)),
         ).where(Participant.study_id == study.id)
     ).one()
     return Exclusions(*(int(value) for value in row))
@@ -677,60 +735,99 @@ def _dispositions() -> Table:
     )
 
 
-def _participants(study: Study) -> Table:
-    from fieldwork.sampling.models import RecruitmentStatus
+#: How each quasi-identifier appears in the participants file.
+_QUASI_FIELDS: dict[str, tuple[str, str, str]] = {
+    "role": ("role_id", "integer", "The stakeholder role sampled."),
+    "phase": ("phase_number", "integer", "The phase of the district sampled."),
+    "district": ("district_id", "integer", "The district sampled."),
+    "organisation_kind": ("organisation_kind", "string", "The kind of organisation."),
+    "organisation": ("organisation_id", "integer", "The organisation the person works for."),
+}
+_QUASI_KEYS = {
+    "role": ForeignKey(("role_id",), "roles", ("role_id",)),
+    "phase": ForeignKey(("phase_number",), "phases", ("phase_number",)),
+    "district": ForeignKey(("district_id",), "districts", ("district_id",)),
+    "organisation": ForeignKey(("organisation_id",), "organisations", ("organisation_id",)),
+}
+
+
+def _participants(study: Study, settings: ExportSettings) -> tuple[Table, DisclosureResult]:
+    from fieldwork.sampling.models import OrganisationKind, RecruitmentStatus
 
     rows = db.session.execute(
         select(
             Participant.reference,
             Participant.role_id,
+            Phase.number,
             Participant.district_id,
+            Organisation.kind,
             Participant.organisation_id,
             Participant.status,
         )
+        .join(District, District.id == Participant.district_id)
+        .join(Phase, Phase.id == District.phase_id)
+        .join(Organisation, Organisation.id == Participant.organisation_id)
         .where(
             Participant.study_id == study.id,
             Participant.id.in_(archivable_participants(study)),
         )
         .order_by(Participant.reference)
     ).all()
-    return Table(
+    people = [
+        {
+            "role": row[1],
+            "phase": row[2],
+            "district": row[3],
+            "organisation_kind": row[4].value if row[4] is not None else None,
+            "organisation": row[5],
+        }
+        for row in rows
+    ]
+    result = disclosure_control(people, settings.included, settings.min_cell_size)
+    fields = [
+        Field(
+            "participant_reference",
+            "string",
+            "A stable pseudonym such as P1-017 "
+            "(phase, then a running number); it identifies nobody outside this package.",
+            {"required": True, "unique": True},
+            "Participant",
+        )
+    ]
+    for name in result.attributes:
+        column, kind, description = _QUASI_FIELDS[name]
+        description += " Empty where the disclosure check suppressed it (see the codebook)."
+        if name == "organisation_kind":
+            fields.append(
+                Field(column, kind, description, {"enum": [k.value for k in OrganisationKind]})
+            )
+        else:
+            fields.append(Field(column, kind, description))
+    fields.append(
+        _enum_field(
+            "recruitment_status",
+            "Where recruitment stood at the export (see the codebook).",
+            RecruitmentStatus,
+        )
+    )
+    table_rows = [
+        (row[0], *(values[name] for name in result.attributes), row[6])
+        for row, values in zip(rows, result.rows, strict=True)
+    ]
+    table = Table(
         "participants",
         "Participants",
         "The people interviewed or approached who agreed to archiving, by pseudonymous "
-        "reference only: never a name, contact detail, job title or note.",
-        [
-            Field(
-                "participant_reference",
-                "string",
-                "A stable pseudonym such as P1-017 "
-                "(phase, then a running number); it identifies nobody outside this package.",
-                {"required": True, "unique": True},
-                "Participant",
-            ),
-            Field("role_id", "integer", "The stakeholder role sampled.", {"required": True}),
-            Field("district_id", "integer", "The district sampled.", {"required": True}),
-            Field(
-                "organisation_id",
-                "integer",
-                "The organisation the person works for.",
-                {"required": True},
-            ),
-            _enum_field(
-                "recruitment_status",
-                "Where recruitment stood at the export (see the codebook).",
-                RecruitmentStatus,
-            ),
-        ],
+        "reference only: never a name, contact detail, job title or note; with only the "
+        "attributes the study chose, after the disclosure check (minimum cell size "
+        f"{result.k}).",
+        fields,
         ("participant_reference",),
-        [tuple(row) for row in rows],
-        (
-            ForeignKey(("role_id",), "roles", ("role_id",)),
-            ForeignKey(("district_id",), "districts", ("district_id",)),
-            ForeignKey(("organisation_id",), "organisations", ("organisation_id",)),
-        ),
+        table_rows,
+        tuple(_QUASI_KEYS[name] for name in result.attributes if name in _QUASI_KEYS),
         is_person_level=True,
     )
+    return table, result
 
 
 def _numbered(rows: Sequence[Sequence], key_position: int = 0) -> list[tuple[Any, int, tuple]]:
@@ -1098,4 +1195,18 @@ def _consent_answers(study: Study, consent_numbers: dict[int, tuple[str, int]]) 
             ),
         ),
         is_person_level=True,
+    )
+
+
+def settings_for(study: Study) -> ExportSettings:
+    """The study's export settings, or the defaults (not saved) when it has none."""
+    found = db.session.scalar(select(ExportSettings).where(ExportSettings.study_id == study.id))
+    if found is not None:
+        return found
+    from fieldwork.exports.models import DEFAULT_INCLUDED, DEFAULT_MIN_CELL_SIZE, QUASI_IDENTIFIERS
+
+    return ExportSettings(
+        study_id=study.id,
+        min_cell_size=DEFAULT_MIN_CELL_SIZE,
+        **{f"include_{name}": name in DEFAULT_INCLUDED for name in QUASI_IDENTIFIERS},
     )

@@ -179,6 +179,7 @@ def test_only_participants_who_agreed_to_archiving_are_in_person_level_files(awk
         refs["agreed"]
     }
     counts = read_package(directory)["fieldwork"]
+    assert counts.pop("disclosureControl")["minimumCellSize"] == 5
     assert counts == {
         "study": "awkward",
         "timezone": "Europe/London",

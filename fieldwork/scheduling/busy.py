@@ -9,12 +9,12 @@ uploads a file. Recurring events are expanded for the next `HORIZON_DAYS` days w
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import ipaddress
 import logging
 import socket
-import urllib.error
+import ssl
 import urllib.parse
-import urllib.request
 from typing import IO
 
 import icalendar
@@ -44,56 +44,112 @@ class BusyCalendarError(ValueError):
     """The calendar cannot be fetched or read; the message is for the interviewer."""
 
 
-def check_public_address(url: str) -> None:
-    """Refuse an address on a private, loopback or link-local network.
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return ip.is_global and not ip.is_multicast
 
-    Interviewers type these addresses; without this check the server could be made to read
-    its own network (SSRF). BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES turns it off (tests serve
-    calendars on 127.0.0.1; an intranet calendar server may need it too).
+
+def resolve_checked(url: str) -> tuple[urllib.parse.SplitResult, str]:
+    """The URL's parts and the one address it will be fetched from: resolved once, and (unless
+    BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES) refused when any address the name has is on a
+    private, loopback or link-local network.
+
+    Interviewers type these addresses; without the check the server could be made to read its
+    own network (SSRF). The fetch then connects to exactly the address checked here, never
+    resolving the name again, so a DNS answer that changes between check and fetch (DNS
+    rebinding) cannot point it elsewhere.
     """
     if not url.lower().startswith(("http://", "https://")):
         raise BusyCalendarError("Only http and https addresses can be read.")
-    if current_app.config.get("BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES", False):
-        return
-    host = urllib.parse.urlsplit(url).hostname
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname
     if not host:
         raise BusyCalendarError("That address has no host name.")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError) as error:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError) as error:
         raise BusyCalendarError(f"The host {host} could not be found.") from error
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise BusyCalendarError(
-                "That address is on a private or local network; only public calendar "
-                "addresses can be read."
-            )
+    addresses = [info[4][0] for info in infos]
+    if not addresses:
+        raise BusyCalendarError(f"The host {host} could not be found.")
+    allow_private = current_app.config.get("BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES", False)
+    if not allow_private and not all(_is_public(address) for address in addresses):
+        raise BusyCalendarError(
+            "That address is on a private or local network; only public calendar "
+            "addresses can be read."
+        )
+    return parts, addresses[0]
 
 
-class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow a redirect only to another public http(s) address."""
+def check_public_address(url: str) -> None:
+    """Refuse an address that is not http(s) or is on a private network (see resolve_checked)."""
+    resolve_checked(url)
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        check_public_address(newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection to a fixed IP address; the Host header keeps the name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.pinned_address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection to a fixed IP address; SNI, certificate check and Host header use
+    the name from the URL."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.pinned_address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+#: Redirects followed at most, each to a checked public address.
+MAX_REDIRECTS = 5
+
+
+def _get_pinned(url: str) -> bytes:
+    """GET `url` from the address checked for it, following redirects (each checked and
+    pinned the same way), with a timeout and a size limit."""
+    for _ in range(MAX_REDIRECTS + 1):
+        parts, address = resolve_checked(url)
+        is_https = parts.scheme.lower() == "https"
+        port = parts.port or (443 if is_https else 80)
+        kind = _PinnedHTTPSConnection if is_https else _PinnedHTTPConnection
+        connection = kind(parts.hostname, port, address, FETCH_TIMEOUT)
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        try:
+            connection.request("GET", path, headers={"User-Agent": "Fieldwork busy-time reader"})
+            response = connection.getresponse()
+            if response.status in (301, 302, 303, 307, 308):
+                location = response.getheader("Location") or ""
+                if not location:
+                    raise BusyCalendarError("The calendar server redirected to nowhere.")
+                url = urllib.parse.urljoin(url, location)
+                continue
+            if response.status != 200:
+                raise BusyCalendarError(f"The calendar server answered {response.status}.")
+            return response.read(MAX_BYTES + 1)
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            raise BusyCalendarError(f"The calendar could not be fetched ({error}).") from error
+        finally:
+            connection.close()
+    raise BusyCalendarError("The calendar server redirected too many times.")
 
 
 def fetch(url: str) -> bytes:
-    """GET a published calendar over http(s), with a timeout and a size limit."""
-    check_public_address(url)
-    headers = {"User-Agent": "Fieldwork busy-time reader"}
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
-    opener = urllib.request.build_opener(_CheckedRedirects)
-    try:
-        # Only public http(s) reaches here (checked above), so no file: or custom scheme (B310).
-        with opener.open(request, timeout=FETCH_TIMEOUT) as response:  # nosec B310
-            data = response.read(MAX_BYTES + 1)
-    except urllib.error.HTTPError as error:
-        raise BusyCalendarError(f"The calendar server answered {error.code}.") from error
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        raise BusyCalendarError(f"The calendar could not be fetched ({reason}).") from error
+    """GET a published calendar over http(s) from its checked address, with a timeout and a
+    size limit."""
+    data = _get_pinned(url)
     if len(data) > MAX_BYTES:
         raise BusyCalendarError("The calendar is larger than 5 MB.")
     return data

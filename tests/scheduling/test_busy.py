@@ -107,10 +107,10 @@ def test_private_and_local_addresses_are_refused_before_any_connection(app, url)
 
 
 def test_a_redirect_to_a_private_address_is_refused(app):
+    """Each redirect target is resolved and checked like the first address."""
     app.config["BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES"] = False
     try:
-        handler = busy._CheckedRedirects()
-        with pytest.raises(busy.BusyCalendarError):
-            handler.redirect_request(None, None, 302, "Found", {}, "http://127.0.0.1/admin")
+        with pytest.raises(busy.BusyCalendarError, match="private or local"):
+            busy.resolve_checked("http://127.0.0.1/admin")
     finally:
         app.config["BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES"] = True

@@ -19,3 +19,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["calendar_answers"] = services.answers_for_appointment
     app.jinja_env.globals["reply_can_move"] = services.can_move_to
     app.jinja_env.globals["current_calendar_answers"] = services.current_answers
+
+    from fieldwork.recruitment.signals import participant_erased
+    from fieldwork.replies import erasure
+
+    participant_erased.connect(erasure.on_participant_erased)
+
+    from fieldwork import home
+    from fieldwork.replies import panels
+
+    home.register_panel("calendar_declines", 31, home.ROLES, panels.declines_panel)
+    home.register_panel("calendar_answers", 15, ("interviewer",), panels.answers_panel)

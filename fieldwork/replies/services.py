@@ -290,6 +290,31 @@ def to_rebook_query(study: Study) -> Select:
     )
 
 
+def declines_for(study: Study, viewer: User) -> Select:
+    """The "to rebook" declines a viewer may see: all for coordinators, their own for
+    interviewers."""
+    statement = to_rebook_query(study)
+    if not viewer.is_coordinator:
+        statement = statement.where(Appointment.interviewer_id == viewer.id)
+    return statement
+
+
+def answers_to_interviewer(study: Study, interviewer: User) -> Select:
+    """Each person's latest answer on the interviewer's interviews still ahead, newest first."""
+    return _with_appointment(
+        select(CalendarReply)
+        .join(Appointment, Appointment.id == CalendarReply.appointment_id)
+        .where(
+            CalendarReply.study_id == study.id,
+            Appointment.interviewer_id == interviewer.id,
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.ends_at > now_utc(),
+            _is_latest_of_attendee(),
+        )
+        .order_by(CalendarReply.replied_at.desc(), CalendarReply.id.desc())
+    )
+
+
 def proposals_query(study: Study) -> Select:
     """New times proposed (COUNTER) for open appointments, still current and not yet taken."""
     return _with_appointment(

@@ -1,0 +1,80 @@
+"""Calendar answers beyond the replies pages: erased with the participant, on the home pages,
+on the calendar of interviews."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from fieldwork.extensions import db
+from fieldwork.recruitment import services as recruitment
+from fieldwork.replies import services
+from fieldwork.replies.models import CalendarReply, MailboxMessage, ReplyAnswer
+from tests.replies.conftest import at, book
+from tests.replies.mail import reply_email
+
+
+def _read(message: bytes) -> None:
+    header = message.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+    assert services.process_message(header, message, len(message), 10**6) is not None
+
+
+def test_erasing_a_participant_blanks_their_answers_but_keeps_what_they_answered(app, world):
+    appointment = book(world, at(2026, 3, 24, 10))
+    _read(
+        reply_email(
+            appointment.ical_uid,
+            "sian@example.org",
+            "DECLINED",
+            name="Siân O'Brien",
+            comment="Siân cannot come, call 07700 900123",
+            subject="Declined: Siân O'Brien",
+        )
+    )
+    _read(reply_email(appointment.ical_uid, "kathryn@example.org", "ACCEPTED"))
+
+    recruitment.erase_personal_data(world["first"], world["coordinator"])
+
+    db.session.expire_all()
+    participant_reply, interviewer_reply = db.session.scalars(
+        select(CalendarReply).order_by(CalendarReply.is_participant.desc())
+    ).all()
+    assert participant_reply.answer == ReplyAnswer.DECLINED
+    assert "sian" not in participant_reply.attendee_email
+    assert participant_reply.attendee_name == "" and participant_reply.comment == ""
+    assert interviewer_reply.attendee_email == "kathryn@example.org"
+    rows = {row.sender: row.subject for row in db.session.scalars(select(MailboxMessage))}
+    assert all(
+        "sian" not in sender.lower() and "Siân" not in subject for sender, subject in rows.items()
+    )
+
+
+def test_the_coordinators_home_lists_declines_and_the_interviewers_their_answers(
+    app, world, auth, client
+):
+    appointment = book(world, at(2026, 3, 24, 10))
+    _read(reply_email(appointment.ical_uid, "sian@example.org", "DECLINED", comment="On leave"))
+    other = book(world, at(2026, 3, 25, 10), participant=world["second"])
+    _read(reply_email(other.ical_uid, "dev@example.org", "ACCEPTED"))
+
+    auth.login(world["coordinator"])
+    home = client.get("/")
+    assert "Declined in their calendar: to rebook (1)" in home.text and "On leave" in home.text
+    auth.logout()
+    auth.login(world["kathryn"])
+    home = client.get("/")
+    assert "Answers to your invitations" in home.text
+    assert "P1-005" in home.text and "Accepted" in home.text
+    assert "Declined in their calendar: to rebook (1)" in home.text
+    auth.logout()
+    auth.login(world["other"])
+    home = client.get("/")
+    assert "to rebook (1)" not in home.text and "P1-005" not in home.text
+
+
+def test_the_calendar_of_interviews_shows_each_persons_answer(app, world, auth, client):
+    appointment = book(world, at(2026, 3, 24, 10))
+    _read(reply_email(appointment.ical_uid, "sian@example.org", "TENTATIVE"))
+    auth.login(world["coordinator"])
+    page = client.get("/appointments/calendar?view=week&date=2026-03-24")
+    assert page.status_code == 200
+    assert "Participant: tentative (maybe)" in page.text

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldwork.accounts.models import User
@@ -666,7 +666,10 @@ def withdraw(
     """The participant withdraws: consents are withdrawn, unused consent links revoked, the
     status becomes Withdrawn and the `on_withdrawal` hooks run (cancelling appointments), all
     in one transaction. Commits."""
+    lock_participant(participant.id)
+    db.session.refresh(participant)
     if participant.status == S.WITHDRAWN:
+        db.session.rollback()
         raise RecruitmentError(f"{participant.reference} has already withdrawn.")
     data_handling = DataHandling(data_handling)
     when = withdrawn_at or now_utc()
@@ -947,11 +950,50 @@ def revoke_consent_link(link: ConsentLink, actor: User | None) -> None:
     db.session.commit()
 
 
+def lock_participant(participant_id: int) -> None:
+    """Hold the participant's row until the transaction ends (see docs/concurrency.md: after
+    the interviewer's row, before appointments, links and consents). PostgreSQL: FOR UPDATE;
+    SQLite: a no-op UPDATE, which takes the database's write lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            select(Participant.id).where(Participant.id == participant_id).with_for_update()
+        )
+    else:
+        db.session.execute(
+            update(Participant).where(Participant.id == participant_id).values(id=Participant.id),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def _claim_consent_link(link: ConsentLink) -> bool:
+    """open → used for this request only: a conditional UPDATE that one request wins."""
+    now = now_utc()
+    result = db.session.execute(
+        update(ConsentLink)
+        .where(
+            ConsentLink.id == link.id,
+            ConsentLink.used_at.is_(None),
+            ConsentLink.revoked_at.is_(None),
+            ConsentLink.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def give_online_consent(link: ConsentLink, answers: Mapping[str, bool], typed_name: str) -> Consent:
-    """The participant consents through their link (which must be open). Commits."""
+    """The participant consents through their link (which must be open). Commits.
+
+    Twenty submissions at once give one consent: the link is claimed by a conditional UPDATE
+    first (the participant's row locked before it), and the others are told it is used."""
     lookup_state = _state_of(link)
     if lookup_state != "open":
         raise RecruitmentError("This link can no longer be used to give consent.")
+    lock_participant(link.participant_id)
+    if not _claim_consent_link(link):
+        db.session.rollback()
+        raise RecruitmentError("This link has just been used to give consent.")
     consent = record_consent(
         db.session.get(Participant, link.participant_id),
         get_version(link.version_id),

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from flask import g, session
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
@@ -159,6 +159,18 @@ def get_participant(participant_id: int, viewer: User | None = None) -> Particip
 _REFERENCE_PATTERN = re.compile(r"^P(\d+)-(\d+)$")
 
 
+def lock_study(study_id: int) -> None:
+    """Hold the study's row until the transaction ends (first in docs/concurrency.md's order).
+    PostgreSQL: FOR UPDATE; SQLite: a no-op UPDATE, which takes the database's write lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Study.id).where(Study.id == study_id).with_for_update())
+    else:
+        db.session.execute(
+            update(Study).where(Study.id == study_id).values(id=Study.id),
+            execution_options={"synchronize_session": False},
+        )
+
+
 def next_reference(study: Study, phase: Phase, taken: set[str] | None = None) -> str:
     """The next free pseudonymous reference in a phase: P<phase>-<running number, 3 digits>."""
     prefix = f"P{phase.number}-"
@@ -208,6 +220,9 @@ def save_participant(study: Study, participant: Participant | None, **fields) ->
     """
     organisation, role, district = fields["organisation"], fields["role"], fields["district"]
     check_participant_fits(study, organisation, role, district)
+    # One participant saved at a time per study, so two new ones never compute the same
+    # reference nor both take one email address (docs/concurrency.md).
+    lock_study(study.id)
     email = (fields.get("email") or "").strip().lower()
     duplicate = email_in_use(study, email, except_id=participant.id if participant else None)
     if duplicate is not None:

@@ -9,6 +9,12 @@ the interviewer's user row (and the participant's row) — `SELECT ... FOR UPDAT
 and on SQLite an UPDATE that starts the transaction with a write, which takes the database's
 write lock. Two requests for one interviewer therefore check-and-insert one after the other,
 and the second sees the first's booking.
+
+Every change to a booking (book, move, cancel, outcome, the participant's own link) takes the
+same locks in the same order — interviewer, then participant — and only then re-reads the
+appointment and checks its state, so racing requests run one after the other, the later ones
+see what the first did (and are told), and none waits on another in a cycle. The order is
+written down in docs/concurrency.md.
 """
 
 from __future__ import annotations
@@ -530,6 +536,15 @@ def _audit(action: str, appointment: Appointment, **after) -> None:
     )
 
 
+def _reread(appointment: Appointment) -> None:
+    """Read the appointment's columns again after taking the locks (its loaded participant and
+    interviewer stay, which the pages need)."""
+    from sqlalchemy import inspect as inspect_model
+
+    names = [attribute.key for attribute in inspect_model(Appointment).column_attrs]
+    db.session.refresh(appointment, attribute_names=names)
+
+
 def _require_open(appointment: Appointment) -> None:
     if not appointment.is_open:
         raise SchedulingError(
@@ -568,7 +583,7 @@ def reschedule_appointment(
     zone = appointment.timezone
     try:
         _lock(interviewer.id, participant.id)
-        db.session.refresh(appointment)
+        _reread(appointment)
         _require_open(appointment)
         clash = find_clash(interviewer, participant, request, zone, appointment.id)
         if clash:
@@ -621,7 +636,16 @@ def cancel_appointment(
     """Cancel: METHOD:CANCEL with STATUS:CANCELLED and SEQUENCE + 1 to everyone; history kept."""
     from fieldwork.scheduling import messages
 
-    _require_open(appointment)
+    if commit:
+        # Standalone: lock in the documented order and look again. Inside a withdrawal
+        # (commit=False) the participant row is already locked by recruitment.
+        try:
+            _lock(appointment.interviewer_id, appointment.participant_id)
+            _reread(appointment)
+        except BaseException:
+            db.session.rollback()
+            raise
+    _require_open(appointment)  # the locks stay until the request ends its transaction
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now_utc()
     appointment.cancel_reason = reason.strip()
@@ -675,6 +699,21 @@ def record_outcome(
     participant interviewed."""
     if status not in OUTCOME_STATUSES:
         raise SchedulingError("Choose held, no-show or cancelled late.")
+    try:
+        _lock(appointment.interviewer_id, appointment.participant_id)
+        _reread(appointment)
+    except BaseException:
+        db.session.rollback()
+        raise
+    minutes = actual_minutes if status == AppointmentStatus.HELD else None
+    recorded = is_recorded if status == AppointmentStatus.HELD else None
+    if (appointment.status, appointment.actual_minutes, appointment.is_recorded) == (
+        status,
+        minutes,
+        recorded,
+    ):
+        db.session.rollback()  # the same outcome again (a double submission): nothing to do
+        return appointment
     if appointment.status not in (AppointmentStatus.BOOKED, *OUTCOME_STATUSES):
         raise SchedulingError("A cancelled appointment has no outcome.")
     if appointment.starts_at > now_utc():
@@ -1104,10 +1143,16 @@ def book_through_link(
     Returns the appointment and, for a move, its previous start. `zone_name` (the zone the
     page showed) is stored with the participant and the appointment.
     """
+    # Lock first (interviewer, then participant), so that of two posts through one link the
+    # second sees the first's booking and moves it rather than booking a second interview.
+    _lock(link.interviewer_id, link.participant_id)
     participant = db.session.get(Participant, link.participant_id)
     study = db.session.get(Study, participant.study_id)
     interviewer = db.session.get(User, link.interviewer_id)
     current = current_booking(link)
+    if current is not None and current.starts_at == starts_at:
+        db.session.rollback()  # that very time is already booked (a repeated post)
+        return current, None
     if current is not None:
         if starts_at not in slots_for_link(link, current.id):
             raise ClashError(TAKEN_MESSAGE)

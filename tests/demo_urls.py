@@ -133,6 +133,7 @@ ENDPOINT_ARGUMENTS: dict[tuple[str, str], Callable[[Demo, str], Any]] = {
 ARGUMENT_SOURCES: dict[str, Callable[[Demo, str], Any]] = {
     "appointment_id": lambda demo, viewer: _id(appointment_for(demo, viewer)),
     "form_id": _first_of("fieldwork.recruitment.models:ConsentForm"),
+    "closed_id": _first_of("fieldwork.scheduling.models:ClosedDate"),
     "version_id": _first_of("fieldwork.recruitment.models:ConsentFormVersion"),
     "message_id": _first_of("fieldwork.outbox.models:OutboxMessage"),
     "reminder_id": _first_of("fieldwork.reminders.models:Reminder"),

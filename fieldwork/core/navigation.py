@@ -117,6 +117,12 @@ NAVIGATION: tuple[NavSection, ...] = (
                 "Availability",
                 ("scheduling.windows", "scheduling.busy_calendars", "scheduling.feed_settings"),
             ),
+            NavItem(
+                "booking_rules.rules_page",
+                "Booking rules",
+                ("booking_rules.",),
+                coordinators_only=True,
+            ),
             NavItem("replies.replies", "Calendar replies", ("replies.",), coordinators_only=True),
         ),
     ),

@@ -368,8 +368,10 @@ class ReminderScheduler:
 
     def _digest(self) -> None:
         from fieldwork.reminders import jobs
+        from fieldwork.scheduling.notices import send_booking_notices
 
         jobs.send_daily_digests()
+        send_booking_notices()
 
     def _busy(self) -> None:
         from fieldwork.reminders import jobs

@@ -12,9 +12,10 @@ from fieldwork.extensions import csrf
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, the template helpers, and the withdrawal hook."""
-    from fieldwork.scheduling import api, feeds, services, views
+    from fieldwork.scheduling import api, feeds, rules_views, services, views
 
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(rules_views.blueprint)
     app.register_blueprint(feeds.blueprint)
     csrf.exempt(api.blueprint)
     app.register_blueprint(api.blueprint)

@@ -90,6 +90,25 @@ def load_scheduling_demo(study: Study) -> dict[str, int]:
     )
     if not interviewers or coordinator is None:
         return {"windows": 0, "appointments": 0}
+    # The demo's booking rules: a day's notice, four weeks ahead, a quarter of an hour between
+    # interviews, at most three a day each, and the bank holidays of England and Wales.
+    from fieldwork.scheduling import slots
+
+    slots.save_rules(
+        study,
+        slots.Rules(
+            min_notice_hours=24,
+            max_days_ahead=28,
+            buffer_minutes=15,
+            daily_limit=3,
+            holiday_country="GB",
+            holiday_subdivision="ENG",
+        ),
+    )
+    away_day = _weekday_on_or_after(
+        now_utc().astimezone(ZoneInfo(zone)).date() + dt.timedelta(days=14), 4
+    )
+    slots.add_closed_date(study, away_day, "Team away day")
     for index, interviewer in enumerate(interviewers):
         # Monday to Thursday, a staggered working day; Friday mornings for the first.
         for weekday in range(4):

@@ -1,10 +1,12 @@
 """iCalendar objects for interviews: pure functions, appointment data in, bytes out.
 
 Follows iTIP (RFC 5546): an invitation is METHOD:REQUEST, a change keeps the UID and raises
-SEQUENCE (the caller's job), a cancellation is METHOD:CANCEL with STATUS:CANCELLED; a feed has
-no METHOD. Times carry the event's TZID with a VTIMEZONE built by `vtimezone` (RRULE form),
-or are written in UTC for the UTC zone. All text goes through icalendar's property types, so
-commas, semicolons, backslashes and newlines are escaped as RFC 5545 requires.
+SEQUENCE (the caller's job), a cancellation is METHOD:CANCEL with STATUS:CANCELLED and
+"Cancelled: " in SUMMARY; a feed has no METHOD; a PUBLISH download has no ATTENDEE. SUMMARY,
+LOCATION and CN are one line whatever the user typed. Times carry the event's TZID with a
+VTIMEZONE built by `vtimezone` (RRULE form), or are written in UTC for the UTC zone. All text
+goes through icalendar's property types, so commas, semicolons, backslashes and newlines are
+escaped as RFC 5545 requires.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ ROLES = ("REQ-PARTICIPANT", "CHAIR", "OPT-PARTICIPANT", "NON-PARTICIPANT")
 PARTSTATS = ("NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED")
 STATUSES = ("CONFIRMED", "TENTATIVE", "CANCELLED")
 UTC_ZONES = ("UTC", "Etc/UTC")
+#: What a cancelled event's SUMMARY starts with.
+CANCELLED_PREFIX = "Cancelled: "
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -115,17 +119,26 @@ def _vevent(event: CalendarEvent, method: str | None, stamp: dt.datetime) -> Eve
     vevent.add("SEQUENCE", event.sequence)
     vevent.add("DTSTART", _local(event.start, event.timezone))
     vevent.add("DTEND", _local(event.end, event.timezone))
-    vevent.add("SUMMARY", vText(event.summary))
+    # SUMMARY and LOCATION are one line whatever was typed (calcurse, for one, drops a whole
+    # feed over a folded line break in SUMMARY); DESCRIPTION keeps its lines, escaped.
+    summary = single_line(event.summary)
+    if (method == "CANCEL" or event.status == "CANCELLED") and not summary.startswith(
+        CANCELLED_PREFIX
+    ):
+        # Said in the title too, for clients that ignore STATUS and would show it as live.
+        summary = CANCELLED_PREFIX + summary
+    vevent.add("SUMMARY", vText(summary))
     if event.description:
         vevent.add("DESCRIPTION", vText(event.description))
     if event.location:
-        vevent.add("LOCATION", vText(event.location))
+        vevent.add("LOCATION", vText(single_line(event.location)))
     if event.url:
         vevent.add("URL", vUri(event.url))
     vevent.add("STATUS", "CANCELLED" if method == "CANCEL" else event.status)
     vevent.add("TRANSP", "TRANSPARENT" if event.status == "CANCELLED" else "OPAQUE")
     vevent.add("ORGANIZER", _address(event.organiser_email, event.organiser_name))
-    for attendee in event.attendees:
+    # PUBLISH carries no attendee list (RFC 5546 3.2.1): a download is a copy, not a meeting.
+    for attendee in event.attendees if method != "PUBLISH" else ():
         vevent.add(
             "ATTENDEE",
             _address(

@@ -10,13 +10,22 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from fieldwork.recruitment import dispositions
 from fieldwork.recruitment.models import (
@@ -274,3 +283,43 @@ class VersionChoiceForm(FlaskForm):
         coerce=coerce_optional_int,
         validators=[InputRequired("Choose a version.")],
     )
+
+
+def online_consent_form_for(version: ConsentFormVersion, **kwargs) -> FlaskForm:
+    """The participant's own consent form: each item a yes/no question that must be answered
+    (a required item must be answered yes), and the typed name. Every problem is reported at
+    once, beside its question and in the summary."""
+
+    class OnlineConsentForm(FlaskForm):
+        pass
+
+    for number, item in enumerate(version.items, start=1):
+        validators = [InputRequired(f"Answer question {number}: choose yes or no.")]
+        if item.is_required:
+            validators.append(_must_agree(number))
+        setattr(
+            OnlineConsentForm,
+            answer_field_name(item.key),
+            RadioField(
+                item.text,
+                choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+                description="You need to answer yes to take part." if item.is_required else None,
+                validators=validators,
+            ),
+        )
+    OnlineConsentForm.typed_name = StringField(
+        "Type your full name to sign",
+        validators=[InputRequired("Type your full name to sign."), Length(max=200)],
+    )
+    return OnlineConsentForm(**kwargs)
+
+
+def _must_agree(number: int):
+    def check(form, field) -> None:
+        if field.data == "no":
+            raise ValidationError(
+                f"Question {number} must be yes to take part. If you would rather not take "
+                "part, you do not need to do anything."
+            )
+
+    return check

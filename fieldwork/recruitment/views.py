@@ -22,7 +22,7 @@ from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import now_utc
 from fieldwork.core.web import public
 from fieldwork.extensions import db
-from fieldwork.recruitment import forms, services
+from fieldwork.recruitment import consent_copy, forms, services
 from fieldwork.recruitment.dispositions import RULES, Disposition
 from fieldwork.recruitment.models import (
     AccessAgreement,
@@ -460,7 +460,7 @@ def publish_version(version_id: int):
 def _link_problem(state: str):
     """The clear page for a link that cannot be used: 404 unknown, 410 expired or revoked."""
     code = 404 if state == "unknown" else 410
-    return render_template("recruitment/consent_link_problem.html", state=state), code
+    return render_template("recruitment/consent_link_problem.html", state=state, study=None), code
 
 
 @blueprint.route("/consent/<token>", methods=["GET", "POST"])
@@ -474,16 +474,18 @@ def online_consent(token: str):
         return render_template(
             "recruitment/online_consent_given.html",
             link=link,
+            study=link.participant.study,
             consent=link.consent,
             token=token,
             withdrawal_form=forms.WithdrawalForm(),
             is_withdrawn=link.participant.status.value == "withdrawn",
         )
     version = link.version
-    form = forms.consent_form_for(version, online=True)
+    link_id = link.id
+    form = forms.online_consent_form_for(version)
     if form.validate_on_submit():
         answers = {
-            item.key: bool(getattr(form, forms.answer_field_name(item.key)).data)
+            item.key: getattr(form, forms.answer_field_name(item.key)).data == "yes"
             for item in version.items
         }
         try:
@@ -494,14 +496,27 @@ def online_consent(token: str):
             link = services.find_consent_link(token).link
             version = link.version
         else:
-            flash("Thank you: your consent is recorded. You can print this page.", "success")
+            address = consent_copy.queue_consent_copy(link_id)
+            if address:
+                db.session.commit()
+                flash(
+                    f"Thank you: your consent is recorded. A copy is on its way to "
+                    f"{address}, and you can print this page.",
+                    "success",
+                )
+            else:
+                flash("Thank you: your consent is recorded. You can print this page.", "success")
             return redirect(url_for("recruitment.online_consent", token=token))
     return render_template(
         "recruitment/online_consent.html",
         link=link,
+        study=link.participant.study,
         version=version,
         form=form,
-        answer_field=lambda key: getattr(form, forms.answer_field_name(key)),
+        questions=[
+            (number, item, getattr(form, forms.answer_field_name(item.key)))
+            for number, item in enumerate(version.items, start=1)
+        ],
     ), (422 if form.errors or form.form_errors else 200)
 
 
@@ -527,6 +542,10 @@ def online_withdraw(token: str):
         else:
             flash("You have withdrawn from the study. Thank you for letting us know.", "success")
             return redirect(url_for("recruitment.online_consent", token=token))
-    return render_template("recruitment/online_withdraw.html", link=link, form=form, token=token), (
-        422 if form.errors or form.form_errors else 200
-    )
+    return render_template(
+        "recruitment/online_withdraw.html",
+        link=link,
+        study=link.participant.study,
+        form=form,
+        token=token,
+    ), (422 if form.errors or form.form_errors else 200)

@@ -109,9 +109,9 @@ def test_ten_oclock_london_the_monday_after_a_change_is_ten_oclock_everywhere(da
 
 
 def test_awkward_text_round_trips_through_every_parser():
-    """Commas, semicolons, quotes, a backslash, accents and a newline survive in SUMMARY,
-    DESCRIPTION and LOCATION; in a CN (one line by nature) the newline becomes a space and
-    the double quotes travel as RFC 6868 escapes."""
+    """Commas, semicolons, quotes, a backslash and accents survive in SUMMARY, DESCRIPTION and
+    LOCATION; DESCRIPTION keeps its newlines, while SUMMARY, LOCATION and CN are one line
+    (the newline becomes a space) and a CN's double quotes travel as RFC 6868 escapes."""
     event = make_event(
         summary=AWKWARD,
         description=AWKWARD + "\n\nThird; line, here",
@@ -123,24 +123,24 @@ def test_awkward_text_round_trips_through_every_parser():
     one_line = AWKWARD.replace("\n", " ")
 
     parsed = event_from_bytes(data)
-    assert parsed.summary == AWKWARD
+    assert parsed.summary == one_line
     assert parsed.description == event.description
-    assert parsed.location == AWKWARD
+    assert parsed.location == one_line
     assert parsed.organiser_name == one_line
     assert parsed.attendees[0].name == one_line
     assert parsed.attendees[0].email == "siân@example.org"
 
     other = read_with_vobject(data).vevent
-    assert other.summary.value == AWKWARD
+    assert other.summary.value == one_line
     assert other.description.value == event.description
-    assert other.location.value == AWKWARD
+    assert other.location.value == one_line
     assert rfc6868_decode(other.organizer.params["CN"][0]) == one_line
 
     (reading,) = read_with_icaljs(data)
     seen = reading["events"][0]
-    assert seen["summary"] == AWKWARD
+    assert seen["summary"] == one_line
     assert seen["description"] == event.description
-    assert seen["location"] == AWKWARD
+    assert seen["location"] == one_line
     assert seen["organizer"]["cn"] == one_line
     assert seen["attendees"][0]["cn"] == one_line
 
@@ -248,3 +248,22 @@ def test_events_from_bytes_reads_back_what_was_written():
     (parsed,) = events_from_bytes(build_calendar([event], "REQUEST"))
     assert dataclasses.replace(parsed, start=event.start, end=event.end) == event
     assert parsed.start == event.start and parsed.end == event.end
+
+
+def test_a_cancelled_event_says_so_in_its_summary_as_well_as_its_status():
+    for method in ("CANCEL", None):
+        data = build_calendar([make_event(sequence=1, status="CANCELLED")], method)
+        (vevent,) = read_with_icalendar(data).walk("VEVENT")
+        assert str(vevent["STATUS"]) == "CANCELLED"
+        assert str(vevent["SUMMARY"]).startswith("Cancelled: Interview:")
+    live = build_calendar([make_event()], None)
+    assert not str(read_with_icalendar(live).walk("VEVENT")[0]["SUMMARY"]).startswith("Cancel")
+
+
+def test_a_publish_download_carries_no_attendee_list():
+    """RFC 5546 3.2.1: PUBLISH has no ATTENDEE; REQUEST keeps them."""
+    published = read_with_icalendar(build_calendar([make_event()], "PUBLISH"))
+    (vevent,) = published.walk("VEVENT")
+    assert "ATTENDEE" not in vevent and "ORGANIZER" in vevent
+    (request,) = read_with_icalendar(build_calendar([make_event()], "REQUEST")).walk("VEVENT")
+    assert len(request.get("ATTENDEE")) == 2

@@ -147,6 +147,17 @@ def _link(world) -> str:
     return token
 
 
+def _answers(**extra) -> dict[str, str]:
+    """Yes to taking part and quotations, no to the rest."""
+    from tests.recruitment.helpers import ITEMS
+
+    answers = {
+        f"item_{item.key}": "yes" if item.key in ("take_part", "anonymised_quotes") else "no"
+        for item in ITEMS
+    }
+    return {**answers, **extra}
+
+
 def test_online_consent_through_the_private_link(world, client):
     """Anyone with the link (no login) sees the form, consents, then sees what they agreed."""
     token = _link(world)
@@ -155,13 +166,17 @@ def test_online_consent_through_the_private_link(world, client):
     text = form_page.get_data(as_text=True)
     assert "We are studying outcome-based contracting." in text
     assert 'name="item_take_part"' in text and 'name="typed_name"' in text
-    missing = client.post(f"/consent/{token}", data={"item_take_part": "y"})
+    # The study, not an internal reference, is named.
+    assert "P1-001" not in text
+    missing = client.post(f"/consent/{token}", data={"item_take_part": "no"})
     assert missing.status_code == 422
-    assert "Type your full name to sign." in missing.get_data(as_text=True)
-    response = client.post(
-        f"/consent/{token}",
-        data={"item_take_part": "y", "item_anonymised_quotes": "y", "typed_name": "Ann Adams"},
-    )
+    errors = missing.get_data(as_text=True)
+    # Every problem at once: the required item answered no, the unanswered ones, the name.
+    assert "Type your full name to sign." in errors
+    assert "Question 1 must be yes to take part." in errors
+    assert "Answer question 2: choose yes or no." in errors
+    assert db.session.scalar(sa.select(sa.func.count(Consent.id))) == 0
+    response = client.post(f"/consent/{token}", data=_answers(typed_name="Ann Adams"))
     assert response.status_code == 302
     consent = db.session.scalars(sa.select(Consent)).one()
     assert consent.method == ConsentMethod.ONLINE and consent.recorded_by_id is None
@@ -172,7 +187,7 @@ def test_online_consent_through_the_private_link(world, client):
 
 def test_the_participant_withdraws_through_the_same_link(world, client, monkeypatch):
     token = _link(world)
-    client.post(f"/consent/{token}", data={"item_take_part": "y", "typed_name": "Ann Adams"})
+    client.post(f"/consent/{token}", data=_answers(typed_name="Ann Adams"))
     cancelled: list[str] = []
     monkeypatch.setattr(services, "on_withdrawal", [lambda p: cancelled.append(p.reference)])
     assert client.get(f"/consent/{token}/withdraw").status_code == 200

@@ -89,3 +89,62 @@ def test_the_appointment_page_offers_add_to_calendar_links(world, client, auth):
     assert f"/appointments/{appointment.id}.ics" in page
     assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in page
     assert "dates=20260323T100000Z%2F20260323T110000Z" in page
+
+
+def test_a_feed_with_a_cancelled_interview_and_a_two_line_study_name_reads_everywhere(
+    world, client
+):
+    """A line break typed into the study's name never reaches SUMMARY or LOCATION (calcurse
+    drops the whole feed over one), and the cancelled interview says so in its title for
+    clients that ignore STATUS; icalendar, vobject and ical.js all read the feed."""
+    from fieldwork.extensions import db
+    from tests.calendar_parsers import (
+        read_with_icalendar,
+        read_with_icaljs,
+        read_with_vobject,
+        require_icaljs,
+    )
+
+    require_icaljs()
+    world["study"].name = "Provider-Led\nPathways"
+    db.session.commit()
+    live = book(world, at(2026, 3, 23, 10))
+    dropped = book(
+        world,
+        at(2026, 3, 24, 10),
+        participant=world["second"],
+        mode=services.AppointmentMode.IN_PERSON,
+        location="Leeds JCP\r\nFloor 2",
+    )
+    services.cancel_appointment(dropped, "", world["coordinator"])
+    token = services.regenerate_feed_token(world["kathryn"])
+    data = client.get(f"/calendar/{token}.ics").data
+
+    events = {str(e["UID"]): e for e in read_with_icalendar(data).walk("VEVENT")}
+    assert "\n" not in str(events[live.ical_uid]["SUMMARY"])
+    assert "Provider-Led Pathways" in str(events[live.ical_uid]["SUMMARY"])
+    assert str(events[dropped.ical_uid]["SUMMARY"]).startswith("Cancelled: ")
+    assert str(events[dropped.ical_uid]["LOCATION"]) == "Leeds JCP Floor 2"
+
+    by_vobject = {e.uid.value: e for e in read_with_vobject(data).vevent_list}
+    assert by_vobject[dropped.ical_uid].summary.value.startswith("Cancelled: ")
+    assert by_vobject[dropped.ical_uid].status.value == "CANCELLED"
+    assert "\n" not in by_vobject[live.ical_uid].summary.value
+
+    (reading,) = read_with_icaljs(data)
+    by_icaljs = {e["uid"]: e for e in reading["events"]}
+    assert by_icaljs[dropped.ical_uid]["summary"].startswith("Cancelled: ")
+    assert by_icaljs[dropped.ical_uid]["status"] == "CANCELLED"
+    assert "\n" not in by_icaljs[live.ical_uid]["summary"]
+    assert by_icaljs[dropped.ical_uid]["location"] == "Leeds JCP Floor 2"
+
+
+def test_an_appointment_download_is_publish_without_attendees(world, client, auth):
+    from tests.calendar_parsers import read_with_icalendar
+
+    appointment = book(world, at(2026, 3, 23, 10))
+    auth.login(world["coordinator"])
+    calendar = read_with_icalendar(client.get(f"/appointments/{appointment.id}.ics").data)
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    (vevent,) = calendar.walk("VEVENT")
+    assert "ATTENDEE" not in vevent

@@ -1,0 +1,95 @@
+"""The participant's own copy of what they agreed to: the questions with their answers, the
+form's title and version, and the date, emailed through the outbox (and shown on a printable
+page). It names the study and its organiser, never the internal reference."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from fieldwork.core.time import now_utc
+from fieldwork.extensions import db
+from fieldwork.recruitment.models import (
+    Consent,
+    ConsentAnswer,
+    ConsentFormVersion,
+    ConsentLink,
+)
+from fieldwork.sampling.models import Participant
+
+
+def consent_rows(consent: Consent) -> list[tuple[str, str]]:
+    """(question, answer) in the form's order."""
+    return [
+        (answer.item.text, "Yes" if answer.is_agreed else "No")
+        for answer in sorted(consent.answers, key=lambda a: a.item.position)
+    ]
+
+
+def build_consent_copy(link: ConsentLink, consent: Consent) -> EmailMessage:
+    """The copy as an email to the participant (link with participant, study, version, form,
+    consent answers and their items loaded)."""
+    from fieldwork.invites.bodies import render_email
+    from fieldwork.invites.mail import header_text, mailbox
+    from fieldwork.scheduling.timeutil import format_moment
+
+    participant = link.participant
+    study = participant.study
+    version = link.version
+    zone = participant.timezone or study.timezone
+    context = {
+        "participant": participant,
+        "study": study,
+        "study_name": study.name,
+        "form_title": version.form.title,
+        "version_number": version.number,
+        "given": format_moment(consent.given_at, zone),
+        "typed_name": consent.typed_name,
+        "rows": consent_rows(consent),
+        "text": version.text,
+        "organiser_name": study.organiser_name,
+        "organiser_email": study.organiser_email,
+    }
+    text, html = render_email("consent_copy", **context)
+    sender = study.organiser_email or "fieldwork@localhost"
+    message = EmailMessage(policy=SMTP)
+    message["From"] = mailbox(study.name, sender)
+    message["To"] = mailbox(participant.name, participant.email)
+    message["Subject"] = header_text(f"{study.name}: your copy of your consent")
+    message["Date"] = format_datetime(now_utc())
+    message.set_content(text, subtype="plain", charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    return message
+
+
+def queue_consent_copy(link_id: int) -> str:
+    """Queue the copy of a used link's consent in the caller's transaction (no commit); the
+    address it goes to, or "" when the participant has none."""
+    from fieldwork.outbox.services import enqueue
+
+    link = (
+        db.session.scalars(
+            select(ConsentLink)
+            .options(
+                joinedload(ConsentLink.participant).joinedload(Participant.study),
+                joinedload(ConsentLink.version).joinedload(ConsentFormVersion.form),
+                joinedload(ConsentLink.consent)
+                .selectinload(Consent.answers)
+                .joinedload(ConsentAnswer.item),
+            )
+            .where(ConsentLink.id == link_id)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one()
+    )
+    if not link.participant.email or link.consent is None:
+        return ""
+    enqueue(
+        build_consent_copy(link, link.consent), kind="other", study_id=link.participant.study_id
+    )
+    return link.participant.email

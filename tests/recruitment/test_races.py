@@ -12,7 +12,10 @@ from fieldwork.recruitment import services
 from fieldwork.recruitment.models import Consent
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 from tests.race import race
-from tests.recruitment.helpers import make_published_version
+from tests.recruitment.helpers import ITEMS, make_published_version
+
+#: The online form asks each item as yes or no.
+ALL_YES = {f"item_{item.key}": "yes" for item in ITEMS}
 
 
 def _link(world) -> str:
@@ -24,9 +27,7 @@ def _link(world) -> str:
 def test_twenty_submissions_through_one_consent_link_give_one_consent(app, world):
     token = _link(world)
     db.session.remove()
-    statuses = race(
-        app, "POST", f"/consent/{token}", {"item_take_part": "y", "typed_name": "Ann Adams"}
-    )
+    statuses = race(app, "POST", f"/consent/{token}", {**ALL_YES, "typed_name": "Ann Adams"})
     assert 500 not in statuses, statuses
     assert statuses[302] >= 1
     assert db.session.scalar(sa.select(sa.func.count(Consent.id))) == 1
@@ -35,9 +36,7 @@ def test_twenty_submissions_through_one_consent_link_give_one_consent(app, world
 def test_twenty_withdrawals_at_once_withdraw_once(app, world):
     token = _link(world)
     participant_id = world["ann"].id
-    app.test_client().post(
-        f"/consent/{token}", data={"item_take_part": "y", "typed_name": "Ann Adams"}
-    )
+    app.test_client().post(f"/consent/{token}", data={**ALL_YES, "typed_name": "Ann Adams"})
     db.session.remove()
     statuses = race(
         app,

@@ -1,7 +1,13 @@
 """A logical backup of every table, and its restore, the same on SQLite and PostgreSQL.
 
 The file is gzip-compressed JSON lines: a header (format, schema revision, table names), then
-each table's column names and rows. Values that JSON lacks (datetimes, dates, bytes, enums)
+each table's column names and rows. Every table is read inside ONE read-only transaction that
+sees a single moment of the database, so a backup taken while the app serves writes never holds
+a reminder without its appointment: on PostgreSQL `SERIALIZABLE READ ONLY DEFERRABLE` (it waits,
+if need be, for a moment free of serialisation conflicts, then reads without taking locks or
+blocking writers); on SQLite one `BEGIN` ... `ROLLBACK` read transaction (writers wait for it
+to end, up to their busy timeout). `pg_dump` is the production-grade alternative on
+PostgreSQL (see docs/production.md). Values that JSON lacks (datetimes, dates, bytes, enums)
 are tagged, so a restore writes back exactly what was read; a backup taken on SQLite restores
 into PostgreSQL and the other way round, as long as both are at the same schema revision.
 """
@@ -15,6 +21,7 @@ import enum
 import gzip
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,21 +90,47 @@ def _decode(value: Any, column: sa.Column) -> Any:
     return value
 
 
-def current_revision() -> str | None:
+def current_revision(connection: sa.Connection | None = None) -> str | None:
     """The Alembic revision the database is at (None for a schema made without migrations)."""
-    inspector = sa.inspect(db.engine)
+    inspector = sa.inspect(connection if connection is not None else db.engine)
     if "alembic_version" not in inspector.get_table_names():
         return None
-    return db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+    statement = sa.text("SELECT version_num FROM alembic_version")
+    if connection is not None:
+        return connection.scalar(statement)
+    return db.session.scalar(statement)
 
 
-def _lines() -> Iterator[dict]:
+@contextmanager
+def snapshot() -> Iterator[sa.Connection]:
+    """A connection inside one read-only transaction that sees one moment of the database."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(
+                isolation_level="SERIALIZABLE",
+                postgresql_readonly=True,
+                postgresql_deferrable=True,
+            )
+            with connection.begin() as transaction:
+                yield connection
+                transaction.rollback()
+        else:
+            # pysqlite opens transactions only before writes; a read transaction needs an
+            # explicit BEGIN, and its snapshot lasts from the first read to the ROLLBACK.
+            connection.exec_driver_sql("BEGIN")
+            try:
+                yield connection
+            finally:
+                connection.exec_driver_sql("ROLLBACK")
+
+
+def _lines(connection: sa.Connection) -> Iterator[dict]:
     tables = db.metadata.sorted_tables
     counts: dict[str, int] = {}
     yield {
         "format": FORMAT,
         "version": VERSION,
-        "revision": current_revision(),
+        "revision": current_revision(connection),
         "created_at": now_utc().isoformat(),
         "tables": [t.name for t in tables],
     }
@@ -105,7 +138,9 @@ def _lines() -> Iterator[dict]:
         columns = [column.name for column in table.columns]
         yield {"table": table.name, "columns": columns}
         order = list(table.primary_key.columns) or list(table.columns)
-        result = db.session.execute(sa.select(table).order_by(*order)).yield_per(BATCH)
+        result = connection.execution_options(yield_per=BATCH).execute(
+            sa.select(table).order_by(*order)
+        )
         counts[table.name] = 0
         for row in result:
             counts[table.name] += 1
@@ -114,17 +149,17 @@ def _lines() -> Iterator[dict]:
 
 
 def write_backup(path: str | Path) -> BackupSummary:
-    """Write every table of the app's database to `path` (gzip JSON lines)."""
+    """Write every table of the app's database to `path` (gzip JSON lines), all read in one
+    snapshot (see the module's docstring)."""
     counts: dict[str, int] = {}
     revision = None
-    with gzip.open(path, "wt", encoding="utf-8") as handle:
-        for line in _lines():
+    with snapshot() as connection, gzip.open(path, "wt", encoding="utf-8") as handle:
+        for line in _lines(connection):
             if "format" in line:
                 revision = line["revision"]
             if "end" in line:
                 counts = line["end"]
             handle.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-    db.session.rollback()
     return BackupSummary(revision=revision, rows=counts)
 
 

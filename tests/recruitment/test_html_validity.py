@@ -73,7 +73,10 @@ def test_recruitment_pages_are_valid_html(world, client, auth, tmp_path):
         + org
         + "</main></body></html>"
     )
-    client.post(f"/consent/{token}", data={"item_take_part": "y", "typed_name": "Ann"})
+    from tests.recruitment.helpers import ITEMS
+
+    answers = {f"item_{item.key}": "yes" for item in ITEMS}
+    client.post(f"/consent/{token}", data={**answers, "typed_name": "Ann"})
     pages["given"] = client.get(f"/consent/{token}").get_data(as_text=True)
     errors = vnu_errors(pages, tmp_path / "vnu")
     assert errors == []

@@ -9,12 +9,22 @@ The body is written as plain text. The text/plain part renders it without escapi
 text/html part renders the same source with autoescape on and with the template's literal
 text escaped too (a filter on Jinja's token stream), then turns blank-line separated blocks
 into paragraphs. Nothing a participant's or interviewer's name holds can become markup.
+
+Rendering is bounded, since a 21-character template (`{{ 'x' * 200000000 }}`) could otherwise
+take seconds and gigabytes: `*`, `+`, `~` and `**` are checked before they run (no text or
+list longer than the output limit, no huge powers), `%` formatting of text, methods of values
+(`.format`, `.replace`, `.center` ...) and all filters but a few harmless ones are refused,
+`range` stops at a thousand, the output is collected piece by piece and refused past
+MAX_OUTPUT_LENGTH, and a render that runs longer than RENDER_SECONDS is stopped (a trace
+function on the rendering thread looks at the clock).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
@@ -27,6 +37,12 @@ from markupsafe import Markup, escape
 MAX_SUBJECT_LENGTH = 900
 #: Longest template source accepted.
 MAX_TEMPLATE_LENGTH = 10_000
+#: Longest text a template may render to (a reminder is a few hundred characters).
+MAX_OUTPUT_LENGTH = 100_000
+#: Longest a render may take, in seconds.
+RENDER_SECONDS = 1.0
+#: Largest `range` a template may loop over.
+MAX_RANGE = 1000
 
 #: The variables a template can use, with what they hold (shown on the settings page).
 VARIABLES: dict[str, str] = {
@@ -104,13 +120,146 @@ class _EscapeLiteralText(Extension):
                 yield token
 
 
+class RenderLimitExceeded(SecurityError):
+    """A template tried to produce too much or to run too long."""
+
+
+def _size(value: object) -> int | None:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+
+
+def _bounded_range(*args: int) -> range:
+    values = range(*args)
+    if len(values) > MAX_RANGE:
+        raise RenderLimitExceeded(f"a loop may go round at most {MAX_RANGE} times")
+    return values
+
+
+def _check_length(length: int) -> None:
+    if length > MAX_OUTPUT_LENGTH:
+        raise RenderLimitExceeded(
+            f"that would make a text longer than {MAX_OUTPUT_LENGTH:,} characters"
+        )
+
+
+def _bounded_join(join: Callable) -> Callable:
+    """Jinja's `~` (str_join / markup_join), refusing a result past the output limit."""
+
+    def bounded(seq):
+        pieces = list(seq)
+        _check_length(sum(len(str(piece)) for piece in pieces))
+        return join(pieces)
+
+    return bounded
+
+
+#: Filters a reminder may use: none of them can make a text much longer than its input.
+ALLOWED_FILTERS = frozenset(
+    {
+        "capitalize",
+        "count",
+        "d",
+        "default",
+        "e",
+        "escape",
+        "first",
+        "int",
+        "last",
+        "length",
+        "lower",
+        "round",
+        "string",
+        "striptags",
+        "title",
+        "trim",
+        "truncate",
+        "upper",
+    }
+)
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """The sandbox with `*`, `+`, `%` and `**` checked before they run, and no methods."""
+
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
+
+    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+        # Only the loop's own attributes (loop.index, loop.first ...); a value's methods such
+        # as .format or .replace could build texts of any size.
+        from jinja2.runtime import LoopContext
+
+        return isinstance(obj, LoopContext) and super().is_safe_attribute(obj, attr, value)
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "+":
+            sizes = (_size(left), _size(right))
+            if None not in sizes:
+                _check_length(sizes[0] + sizes[1])
+        if operator == "%" and isinstance(left, str | bytes):
+            raise RenderLimitExceeded("% formatting of text is not allowed")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                size = _size(sequence)
+                if size is not None and isinstance(times, int) and size * times > MAX_OUTPUT_LENGTH:
+                    raise RenderLimitExceeded(
+                        f"that would make a text longer than {MAX_OUTPUT_LENGTH:,} characters"
+                    )
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 100:
+            raise RenderLimitExceeded("powers above 100 are not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment(*, html: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+    environment = _BoundedSandbox(
         autoescape=html,
         undefined=StrictUndefined,
         extensions=[_EscapeLiteralText] if html else [],
         keep_trailing_newline=True,
     )
+    environment.globals["range"] = _bounded_range
+    environment.filters = {
+        name: function for name, function in environment.filters.items() if name in ALLOWED_FILTERS
+    }
+    return environment
+
+
+def _within_time(work: Callable[[], str], seconds: float) -> str:
+    """Run `work` on this thread, stopping it with RenderLimitExceeded after `seconds` (a
+    trace function looks at the clock every few hundred lines the template runs)."""
+    deadline = time.monotonic() + seconds
+    steps = 0
+    previous = sys.gettrace()
+
+    def tracer(frame, event, arg):
+        nonlocal steps
+        steps += 1
+        if steps % 256 == 0 and time.monotonic() > deadline:
+            raise RenderLimitExceeded(f"rendering took longer than {seconds:g} seconds")
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        return work()
+    finally:
+        sys.settrace(previous)
+
+
+def render_bounded(template: Template, context: dict) -> str:
+    """Render with the output-size and time limits (see the module's docstring)."""
+
+    def collect() -> str:
+        pieces: list[str] = []
+        length = 0
+        for piece in template.generate(context):
+            length += len(piece)
+            if length > MAX_OUTPUT_LENGTH:
+                raise RenderLimitExceeded(
+                    f"the text would be longer than {MAX_OUTPUT_LENGTH:,} characters"
+                )
+            pieces.append(piece)
+        return "".join(pieces)
+
+    return _within_time(collect, RENDER_SECONDS)
 
 
 _TEXT = _environment(html=False)
@@ -120,7 +269,13 @@ _HTML = _environment(html=True)
 @functools.lru_cache(maxsize=256)
 def _compiled(source: str, html: bool) -> Template:
     """Compiling is the costly part of rendering; a study's few templates are compiled once."""
-    return (_HTML if html else _TEXT).from_string(source)
+    template = (_HTML if html else _TEXT).from_string(source)
+    # The compiled code calls these module-level helpers for `~`; bound them here.
+    namespace = template.root_render_func.__globals__
+    for name in ("str_join", "markup_join"):
+        if name in namespace:
+            namespace[name] = _bounded_join(namespace[name])
+    return template
 
 
 class TemplateProblem(ValueError):
@@ -159,9 +314,11 @@ def _paragraphs(html: str) -> Markup:
 def render(subject_source: str, body_source: str, context: dict) -> RenderedReminder:
     """Render a subject and body; raises TemplateProblem naming what is wrong."""
     try:
-        subject = _compiled(subject_source, False).render(context)
-        text = _compiled(body_source, False).render(context)
-        html = _compiled(body_source, True).render(context)
+        subject = render_bounded(_compiled(subject_source, False), context)
+        text = render_bounded(_compiled(body_source, False), context)
+        html = render_bounded(_compiled(body_source, True), context)
+    except RenderLimitExceeded as error:
+        raise TemplateProblem(f"This text cannot be used: {error}.") from error
     except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as error:
         raise TemplateProblem(_describe(error)) from error
     subject = " ".join(subject.split())

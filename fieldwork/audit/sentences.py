@@ -261,6 +261,9 @@ SENTENCES: dict[str, Callable[[AuditEvent, str], str]] = {
     "user.updated": _simple("{actor} changed the user {name}"),
     "token.created": _simple("{actor} made an API token “{label}”"),
     "token.revoked": _simple("{actor} revoked an API token “{label}”"),
+    "calendar_reply.recorded": _simple(
+        "{who} answered the invitation to {subject}'s interview from their calendar: {answer}"
+    ),
 }
 
 

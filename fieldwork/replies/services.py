@@ -176,6 +176,30 @@ def _decide(
     return row, reply, True
 
 
+def _audit(reply: CalendarReply) -> None:
+    """The answer as an event of the trail (no comment or address: those are shown on the
+    appointment, and erased with the person)."""
+    from fieldwork.audit.services import record_event
+
+    appointment = db.session.get(Appointment, reply.appointment_id)
+    record_event(
+        "calendar_reply.recorded",
+        # The interviewer answered themselves; a participant is no user (shown as such).
+        actor=None
+        if reply.is_participant or appointment is None
+        else db.session.get(User, appointment.interviewer_id),
+        study_id=reply.study_id,
+        subject_type="appointment",
+        subject_id=reply.appointment_id,
+        participant_id=appointment.participant_id if appointment else None,
+        after={
+            "who": "The participant" if reply.is_participant else "The interviewer",
+            "answer": reply.answer.label.lower(),
+            "proposed_starts_at": reply.proposed_starts_at,
+        },
+    )
+
+
 def process_message(
     header: bytes,
     raw: bytes | None,
@@ -199,6 +223,7 @@ def process_message(
             reply.mailbox_message_id = row.id
             db.session.add(reply)
             db.session.flush()
+            _audit(reply)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

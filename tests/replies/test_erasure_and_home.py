@@ -4,7 +4,10 @@ on the calendar of interviews."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from fieldwork.audit.models import AuditEvent
+from fieldwork.audit.sentences import sentence
 from fieldwork.extensions import db
 from fieldwork.recruitment import services as recruitment
 from fieldwork.replies import services
@@ -78,3 +81,27 @@ def test_the_calendar_of_interviews_shows_each_persons_answer(app, world, auth, 
     page = client.get("/appointments/calendar?view=week&date=2026-03-24")
     assert page.status_code == 200
     assert "Participant: tentative (maybe)" in page.text
+
+
+def test_each_recorded_answer_is_an_event_of_the_audit_trail(app, world, auth, client):
+    """By the interviewer for their own answer, by the participant (no user) for theirs; the
+    sentence names the answer, never the comment."""
+    appointment = book(world, at(2026, 3, 24, 10))
+    _read(reply_email(appointment.ical_uid, "sian@example.org", "DECLINED", comment="Sorry"))
+    _read(reply_email(appointment.ical_uid, "kathryn@example.org", "ACCEPTED"))
+    events = db.session.scalars(
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor), joinedload(AuditEvent.participant))
+        .where(AuditEvent.action == "calendar_reply.recorded")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [e.actor_id for e in events] == [None, world["kathryn"].id]
+    assert [sentence(e, "Europe/London") for e in events] == [
+        "The participant answered the invitation to P1-004's interview from their calendar: "
+        "declined",
+        "The interviewer answered the invitation to P1-004's interview from their calendar: "
+        "accepted",
+    ]
+    auth.login(world["coordinator"])
+    trail = client.get("/audit")
+    assert "calendar_reply.recorded" in trail.text and "Sorry" not in trail.text

@@ -330,6 +330,79 @@ def cancel_appointment(appointment_id: int):
     return jsonify(serialize(services.get_appointment(appointment_id)))
 
 
+@blueprint.post("/participants/<int:participant_id>/booking-links")
+def create_booking_link(participant_id: int):
+    """A private self-booking link for a participant: its URL (shown once) and expiry;
+    `"send": true` also emails it to the participant through the outbox."""
+    actor = _require_writer()
+    participant = db.session.get(Participant, participant_id)
+    if participant is None:
+        abort(404, "There is no participant with that id.")
+    data = request.get_json(silent=True)
+    if data is None and not request.get_data():
+        data = {}
+    if not isinstance(data, dict):
+        raise FieldErrors({"body": "Send a JSON object (Content-Type: application/json)."})
+    errors: dict[str, str] = {}
+    interviewer_id = _int(data, "interviewer_id", errors, minimum=1)
+    interviewer_id = interviewer_id or participant.interviewer_id
+    interviewer = db.session.get(User, interviewer_id) if interviewer_id else None
+    if interviewer is None or not interviewer.is_enabled:
+        errors.setdefault(
+            "interviewer_id", "Give an active interviewer (the participant has none assigned)."
+        )
+    mode_raw = data.get("mode", AppointmentMode.TELEPHONE.value)
+    try:
+        mode = AppointmentMode(mode_raw)
+    except ValueError:
+        errors["mode"] = "One of " + ", ".join(m.value for m in AppointmentMode) + "."
+        mode = AppointmentMode.TELEPHONE
+    location = _text(data, "location", errors, 500)
+    video_link = _text(data, "video_link", errors, 2000)
+    if video_link and not video_link.lower().startswith(("http://", "https://")):
+        errors["video_link"] = "Give an http or https address."
+    travel = _int(data, "travel_minutes", errors, maximum=services.MAX_TRAVEL_MINUTES, default=0)
+    days = _int(data, "days", errors, minimum=1, maximum=90, default=services.BOOKING_LINK_DAYS)
+    send = _bool(data, "send", errors)
+    if send and not participant.email:
+        errors["send"] = "The participant has no email address to send the link to."
+    if errors:
+        raise FieldErrors(errors)
+    options = {
+        "mode": mode,
+        "location": location,
+        "video_link": video_link,
+        "travel_minutes": travel or 0,
+        "days": days,
+    }
+
+    def url_of(token: str) -> str:
+        return url_for("feeds.self_booking", token=token, _external=True)
+
+    try:
+        if send:
+            link, token = services.send_booking_link(
+                participant, interviewer, actor, url_of, **options
+            )
+        else:
+            link, token = services.create_booking_link(participant, interviewer, actor, **options)
+            db.session.commit()
+    except services.SchedulingError as error:
+        db.session.rollback()
+        return _scheduling_error(error)
+    response = jsonify(
+        id=link.id,
+        participant_id=participant.id,
+        interviewer_id=interviewer.id,
+        url=url_of(token),
+        expires_at=_iso(link.expires_at),
+        mode=link.mode.value,
+        sent=send,
+    )
+    response.status_code = 201
+    return response
+
+
 @blueprint.get("/availability")
 def get_availability():
     """An interviewer's weekly windows, occupied times and free slots over a range."""
@@ -528,6 +601,34 @@ def openapi_schemas() -> dict:
             },
         },
         "Cancellation": {"type": "object", "properties": {"reason": {"type": "string"}}},
+        "NewBookingLink": {
+            "type": "object",
+            "properties": {
+                "interviewer_id": {
+                    "type": "integer",
+                    "description": "Whose free time it offers; default: the assigned one.",
+                },
+                "mode": {"type": "string", "enum": [m.value for m in AppointmentMode]},
+                "location": {"type": "string", "maxLength": 500},
+                "video_link": {"type": "string", "maxLength": 2000},
+                "travel_minutes": {"type": "integer", "minimum": 0},
+                "days": {"type": "integer", "minimum": 1, "maximum": 90},
+                "send": {"type": "boolean", "description": "Email the link too."},
+            },
+        },
+        "BookingLink": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "participant_id": {"type": "integer"},
+                "interviewer_id": {"type": "integer"},
+                "url": {"type": "string", "format": "uri"},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "mode": {"type": "string"},
+                "sent": {"type": "boolean"},
+            },
+            "required": ["id", "url", "expires_at", "sent"],
+        },
         "Availability": {
             "type": "object",
             "properties": {
@@ -645,6 +746,27 @@ def openapi_paths() -> dict:
                 },
                 "responses": {
                     "200": _json(_ref("Appointment"), "Cancelled."),
+                    **_errors("400", "401", "403", "404", "422"),
+                },
+            }
+        },
+        "/participants/{id}/booking-links": {
+            "post": {
+                "operationId": "createBookingLink",
+                "tags": ["Appointments"],
+                "summary": "Make a participant's self-booking link",
+                "description": (
+                    "Answers the link's URL (shown only here) and expiry; with "
+                    '"send": true the link is also emailed to the participant. Bearer token '
+                    "of a coordinator required."
+                ),
+                "parameters": [{**_ID_PATH, "description": "The participant's id."}],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": _ref("NewBookingLink")}},
+                },
+                "responses": {
+                    "201": _json(_ref("BookingLink"), "The link."),
                     **_errors("400", "401", "403", "404", "422"),
                 },
             }

@@ -150,6 +150,7 @@ def test_the_openapi_fragments_name_every_route():
         "/appointments/{id}",
         "/appointments/{id}/reschedule",
         "/appointments/{id}/cancel",
+        "/participants/{id}/booking-links",
         "/availability",
     }
     schemas = api.openapi_schemas()
@@ -158,3 +159,31 @@ def test_the_openapi_fragments_name_every_route():
             for response in operation["responses"].values():
                 ref = response["content"]["application/json"]["schema"]["$ref"]
                 assert ref.rsplit("/", 1)[1] in schemas
+
+
+def test_an_integration_makes_a_booking_link_and_the_participant_can_use_it(world, client):
+    """POST /participants/{id}/booking-links answers the URL and expiry; "send" emails it."""
+    from tests.scheduling.conftest import outbox_messages
+
+    headers = _bearer(world["coordinator"])
+    url = f"/api/v1/participants/{world['first'].id}/booking-links"
+    response = client.post(url, headers=headers, json={})
+    assert response.status_code == 201, response.json
+    body = response.json
+    # Kathryn is the participant's assigned interviewer; two weeks by default.
+    assert body["interviewer_id"] == world["kathryn"].id and body["sent"] is False
+    assert body["expires_at"] == "2026-04-03T12:00:00Z"
+    assert client.get(body["url"].replace("http://localhost", "")).status_code == 200
+    assert outbox_messages("other") == []
+
+    sent = client.post(url, headers=headers, json={"send": True, "days": 3, "mode": "video"})
+    assert sent.status_code == 201 and sent.json["sent"] is True
+    (mail,) = outbox_messages("other")
+    assert sent.json["url"] in mail.get_body(("plain",)).get_content()
+
+    bad = client.post(url, headers=headers, json={"days": 0, "mode": "pigeon"})
+    assert bad.status_code == 400 and set(bad.json["error"]["fields"]) == {"days", "mode"}
+    assert client.post(url, json={}).status_code == 401
+    assert client.post(url, headers=_bearer(world["kathryn"]), json={}).status_code == 403
+    missing = "/api/v1/participants/999999/booking-links"
+    assert client.post(missing, headers=headers, json={}).status_code == 404

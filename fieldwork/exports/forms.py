@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.widgets import TextInput
 
+from fieldwork.core.forms import MultiCheckboxField
 from fieldwork.exports.datapackage import DatePrecision
+from fieldwork.exports.models import QUASI_IDENTIFIER_LABELS, QUASI_IDENTIFIERS
 
 
 class ChoiceField(SelectField):
@@ -42,4 +45,28 @@ class ExportForm(FlaskForm):
             "In a small district the exact day of an interview can identify someone: "
             "coarsen the dates to the week or the month for a public deposit."
         ),
+    )
+
+
+class ExportSettingsForm(FlaskForm):
+    """What the participants file may say about each person, and the minimum cell size."""
+
+    included = MultiCheckboxField(
+        "What the participants file may show about each person",
+        choices=[SelectChoice(name, QUASI_IDENTIFIER_LABELS[name]) for name in QUASI_IDENTIFIERS],
+        validators=[Optional()],
+        description=(
+            "Together these can identify someone. Whatever you tick is checked so that no "
+            "combination describes fewer people than the minimum below."
+        ),
+    )
+    min_cell_size = IntegerField(
+        "Fewest people any combination may describe (k)",
+        widget=TextInput(),
+        render_kw={"inputmode": "numeric", "spellcheck": "false"},
+        validators=[
+            InputRequired("Enter the fewest people a combination may describe, such as 5."),
+            NumberRange(1, 100, "Enter a whole number from 1 to 100, such as 5."),
+        ],
+        description="5 is a common choice; 1 turns the check off.",
     )

@@ -10,9 +10,12 @@ from fieldwork.exports.datapackage import (
     DataPackage,
     DatePrecision,
     build_package,
+    settings_for,
     write_directory,
     write_zip,
 )
+from fieldwork.exports.models import QUASI_IDENTIFIERS, ExportSettings
+from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Study
 
@@ -62,3 +65,35 @@ def export_zip(study: Study, precision: DatePrecision | str = DatePrecision.DAY)
     write_zip(build_package(study, precision), buffer)
     buffer.seek(0)
     return buffer
+
+
+def save_settings(study: Study, included: list[str], min_cell_size: int, actor=None) -> None:
+    """Store what the study's participants file may carry and its k. Commits."""
+    from fieldwork.audit import services as audit
+
+    if not 1 <= min_cell_size <= 100:
+        raise ExportError("The fewest people a combination may describe is from 1 to 100.")
+    unknown = set(included) - set(QUASI_IDENTIFIERS)
+    if unknown:
+        raise ExportError(f"Unknown attributes: {', '.join(sorted(unknown))}.")
+    settings = settings_for(study)
+    before = {"included": list(settings.included), "min_cell_size": settings.min_cell_size}
+    if settings.id is None:
+        db.session.add(settings)
+    settings.min_cell_size = min_cell_size
+    for name in QUASI_IDENTIFIERS:
+        setattr(settings, f"include_{name}", name in included)
+    audit.record_event(
+        "export.settings_changed",
+        actor=actor,
+        study_id=study.id,
+        subject_type="study",
+        subject_id=study.id,
+        before=before,
+        after={"included": list(settings.included), "min_cell_size": min_cell_size},
+    )
+    db.session.commit()
+
+
+def current_settings(study: Study) -> ExportSettings:
+    return settings_for(study)

@@ -172,3 +172,41 @@ def test_by_default_a_person_alone_in_their_cell_is_not_singled_out(app, tmp_pat
     ]
     assert all(row[1:4] == (None, None, None) for row in table.rows)
     assert package.disclosure.suppressed == 4
+
+
+def test_a_coordinator_saves_the_settings_on_the_export_page(app, client, auth):
+    study, coordinator, *_ = _frame(count=2)
+    auth.login(coordinator)
+    page = client.get(f"/exports?study={study.slug}").get_data(as_text=True)
+    assert "What the export of" in page and 'name="min_cell_size"' in page
+    response = client.post(
+        f"/studies/{study.slug}/export-settings",
+        data={"included": ["role", "district"], "min_cell_size": "3"},
+    )
+    assert response.status_code == 302
+    settings = db.session.scalars(
+        db.select(ExportSettings).where(ExportSettings.study_id == study.id)
+    ).one()
+    assert settings.included == ("role", "district") and settings.min_cell_size == 3
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Now: Role, District" in page
+
+
+def test_a_bad_minimum_is_refused_beside_the_field_and_nothing_saved(app, client, auth):
+    study, coordinator, *_ = _frame(count=2)
+    auth.login(coordinator)
+    response = client.post(
+        f"/studies/{study.slug}/export-settings", data={"included": ["role"], "min_cell_size": "0"}
+    )
+    assert response.status_code == 422
+    assert "from 1 to 100" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(ExportSettings)) == 0
+
+
+def test_interviewers_cannot_change_the_settings(app, client, auth):
+    study, *_ = _frame(count=2)
+    auth.login(make_user("interviewer"))
+    response = client.post(
+        f"/studies/{study.slug}/export-settings", data={"included": [], "min_cell_size": "1"}
+    )
+    assert response.status_code == 403

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.recruitment.models import (
     Consent,
@@ -34,6 +32,7 @@ def build_consent_copy(link: ConsentLink, consent: Consent) -> EmailMessage:
     """The copy as an email to the participant (link with participant, study, version, form,
     consent answers and their items loaded)."""
     from fieldwork.invites.bodies import render_email
+    from fieldwork.invites.headers import address_message
     from fieldwork.invites.mail import header_text, mailbox
     from fieldwork.scheduling.timeutil import format_moment
 
@@ -57,10 +56,12 @@ def build_consent_copy(link: ConsentLink, consent: Consent) -> EmailMessage:
     text, html = render_email("consent_copy", **context)
     sender = study.organiser_email or "fieldwork@localhost"
     message = EmailMessage(policy=SMTP)
-    message["From"] = mailbox(study.name, sender)
-    message["To"] = mailbox(participant.name, participant.email)
+    address_message(
+        message,
+        sender=mailbox(study.name, sender),
+        to=[mailbox(participant.name, participant.email)],
+    )
     message["Subject"] = header_text(f"{study.name}: your copy of your consent")
-    message["Date"] = format_datetime(now_utc())
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")
     return message

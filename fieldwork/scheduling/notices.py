@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -71,6 +70,7 @@ def build_notice_email(user: User, events: list[AuditEvent], start: dt.datetime,
     """One user's digest of participants' own changes, as an email."""
     from fieldwork.audit.sentences import SENTENCES
     from fieldwork.invites.bodies import render_email
+    from fieldwork.invites.headers import address_message
     from fieldwork.invites.mail import header_text, mailbox
 
     names = dict(
@@ -95,12 +95,14 @@ def build_notice_email(user: User, events: list[AuditEvent], start: dt.datetime,
     )
     domain = current_app.config.get("REMINDER_DIGEST_DOMAIN", "localhost")
     message = EmailMessage(policy=SMTP)
-    message["From"] = mailbox("Fieldwork", f"fieldwork@{domain}")
-    message["To"] = mailbox(user.name, user.email)
+    address_message(
+        message,
+        sender=mailbox("Fieldwork", f"fieldwork@{domain}"),
+        to=[mailbox(user.name, user.email)],
+        message_id=f"<booking-notices-{user.id}-{end:%Y%m%dT%H%M%S}@{domain}>",
+    )
     noun = "change" if len(lines) == 1 else "changes"
     message["Subject"] = header_text(f"Participants' own bookings: {len(lines)} {noun} today")
-    message["Date"] = format_datetime(end)
-    message["Message-ID"] = f"<booking-notices-{user.id}-{end:%Y%m%dT%H%M%S}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")

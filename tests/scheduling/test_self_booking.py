@@ -92,6 +92,9 @@ def test_the_zone_search_answers_a_short_list_of_real_zones(world, client):
     _, token = _link(world)
     page = client.get(f"/book/{token}/zone").get_data(as_text=True)
     assert page.count('name="zone"') <= 25 and "Europe/London" in page
+    # The zone the booking page showed is marked as the current one.
+    shown = client.get(f"/book/{token}/zone?zone=Asia/Tokyo").get_data(as_text=True)
+    assert 'value="Asia/Tokyo" aria-current="true"' in shown
     found = client.get(f"/book/{token}/zone?q=new+york").get_data(as_text=True)
     assert 'value="America/New_York"' in found and "US/Eastern" not in found
 

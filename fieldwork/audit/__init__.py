@@ -10,6 +10,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the audit page and the filters that write events and times for people."""
     from fieldwork.audit import (
+        accounts_trail,
         models,  # noqa: F401  (the table joins the metadata)
         sentences,
         views,
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
     from fieldwork.core.web import viewer_timezone
 
     app.register_blueprint(views.blueprint)
+    accounts_trail.watch()
 
     @app.template_filter("daytime")
     def daytime(value: dt.datetime | None, show_date: bool = True) -> str:

@@ -139,7 +139,7 @@ def _word(value: Any) -> str:
 
 def _booked(e: AuditEvent, z: str) -> str:
     who = actor_name(e)
-    with_whom = _get(e, "interviewer")
+    with_whom = (_get(e, "interviewer") or "someone").split(" ")[0]
     start = _when(e, "starts_at", z)
     if e.actor is None and e.participant_id is not None:
         return f"{_subject(e)} booked themselves with {with_whom} for {start}"
@@ -255,12 +255,15 @@ SENTENCES: dict[str, Callable[[AuditEvent, str], str]] = {
     "booking_link.created": _simple("{actor} made a booking link for {subject}"),
     "booking_link.sent": _simple("{actor} emailed {subject} a booking link"),
     "booking_link.revoked": _simple("{actor} revoked {subject}'s booking link"),
-    "import.completed": _simple("{actor} imported {rows} participants from {filename}"),
+    "import.completed": _simple(
+        "{actor} imported the sample frame: {created} new participants, {updated} updated"
+    ),
     "export.downloaded": _simple("{actor} downloaded {what}"),
     "user.created": _simple("{actor} added the user {name} ({role})"),
     "user.updated": _simple("{actor} changed the user {name}"),
-    "token.created": _simple("{actor} made an API token “{label}”"),
-    "token.revoked": _simple("{actor} revoked an API token “{label}”"),
+    "user.password_changed": _simple("{actor} changed the password of {name}"),
+    "token.created": _simple("{actor} made an API token “{label}” ({prefix}…)"),
+    "token.revoked": _simple("{actor} revoked the API token “{label}” ({prefix}…)"),
     "calendar_reply.recorded": _simple(
         "{who} answered the invitation to {subject}'s interview from their calendar: {answer}"
     ),
@@ -276,3 +279,36 @@ def sentence(event: AuditEvent, zone_name: str) -> str:
     words = f"{verb.replace('_', ' ')} {subject.replace('_', ' ')}".strip()
     about = f" for {_subject(event)}" if event.participant is not None else ""
     return f"{actor_name(event)}: {words}{about}"
+
+
+ACTION_LABELS = {
+    "appointment.booked": "Interview booked",
+    "appointment.moved": "Interview moved",
+    "appointment.cancelled": "Interview cancelled",
+    "appointment.outcome_recorded": "Interview outcome recorded",
+    "appointment.self_booked": "Participant booked themselves",
+    "appointment.self_moved": "Participant moved their interview",
+    "appointment.self_cancelled": "Participant cancelled their interview",
+    "participant.status_changed": "Recruitment status changed",
+    "participant.assigned": "Participant assigned",
+    "participant.withdrawn": "Participant withdrew",
+    "participant.erased": "Personal details erased",
+    "consent.recorded": "Consent recorded",
+    "consent.withdrawn": "Consent withdrawn",
+    "contact_attempt.logged": "Contact attempt logged",
+    "import.completed": "Sample frame imported",
+    "export.downloaded": "Export downloaded",
+    "user.created": "User added",
+    "user.updated": "User changed",
+    "user.password_changed": "Password changed",
+    "token.created": "API token made",
+    "token.revoked": "API token revoked",
+}
+
+
+def action_label(action: str) -> str:
+    """A filter choice for an action: 'Interview booked' rather than 'appointment.booked'."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    subject, _, verb = action.partition(".")
+    return f"{subject.replace('_', ' ').capitalize()}: {verb.replace('_', ' ')}".strip(": ")

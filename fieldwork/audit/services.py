@@ -208,7 +208,7 @@ def events_for_participant(participant_id: int, limit: int = 200) -> list[AuditE
         db.session.scalars(
             select(AuditEvent)
             .where(AuditEvent.participant_id == participant_id)
-            .options(joinedload(AuditEvent.actor))
+            .options(joinedload(AuditEvent.actor), joinedload(AuditEvent.participant))
             .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
             .limit(limit)
         )

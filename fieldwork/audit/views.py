@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from fieldwork.accounts.access import coordinator_required
-from fieldwork.audit import services
+from fieldwork.audit import sentences, services
 from fieldwork.audit.forms import EventFilterForm
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.sampling.views import require_study
@@ -18,7 +18,10 @@ blueprint = Blueprint("audit", __name__)
 def events():
     study = require_study()
     form = EventFilterForm(request.args)
-    form.action.choices = [("", "Any action")] + [(a, a) for a in services.actions_in(study)]
+    form.action.choices = [("", "Any action")] + sorted(
+        ((a, sentences.action_label(a)) for a in services.actions_in(study)),
+        key=lambda choice: choice[1],
+    )
     form.actor.choices = [("", "Anyone")] + [(u.id, u.name) for u in services.actors_in(study)]
     filters = services.EventFilters()
     if form.validate():
@@ -39,6 +42,5 @@ def events():
         study=study,
         form=form,
         page=page,
-        describe_change=services.describe_change,
         is_filtered=any(request.args.get(k) for k in form.data),
     ), (400 if form.errors else 200)

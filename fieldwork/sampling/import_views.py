@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import HiddenField
@@ -140,7 +141,7 @@ def confirm():
             return _problems_page(
                 study, UploadForm(formdata=None), _display_name(form.filename.data), plan.problems
             )
-        result = importing.apply_plan(study, plan)
+        result = importing.apply_plan(study, plan, current_user)
     except importing.FrameImportError as error:
         flash(str(error), "error")
         return redirect(url_for("imports.upload"))

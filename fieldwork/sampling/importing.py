@@ -29,6 +29,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from fieldwork.accounts.models import User, UserRole
+from fieldwork.audit import services as audit
 from fieldwork.core.spreadsheet import refuse_formula_name
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
@@ -1000,14 +1001,28 @@ def _differs(
 # --- Writing a plan -------------------------------------------------------------------------------
 
 
-def apply_plan(study: Study, plan: ImportPlan) -> ImportResult:
-    """Write a plan without problems, in one transaction: all of it, or (on error) none."""
+def apply_plan(study: Study, plan: ImportPlan, actor: User | None = None) -> ImportResult:
+    """Write a plan without problems, in one transaction: all of it, or (on error) none;
+    the import is an audit event in that transaction (by `actor`, None from the CLI)."""
     if plan.problems:
         raise ValueError("A plan with problems cannot be applied.")
     if plan.study_id != study.id:
         raise ValueError("The plan was made for another study.")
     try:
         result = _write(study, plan)
+        audit.record_event(
+            "import.completed",
+            actor=actor,
+            study_id=study.id,
+            subject_type="study",
+            subject_id=study.id,
+            after={
+                "created": result.created,
+                "updated": result.updated,
+                "organisations_created": result.organisations_created,
+                "districts_created": result.districts_created,
+            },
+        )
         db.session.commit()
     except SQLAlchemyError as error:
         db.session.rollback()

@@ -356,4 +356,4 @@ def test_the_participant_sections_show_log_consent_referrals_and_history(world, 
     assert "Call &lt;after&gt; 3" in html
     assert "Interview consent, version 1" in html
     assert "Referred by" in html and "P2-001" in html
-    assert "participant.status_changed" in html and "consent.recorded" in html
+    assert "Cora recorded verbal consent for P1-001" in html, "the history reads as sentences"

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 HEADER = b"BODY[HEADER]"
 BODY = b"BODY[]"
 SIZE = b"RFC822.SIZE"
+MESSAGE_ID = "HEADER.FIELDS (MESSAGE-ID)"
+#: Messages whose Message-ID is fetched in one command.
+CHUNK = 500
 
 
 @dataclass
@@ -153,7 +156,7 @@ def _read(config: Any, now: dt.datetime, report: ReadReport) -> ReadReport:
         ensure_folder(client, config["IMAP_UNMATCHED_FOLDER"])
         client.select_folder(config["IMAP_FOLDER"])
         since = (now - dt.timedelta(days=int(config["IMAP_LOOKBACK_DAYS"]))).date()
-        uids = sorted(client.search(["SINCE", since, "NOT", "DELETED"]))
+        uids = _to_look_at(client, sorted(client.search(["SINCE", since, "NOT", "DELETED"])))
         uids = uids[: int(config["IMAP_BATCH_SIZE"])]
         headers = client.fetch(uids, ["RFC822.SIZE", "BODY.PEEK[HEADER]"]) if uids else {}
         keyed = {
@@ -182,6 +185,25 @@ def _read(config: Any, now: dt.datetime, report: ReadReport) -> ReadReport:
     finally:
         _close(client)
     return report
+
+
+def _to_look_at(client: IMAPClient, uids: list[int]) -> list[int]:
+    """The messages a run must look at: all but those handled before that stay where they are
+    (ordinary mail). Judged by Message-ID alone (a small fetch), so a mailbox full of ordinary
+    mail does not fill every run's batch and hide new replies behind it."""
+    wanted = []
+    for start in range(0, len(uids), CHUNK):
+        chunk = uids[start : start + CHUNK]
+        fetched = client.fetch(chunk, [f"BODY.PEEK[{MESSAGE_ID}]"])
+        ids = {
+            uid: parsing.message_id_of(
+                fetched.get(uid, {}).get(f"BODY[{MESSAGE_ID}]".encode(), b"")
+            )
+            for uid in chunk
+        }
+        known = services.known_messages([i for i in ids.values() if i])
+        wanted += [uid for uid in chunk if ids[uid] not in known or known[ids[uid]].folder]
+    return wanted
 
 
 def _process(client, uid: int, key: str, data: dict, limit: int, folder_for, report) -> str:

@@ -81,12 +81,17 @@ def _header(message: Message, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def message_key(header_bytes: bytes) -> str:
-    """The key that makes a message handled once: its Message-ID, or a hash of its headers."""
+def message_id_of(header_bytes: bytes) -> str | None:
+    """The Message-ID (without brackets) of a header block, or None when it has no usable one."""
     message_id = one_line(_header(_headers(header_bytes), "Message-ID"), 400).strip("<> ")
     if message_id and len(message_id) <= 290 and " " not in message_id:
         return message_id
-    return "sha256:" + hashlib.sha256(header_bytes).hexdigest()
+    return None
+
+
+def message_key(header_bytes: bytes) -> str:
+    """The key that makes a message handled once: its Message-ID, or a hash of its headers."""
+    return message_id_of(header_bytes) or "sha256:" + hashlib.sha256(header_bytes).hexdigest()
 
 
 def mail_facts(header_bytes: bytes) -> MailFacts:

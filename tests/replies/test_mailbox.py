@@ -250,3 +250,25 @@ def test_outcomes_are_stored_for_every_message(app, world, mailbox):
         PROCESSED,
         world["study"].id,
     )
+
+
+def test_ordinary_mail_left_in_the_inbox_does_not_hide_new_replies(app, world, mailbox):
+    """With a batch of two and three ordinary emails ahead of a reply, the second run skips
+    the emails already looked at (they stay in the inbox) and reaches the reply."""
+    from tests.replies.mail import plain_email
+
+    app.config["IMAP_BATCH_SIZE"] = 2
+    appointment = book(world, at(2026, 3, 24, 10))
+    mailbox.append(
+        plain_email("One"),
+        plain_email("Two"),
+        plain_email("Three"),
+        reply_email(appointment.ical_uid, "sian@example.org", "ACCEPTED"),
+    )
+    first = reader.read_mailbox()
+    second = reader.read_mailbox()
+    third = reader.read_mailbox()
+
+    assert (len(first.unmatched), len(second.unmatched), len(second.recorded)) == (2, 1, 1)
+    assert third == reader.ReadReport()
+    assert mailbox.count("INBOX") == 3 and mailbox.count(PROCESSED) == 1

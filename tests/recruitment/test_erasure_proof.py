@@ -19,9 +19,10 @@ from fieldwork.coverage import services as coverage
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
 from fieldwork.outbox.models import OutboxMessage
+from fieldwork.recruitment import consent_copy
 from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.dispositions import Disposition
-from fieldwork.recruitment.models import ConsentMethod, ContactChannel
+from fieldwork.recruitment.models import ContactChannel
 from fieldwork.reminders import jobs
 from fieldwork.sampling.models import Participant, Study
 from fieldwork.scheduling import services as scheduling
@@ -129,14 +130,10 @@ def erased_story(app, client, auth, clock, smtp_server, instance_folder):  # noq
         note=f"Spoke to {NAME} on {PHONE}; confirm to {EMAIL}",
     )
     version = make_published_version(study, coordinator)
-    recruitment.record_consent(
-        person,
-        version,
-        method=ConsentMethod.ONLINE,
-        answers=all_yes(),
-        actor=None,
-        typed_name=NAME,
-    )
+    link, _ = recruitment.create_consent_link(person, version, coordinator)
+    recruitment.give_online_consent(link, all_yes(), NAME)
+    assert consent_copy.queue_consent_copy(link.id) == EMAIL  # the copy names them
+    db.session.commit()
     scheduling.send_booking_link(
         person,
         interviewer,
@@ -184,7 +181,8 @@ def erased_story(app, client, auth, clock, smtp_server, instance_folder):  # noq
         or "ivan@example.org" in str(m["To"])
         and NAME in str(m.get_body(("plain",)).get_content())
     ]
-    assert len(to_person) >= 5, kinds  # link, invite, update, reminders, cancellation
+    # consent copy, booking link, invite, update, reminders, cancellation
+    assert len(to_person) >= 6, kinds
     assert to_interviewer_naming, "the interviewer's invitation names the participant"
     return {"study": study, "person": person, "coordinator": coordinator}
 

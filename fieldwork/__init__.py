@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         exports,
         home,
         invites,
+        messaging,
         outbox,
         recruitment,
         reminders,
@@ -76,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     scheduling.init_app(app)
     reminders.init_app(app)
     replies.init_app(app)
+    messaging.init_app(app)
     coverage.init_app(app)
     exports.init_app(app)
     api.init_app(app)

@@ -127,6 +127,8 @@ ENDPOINT_ARGUMENTS: dict[tuple[str, str], Callable[[Demo, str], Any]] = {
     ("recruitment.revoke_consent_link", "link_id"): _first_of(
         "fieldwork.recruitment.models:ConsentLink"
     ),
+    ("messaging.edit", "kind"): lambda demo, viewer: "booking_link",
+    ("messaging.reset", "kind"): lambda demo, viewer: "booking_link",
 }
 
 #: How each URL argument (by its name in the rule) is filled from the demo study, for a viewer.

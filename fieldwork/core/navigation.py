@@ -143,6 +143,9 @@ NAVIGATION: tuple[NavSection, ...] = (
                 coordinators_only=True,
             ),
             NavItem("outbox.messages", "Outbox", ("outbox.",), coordinators_only=True),
+            NavItem(
+                "messaging.templates", "Message texts", ("messaging.",), coordinators_only=True
+            ),
             NavItem("exports.page", "Open-data export", ("exports.",), coordinators_only=True),
             NavItem("audit.events", "Audit trail", ("audit.",), coordinators_only=True),
         ),

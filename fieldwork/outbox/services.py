@@ -605,3 +605,31 @@ def describe_queued(appointment_id: int, since: dt.datetime) -> str:
         f"{len(rows)} {noun} to {to} queued for sending; the outbox shows when "
         f"{'it has' if len(rows) == 1 else 'they have'} gone."
     )
+
+
+OUTBOX_CSV_HEADER = [
+    "created_at",
+    "kind",
+    "state",
+    "subject",
+    "recipients",
+    "attempts",
+    "last_error",
+    "sent_at",
+]
+
+
+def message_rows(filters: OutboxFilters, study_id: int | None = None):
+    """The filtered outbox as CSV rows (OUTBOX_CSV_HEADER), times ISO 8601 in UTC."""
+    statement = message_query(filters, study_id).execution_options(yield_per=500)
+    for row in db.session.scalars(statement):
+        yield [
+            row.created_at.isoformat(),
+            row.kind.label,
+            row.state.label,
+            row.subject,
+            ", ".join(row.recipient_list),
+            row.attempts,
+            row.last_error,
+            row.sent_at.isoformat() if row.sent_at else "",
+        ]

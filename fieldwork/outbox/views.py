@@ -39,6 +39,24 @@ def messages():
     )
 
 
+@blueprint.get("/messages.csv")
+@coordinator_required
+def messages_csv():
+    """The filtered outbox list, every page of it."""
+    from fieldwork.core.downloads import csv_download
+
+    form = OutboxFilterForm(request.args)
+    filters = services.OutboxFilters()
+    if form.validate():
+        filters = services.OutboxFilters(state=form.state.data or "", kind=form.kind.data or "")
+    study = current_study()
+    return csv_download(
+        f"outbox-{study.slug}" if study else "outbox",
+        services.OUTBOX_CSV_HEADER,
+        services.message_rows(filters, study.id if study else None),
+    )
+
+
 @blueprint.get("/<int:message_id>")
 @coordinator_required
 def message(message_id: int):

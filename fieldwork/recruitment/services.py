@@ -849,8 +849,11 @@ def create_consent_link(
     version: ConsentFormVersion,
     actor: User | None,
     valid_days: int = CONSENT_LINK_DAYS,
+    *,
+    commit: bool = True,
 ) -> tuple[ConsentLink, str]:
-    """A new private link; returns it and the token, which is shown once. Commits."""
+    """A new private link; returns it and the token, which is shown once. Commits unless
+    `commit` is False (the consent request commits it with its email)."""
     version = get_version(version.id)  # type: ignore[assignment]  (fresh, with its form)
     if participant.status == S.WITHDRAWN:
         raise RecruitmentError(f"{participant.reference} has withdrawn.")
@@ -879,7 +882,8 @@ def create_consent_link(
         participant_id=participant.id,
         after={"version": version.number, "expires_at": link.expires_at},
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return link, token
 
 

@@ -22,7 +22,7 @@ from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import now_utc
 from fieldwork.core.web import public
 from fieldwork.extensions import db
-from fieldwork.recruitment import consent_copy, forms, services
+from fieldwork.recruitment import consent_copy, consent_requests, forms, services
 from fieldwork.recruitment.dispositions import RULES, Disposition
 from fieldwork.recruitment.models import (
     AccessAgreement,
@@ -227,6 +227,21 @@ def create_consent_link(participant_id: int):
                 flash(message, "error")
         return redirect(_participant_url(person))
     version = next(v for v in versions if v.id == form.version_id.data)
+    if person.email:
+        # Emailed through the outbox, like booking links; the link is never shown here.
+        try:
+            consent_requests.send_consent_request(
+                person,
+                version,
+                current_user,
+                lambda token: url_for("recruitment.online_consent", token=token, _external=True),
+                valid_days=form.valid_days.data,
+            )
+        except services.RecruitmentError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"Consent request emailed to {person.email}.", "success")
+        return redirect(_participant_url(person) + "#consent")
     try:
         link, token = services.create_consent_link(
             person, version, current_user, valid_days=form.valid_days.data

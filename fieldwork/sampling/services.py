@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from flask import g, session
@@ -75,6 +76,32 @@ class ParticipantFilters:
     organisation_id: int | None = None
     status: RecruitmentStatus | None = None
     interviewer_id: int | None = None
+    #: A key of SORT_COLUMNS; the list's order, reference as the tie-break.
+    sort: str = "reference"
+    descending: bool = False
+
+
+def _name_of(model, foreign_key):
+    """The related row's name as a correlated subquery, to sort by without a join."""
+    return select(model.name).where(model.id == foreign_key).scalar_subquery()
+
+
+#: The participant list's sortable columns (URL value → what it orders by).
+SORT_COLUMNS = {
+    "reference": lambda: Participant.reference,
+    "name": lambda: func.lower(Participant.name),
+    "role": lambda: _name_of(Role, Participant.role_id),
+    "organisation": lambda: _name_of(Organisation, Participant.organisation_id),
+    "district": lambda: _name_of(District, Participant.district_id),
+    "phase": lambda: (
+        select(Phase.number)
+        .join(District, District.phase_id == Phase.id)
+        .where(District.id == Participant.district_id)
+        .scalar_subquery()
+    ),
+    "interviewer": lambda: _name_of(User, Participant.interviewer_id),
+    "status": lambda: Participant.status,
+}
 
 
 def participant_query(
@@ -93,20 +120,16 @@ def participant_query(
             joinedload(Participant.district).joinedload(District.phase),
             joinedload(Participant.interviewer),
         )
-        .order_by(Participant.reference)
     )
+    column = SORT_COLUMNS.get(filters.sort, SORT_COLUMNS["reference"])()
+    if filters.descending:
+        statement = statement.order_by(column.desc().nulls_last(), Participant.reference.desc())
+    else:
+        statement = statement.order_by(column.asc().nulls_last(), Participant.reference)
     if viewer is not None and not viewer.is_coordinator:
         statement = statement.where(Participant.interviewer_id == viewer.id)
     if filters.search:
-        pattern = f"%{_escape_like(filters.search.strip().lower())}%"
-        statement = statement.where(
-            or_(
-                func.lower(Participant.name).like(pattern, escape="\\"),
-                func.lower(Participant.reference).like(pattern, escape="\\"),
-                func.lower(Participant.email).like(pattern, escape="\\"),
-                func.lower(Participant.job_title).like(pattern, escape="\\"),
-            )
-        )
+        statement = statement.where(_search_condition(filters.search))
     if filters.district_id:
         statement = statement.where(Participant.district_id == filters.district_id)
     if filters.phase_id:
@@ -132,8 +155,84 @@ def participant_query(
     return statement
 
 
+def _phone_digits():
+    """The stored phone without the separators people type (space - . ( ))."""
+    expression = Participant.phone
+    for separator in (" ", "-", ".", "(", ")"):
+        expression = func.replace(expression, separator, "")
+    return expression
+
+
+def _search_condition(search: str):
+    """Name, reference, email, job title, phone (spaces ignored) or organisation name."""
+    text = search.strip().lower()
+    pattern = f"%{_escape_like(text)}%"
+    conditions = [
+        func.lower(Participant.name).like(pattern, escape="\\"),
+        func.lower(Participant.reference).like(pattern, escape="\\"),
+        func.lower(Participant.email).like(pattern, escape="\\"),
+        func.lower(Participant.job_title).like(pattern, escape="\\"),
+        Participant.organisation_id.in_(
+            select(Organisation.id).where(func.lower(Organisation.name).like(pattern, escape="\\"))
+        ),
+    ]
+    digits = "".join(character for character in text if character.isdigit() or character == "+")
+    if len(digits) >= 3:
+        conditions.append(_phone_digits().like(f"%{_escape_like(digits)}%", escape="\\"))
+    return or_(*conditions)
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+PARTICIPANT_CSV_HEADER = [
+    "reference",
+    "name",
+    "job_title",
+    "email",
+    "phone",
+    "organisation",
+    "role",
+    "district",
+    "phase",
+    "interviewer",
+    "status",
+]
+
+
+def participant_rows(
+    study: Study, filters: ParticipantFilters, viewer: User | None = None
+) -> Iterator[list[str]]:
+    """The filtered list as CSV rows (PARTICIPANT_CSV_HEADER), read in batches."""
+    statement = participant_query(study, filters, viewer).execution_options(yield_per=500)
+    for person in db.session.scalars(statement):
+        yield [
+            person.reference,
+            person.name,
+            person.job_title,
+            person.email,
+            person.phone,
+            person.organisation.name,
+            person.role.name,
+            person.district.name,
+            person.district.phase.name,
+            person.interviewer.name if person.interviewer else "",
+            person.status.label,
+        ]
+
+
+def participants_by_ids(study: Study, ids: Sequence[int]) -> list[Participant]:
+    """The participants of `study` among `ids` (others ignored), in reference order."""
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Participant)
+            .where(Participant.study_id == study.id, Participant.id.in_(list(ids)))
+            .order_by(Participant.reference)
+        )
+    )
 
 
 def get_participant(participant_id: int, viewer: User | None = None) -> Participant | None:

@@ -7,9 +7,10 @@ from flask_login import current_user
 
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.downloads import csv_download
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.extensions import db
-from fieldwork.sampling import services
+from fieldwork.sampling import bulk, services
 from fieldwork.sampling.forms import ParticipantFilterForm, ParticipantForm
 from fieldwork.sampling.models import (
     District,
@@ -67,13 +68,28 @@ def _filter_form(study: Study) -> ParticipantFilterForm:
     return form
 
 
-@blueprint.get("/participants")
-def participants():
-    study = require_study()
+#: The list's sortable columns, in table order: (URL value, heading).
+SORT_HEADINGS = [
+    ("reference", "Reference"),
+    ("name", "Name"),
+    ("role", "Role"),
+    ("organisation", "Organisation"),
+    ("district", "District"),
+    ("phase", "Phase"),
+    ("interviewer", "Interviewer"),
+    ("status", "Status"),
+]
+
+
+def _list_filters(study: Study) -> tuple[ParticipantFilterForm, services.ParticipantFilters]:
+    """The list's filters and order from the query string (bad values fall back)."""
     form = _filter_form(study)
-    valid = form.validate()
-    filters = services.ParticipantFilters()
-    if valid:
+    sort = request.args.get("sort", "reference")
+    if sort not in services.SORT_COLUMNS:
+        sort = "reference"
+    descending = request.args.get("dir") == "desc"
+    filters = services.ParticipantFilters(sort=sort, descending=descending)
+    if form.validate():
         filters = services.ParticipantFilters(
             search=form.q.data or "",
             phase_id=form.phase.data,
@@ -82,19 +98,172 @@ def participants():
             organisation_kind=OrganisationKind(form.kind.data) if form.kind.data else None,
             organisation_id=form.organisation.data,
             status=RecruitmentStatus(form.status.data) if form.status.data else None,
+            sort=sort,
+            descending=descending,
         )
+    return form, filters
+
+
+@blueprint.get("/participants")
+def participants():
+    study = require_study()
+    form, filters = _list_filters(study)
     page = paginate(
         services.participant_query(study, filters, current_user),
         parse_page_number(request.args.get("page")),
         current_app.config["PAGE_SIZE"],
     )
+    bulk_form = None
+    if current_user.is_coordinator:
+        bulk_form = bulk.bulk_form(study)
     return render_template(
         "sampling/participants.html",
         study=study,
         form=form,
         page=page,
+        filters=filters,
+        sort_headings=SORT_HEADINGS,
+        bulk_form=bulk_form,
         is_filtered=any(request.args.get(k) for k in form.data),
     )
+
+
+@blueprint.get("/participants.csv")
+@coordinator_required
+def participants_csv():
+    """The filtered list, every page of it, in the list's order."""
+    study = require_study()
+    _form, filters = _list_filters(study)
+    rows = services.participant_rows(study, filters, current_user)
+    return csv_download(f"participants-{study.slug}", services.PARTICIPANT_CSV_HEADER, rows)
+
+
+@blueprint.get("/contact-attempts.csv")
+@coordinator_required
+def contact_attempts_csv():
+    """The contact attempts of the participants the list is filtered to."""
+    from fieldwork.recruitment import lists
+
+    study = require_study()
+    _form, filters = _list_filters(study)
+    participants = services.participant_query(study, filters, current_user)
+    return csv_download(
+        f"contact-attempts-{study.slug}",
+        lists.CONTACT_CSV_HEADER,
+        lists.contact_attempt_rows(participants, study.timezone),
+    )
+
+
+def _back_to_list() -> str:
+    """Where a bulk action returns: the list as it was filtered (only ever the list)."""
+    target = request.form.get("next", "")
+    if target.startswith("/participants?") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("sampling.participants")
+
+
+@blueprint.post("/participants/bulk")
+@coordinator_required
+def bulk_action():
+    """Apply the pressed button's action to the checked participants, then go back."""
+    study = require_study()
+    action = request.form.get("action", "")
+    form = bulk.bulk_form(study, request.form)
+    chosen = services.participants_by_ids(
+        study, bulk.selected_ids(request.form.getlist("participant_ids"))
+    )
+    if action not in bulk.ACTIONS:
+        flash("Choose what to do with the selected participants.", "error")
+        return redirect(_back_to_list())
+    if not chosen:
+        flash("Select at least one participant first (tick the boxes in the list).", "error")
+        return redirect(_back_to_list())
+    form.validate()
+    problem, result, verb = None, None, ""
+    if action == "assign":
+        interviewer = db.session.get(accounts.User, form.assign_to.data or 0)
+        if form.assign_to.data and (interviewer is None or not interviewer.is_enabled):
+            problem = "Choose who to assign them to."
+        else:
+            result = bulk.assign(chosen, interviewer, current_user)
+            verb = f"Assigned to {interviewer.name}" if interviewer else "Assignment removed"
+    elif action == "booking_links":
+        interviewer = db.session.get(accounts.User, form.link_interviewer.data or 0)
+        mode = form.link_mode.data or "telephone"
+        if form.link_interviewer.data and (interviewer is None or not interviewer.is_enabled):
+            problem = "Choose the interviewer whose free times the links offer."
+        elif form.link_days.errors or form.link_video.errors or form.link_location.errors:
+            problem = "Check the booking link's details: " + " ".join(
+                form.link_days.errors + form.link_video.errors + form.link_location.errors
+            )
+        elif mode == "in_person" and not (form.link_location.data or "").strip():
+            problem = "Enter the place for in-person interviews."
+        elif form.link_video.data and not form.link_video.data.lower().startswith(
+            ("https://", "http://")
+        ):
+            problem = "Enter a video link starting with https://."
+        else:
+            from fieldwork.scheduling.models import AppointmentMode
+
+            result = bulk.send_booking_links(
+                chosen,
+                interviewer,
+                current_user,
+                lambda token: url_for("feeds.self_booking", token=token, _external=True),
+                mode=AppointmentMode(mode),
+                location=form.link_location.data or "" if mode == "in_person" else "",
+                video_link=form.link_video.data or "" if mode == "video" else "",
+                days=form.link_days.data or 14,
+            )
+            verb = "Booking link emailed"
+    elif action == "consent_requests":
+        from fieldwork.recruitment import services as recruitment
+
+        version = (
+            recruitment.get_version(form.consent_version.data, study)
+            if form.consent_version.data
+            else None
+        )
+        if version is None or not version.is_published:
+            problem = "Choose the consent form to send."
+        elif form.consent_days.errors:
+            problem = "A consent link can last from 1 to 90 days."
+        else:
+            result = bulk.send_consent_requests(
+                chosen,
+                version,
+                current_user,
+                lambda token: url_for("recruitment.online_consent", token=token, _external=True),
+                form.consent_days.data or 14,
+            )
+            verb = "Consent request emailed"
+    else:
+        from fieldwork.core.time import now_utc
+        from fieldwork.recruitment.dispositions import Disposition
+        from fieldwork.recruitment.models import ContactChannel
+
+        values = {d.value for d in Disposition}
+        channels = {c.value for c in ContactChannel}
+        if form.disposition.data not in values:
+            problem = "Choose the outcome to record."
+        elif form.channel.data not in channels or form.note.errors:
+            problem = "Choose how they were contacted (and keep the note short)."
+        else:
+            disposition = Disposition(form.disposition.data)
+            result = bulk.record_outcome(
+                chosen,
+                disposition,
+                ContactChannel(form.channel.data),
+                form.note.data or "",
+                current_user,
+                now_utc(),
+            )
+            verb = f"“{disposition.label}” recorded"
+    if problem:
+        flash(problem, "error")
+    elif result is not None:
+        flash(result.summary(verb), "success" if result.done else "warning")
+    return redirect(_back_to_list())
 
 
 @blueprint.get("/participants/<int:participant_id>")

@@ -7,8 +7,6 @@ decides what each recipient is told. Every message is enqueued in the caller's t
 from __future__ import annotations
 
 import datetime as dt
-from email.message import EmailMessage
-from email.policy import SMTP
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -29,7 +27,6 @@ from fieldwork.scheduling.timeutil import format_moment
 
 #: The kind of message (outbox `kind`) for each change, and the iTIP method it carries.
 METHODS = {"invite": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
-SUBJECT_PREFIXES = {"invite": "Invitation", "update": "Updated", "cancellation": "Cancelled"}
 
 
 def _load(appointment_id: int) -> Appointment:
@@ -234,6 +231,47 @@ def _context(
     return context
 
 
+def _wording(
+    appointment: Appointment,
+    kind: str,
+    recipient: Attendee,
+    for_interviewer: bool,
+    event: CalendarEvent,
+    when: str,
+    zone: str,
+    previous_start: dt.datetime | None,
+):
+    """The subject and (when the study has its own) opening text of this kind of message,
+    from the study's message texts; times in the reader's zone."""
+    from fieldwork.invites.bodies import describe_end, describe_for_reader
+    from fieldwork.messaging import services as messaging
+
+    study = appointment.study
+    previous_when = (
+        describe_for_reader(previous_start, zone, appointment.timezone) if previous_start else ""
+    )
+    return messaging.render_message(
+        study.id,
+        kind,
+        {
+            "recipient_name": recipient.name,
+            "study_name": study.name,
+            "organiser_name": study.organiser_name,
+            "organiser_email": study.organiser_email,
+            "is_interviewer": for_interviewer,
+            "summary": event.summary,
+            "when": when,
+            "until": describe_end(appointment.ends_at, zone),
+            "previous_when": previous_when,
+            "mode": appointment.mode.label.lower(),
+            "where": where_text(appointment),
+            "interviewer_name": appointment.interviewer.name,
+            "participant_reference": appointment.participant.reference,
+            "reason": appointment.cancel_reason or "",
+        },
+    )
+
+
 def queue_appointment_messages(
     appointment_id: int, kind: str, previous_start: dt.datetime | None = None
 ) -> None:
@@ -254,10 +292,15 @@ def queue_appointment_messages(
         zone = appointment.timezone if for_interviewer else participant_zone(appointment)
         when = describe_for_reader(appointment.starts_at, zone, appointment.timezone)
         event = calendar_event(appointment, for_interviewer=for_interviewer)
-        text_body, html_body = render_invitation(
-            kind, _context(appointment, kind, recipient, for_interviewer, event, previous_start)
+        context = _context(appointment, kind, recipient, for_interviewer, event, previous_start)
+        words = _wording(
+            appointment, kind, recipient, for_interviewer, event, when, zone, previous_start
         )
-        subject = f"{SUBJECT_PREFIXES[kind]}: {event.summary} – {when}"
+        if words.is_custom:
+            context["intro_text"] = words.text.strip()
+            context["intro_html"] = words.html_fragment
+        text_body, html_body = render_invitation(kind, context)
+        subject = words.subject
         message = build_invitation_email(
             event=event,
             method=method,
@@ -272,10 +315,10 @@ def queue_appointment_messages(
 
 
 def queue_booking_link_message(link: BookingLink, url: str) -> None:
-    """The email that gives a participant their private booking link."""
+    """The email that gives a participant their private booking link: the study's own
+    "booking link" text when it has one, otherwise the shipped email."""
     from fieldwork.invites.bodies import render_email
-    from fieldwork.invites.headers import address_message
-    from fieldwork.invites.mail import header_text, mailbox
+    from fieldwork.messaging import services as messaging
     from fieldwork.outbox.services import enqueue
 
     participant = db.session.scalars(
@@ -285,27 +328,29 @@ def queue_booking_link_message(link: BookingLink, url: str) -> None:
     ).one()
     study = participant.study
     interviewer = db.session.get(User, link.interviewer_id)
-    text, html = render_email(
-        "booking_link",
-        participant=participant,
-        study=study,
-        study_name=study.name,
-        url=url,
-        expires=format_moment(link.expires_at, participant.timezone or study.timezone),
-        minutes=study.interview_minutes,
-        mode=link.mode.label.lower(),
-        interviewer_name=interviewer.name if interviewer else "",
-        organiser_name=study.organiser_name,
-        organiser_email=study.organiser_email,
+    values = {
+        "study_name": study.name,
+        "url": url,
+        "expires": format_moment(link.expires_at, participant.timezone or study.timezone),
+        "minutes": study.interview_minutes,
+        "mode": link.mode.label.lower(),
+        "interviewer_name": interviewer.name if interviewer else "",
+        "organiser_name": study.organiser_name,
+        "organiser_email": study.organiser_email,
+    }
+    words = messaging.render_message(
+        study.id, "booking_link", {**values, "recipient_name": participant.name}
     )
-    message = EmailMessage(policy=SMTP)
-    sender = study.organiser_email or "fieldwork@localhost"
-    address_message(
-        message,
-        sender=mailbox(study.name, sender),
-        to=[mailbox(participant.name, participant.email)],
-    )
-    message["Subject"] = header_text(f"{study.name}: choose a time for your interview")
-    message.set_content(text, subtype="plain", charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
+    if words.is_custom:
+        message = messaging.words_email(study, participant.name, participant.email, words)
+    else:
+        text, html = render_email("booking_link", participant=participant, study=study, **values)
+        message = messaging.build_email(
+            messaging.sender_of(study),
+            participant.name,
+            participant.email,
+            words.subject,
+            text,
+            html,
+        )
     enqueue(message, kind="other", study_id=study.id)

@@ -28,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
+from fieldwork.core.downloads import csv_download
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import now_utc
 from fieldwork.core.web import viewer_timezone
@@ -89,9 +90,7 @@ def _start_from(form, zone_name: str) -> dt.datetime | None:
 # --- Appointments ----------------------------------------------------------------------------
 
 
-@blueprint.get("/appointments")
-def appointments():
-    study = require_study()
+def _appointment_filters() -> tuple[AppointmentFilterForm, services.AppointmentFilters]:
     form = AppointmentFilterForm(request.args)
     form.interviewer.choices = [SelectChoice("", "Any interviewer")] + [
         SelectChoice(str(u.id), u.name) for u in services.bookable_people()
@@ -104,6 +103,13 @@ def appointments():
             from_date=form.from_date.data,
             to_date=form.to_date.data,
         )
+    return form, filters
+
+
+@blueprint.get("/appointments")
+def appointments():
+    study = require_study()
+    form, filters = _appointment_filters()
     page = paginate(
         services.appointment_query(study, filters, current_user, study.timezone),
         parse_page_number(request.args.get("page")),
@@ -116,6 +122,19 @@ def appointments():
         page=page,
         zone=zone_label(study.timezone),
         is_filtered=any(request.args.get(k) for k in form.data),
+    )
+
+
+@blueprint.get("/appointments.csv")
+@coordinator_required
+def appointments_csv():
+    """The filtered appointment list, all of it, times in the study's zone with the offset."""
+    study = require_study()
+    _form, filters = _appointment_filters()
+    return csv_download(
+        f"appointments-{study.slug}",
+        services.APPOINTMENT_CSV_HEADER,
+        services.appointment_rows(study, filters, current_user),
     )
 
 

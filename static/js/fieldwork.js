@@ -37,3 +37,15 @@ document.addEventListener("DOMContentLoaded", () => {
   modes.forEach((radio) => radio.addEventListener("change", showMode));
   showMode();
 });
+document.addEventListener("DOMContentLoaded", () => {
+  // "Select all on this page" for a list's checkboxes (hidden without script).
+  document.querySelectorAll("input[data-select-all]").forEach((all) => {
+    const boxes = () => all.form
+      ? all.form.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`)
+      : [];
+    all.hidden = false;
+    all.addEventListener("change", () => {
+      boxes().forEach((box) => { box.checked = all.checked; });
+    });
+  });
+});

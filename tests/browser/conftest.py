@@ -24,6 +24,7 @@ from tests.pagecheck import (
     log_in_through_form,
     require_chromium,
 )
+from tests.smtp_server import smtp_server  # noqa: F401 - a fixture, used by name
 
 DESKTOP = {"width": 1280, "height": 900}
 

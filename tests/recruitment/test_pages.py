@@ -225,7 +225,40 @@ def test_unknown_expired_and_revoked_links_get_a_clear_page_not_a_500(world, cli
     assert db.session.scalar(sa.select(sa.func.count(Consent.id))) == 0
 
 
-def test_a_coordinator_makes_and_revokes_a_link_from_the_participant_page(world, client, auth):
+def test_a_coordinator_emails_a_consent_request_and_revokes_it(world, client, auth):
+    """A participant with an email address gets the link by mail through the outbox (the
+    page never shows it); the link works, and revoking it from the page stops it."""
+    import email
+    import re
+    from email.policy import default as default_policy
+
+    from fieldwork.outbox.models import OutboxMessage
+
+    version = make_published_version(world["study"], world["cora"])
+    auth.login(world["cora"])
+    response = client.post(
+        f"/participants/{world['ann'].id}/consent-links",
+        data={"version_id": version.id, "valid_days": "7"},
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Consent request emailed to ann.adams@example.org." in page
+    row = db.session.scalars(sa.select(OutboxMessage)).one()
+    message = email.message_from_bytes(row.raw, policy=default_policy)
+    assert message["To"].addresses[0].addr_spec == "ann.adams@example.org"
+    text = message.get_body(("plain",)).get_content()
+    token = re.search(r"/consent/([A-Za-z0-9_-]+)", text).group(1)
+    assert token not in page
+    assert services.find_consent_link(token).state == "open"
+    link = services.find_consent_link(token).link
+    assert client.post(f"/consent-links/{link.id}/revoke").status_code == 302
+    db.session.expire_all()
+    assert services.find_consent_link(token).state == "revoked"
+
+
+def test_without_an_email_address_the_link_is_shown_once_to_pass_on(world, client, auth):
+    world["ann"].email = ""
+    db.session.commit()
     version = make_published_version(world["study"], world["cora"])
     auth.login(world["cora"])
     response = client.post(
@@ -235,12 +268,7 @@ def test_a_coordinator_makes_and_revokes_a_link_from_the_participant_page(world,
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     url = page.split('id="consent-link-url">', 1)[1].split("<", 1)[0]
-    token = url.rsplit("/", 1)[1]
-    assert services.find_consent_link(token).state == "open"
-    link = services.find_consent_link(token).link
-    assert client.post(f"/consent-links/{link.id}/revoke").status_code == 302
-    db.session.expire_all()
-    assert services.find_consent_link(token).state == "revoked"
+    assert services.find_consent_link(url.rsplit("/", 1)[1]).state == "open"
 
 
 def test_withdrawal_and_erasure_pages(world, client, auth):

@@ -19,8 +19,27 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        "message_template",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("updated_at", fieldwork.core.time.UTCDateTime(), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["updated_by_id"], ["user.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("study_id", "kind", name="uq_message_template_study_kind"),
+    )
+    with op.batch_alter_table("message_template", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_message_template_study_id"), ["study_id"], unique=False
+        )
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("message_template", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_message_template_study_id"))
+    op.drop_table("message_template")

@@ -238,8 +238,12 @@ def build_email(
         message, sender=mailbox(sender.name, sender.email), to=[mailbox(to_name, to_email)]
     )
     message["Subject"] = header_text(subject)
-    message.set_content(text.strip() + "\n", subtype="plain", charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
+    # Quoted-printable keeps the stored copy ASCII, so the outbox can rewrite a part (links
+    # removed after sending) whatever characters the text holds.
+    message.set_content(
+        text.strip() + "\n", subtype="plain", charset="utf-8", cte="quoted-printable"
+    )
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return message
 
 

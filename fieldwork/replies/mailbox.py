@@ -210,6 +210,9 @@ def _process(client, uid: int, key: str, data: dict, limit: int, folder_for, rep
     """Download (unless too large) and handle one new message; the folder it belongs in."""
     size = int(data.get(SIZE) or 0)
     raw = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(BODY) if size <= limit else None
+    if raw is None and size <= limit:  # gone since it was listed (moved by a person)
+        report.errors.append(key)
+        return ""
     processed = services.process_message(data[HEADER], raw, size, limit, folder_for)
     if processed is None:  # a concurrent run recorded it a moment ago, and moves it
         report.already_handled.append(key)

@@ -13,11 +13,13 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.models import User, UserRole
+from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
     District,
@@ -31,6 +33,8 @@ from fieldwork.sampling.models import (
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "pl_pathways_districts.csv"
 DEMO_SLUG = "pl-pathways"
+#: The demo's fieldwork window around today: weeks before and after.
+DEMO_WEEKS_BEFORE, DEMO_WEEKS_AFTER = 8, 16
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,7 @@ def load_demo(with_users: bool = True) -> Study:
     if db.session.scalar(select(Study).where(Study.slug == DEMO_SLUG)) is not None:
         raise ValueError("The demo study is already loaded.")
     rng = random.Random(2009)
+    today = now_utc().astimezone(ZoneInfo("Europe/London")).date()
     # Users first: creating one commits, and nothing of the study is pending yet.
     interviewers: list[User] = []
     if with_users:
@@ -209,12 +214,15 @@ def load_demo(with_users: bool = True) -> Study:
         description=(
             "Qualitative study of how outcome-based contracting influences the delivery of "
             "Provider-Led Pathways to Work, interviewing DWP, Jobcentre Plus, lead provider and "
-            "sub-contractor staff in the phase 1 and phase 2 districts. Organisations beyond the "
-            "lead providers, and all people, are synthetic demo data."
+            "sub-contractor staff in the phase 1 and phase 2 districts. The original fieldwork "
+            "ran from 12 January 2009 to 30 September 2009; in this demo it is moved to around "
+            "today, so that it always has interviews just held and interviews to come. "
+            "Organisations beyond the lead providers, and all people, are synthetic demo data."
         ),
         timezone="Europe/London",
-        fieldwork_starts_on=dt.date(2009, 1, 12),
-        fieldwork_ends_on=dt.date(2009, 9, 30),
+        # Around today (see the description); the whole demo widens it to cover its dates.
+        fieldwork_starts_on=today - dt.timedelta(days=DEMO_WEEKS_BEFORE * 7),
+        fieldwork_ends_on=today + dt.timedelta(days=DEMO_WEEKS_AFTER * 7),
         organiser_name="PL Pathways research team",
         organiser_email="pathways-study@example.org",
         interview_minutes=60,

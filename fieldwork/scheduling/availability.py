@@ -206,32 +206,6 @@ def self_booking_range(zone_name: str, today: dt.date) -> Interval:
     return start, end
 
 
-#: How far ahead the coordinator's booking form offers an interviewer's free slots.
+#: How far ahead the coordinator's booking form offers an interviewer's free slots
+#: (through `slots.bookable_slots`, the one slot service).
 BOOKING_FORM_DAYS = 14
-
-
-def upcoming_free_slots(
-    interviewer_id: int,
-    participant_id: int | None,
-    *,
-    minutes: int,
-    travel_minutes: int,
-    zone_name: str,
-    now: dt.datetime,
-    days: int = BOOKING_FORM_DAYS,
-) -> list[dt.datetime]:
-    """Free slots from `now` until midnight `days` days later in `zone_name`.
-
-    The coordinator's booking form offers these; it is `free_slots` (the computation the
-    participant's booking link uses) over the coming days rather than from tomorrow.
-    """
-    zone = ZoneInfo(zone_name)
-    last = now.astimezone(zone).date() + dt.timedelta(days=days + 1)
-    ends_at = dt.datetime.combine(last, dt.time()).replace(tzinfo=zone).astimezone(dt.UTC)
-    return [
-        slot
-        for slot in free_slots(
-            interviewer_id, participant_id, minutes, travel_minutes, now, ends_at
-        )
-        if slot > now
-    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -199,7 +199,7 @@ def _interviews_per_day(
 
 
 def booking_range(study: Study, rules: Rules, at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """[earliest start, latest end) that the rules allow at `at`."""
+    """[earliest start, latest end) that the rules allow at `at` (never a time gone)."""
     zone = ZoneInfo(study.timezone)
     earliest = at + dt.timedelta(hours=rules.min_notice_hours)
     last_day = at.astimezone(zone).date() + dt.timedelta(days=rules.max_days_ahead + 1)
@@ -216,13 +216,25 @@ def bookable_slots(
     travel_minutes: int = 0,
     exclude_appointment_id: int | None = None,
     at: dt.datetime | None = None,
+    min_notice_hours: int | None = None,
+    max_days_ahead: int | None = None,
 ) -> list[dt.datetime]:
     """Start times (UTC) a booking may take now: the interviewer's free slots of the study's
     interview length (or `minutes`) that respect every booking rule of the study.
 
     `exclude_appointment_id` is the appointment being moved: its own time counts as free.
+    The coordinator's booking form passes its own notice and horizon (a coordinator may book
+    for this afternoon); buffer, daily maximum and closed dates apply to both alike.
     """
     rules = rules_of(study)
+    if min_notice_hours is not None or max_days_ahead is not None:
+        rules = replace(
+            rules,
+            min_notice_hours=rules.min_notice_hours
+            if min_notice_hours is None
+            else min_notice_hours,
+            max_days_ahead=rules.max_days_ahead if max_days_ahead is None else max_days_ahead,
+        )
     at = at or now_utc()
     zone = ZoneInfo(study.timezone)
     starts_at, ends_at = booking_range(study, rules, at)
@@ -250,6 +262,8 @@ def bookable_slots(
     )
     offered = []
     for slot in slots:
+        if slot <= at:
+            continue  # never a time already gone, even with no notice
         day = slot.astimezone(zone).date()
         if day in closed:
             continue

@@ -38,6 +38,7 @@ from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Role, Study
 from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import availability, busy, calendar_view, messages, services
+from fieldwork.scheduling import slots as slot_service
 from fieldwork.scheduling.forms import (
     AppointmentFilterForm,
     AppointmentForm,
@@ -269,13 +270,16 @@ def _offer_slots(
     if form.mode.data == AppointmentMode.IN_PERSON.value:
         travel = max(form.travel_minutes_before.data or 0, form.travel_minutes_after.data or 0)
         travel = min(max(travel, 0), services.MAX_TRAVEL_MINUTES)
-    slots = availability.upcoming_free_slots(
+    # The same slot service as the participant's link, under the study's booking rules,
+    # from now (no notice) over the form's fortnight.
+    slots = slot_service.bookable_slots(
+        study,
         interviewer.id,
         participant.id,
         minutes=minutes,
         travel_minutes=travel,
-        zone_name=study.timezone,
-        now=now_utc(),
+        min_notice_hours=0,
+        max_days_ahead=availability.BOOKING_FORM_DAYS,
     )
     days: list[SlotDay] = []
     for index, slot in enumerate(slots):

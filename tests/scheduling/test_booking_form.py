@@ -10,7 +10,7 @@ from fieldwork.outbox.models import OutboxMessage
 from fieldwork.reminders.models import Reminder
 from fieldwork.scheduling import availability
 from fieldwork.scheduling.models import Appointment, AppointmentStatus, BusyBlock, BusyCalendar
-from tests.scheduling.conftest import NOW, at, book
+from tests.scheduling.conftest import at, book
 
 
 def _url(world, participant="first") -> str:
@@ -216,22 +216,19 @@ def test_fields_follow_the_mode_on_the_form_and_the_appointment_page(world, clie
     assert "Video call link" in page and "12 High Street" not in page
 
 
-def test_upcoming_free_slots_is_the_self_booking_computation_from_now(world):
-    """The form's slots are `free_slots` (what booking links offer) from now on."""
-    slots = availability.upcoming_free_slots(
+def test_the_forms_slots_come_from_the_one_slot_service_under_the_studys_rules(world):
+    """The form offers `slots.bookable_slots` (what booking links offer) from now on, for a
+    fortnight: no notice, but closed dates and the other rules apply."""
+    from fieldwork.scheduling import slots as slot_service
+
+    slot_service.add_closed_date(world["study"], dt.date(2026, 3, 23), "Away day")
+    offered = slot_service.bookable_slots(
+        world["study"],
         world["kathryn"].id,
         world["first"].id,
-        minutes=60,
-        travel_minutes=0,
-        zone_name="Europe/London",
-        now=NOW,
+        min_notice_hours=0,
+        max_days_ahead=availability.BOOKING_FORM_DAYS,
     )
-    assert slots[0] == at(2026, 3, 20, 13)
-    assert slots == availability.free_slots(
-        world["kathryn"].id,
-        world["first"].id,
-        60,
-        0,
-        NOW + dt.timedelta(seconds=1),
-        slots[-1] + dt.timedelta(hours=1),
-    )
+    assert offered[0] == at(2026, 3, 20, 13)
+    assert not any(slot.date() == dt.date(2026, 3, 23) for slot in offered)
+    assert at(2026, 3, 24, 9) in offered

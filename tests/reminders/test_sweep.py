@@ -224,3 +224,22 @@ def test_a_template_error_fails_the_reminder_with_a_reason_and_others_still_go(
     ).one()
     assert "nope" in failed.last_error
     assert len(smtp_server.messages) == 1
+
+
+def test_a_participants_reminder_is_in_their_own_zone_with_the_studys_beside_it(
+    world, clock, smtp_server
+):
+    """The zone the participant chose on their booking page is what their reminder uses."""
+    world["first"].timezone = "America/New_York"
+    db.session.commit()
+    starts = dt.datetime(2026, 3, 30, 9, 0, tzinfo=dt.UTC)  # 10:00 BST, 05:00 EDT
+    _book(world, starts)
+    clock.move(starts - dt.timedelta(hours=2))
+    jobs.sweep()
+    to_participant = next(
+        parsed(m) for m in smtp_server.messages if "sian@example.org" in m.rcpt_tos
+    )
+    expected = "Monday 30 March 2026, 05:00 EDT (America/New_York) – 10:00 BST in Europe/London"
+    assert expected in str(to_participant["Subject"])
+    text = to_participant.get_body(("plain",)).get_content()
+    assert f"When: {expected}, until 06:00 EDT" in text

@@ -15,6 +15,8 @@ _ENVIRONMENT_KEYS: dict[str, type] = {
     "SMTP_PASSWORD": str,
     "SMTP_USE_TLS": bool,
     "HEALTHZ_TOKEN": str,
+    "SMTP_TIMEOUT": float,
+    "SMTP_DATA_TIMEOUT": float,
     "IMAP_HOST": str,
     "IMAP_PORT": int,
     "IMAP_USERNAME": str,

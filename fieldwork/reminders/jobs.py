@@ -236,7 +236,7 @@ def refresh_busy_calendars(stop: threading.Event | None = None) -> None:
     its own), so reminders never wait for it."""
     from fieldwork.scheduling.busy import refresh_busy_calendars as refresh
 
-    count = refresh()
+    count = refresh(stop=stop)
     log.info("busy calendars: %d refreshed", count)
 
 

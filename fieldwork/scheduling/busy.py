@@ -14,11 +14,11 @@ import ipaddress
 import logging
 import socket
 import ssl
+import threading
+import time
 import urllib.parse
 from typing import IO
 
-import icalendar
-import recurring_ical_events
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
@@ -174,49 +174,27 @@ def parse_busy_blocks(
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """Busy intervals (UTC) between the two moments: events that are not transparent or
     cancelled, recurring ones expanded; overlapping intervals merged. Floating times and
-    all-day events are read in `default_zone` (the interviewer's)."""
-    from zoneinfo import ZoneInfo
+    all-day events are read in `default_zone` (the interviewer's). Read in a child process
+    with time and memory limits (busy_limits.py), so a hostile calendar is refused, not run."""
+    from fieldwork.scheduling import busy_limits
 
     try:
-        calendar = icalendar.Calendar.from_ical(data)
-        occurrences = recurring_ical_events.of(calendar).between(starts_at, ends_at)
-    except Exception as error:  # icalendar raises ValueError and friends on bad input
-        raise BusyCalendarError("The file is not a calendar Fieldwork can read.") from error
-    zone = ZoneInfo(default_zone)
-    intervals: list[tuple[dt.datetime, dt.datetime]] = []
-    for event in occurrences:
-        if event.name != "VEVENT":
-            continue
-        if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-            continue
-        if str(event.get("STATUS", "")).upper() == "CANCELLED":
-            continue
-        start_prop = event.get("DTSTART")
-        if start_prop is None:
-            continue
-        start = _aware(start_prop.dt, zone)
-        end_prop = event.get("DTEND")
-        if end_prop is not None:
-            end = _aware(end_prop.dt, zone)
-        elif event.get("DURATION") is not None:
-            end = start + event["DURATION"].dt
-        else:
-            end = start + (
-                dt.timedelta(days=1)
-                if not isinstance(start_prop.dt, dt.datetime)
-                else dt.timedelta(0)
-            )
-        start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-        if end > start:
-            intervals.append((max(start, starts_at), min(end, ends_at)))
-    intervals.sort()
-    merged: list[tuple[dt.datetime, dt.datetime]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
+        merged = busy_limits.expand_isolated(
+            data, starts_at, ends_at, default_zone, seconds=_expansion_seconds()
+        )
+    except busy_limits.CalendarLimitError as error:
+        raise BusyCalendarError(str(error)) from error
     return merged[:MAX_BLOCKS]
+
+
+def _expansion_seconds() -> float:
+    from flask import has_app_context
+
+    from fieldwork.scheduling import busy_limits
+
+    if not has_app_context():  # a script or a pure test: the default
+        return busy_limits.EXPANSION_SECONDS
+    return float(current_app.config.get("BUSY_CALENDAR_SECONDS", busy_limits.EXPANSION_SECONDS))
 
 
 def refresh_calendar(calendar: BusyCalendar) -> None:
@@ -276,13 +254,35 @@ def delete_calendar(calendar: BusyCalendar) -> None:
     db.session.commit()
 
 
-def refresh_busy_calendars() -> int:
+def refresh_busy_calendars(
+    stop: threading.Event | None = None, budget_seconds: float | None = None
+) -> int:
     """The periodic job: refresh every calendar (an uploaded file too, so its recurring events
     stay expanded 90 days ahead); returns how many were read without error. One calendar's
-    failure never stops the others."""
-    ids = list(db.session.scalars(select(BusyCalendar.id).order_by(BusyCalendar.id)))
+    failure never stops the others. The job stops when `stop` is set or after its time budget
+    (BUSY_REFRESH_JOB_SECONDS); the calendars read longest ago go first, so the next run
+    continues where this one stopped."""
+    from fieldwork.scheduling import busy_limits
+
+    if budget_seconds is None:
+        budget_seconds = float(
+            current_app.config.get("BUSY_REFRESH_JOB_SECONDS", busy_limits.REFRESH_JOB_SECONDS)
+        )
+    deadline = time.monotonic() + budget_seconds
+    ids = list(
+        db.session.scalars(
+            select(BusyCalendar.id).order_by(
+                BusyCalendar.last_refreshed_at.is_not(None),
+                BusyCalendar.last_refreshed_at,
+                BusyCalendar.id,
+            )
+        )
+    )
     succeeded = 0
     for calendar_id in ids:
+        if (stop is not None and stop.is_set()) or time.monotonic() > deadline:
+            log.warning("busy calendars: refresh stopped early; the others wait for the next run")
+            break
         calendar = db.session.get(BusyCalendar, calendar_id)
         if calendar is None:
             continue

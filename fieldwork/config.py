@@ -35,6 +35,7 @@ _ENVIRONMENT_KEYS: dict[str, type] = {
     "RATELIMIT_STORAGE_URI": str,
     "FIELDWORK_ENV": str,
     "SCHEDULER_IN_PROCESS": bool,
+    "TRUSTED_PROXY_HOPS": int,
 }
 
 
@@ -51,10 +52,15 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "PAGE_SIZE": 50,
-        # Failed logins allowed per 15 minutes, per account and per address (Flask-Limiter).
+        # Failed logins allowed per 15 minutes (Flask-Limiter): per account at one address, and
+        # per address whatever the account. Never per account alone, so nobody elsewhere can
+        # lock a user out.
         "LOGIN_FAILURES_PER_ACCOUNT": 10,
         "LOGIN_FAILURES_PER_ADDRESS": 50,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
+        # (ProxyFix); 0 believes none, so a client cannot choose the address it is counted at.
+        "TRUSTED_PROXY_HOPS": 0,
         "RATELIMIT_HEADERS_ENABLED": False,
         "FIELDWORK_TIMEZONE": "Europe/London",
         # Empty: no mail server is configured, and messages stay in the outbox marked

@@ -8,7 +8,7 @@ import itertools
 from sqlalchemy import inspect as sa_inspect
 
 from fieldwork.accounts import services as accounts
-from fieldwork.accounts.models import User
+from fieldwork.accounts.models import Membership, User
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
     District,
@@ -22,6 +22,8 @@ from fieldwork.sampling.models import (
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
+#: Users made with explicit studies: later studies do not take them in.
+_pinned_emails: set[str] = set()
 
 
 def make_user(
@@ -30,20 +32,48 @@ def make_user(
     name: str | None = None,
     password: str = PASSWORD,
     timezone: str = "Europe/London",
+    *,
+    studies: list[Study] | None = None,
+    is_administrator: bool | None = None,
 ) -> User:
+    """A user with `role` in `studies`; by default in every study, those that exist and those
+    made later (as `flask create-user` without --study, and as coordinators were before
+    studies became the unit of access). A coordinator is an administrator unless told."""
     number = next(_sequence)
+    email = email or f"{role}{number}@example.org"
+    if studies is not None:
+        _pinned_emails.add(email.lower())
+        study_ids = [study.id for study in studies]
+    else:
+        study_ids = accounts.all_study_ids()
     return accounts.create_user(
-        email or f"{role}{number}@example.org",
+        email,
         name or f"{role.capitalize()} {number}",
         role,
         password,
         timezone,
+        study_ids=study_ids,
+        is_administrator=(role == "coordinator") if is_administrator is None else is_administrator,
     )
 
 
+def make_membership(user: User, study: Study, role: str | None = None) -> Membership:
+    """Put a user in a study (with their default role unless told). Commits."""
+    accounts.set_membership(user, study.id, role or user.role)
+    return db.session.scalars(
+        db.select(Membership).where(Membership.user_id == user.id, Membership.study_id == study.id)
+    ).one()
+
+
 def make_study(
-    name: str = "Test study", slug: str | None = None, phases: int = 2, **fields
+    name: str = "Test study",
+    slug: str | None = None,
+    phases: int = 2,
+    members: list[User] | None = None,
+    **fields,
 ) -> Study:
+    """A study with its phases; `members` (by default every user not made for other studies)
+    join it with their default role."""
     study = Study(
         slug=slug or f"study-{next(_sequence)}",
         name=name,
@@ -62,6 +92,13 @@ def make_study(
                 go_live_on=dt.date(2007, 12, 3) if number == 1 else dt.date(2008, 4, 28),
             )
         )
+    if members is None:
+        members = [
+            user for user in db.session.scalars(db.select(User)) if user.email not in _pinned_emails
+        ]
+    for user in members:
+        db.session.add(Membership(user_id=user.id, study_id=study.id, role=user.role))
+        user.forget_study_roles()
     db.session.commit()
     return study
 

@@ -8,7 +8,7 @@ from fieldwork.extensions import db, login_manager
 
 
 def init_app(app: Flask) -> None:
-    from fieldwork.accounts import access, cli, services, views
+    from fieldwork.accounts import access, cli, scoping, services, views  # noqa: F401 (scoping)
     from fieldwork.accounts.models import User
 
     login_manager.login_view = "accounts.login"
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
             return None
         return services.user_for_api_token(token.strip())
 
+    app.before_request(access.require_bearer_for_api_writes)
     app.before_request(access.require_login)
     app.register_blueprint(views.blueprint)
     cli.init_app(app)

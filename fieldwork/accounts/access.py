@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 F = TypeVar("F", bound=Callable)
@@ -29,6 +29,37 @@ def require_login():
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
+#: Methods that change nothing; every other method under /api/ is a write.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def require_bearer_for_api_writes():
+    """Before every request: an API write acts for the owner of a valid bearer token, and only
+    for them. A session cookie never authorises a write, whatever header comes with it (the
+    API is exempt from CSRF because of this rule)."""
+    if not request.path.startswith("/api/") or request.method in READ_METHODS:
+        return None
+    if request.endpoint is None:
+        return None  # 404 and 405 answer as they are
+    from fieldwork.accounts.services import user_for_api_token
+
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user = user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        response = jsonify(
+            error={
+                "code": 401,
+                "message": "Changes through the API need a valid personal API token in "
+                "`Authorization: Bearer <token>`; a browser session is not accepted for them.",
+            }
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="fieldwork"'
+        return response
+    g._login_user = user  # the token's owner acts, never the cookie's
+    return None
+
+
 def coordinator_required(view: F) -> F:
     """Only coordinators may use this view; others get 403."""
 
@@ -36,6 +67,18 @@ def coordinator_required(view: F) -> F:
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated or not current_user.is_coordinator:
             abort(403, "Only coordinators can do this.")
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def administrator_required(view: F) -> F:
+    """Only installation administrators (who manage studies and users) may use this view."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated or not current_user.is_administrator:
+            abort(403, "Only administrators can do this.")
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -8,6 +8,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
 from fieldwork.accounts.models import UserRole
+from fieldwork.accounts.passwords import MINIMUM_LENGTH, password_problem
 from fieldwork.core.time import is_valid_timezone, timezone_choices
 
 ROLE_CHOICES = [
@@ -52,17 +53,20 @@ class PreferencesForm(FlaskForm):
         self.timezone.choices = timezone_choices()
 
 
+PASSWORD_HINT = (
+    f"At least {MINIMUM_LENGTH} characters; not a common password, your email address or your "
+    "name. A few unrelated words make a good one."
+)
+
+
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
         "Current password", validators=[InputRequired("Enter your current password.")]
     )
     new_password = PasswordField(
         "New password",
-        description="At least 8 characters.",
-        validators=[
-            InputRequired("Enter a new password."),
-            Length(min=8, max=500, message="Use at least 8 characters."),
-        ],
+        description=PASSWORD_HINT,
+        validators=[InputRequired("Enter a new password.")],
     )
     confirm_password = PasswordField(
         "Repeat the new password",
@@ -85,22 +89,50 @@ class UserForm(FlaskForm):
             Email("Enter an email address like name@example.org.", check_deliverability=False),
         ],
     )
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(
+        "Role in this study",
+        choices=ROLE_CHOICES,
+        default=UserRole.INTERVIEWER.value,
+        description="Interviewers see and work on the people assigned to them; coordinators "
+        "run the whole study.",
+    )
     timezone = SelectField("Time zone", validators=[_valid_timezone], default="Europe/London")
     is_enabled = BooleanField("Can log in", default=True)
+    is_administrator = BooleanField(
+        "Administrator",
+        description="Manages studies and users across the installation.",
+        default=False,
+    )
     password = PasswordField(
         "Password",
-        description="At least 8 characters. Leave empty to keep the current password.",
+        description=PASSWORD_HINT + " Leave empty to keep the current password.",
         validators=[Length(max=500)],
     )
 
-    def __init__(self, *args, require_password: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        require_password: bool = False,
+        can_make_administrators: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()
         self.require_password = require_password
+        if not can_make_administrators:
+            del self.is_administrator
+
+    def administrator_choice(self) -> bool | None:
+        """The Administrator box's answer, or None when this viewer was not offered it."""
+        field = self._fields.get("is_administrator")
+        return None if field is None else bool(field.data)
 
     def validate_password(self, field) -> None:
         if self.require_password and not field.data:
             raise ValidationError("Enter a password for the new user.")
-        if field.data and len(field.data) < 8:
-            raise ValidationError("Use at least 8 characters.")
+        if field.data:
+            problem = password_problem(
+                field.data, email=self.email.data or "", name=self.name.data or ""
+            )
+            if problem:
+                raise ValidationError(problem)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -32,7 +32,11 @@ class User(UserMixin, db.Model):
     #: Login name; stored lower-case so look-ups ignore case.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: The role a new membership gets by default (the command line's --role); what a user may
+    #: do in a study follows their membership there (`Membership.role`).
     role: Mapped[UserRole] = mapped_column(string_enum(UserRole, 20))
+    #: An installation administrator manages studies and users (still sees only member studies).
+    is_administrator: Mapped[bool] = mapped_column(default=False)
     #: A salted hash (werkzeug's scrypt); the password itself is never stored.
     password_hash: Mapped[str] = mapped_column(String(256))
     #: IANA zone in which this user reads dates and times.
@@ -40,12 +44,45 @@ class User(UserMixin, db.Model):
     #: A deactivated user cannot log in; their records stay.
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
-    #: Changes on every password change, so old sessions stop working.
+    #: Changes on every password change, logout and "sign out everywhere", so every session
+    #: (and remember-me cookie) issued before stops working.
     session_version: Mapped[int] = mapped_column(default=1)
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="raise"
     )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="raise"
+    )
+
+    #: {study id: role}, read once per loaded user (see `study_roles`).
+    _study_roles = None
+
+    @property
+    def study_roles(self) -> dict[int, UserRole]:
+        """The studies this user belongs to, with their role in each (one query, then cached)."""
+        if self._study_roles is None:
+            rows = db.session.execute(
+                select(Membership.study_id, Membership.role).where(Membership.user_id == self.id)
+            )
+            self._study_roles = {study_id: UserRole(role) for study_id, role in rows}
+        return self._study_roles
+
+    def forget_study_roles(self) -> None:
+        """Memberships changed: read them again on next use."""
+        self._study_roles = None
+
+    def role_in(self, study_id: int | None) -> UserRole | None:
+        return self.study_roles.get(study_id) if study_id is not None else None
+
+    @property
+    def coordinated_study_ids(self) -> list[int]:
+        """The studies this user coordinates (they see everyone's rows there)."""
+        return [sid for sid, role in self.study_roles.items() if role == UserRole.COORDINATOR]
+
+    def is_coordinator_of(self, study_id: int | None) -> bool:
+        """Coordinator of that study: only a membership there as coordinator says so."""
+        return self.role_in(study_id) == UserRole.COORDINATOR
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this
@@ -53,7 +90,20 @@ class User(UserMixin, db.Model):
 
     @property
     def is_coordinator(self) -> bool:
-        return self.role == UserRole.COORDINATOR
+        """Coordinator of the study being worked on (the one chosen in the header).
+
+        Without a study (none exists, or none the user belongs to) an administrator counts as
+        coordinator, so they can create one. Outside a request (commands, jobs) there is no
+        current study and the user's default role answers.
+        """
+        if not has_request_context():
+            return self.role == UserRole.COORDINATOR
+        from fieldwork.sampling.services import current_study
+
+        study = current_study()
+        if study is None:
+            return self.is_administrator
+        return self.is_coordinator_of(study.id)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -71,6 +121,22 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class Membership(db.Model):
+    """A user's place in one study: studies are the unit of access."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "study_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id", ondelete="CASCADE"), index=True)
+    #: What the user may do in this study.
+    role: Mapped[UserRole] = mapped_column(string_enum(UserRole, 20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="joined")
 
 
 class ApiToken(db.Model):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hmac
 
+from flask import has_request_context
 from sqlalchemy import func, select
 
-from fieldwork.accounts.models import ApiToken, User, UserRole
+from fieldwork.accounts.models import ApiToken, Membership, User, UserRole
+from fieldwork.accounts.passwords import password_problem
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.extensions import db
@@ -27,22 +29,77 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def all_study_ids() -> list[int]:
+    """Every study of the installation (for commands, which act for the installation)."""
+    from fieldwork.sampling.models import Study
+
+    return list(
+        db.session.scalars(select(Study.id).order_by(Study.id).execution_options(all_studies=True))
+    )
+
+
 def create_user(
-    email: str, name: str, role: UserRole | str, password: str, timezone: str = "Europe/London"
+    email: str,
+    name: str,
+    role: UserRole | str,
+    password: str,
+    timezone: str = "Europe/London",
+    *,
+    study_ids: list[int] | None = None,
+    is_administrator: bool = False,
 ) -> User:
-    """Add a user; the email must be new. Commits."""
+    """Add a user, a member of `study_ids` with `role` in each; the email must be new. Commits."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise AccountError(f"A user with the email {email} already exists.")
-    if len(password) < 8:
-        raise AccountError("A password needs at least 8 characters.")
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise AccountError(problem)
     user = User(
-        email=email, name=name.strip(), role=UserRole(role), timezone=timezone, session_version=0
+        email=email,
+        name=name.strip(),
+        role=UserRole(role),
+        timezone=timezone,
+        session_version=0,
+        is_administrator=is_administrator,
     )
     user.set_password(password)
     db.session.add(user)
+    for study_id in study_ids or []:
+        db.session.add(Membership(user=user, study_id=study_id, role=UserRole(role)))
     db.session.commit()
     return user
+
+
+def set_membership(user: User, study_id: int, role: UserRole | str | None) -> None:
+    """Make the user a member of the study with `role`, or no member (None). Commits."""
+    membership = db.session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.study_id == study_id)
+    )
+    if role is None:
+        if membership is not None:
+            db.session.delete(membership)
+    elif membership is None:
+        db.session.add(Membership(user_id=user.id, study_id=study_id, role=UserRole(role)))
+    else:
+        membership.role = UserRole(role)
+    db.session.commit()
+    user.forget_study_roles()
+    if has_request_context():
+        from fieldwork.accounts.scoping import forget_member_studies
+
+        forget_member_studies()
+
+
+def study_members(study_id: int) -> list[tuple[User, UserRole]]:
+    """The members of a study with their role there, coordinators first, then by name."""
+    rows = db.session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.study_id == study_id)
+        .order_by(Membership.role, func.lower(User.name))
+    )
+    return [(user, UserRole(role)) for user, role in rows]
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -110,18 +167,42 @@ def revoke_api_token(user: User, token_id: int) -> ApiToken:
     return row
 
 
-def list_users() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.role, func.lower(User.name))))
+def _current_study_id() -> int | None:
+    if not has_request_context():
+        return None
+    from fieldwork.sampling.services import current_study
+
+    study = current_study()
+    return study.id if study is not None else None
 
 
-def list_interviewers() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == UserRole.INTERVIEWER, User.is_enabled.is_(True))
-            .order_by(func.lower(User.name))
+def list_users(study_id: int | None = None) -> list[User]:
+    """The members of a study (by default the one being worked on; every user outside a
+    request)."""
+    query = select(User).order_by(User.role, func.lower(User.name))
+    study_id = study_id if study_id is not None else _current_study_id()
+    if study_id is not None:
+        query = query.join(Membership, Membership.user_id == User.id).where(
+            Membership.study_id == study_id
         )
-    )
+    elif has_request_context():
+        return []
+    return list(db.session.scalars(query))
+
+
+def list_interviewers(study_id: int | None = None) -> list[User]:
+    """Enabled interviewers of a study (by default the one being worked on)."""
+    study_id = study_id if study_id is not None else _current_study_id()
+    query = select(User).where(User.is_enabled.is_(True)).order_by(func.lower(User.name))
+    if study_id is not None:
+        query = query.join(Membership, Membership.user_id == User.id).where(
+            Membership.study_id == study_id, Membership.role == UserRole.INTERVIEWER
+        )
+    elif has_request_context():
+        return []
+    else:
+        query = query.where(User.role == UserRole.INTERVIEWER)
+    return list(db.session.scalars(query))
 
 
 def update_user(
@@ -138,8 +219,16 @@ def update_user(
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Every session and remember-me cookie of this user stops working. Commits."""
+    user.session_version = (user.session_version or 0) + 1
+    db.session.commit()
+
+
 def change_password(user: User, new_password: str) -> None:
-    if len(new_password) < 8:
-        raise AccountError("A password needs at least 8 characters.")
+    """A new password (the policy applies); every existing session ends. Commits."""
+    problem = password_problem(new_password, email=user.email, name=user.name)
+    if problem:
+        raise AccountError(problem)
     user.set_password(new_password)
     db.session.commit()

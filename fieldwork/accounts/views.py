@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from fieldwork.accounts import services
-from fieldwork.accounts.access import coordinator_required, is_safe_next
+from fieldwork.accounts.access import administrator_required, coordinator_required, is_safe_next
 from fieldwork.accounts.forms import (
     LoginForm,
     PasswordChangeForm,
@@ -24,15 +24,18 @@ from fieldwork.accounts.forms import (
     TokenForm,
     UserForm,
 )
-from fieldwork.accounts.models import User
+from fieldwork.accounts.models import User, UserRole
 from fieldwork.core.web import public
 from fieldwork.extensions import db, limiter
 
 blueprint = Blueprint("accounts", __name__)
 
 
-def _submitted_email() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()[:254]
+def _account_at_address() -> str:
+    """The key of the per-account limit: the account AND the address it is tried from, so
+    failures elsewhere never lock the owner out."""
+    email = request.form.get("email", "").strip().lower()[:254]
+    return f"login:{email}@{request.remote_addr or '?'}"
 
 
 def _login_failed(response) -> bool:
@@ -40,13 +43,15 @@ def _login_failed(response) -> bool:
     return response.status_code == 422
 
 
-LOCKED_OUT = "Too many failed logins. Wait 15 minutes, then try again (or ask a coordinator)."
+LOCKED_OUT = (
+    "Too many failed logins from here. Wait 15 minutes, then try again (or ask a coordinator)."
+)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: f"{current_app.config['LOGIN_FAILURES_PER_ACCOUNT']} per 15 minutes",
-    key_func=_submitted_email,
+    key_func=_account_at_address,
     methods=["POST"],
     deduct_when=_login_failed,
     error_message=LOCKED_OUT,
@@ -75,11 +80,30 @@ def login():
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 
 
+def _end_this_session() -> None:
+    """Log out here; Flask-Login's instruction to delete the remember-me cookie survives."""
+    logout_user()
+    remember = session.get("_remember")
+    session.clear()
+    if remember:
+        session["_remember"] = remember
+
+
 @blueprint.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
+    # Server-side: the session version moves on, so a copied session or remember-me cookie
+    # stops working (this signs the user out on their other devices too).
+    services.end_sessions(current_user._get_current_object())
+    _end_this_session()
     flash("You have logged out.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@blueprint.post("/account/sign-out-everywhere")
+def sign_out_everywhere():
+    services.end_sessions(current_user._get_current_object())
+    _end_this_session()
+    flash("You are signed out on every device, this one included.", "success")
     return redirect(url_for("accounts.login"))
 
 
@@ -121,12 +145,16 @@ def change_password():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append("Your current password is not right.")
         else:
-            services.change_password(current_user, form.new_password.data)
-            # The session version changed: log this session in again (the real user, not
-            # the proxy, or current_user would resolve to itself).
-            login_user(current_user._get_current_object())
-            flash("Your password is changed. Other sessions have been logged out.", "success")
-            return redirect(url_for("accounts.account"))
+            try:
+                services.change_password(current_user, form.new_password.data)
+            except services.AccountError as error:
+                form.new_password.errors.append(str(error))
+            else:
+                # The session version changed: log this session in again (the real user, not
+                # the proxy, or current_user would resolve to itself).
+                login_user(current_user._get_current_object())
+                flash("Your password is changed. Other sessions have been logged out.", "success")
+                return redirect(url_for("accounts.account"))
     return render_template(
         "accounts/account.html",
         preferences=PreferencesForm(obj=current_user, prefix="prefs"),
@@ -148,16 +176,35 @@ def revoke_token(token_id: int):
     return redirect(url_for("accounts.account"))
 
 
+def _current_study_or_none():
+    from fieldwork.sampling.services import current_study
+
+    return current_study()
+
+
+def _member_of_current_study_or_404(user_id: int) -> tuple[User, UserRole | None]:
+    """A user of the study being worked on (any user, for an administrator); else 404."""
+    user = db.get_or_404(User, user_id)
+    study = _current_study_or_none()
+    role = user.role_in(study.id) if study is not None else None
+    if role is None and not current_user.is_administrator:
+        abort(404)
+    return user, role
+
+
 @blueprint.get("/users")
 @coordinator_required
 def users():
-    return render_template("accounts/users.html", users=services.list_users())
+    study = _current_study_or_none()
+    members = services.study_members(study.id) if study is not None else []
+    return render_template("accounts/users.html", members=members, study=study)
 
 
 @blueprint.route("/users/new", methods=["GET", "POST"])
 @coordinator_required
 def new_user():
-    form = UserForm(require_password=True)
+    study = _current_study_or_none()
+    form = UserForm(require_password=True, can_make_administrators=current_user.is_administrator)
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -166,6 +213,8 @@ def new_user():
                 form.role.data,
                 form.password.data,
                 form.timezone.data,
+                study_ids=[study.id] if study is not None else [],
+                is_administrator=bool(form.administrator_choice()),
             )
         except services.AccountError as error:
             form.email.errors.append(str(error))
@@ -173,9 +222,10 @@ def new_user():
             if not form.is_enabled.data:
                 user.is_enabled = False
                 db.session.commit()
-            flash(f"{user.name} can now log in as {user.role.value}.", "success")
+            where = f" in {study.name}" if study is not None else ""
+            flash(f"{user.name} can now log in as {user.role.value}{where}.", "success")
             return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=None), (
+    return render_template("accounts/user_form.html", form=form, user=None, study=study), (
         422 if form.errors else 200
     )
 
@@ -183,13 +233,17 @@ def new_user():
 @blueprint.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @coordinator_required
 def edit_user(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = UserForm(obj=user)
+    user, role = _member_of_current_study_or_404(user_id)
+    study = _current_study_or_none()
+    form = UserForm(obj=user, can_make_administrators=current_user.is_administrator)
     if request.method == "GET":
         form.password.data = ""
+        form.role.data = (role or user.role).value
     if form.validate_on_submit():
         if user.id == current_user.id and (
-            not form.is_enabled.data or form.role.data != "coordinator"
+            not form.is_enabled.data
+            or form.role.data != "coordinator"
+            or (user.is_administrator and form.administrator_choice() is False)
         ):
             form.role.errors.append("You cannot take away your own coordinator access.")
         else:
@@ -202,13 +256,32 @@ def edit_user(user_id: int):
                     timezone=form.timezone.data,
                     is_enabled=form.is_enabled.data,
                 )
+                if form.administrator_choice() is not None:
+                    user.is_administrator = form.administrator_choice()
+                    db.session.commit()
+                if study is not None:
+                    services.set_membership(user, study.id, form.role.data)
                 if form.password.data:
                     services.change_password(user, form.password.data)
             except services.AccountError as error:
-                form.email.errors.append(str(error))
+                field = form.password if form.password.data else form.email
+                field.errors.append(str(error))
             else:
                 flash(f"{user.name}'s account is saved.", "success")
                 return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_form.html", form=form, user=user), (
+    return render_template("accounts/user_form.html", form=form, user=user, study=study), (
         422 if form.errors else 200
     )
+
+
+@blueprint.post("/users/<int:user_id>/sign-out")
+@administrator_required
+def sign_out_user(user_id: int):
+    user, _ = _member_of_current_study_or_404(user_id)
+    services.end_sessions(user)
+    if user.id == current_user.id:
+        _end_this_session()
+        flash("You are signed out on every device, this one included.", "success")
+        return redirect(url_for("accounts.login"))
+    flash(f"{user.name} is signed out on every device; they must log in again.", "success")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))

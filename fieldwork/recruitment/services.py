@@ -285,8 +285,13 @@ def follow_ups_query(study: Study, viewer: User | None, today: dt.date) -> Selec
         )
         .order_by(ContactAttempt.next_action_on, ContactAttempt.attempted_at, ContactAttempt.id)
     )
-    if viewer is not None and not viewer.is_coordinator:
-        statement = statement.where(Participant.interviewer_id == viewer.id)
+    if viewer is not None:  # coordinators see their studies' rows, interviewers their own
+        statement = statement.where(
+            or_(
+                Participant.study_id.in_(viewer.coordinated_study_ids),
+                Participant.interviewer_id == viewer.id,
+            )
+        )
     return statement
 
 

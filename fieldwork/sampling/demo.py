@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from fieldwork.accounts import services as accounts
-from fieldwork.accounts.models import User, UserRole
+from fieldwork.accounts.models import Membership, User, UserRole
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
@@ -200,11 +200,17 @@ def load_demo(with_users: bool = True) -> Study:
     today = now_utc().astimezone(ZoneInfo("Europe/London")).date()
     # Users first: creating one commits, and nothing of the study is pending yet.
     interviewers: list[User] = []
+    demo_users: list[User] = []
     if with_users:
         for login in DEMO_LOGINS:
             user = accounts.find_user_by_email(login.email) or accounts.create_user(
-                login.email, login.name, login.role, login.password
+                login.email,
+                login.name,
+                login.role,
+                login.password,
+                is_administrator=login.role == UserRole.COORDINATOR,
             )
+            demo_users.append(user)
             if user.role == UserRole.INTERVIEWER:
                 interviewers.append(user)
 
@@ -229,6 +235,8 @@ def load_demo(with_users: bool = True) -> Study:
     )
     db.session.add(study)
     db.session.flush()
+    for user in demo_users:  # the demo users work on the demo study, each in their role
+        db.session.add(Membership(user_id=user.id, study_id=study.id, role=user.role))
 
     roles = {
         name: Role(study_id=study.id, name=name, organisation_kind=kind, description=text)

@@ -10,7 +10,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from fieldwork.accounts.access import coordinator_required
+from fieldwork.accounts import services as accounts
+from fieldwork.accounts.access import administrator_required, coordinator_required
 from fieldwork.core.pagination import parse_page_number
 from fieldwork.extensions import db
 from fieldwork.sampling import frame_services as frame
@@ -128,7 +129,7 @@ def study(slug: str):
 
 
 @blueprint.route("/studies/new", methods=["GET", "POST"])
-@coordinator_required
+@administrator_required
 def new_study():
     form = StudyForm()
     if form.validate_on_submit():
@@ -137,6 +138,8 @@ def new_study():
         except FrameError as error:
             _show_error(form, error)
         else:
+            # Studies are the unit of access: whoever creates one coordinates it.
+            accounts.set_membership(current_user, created.id, "coordinator")
             services.select_study(created.id)
             flash(
                 f"The study {created.name} is created, and you are now working on it. "
@@ -181,7 +184,7 @@ def edit_study(slug: str):
 
 
 @blueprint.route("/studies/<slug>/delete", methods=["GET", "POST"])
-@coordinator_required
+@administrator_required
 def delete_study(slug: str):
     found = _study_or_404(slug)
     form = DeleteStudyForm()

@@ -126,7 +126,7 @@ def participant_query(
         statement = statement.order_by(column.desc().nulls_last(), Participant.reference.desc())
     else:
         statement = statement.order_by(column.asc().nulls_last(), Participant.reference)
-    if viewer is not None and not viewer.is_coordinator:
+    if viewer is not None and not viewer.is_coordinator_of(study.id):
         statement = statement.where(Participant.interviewer_id == viewer.id)
     if filters.search:
         statement = statement.where(_search_condition(filters.search))
@@ -250,7 +250,11 @@ def get_participant(participant_id: int, viewer: User | None = None) -> Particip
     )
     if participant is None:
         return None
-    if viewer is not None and not viewer.is_coordinator and participant.interviewer_id != viewer.id:
+    if (
+        viewer is not None
+        and not viewer.is_coordinator_of(participant.study_id)
+        and participant.interviewer_id != viewer.id
+    ):
         return None
     return participant
 

@@ -137,9 +137,15 @@ class BookingRequest:
 
 
 def _visible(statement: Select, viewer: User | None) -> Select:
-    """Interviewers see their own appointments only; coordinators see all."""
-    if viewer is not None and not viewer.is_coordinator:
-        statement = statement.where(Appointment.interviewer_id == viewer.id)
+    """Interviewers see their own appointments only; coordinators all of the studies they
+    coordinate (a membership as coordinator there says so)."""
+    if viewer is not None:
+        statement = statement.where(
+            or_(
+                Appointment.study_id.in_(viewer.coordinated_study_ids),
+                Appointment.interviewer_id == viewer.id,
+            )
+        )
     return statement
 
 
@@ -261,22 +267,19 @@ def appointments_of_participant(participant_id: int) -> list[Appointment]:
 
 
 def list_interviewers() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == UserRole.INTERVIEWER, User.is_enabled.is_(True))
-            .order_by(User.name)
-        )
-    )
+    """Enabled interviewers of the study being worked on (all of them outside a request)."""
+    from fieldwork.accounts.services import list_interviewers as interviewers_of_study
+
+    return interviewers_of_study()
 
 
 def bookable_people() -> list[User]:
-    """Everyone who can hold an interview: interviewers, and coordinators who interview too."""
-    return list(
-        db.session.scalars(
-            select(User).where(User.is_enabled.is_(True)).order_by(User.role.desc(), User.name)
-        )
-    )
+    """Everyone who can hold an interview in the study being worked on: its interviewers, and
+    coordinators who interview too."""
+    from fieldwork.accounts.services import list_users
+
+    people = [user for user in list_users() if user.is_enabled]
+    return sorted(people, key=lambda user: (user.role != UserRole.INTERVIEWER, user.name))
 
 
 # --- Locks and clashes -----------------------------------------------------------------------

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from fieldwork.accounts.models import User, UserRole
-from fieldwork.accounts.services import create_api_token
+from fieldwork.accounts.models import Membership, User, UserRole
+from fieldwork.accounts.services import all_study_ids, create_api_token
 from fieldwork.extensions import db
 from fieldwork.sampling.models import OrganisationKind, RecruitmentStatus
 from tests.conftest import AuthActions
@@ -61,8 +61,12 @@ def make_quick_user(role: UserRole, name: str) -> User:
         name=name,
         role=role,
         password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+        is_administrator=role == UserRole.COORDINATOR,
     )
     db.session.add(user)
+    # Studies are the unit of access: the user works on every study there is, in their role.
+    for study_id in all_study_ids():
+        db.session.add(Membership(user=user, study_id=study_id, role=role))
     db.session.commit()
     return user
 

@@ -131,3 +131,41 @@ def test_the_api_reads_only(api_client, frame, bearer):
         response = getattr(api_client, method)(url, headers=headers)
         assert response.status_code == 405, method
         assert response.json["error"]["code"] == 405
+
+
+# --- Writes need a bearer token ------------------------------------------------------------
+
+
+def _write_url(frame) -> str:
+    """A write endpoint, for an appointment that does not exist (the gate answers first)."""
+    return "/api/v1/appointments/999999/cancel"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer x", "Bearer ", "bearer fw_not-a-real-token", "Basic Y29vcmQ6cGFzcw=="],
+)
+def test_a_session_cookie_never_authorises_a_write(api_client, api_auth, frame, header):
+    """A logged-in coordinator's browser session, alone or with any Authorization header that
+    is not a valid token, is refused with 401 JSON before the write is looked at."""
+    api_auth.login(frame["coordinator"])
+    headers = {"Authorization": header} if header is not None else {}
+    response = api_client.post(_write_url(frame), json={"reason": "x"}, headers=headers)
+    assert response.status_code == 401
+    assert "bearer" in response.json["error"]["message"].lower()
+    assert "browser session is not accepted" in response.json["error"]["message"]
+
+
+def test_a_write_with_session_and_token_acts_for_the_tokens_owner(
+    api_client, api_auth, frame, bearer
+):
+    """With a coordinator's session and an interviewer's token, the interviewer acts: the
+    write is judged by the token, never by the cookie (403: interviewers do not cancel)."""
+    api_auth.login(frame["coordinator"])
+    response = api_client.post(
+        _write_url(frame), json={"reason": "x"}, headers=bearer(frame["alice"])
+    )
+    assert response.status_code in (403, 404)
+    coordinator_token = bearer(frame["coordinator"])
+    response = api_client.post(_write_url(frame), json={"reason": "x"}, headers=coordinator_token)
+    assert response.status_code == 404, "a coordinator's token passes the gate"

@@ -1,10 +1,11 @@
-"""Access control as a matrix: every route of the URL map × anonymous, interviewer, coordinator.
+"""Access control as a matrix: every route of the URL map × anonymous, interviewer, coordinator,
+and a user of another study.
 
 The routes come from walking `app.url_map`, so a new route is checked (or fails the matrix until
-it is classified) without anyone remembering to add it. Studies are not separated per user in
-this version (every coordinator sees every study; interviewers see what is assigned to them, in
-any study), so the "another study's user" column is: an interviewer cannot reach participants or
-appointments of another study that are not theirs.
+it is classified) without anyone remembering to add it. Studies are the unit of access: a
+coordinator of another study only (the last column) sees nothing of the demo study by page,
+API, feed, export, outbox or audit trail; and an interviewer cannot reach participants or
+appointments that are not theirs, in any study.
 
 CSRF is off here (the `app` fixture), so what answers is the permission check itself; the last
 tests turn it on and check that every form POST needs its token.
@@ -57,6 +58,7 @@ SHARED_ENDPOINTS = {
     "accounts.account": "the user's own account",
     "accounts.change_password": "the user's own password",
     "accounts.logout": "ends the user's own session",
+    "accounts.sign_out_everywhere": "ends the user's own sessions",
     "scheduling.appointments": "lists only the interviewer's own appointments",
     "scheduling.calendar": "shows only the interviewer's own interviews",
     "scheduling.week": "the interviewer's own week",
@@ -101,6 +103,9 @@ OWNED_ARGUMENTS = {"participant_id", "appointment_id", "window_id", "calendar_id
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
+#: Routes that end sessions (the caller's own, or anyone's for an administrator): walked last.
+SESSION_ENDERS = ("accounts.sign_out_user", "accounts.sign_out_everywhere", "accounts.logout")
+
 #: Words in an endpoint's name that mean it removes something: such routes go last.
 DESTRUCTIVE = ("delete", "revoke", "remove", "erase", "withdraw", "cancel")
 
@@ -111,7 +116,8 @@ def routes(app: Flask) -> Iterator[tuple[Rule, str]]:
     rules = sorted(
         app.url_map.iter_rules(),
         key=lambda r: (
-            r.endpoint == "accounts.logout",
+            r.endpoint in SESSION_ENDERS,
+            SESSION_ENDERS.index(r.endpoint) if r.endpoint in SESSION_ENDERS else 0,
             any(word in r.endpoint for word in DESTRUCTIVE),
             r.rule,
         ),
@@ -242,7 +248,7 @@ def test_every_route_is_classified_and_coordinator_only_routes_refuse_interviewe
     problems: list[str] = []
     answers: dict[str, dict[str, int]] = {}
     for rule, method in routes(app):
-        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint == "accounts.logout":
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint in SESSION_ENDERS[1:]:
             continue
         url = url_for_rule(rule, world, "interviewer")
         before = database_state() if method != "GET" else None
@@ -340,3 +346,82 @@ def test_with_csrf_on_the_api_writes_with_a_bearer_token(app, world):
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 200, response.text
     assert response.json["status"].startswith("cancelled")
+
+
+#: URL arguments that name a person's own rows (their account, tokens, available times, busy
+#: calendars), not a study's: the demo's interviewers also work on the second study, so its
+#: coordinator may manage them.
+PERSONAL_ARGUMENTS = {"user_id", "window_id", "calendar_id", "token_id"}
+
+
+def _demo_study_words(world: World) -> list[str]:
+    """What no one outside the demo study may see: its name, its participants' names and
+    emails."""
+    from sqlalchemy import select
+
+    from fieldwork.extensions import db
+    from fieldwork.sampling.models import Participant
+
+    rows = db.session.execute(
+        select(Participant.name, Participant.email).where(
+            Participant.study_id == world.demo.study.id
+        )
+    ).all()
+    words = {value for row in rows for value in row if value and len(value) > 5}
+    return sorted(words | {world.demo.study.name})
+
+
+def test_a_user_of_another_study_sees_nothing_of_this_one(app, world):
+    """A coordinator of the second study only (not an administrator) walks every route of the
+    app with the demo study's ids and slug, by session and by their own bearer token: every
+    route that names a demo row (participant, appointment, study, frame row, message, reminder,
+    quota, consent form, link) answers 403 or 404 (a form POST may instead redirect with a
+    message) and changes nothing, and no page, list, API answer, CSV, export, outbox or audit
+    page shows the demo study's name or any of its participants' names or emails."""
+    from fieldwork.accounts.services import create_api_token
+    from fieldwork.extensions import db
+    from fieldwork.sampling.models import Study
+    from tests.factories import PASSWORD, make_user
+
+    second = db.session.get(Study, world.other_study_participant.study_id)
+    outsider = make_user(
+        "coordinator", email="outsider@example.org", studies=[second], is_administrator=False
+    )
+    _, token = create_api_token(outsider, "matrix")
+    forbidden = _demo_study_words(world)
+    assert "Bea Elsewhere" not in forbidden and len(forbidden) > 20
+    session_client = app.test_client()
+    response = session_client.post("/login", data={"email": outsider.email, "password": PASSWORD})
+    assert response.status_code == 302
+    bearer = {"Authorization": f"Bearer {token}"}
+    problems: list[str] = []
+    seen_own_study = False
+    for rule, method in routes(app):
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint in SESSION_ENDERS:
+            continue
+        url = url_for_rule(rule, world, "coordinator")
+        names_a_row = bool(set(rule.arguments) - PERSONAL_ARGUMENTS)
+        for how, headers in (("session", {}), ("bearer", bearer)):
+            if how == "bearer" and not url.startswith("/api/"):
+                continue
+            before = database_state() if method != "GET" and names_a_row else None
+            answer = ask(session_client, url, method, data={}, headers=headers)
+            status = answer.status_code
+            label = f"outsider ({how}) {method} {url}"
+            if status >= 500:
+                problems.append(f"{label}: {status}")
+            api_write_by_session = how == "session" and url.startswith("/api/") and method != "GET"
+            # A form POST may refuse in its page's own way (a message and a redirect), as long
+            # as it changes nothing.
+            refused = (403, 404) if method == "GET" else (302, 403, 404)
+            if names_a_row and status not in refused and not api_write_by_session:
+                problems.append(f"{label} names a demo row but answered {status}")
+            if before is not None and changes_between(before, database_state()):
+                problems.append(f"{label} changed data")
+            if status == 200:
+                leaked = [word for word in forbidden if word in answer.text]
+                if leaked:
+                    problems.append(f"{label} shows the demo study: {leaked[:3]}")
+                seen_own_study = seen_own_study or "Bea Elsewhere" in answer.text
+    assert not problems, "\n".join(problems)
+    assert seen_own_study, "the outsider should see their own study's participant"

@@ -9,7 +9,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 
 from fieldwork.accounts.models import UserRole
 from fieldwork.accounts.passwords import MINIMUM_LENGTH, password_problem
-from fieldwork.core.time import is_valid_timezone, timezone_choices
+from fieldwork.core.time import is_offered_timezone, timezone_choices
 
 ROLE_CHOICES = [
     SelectChoice(UserRole.COORDINATOR.value, "Coordinator"),
@@ -18,7 +18,7 @@ ROLE_CHOICES = [
 
 
 def _valid_timezone(form, field) -> None:
-    if not is_valid_timezone(field.data or ""):
+    if not is_offered_timezone(field.data or ""):
         raise ValidationError("Choose a time zone from the list.")
 
 

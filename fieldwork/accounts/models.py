@@ -62,10 +62,18 @@ class User(UserMixin, db.Model):
     def study_roles(self) -> dict[int, UserRole]:
         """The studies this user belongs to, with their role in each (one query, then cached)."""
         if self._study_roles is None:
-            rows = db.session.execute(
-                select(Membership.study_id, Membership.role).where(Membership.user_id == self.id)
-            )
-            self._study_roles = {study_id: UserRole(role) for study_id, role in rows}
+            if has_request_context():  # the request's one membership query (see scoping)
+                from fieldwork.accounts.scoping import member_roles
+
+                roles, _ = member_roles(db.session(), self.id)
+                self._study_roles = {study_id: UserRole(role) for study_id, role in roles.items()}
+            else:
+                rows = db.session.execute(
+                    select(Membership.study_id, Membership.role).where(
+                        Membership.user_id == self.id
+                    )
+                )
+                self._study_roles = {study_id: UserRole(role) for study_id, role in rows}
         return self._study_roles
 
     def forget_study_roles(self) -> None:

@@ -49,24 +49,29 @@ def _scoped_user_id() -> int | None:
     return identity[0] if identity else None
 
 
-def _member_study_ids(session: Session, user_id: int) -> tuple[tuple[int, ...], bool]:
-    """The user's studies and whether they are an administrator, read once per request."""
+def member_roles(session: Session, user_id: int) -> tuple[dict[int, str], bool]:
+    """The user's studies with their role in each, and whether they are an administrator:
+    one query per request (cached in `g`), shared by this guard and `User.study_roles`."""
     cached = g.get("_member_study_ids")
     if cached is None or cached[0] != user_id:
         from fieldwork.accounts.models import Membership, User
 
-        # Core queries on the connection: they do not come back through this hook.
-        connection = session.connection()
+        # A Core query on the connection: it does not come back through this hook.
         membership, user = Membership.__table__, User.__table__
-        rows = connection.execute(
-            select(membership.c.study_id).where(membership.c.user_id == user_id)
-        )
-        is_administrator = connection.execute(
-            select(user.c.is_administrator).where(user.c.id == user_id)
-        ).scalar()
-        cached = (user_id, tuple(sorted(row[0] for row in rows)), bool(is_administrator))
+        rows = session.connection().execute(
+            select(user.c.is_administrator, membership.c.study_id, membership.c.role)
+            .select_from(user.outerjoin(membership, membership.c.user_id == user.c.id))
+            .where(user.c.id == user_id)
+        ).all()
+        roles = {row.study_id: row.role for row in rows if row.study_id is not None}
+        cached = (user_id, roles, bool(rows and rows[0].is_administrator))
         g._member_study_ids = cached
     return cached[1], cached[2]
+
+
+def _member_study_ids(session: Session, user_id: int) -> tuple[tuple[int, ...], bool]:
+    roles, is_administrator = member_roles(session, user_id)
+    return tuple(sorted(roles)), is_administrator
 
 
 def forget_member_studies() -> None:
@@ -115,18 +120,30 @@ def _criteria(session: Session, user_id: int) -> list:
         version,
         lambda cls: cls.form_id.in_(select(form.id).where(form.study_id.in_(ids))),
     )
+    # Parents as Core tables in the sub-selects (no joins): ORM adaptation of aliased
+    # entities leaves plain tables alone.
+    form_table, version_table, consent_table = (
+        model.__table__ if model is not None else None for model in (form, version, consent)
+    )
+    participant_table = Participant.__table__
     scope(
         _model("ConsentItem"),
         lambda cls: cls.version_id.in_(
-            select(version.id).join(form, form.id == version.form_id).where(form.study_id.in_(ids))
+            select(version_table.c.id).where(
+                version_table.c.form_id.in_(
+                    select(form_table.c.id).where(form_table.c.study_id.in_(ids))
+                )
+            )
         ),
     )
     scope(
         _model("ConsentAnswer"),
         lambda cls: cls.consent_id.in_(
-            select(consent.id)
-            .join(Participant, Participant.id == consent.participant_id)
-            .where(Participant.study_id.in_(ids))
+            select(consent_table.c.id).where(
+                consent_table.c.participant_id.in_(
+                    select(participant_table.c.id).where(participant_table.c.study_id.in_(ids))
+                )
+            )
         ),
     )
     organisation, role = _model("Organisation"), _model("Role")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import DateTime
@@ -55,9 +56,71 @@ def is_valid_timezone(name: str) -> bool:
     return True
 
 
-def timezone_choices() -> list[tuple[str, str]]:
-    """All IANA zones, sorted, for a select field."""
-    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+#: The zones people of a UK study are most often in, then large cities elsewhere: offered
+#: first in every time-zone field.
+COMMON_TIMEZONES = (
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Warsaw",
+    "Europe/Athens",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "Africa/Lagos",
+    "Africa/Johannesburg",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "UTC",
+)
+#: The areas of real places in the IANA database (no "Factory", "localtime", "posix/…",
+#: "Etc/GMT+5" or legacy aliases such as "US/Eastern" and "GB").
+_PLACE_AREAS = (
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Arctic/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
+)
+
+
+@cache
+def real_timezones() -> tuple[str, ...]:
+    """The IANA zones of real places (area/city) this machine knows, plus UTC, sorted."""
+    places = sorted(name for name in available_timezones() if name.startswith(_PLACE_AREAS))
+    return (*places, "UTC")
+
+
+def is_offered_timezone(name: str) -> bool:
+    """A zone a person may choose in a form: a real place (or UTC)."""
+    return name in real_timezones()
+
+
+def timezone_choices() -> dict[str, list[tuple[str, str]]]:
+    """Choices for every time-zone select: the common zones first, then every other real zone
+    (each once), as option groups."""
+    offered = set(real_timezones())
+    common = [name for name in COMMON_TIMEZONES if name in offered]
+    rest = [name for name in real_timezones() if name not in set(common)]
+    label = lambda name: name.replace("_", " ")  # noqa: E731
+    return {
+        "Common time zones": [(name, label(name)) for name in common],
+        "All time zones": [(name, label(name)) for name in rest],
+    }
 
 
 def format_in_zone(value: dt.datetime | None, zone_name: str, with_time: bool = True) -> str:

@@ -36,6 +36,8 @@ _ENVIRONMENT_KEYS: dict[str, type] = {
     "FIELDWORK_ENV": str,
     "SCHEDULER_IN_PROCESS": bool,
     "TRUSTED_PROXY_HOPS": int,
+    "PUBLIC_URL": str,
+    "MAIL_FROM": str,
 }
 
 
@@ -61,6 +63,11 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
         # (ProxyFix); 0 believes none, so a client cannot choose the address it is counted at.
         "TRUSTED_PROXY_HOPS": 0,
+        # The address people reach the app at (https://fieldwork.example.org): set-password
+        # links in emails use it rather than the Host header of the request that asked.
+        "PUBLIC_URL": "",
+        # The sender of account emails that belong to no study (password resets).
+        "MAIL_FROM": "fieldwork@localhost",
         "RATELIMIT_HEADERS_ENABLED": False,
         "FIELDWORK_TIMEZONE": "Europe/London",
         # Empty: no mail server is configured, and messages stay in the outbox marked

@@ -123,6 +123,7 @@ ENDPOINT_ARGUMENTS: dict[tuple[str, str], Callable[[Demo, str], Any]] = {
     ("feeds.interviewer_feed", "token"): lambda demo, viewer: demo.tokens["feed"],
     ("recruitment.online_consent", "token"): lambda demo, viewer: demo.tokens["consent"],
     ("recruitment.online_withdraw", "token"): lambda demo, viewer: demo.tokens["consent"],
+    ("accounts.set_password", "token"): lambda demo, viewer: demo.tokens["password"],
     ("scheduling.revoke_booking_link", "link_id"): _booking_link_for,
     ("recruitment.revoke_consent_link", "link_id"): _first_of(
         "fieldwork.recruitment.models:ConsentLink"
@@ -234,5 +235,16 @@ def make_demo() -> Demo:
         coverage.add_finer_quota(
             study, 2, organisation_kind=OrganisationKind.DWP, phase_id=phase.id
         )
-    demo.tokens = {"consent": consent_token, "booking": booking_token, "feed": feed_token}
+    # A set-password link (a reset) for the demo's second interviewer.
+    from fieldwork.accounts.invitations import new_password_link
+    from fieldwork.accounts.models import PasswordLinkPurpose
+
+    password_token = new_password_link(users["other"], PasswordLinkPurpose.RESET)
+    db.session.commit()
+    demo.tokens = {
+        "consent": consent_token,
+        "booking": booking_token,
+        "feed": feed_token,
+        "password": password_token,
+    }
     return demo

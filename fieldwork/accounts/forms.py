@@ -136,3 +136,53 @@ class UserForm(FlaskForm):
             )
             if problem:
                 raise ValidationError(problem)
+
+
+class InviteForm(FlaskForm):
+    name = StringField(
+        "Full name", validators=[InputRequired("Enter the person's name."), Length(max=200)]
+    )
+    email = EmailField(
+        "Email address",
+        description="The invitation, with a link to choose a password, goes here.",
+        validators=[
+            InputRequired("Enter an email address."),
+            Length(max=254),
+            Email("Enter an email address like name@example.org.", check_deliverability=False),
+        ],
+    )
+    role = SelectField(
+        "Role in this study",
+        choices=ROLE_CHOICES,
+        default=UserRole.INTERVIEWER.value,
+        description="Interviewers see and work on the people assigned to them; coordinators "
+        "run the whole study.",
+    )
+    timezone = SelectField("Time zone", validators=[_valid_timezone], default="Europe/London")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = timezone_choices()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        description="The address you log in with.",
+        validators=[InputRequired("Enter your email address."), Length(max=254)],
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        description=PASSWORD_HINT,
+        validators=[InputRequired("Enter a password."), Length(max=500)],
+    )
+    confirm_password = PasswordField(
+        "Repeat the password",
+        validators=[
+            InputRequired("Repeat the password."),
+            EqualTo("password", message="The two passwords differ."),
+        ],
+    )

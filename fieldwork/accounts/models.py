@@ -147,6 +147,33 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships", lazy="joined")
 
 
+class PasswordLinkPurpose(enum.StrEnum):
+    """Why a set-password link was sent."""
+
+    INVITATION = "invitation"
+    RESET = "reset"
+
+
+class PasswordLink(db.Model):
+    """A link that lets its holder choose a password once: an invitation or a reset.
+
+    Only the token's SHA-256 is kept; the link expires and works once."""
+
+    __tablename__ = "password_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[PasswordLinkPurpose] = mapped_column(string_enum(PasswordLinkPurpose, 20))
+    #: Hex SHA-256 of the token in the emailed link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: When a password was chosen through it (or a newer link replaced it); then it is dead.
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
 class ApiToken(db.Model):
     """A personal token for `Authorization: Bearer`; only its SHA-256 is kept."""
 

@@ -58,11 +58,15 @@ def member_roles(session: Session, user_id: int) -> tuple[dict[int, str], bool]:
 
         # A Core query on the connection: it does not come back through this hook.
         membership, user = Membership.__table__, User.__table__
-        rows = session.connection().execute(
-            select(user.c.is_administrator, membership.c.study_id, membership.c.role)
-            .select_from(user.outerjoin(membership, membership.c.user_id == user.c.id))
-            .where(user.c.id == user_id)
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                select(user.c.is_administrator, membership.c.study_id, membership.c.role)
+                .select_from(user.outerjoin(membership, membership.c.user_id == user.c.id))
+                .where(user.c.id == user_id)
+            )
+            .all()
+        )
         roles = {row.study_id: row.role for row in rows if row.study_id is not None}
         cached = (user_id, roles, bool(rows and rows[0].is_administrator))
         g._member_study_ids = cached

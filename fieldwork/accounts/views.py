@@ -15,12 +15,15 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from fieldwork.accounts import services
+from fieldwork.accounts import invitations, services
 from fieldwork.accounts.access import administrator_required, coordinator_required, is_safe_next
 from fieldwork.accounts.forms import (
+    ForgotPasswordForm,
+    InviteForm,
     LoginForm,
     PasswordChangeForm,
     PreferencesForm,
+    SetPasswordForm,
     TokenForm,
     UserForm,
 )
@@ -285,3 +288,78 @@ def sign_out_user(user_id: int):
         return redirect(url_for("accounts.login"))
     flash(f"{user.name} is signed out on every device; they must log in again.", "success")
     return redirect(url_for("accounts.edit_user", user_id=user.id))
+
+
+@blueprint.route("/users/invite", methods=["GET", "POST"])
+@coordinator_required
+def invite_user():
+    study = _current_study_or_none()
+    if study is None:
+        abort(404)
+    form = InviteForm()
+    if form.validate_on_submit():
+        user, is_new = invitations.invite_user(
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            timezone=form.timezone.data,
+            study=study,
+            invited_by=current_user._get_current_object(),
+        )
+        if is_new:
+            flash(
+                f"{user.name} is invited to {study.name} as {form.role.data}: an email with a "
+                "link to choose a password is in the outbox (the link works for 7 days).",
+                "success",
+            )
+        else:
+            flash(
+                f"{user.name} already has an account; they now belong to {study.name} as "
+                f"{form.role.data}.",
+                "success",
+            )
+        return redirect(url_for("accounts.users"))
+    return render_template("accounts/invite.html", form=form, study=study), (
+        422 if form.errors else 200
+    )
+
+
+FORGOT_SENT = (
+    "If an account uses that address, we have emailed it a link to choose a new password. "
+    "The link works once, for 2 hours."
+)
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"], error_message="Too many requests; wait an hour.")
+@public
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        invitations.request_password_reset(form.email.data)
+        flash(FORGOT_SENT, "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form), (
+        422 if form.errors else 200
+    )
+
+
+@blueprint.route("/password/set/<token>", methods=["GET", "POST"])
+@public
+def set_password(token: str):
+    link = invitations.live_link(token)
+    if link is None:
+        return render_template("accounts/link_expired.html"), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = invitations.set_password_with_link(token, form.password.data)
+        except services.AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            _end_this_session()
+            flash(f"Your password is set, {user.name}. Log in with it now.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/set_password.html", form=form, link=link), (
+        422 if form.errors else 200
+    )

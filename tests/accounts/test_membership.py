@@ -81,11 +81,11 @@ def test_the_study_switcher_offers_only_member_studies(app, client, auth):
     theirs = make_study("Their study", members=[])
     user = make_user("coordinator", studies=[mine], is_administrator=False)
     auth.login(user)
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/study").get_data(as_text=True)
     assert "My study" in page and "Their study" not in page
     # Choosing a study by id that is not theirs changes nothing.
     client.post("/study/select", data={"study_id": theirs.id})
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/study").get_data(as_text=True)
     assert "Their study" not in page
 
 
@@ -115,7 +115,7 @@ def test_a_user_in_no_study_is_told_so(app, client, auth):
     make_study("Somebody's study", members=[])
     user = make_user("interviewer", studies=[])
     auth.login(user)
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/study").get_data(as_text=True)
     assert "You belong to no study yet" in page
     assert "Somebody" not in page
 

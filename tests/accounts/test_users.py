@@ -74,7 +74,7 @@ def test_coordinator_adds_a_user_and_sees_errors_beside_fields(app, client, auth
     )
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
-    assert "Enter the person&#39;s name." in text and "Use at least 8 characters." in text
+    assert "Enter the person&#39;s name." in text and "Use at least 10 characters." in text
     good = client.post(
         "/users/new",
         data={

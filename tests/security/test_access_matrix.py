@@ -32,6 +32,9 @@ from tests.security.conftest import (
 #: here fails the matrix, so a new public route cannot slip in unnoticed.
 PUBLIC_ENDPOINTS = {
     "accounts.login": "the way in",
+    "accounts.forgot_password": "asks for a set-password link by email; says the same for any "
+    "address",
+    "accounts.set_password": "a set-password link, reached with its private token",
     "core.healthz": "load balancers and monitors ask it; it reveals no data",
     "core.favicon": "browsers ask for it by themselves",
     "static": "stylesheets, scripts and images shipped with the app",

@@ -41,6 +41,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_membership_study_id'), ['study_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_user_id'), ['user_id'], unique=False)
 
+    op.create_table('password_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.Enum('invitation', 'reset', name='passwordlinkpurpose', native_enum=False, length=20), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', fieldwork.core.time.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', fieldwork.core.time.UTCDateTime(), nullable=False),
+    sa.Column('used_at', fieldwork.core.time.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_password_link_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_link')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_password_link_token_hash'))
+    )
+    with op.batch_alter_table('password_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_link_user_id'), ['user_id'], unique=False)
+
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(
             sa.Column('is_administrator', sa.Boolean(), nullable=False, server_default=sa.false())
@@ -62,6 +77,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('password_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_link_user_id'))
+    op.drop_table('password_link')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_column('is_administrator')
     with op.batch_alter_table('membership', schema=None) as batch_op:

@@ -1,0 +1,179 @@
+"""Set-password links by email: a coordinator's invitation, and "forgot password".
+
+A link carries a fresh 256-bit token (fieldwork.core.tokens) of which only the SHA-256 is
+stored; it expires (invitations after 7 days, resets after 2 hours) and works once. Emails go
+through the outbox like every message (which replaces the link by a placeholder once sent).
+Asking for a reset says the same whether or not the address has an account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+
+from flask import current_app, url_for
+from sqlalchemy import select, update
+
+from fieldwork.accounts.models import (
+    Membership,
+    PasswordLink,
+    PasswordLinkPurpose,
+    User,
+    UserRole,
+)
+from fieldwork.accounts.passwords import password_problem
+from fieldwork.accounts.services import (
+    AccountError,
+    find_user_by_email,
+    normalise_email,
+    set_membership,
+)
+from fieldwork.core.time import now_utc
+from fieldwork.core.tokens import hash_token, new_token
+from fieldwork.extensions import db
+
+LIFETIMES = {
+    PasswordLinkPurpose.INVITATION: dt.timedelta(days=7),
+    PasswordLinkPurpose.RESET: dt.timedelta(hours=2),
+}
+
+
+def _link_url(token: str) -> str:
+    """The link to the set-password page; PUBLIC_URL (if set) names the host, never a
+    request's Host header, which a visitor chooses."""
+    path = url_for("accounts.set_password", token=token)
+    public = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    return (
+        public + path if public else url_for("accounts.set_password", token=token, _external=True)
+    )
+
+
+def new_password_link(user: User, purpose: PasswordLinkPurpose) -> str:
+    """A new link for the user; earlier unused links of theirs stop working. No commit."""
+    now = now_utc()
+    db.session.execute(
+        update(PasswordLink)
+        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token = new_token()
+    db.session.add(
+        PasswordLink(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            expires_at=now + LIFETIMES[purpose],
+        )
+    )
+    return token
+
+
+def _send(
+    user: User, subject: str, body: str, sender: tuple[str, str], study_id: int | None
+) -> None:
+    from fieldwork.invites.headers import address_message
+    from fieldwork.outbox.services import enqueue
+
+    message = EmailMessage()
+    message["Subject"] = subject
+    message.set_content(body)
+    address_message(message, sender=sender, to=[(user.name, user.email)])
+    enqueue(message, kind="other", study_id=study_id)
+
+
+def _fallback_sender() -> tuple[str, str]:
+    return ("Fieldwork", current_app.config.get("MAIL_FROM") or "fieldwork@localhost")
+
+
+def invite_user(
+    *, email: str, name: str, role: UserRole | str, timezone: str, study, invited_by: User
+) -> tuple[User, bool]:
+    """Invite someone to `study` with `role`: a new user gets an account without a password
+    and an email with a set-password link; someone who has an account joins the study.
+    Returns the user and whether they were new. Commits."""
+    from fieldwork.accounts.models import UserRole as Role
+
+    email, role = normalise_email(email), Role(role)
+    user = find_user_by_email(email)
+    if user is not None:
+        set_membership(user, study.id, role)
+        return user, False
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        timezone=timezone,
+        session_version=0,
+        is_administrator=False,
+    )
+    user.set_password(new_token())  # nobody knows it: the link sets the real one
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(Membership(user_id=user.id, study_id=study.id, role=role))
+    token = new_password_link(user, PasswordLinkPurpose.INVITATION)
+    days = LIFETIMES[PasswordLinkPurpose.INVITATION].days
+    body = (
+        f"Hello {user.name},\n\n"
+        f'{invited_by.name} has invited you to work on the study "{study.name}" in Fieldwork, '
+        f"as {role.value}.\n\n"
+        f"Choose your password here (the link works once, for {days} days):\n\n"
+        f"{_link_url(token)}\n\n"
+        f"You will then log in with this email address, {user.email}.\n\n"
+        f"If you did not expect this, ignore this message.\n"
+    )
+    sender = (study.organiser_name or "Fieldwork", study.organiser_email)
+    _send(user, f"You are invited to {study.name}", body, sender, study.id)
+    db.session.commit()
+    user.forget_study_roles()
+    return user, True
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if an enabled account has this address; say nothing either way.
+    Commits when a link was made."""
+    user = find_user_by_email(email or "")
+    if user is None or not user.is_enabled:
+        return
+    token = new_password_link(user, PasswordLinkPurpose.RESET)
+    minutes = int(LIFETIMES[PasswordLinkPurpose.RESET].total_seconds() // 60)
+    body = (
+        f"Hello {user.name},\n\n"
+        "Someone (we hope you) asked to choose a new password for your Fieldwork account.\n\n"
+        f"Choose it here (the link works once, for {minutes // 60} hours):\n\n"
+        f"{_link_url(token)}\n\n"
+        "If you did not ask, ignore this message: your password stays as it is.\n"
+    )
+    _send(user, "Choose a new Fieldwork password", body, _fallback_sender(), None)
+    db.session.commit()
+
+
+def live_link(token: str) -> PasswordLink | None:
+    """The unused, unexpired link for this token, or None."""
+    if not token or len(token) > 100:
+        return None
+    link = db.session.scalar(
+        select(PasswordLink)
+        .where(PasswordLink.token_hash == hash_token(token))
+        .execution_options(all_studies=True)
+    )
+    if link is None or link.used_at is not None or link.expires_at <= now_utc():
+        return None
+    if not link.user.is_enabled:
+        return None
+    return link
+
+
+def set_password_with_link(token: str, password: str) -> User:
+    """Choose a password through a live link: the link dies, every session of the user ends.
+    Commits."""
+    link = live_link(token)
+    if link is None:
+        raise AccountError("This link has expired or has been used already.")
+    user = link.user
+    problem = password_problem(password, email=user.email, name=user.name)
+    if problem:
+        raise AccountError(problem)
+    user.set_password(password)
+    link.used_at = now_utc()
+    db.session.commit()
+    return user

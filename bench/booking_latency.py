@@ -29,7 +29,7 @@ from benchdb import FreshDatabase  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from fieldwork import create_app  # noqa: E402
-from fieldwork.accounts.models import User, UserRole  # noqa: E402
+from fieldwork.accounts.models import Membership, User, UserRole  # noqa: E402
 from fieldwork.accounts.services import create_api_token  # noqa: E402
 from fieldwork.core.time import now_utc  # noqa: E402
 from fieldwork.extensions import db  # noqa: E402
@@ -106,6 +106,13 @@ def build(count: int) -> tuple[list[int], int, str]:
     )
     db.session.add_all([district, organisation, role, interviewer, coordinator])
     db.session.flush()
+    # Studies are the unit of access: both work on the bench study.
+    db.session.add_all(
+        [
+            Membership(user_id=interviewer.id, study_id=study.id, role=UserRole.INTERVIEWER),
+            Membership(user_id=coordinator.id, study_id=study.id, role=UserRole.COORDINATOR),
+        ]
+    )
     participants = [
         Participant(
             study_id=study.id,

@@ -217,7 +217,11 @@ def build_study(participants: int, appointments: int) -> Study:
     item = ConsentItem(version_id=version.id, key="take_part", text="Take part", is_required=True)
     db.session.add(item)
     interviewer = accounts.create_user(
-        "interviewer@bench.example.org", "Interviewer", "interviewer", PASSWORD
+        "interviewer@bench.example.org",
+        "Interviewer",
+        "interviewer",
+        PASSWORD,
+        study_ids=accounts.all_study_ids(),
     )
     db.session.flush()
 
@@ -351,7 +355,12 @@ def run(participants: int, appointments: int, repeat: int, database_url: str | N
                 f"{appointments:,} appointments built in {time.perf_counter() - started:.1f} s"
             )
             accounts.create_user(
-                "coordinator@bench.example.org", "Coordinator", "coordinator", PASSWORD
+                "coordinator@bench.example.org",
+                "Coordinator",
+                "coordinator",
+                PASSWORD,
+                study_ids=accounts.all_study_ids(),
+                is_administrator=True,
             )
             db.session.commit()
         client = app.test_client()

@@ -998,7 +998,11 @@ def feed_appointments(token: str) -> tuple[User, list[Appointment]] | None:
     appointments = list(
         db.session.scalars(
             _with_people(select(Appointment))
-            .where(Appointment.interviewer_id == interviewer.id)
+            .where(
+                Appointment.interviewer_id == interviewer.id,
+                # Studies are the unit of access: only the studies they still belong to.
+                Appointment.study_id.in_(list(interviewer.study_roles)),
+            )
             .order_by(Appointment.starts_at)
         ).unique()
     )

@@ -525,26 +525,35 @@ class MailAttention:
         def messages(count: int) -> str:
             return f"{count} message{'s' if count != 1 else ''}"
 
+        def they(count: int, singular: str, plural: str) -> str:
+            return singular if count == 1 else plural
+
         reasons = []
         if self.not_configured:
+            count = self.not_configured
             reasons.append(
-                f"{messages(self.not_configured)} not sent: no mail server is configured "
-                "(set SMTP_HOST; see the README). They are kept in the outbox, readable in full."
+                f"{messages(count)} not sent: no mail server is configured (set SMTP_HOST; "
+                f"see the README). {they(count, 'It is', 'They are')} kept in the outbox, "
+                "readable in full."
             )
         if self.interrupted:
+            count = self.interrupted
             reasons.append(
-                f"{messages(self.interrupted)} interrupted while being sent: they may or may "
-                "not have arrived. Check, then send again if needed."
+                f"{messages(count)} interrupted while being sent: "
+                f"{they(count, 'it', 'they')} may or may not have arrived. Check, then send "
+                "again if needed."
             )
         if self.failed:
+            count = self.failed
             reasons.append(
-                f"{messages(self.failed)} could not be sent: the mail server refused them or "
-                "stopped answering too many times."
+                f"{messages(count)} could not be sent: the mail server refused "
+                f"{they(count, 'it', 'them')} or stopped answering too many times."
             )
         if self.late:
+            count = self.late
             reasons.append(
-                f"{messages(self.late)} waiting longer than they should: the mail server "
-                "cannot be reached, or no scheduler is running to send them."
+                f"{messages(count)} waiting longer than {they(count, 'it', 'they')} should: "
+                "the mail server cannot be reached, or no scheduler is running to send them."
             )
         return reasons
 

@@ -113,7 +113,7 @@ def test_with_a_mail_server_the_booking_says_queued_for_sending(world, client, a
         (
             OutboxState.PENDING,
             {"due_at": NOW - dt.timedelta(minutes=30), "attempts": 3, "last_error": "refused"},
-            "1 message waiting longer than they should",
+            "1 message waiting longer than it should",
         ),
         (
             OutboxState.SENDING,

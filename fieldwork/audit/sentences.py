@@ -215,7 +215,11 @@ def _simple(template: str) -> Callable[[AuditEvent, str], str]:
     def build(e: AuditEvent, z: str) -> str:
         values = {**(e.before or {}), **(e.after or {})}
         words = {key: plain_value(value, z) for key, value in values.items()}
-        return template.format_map(_Missing(actor=actor_name(e), subject=_subject(e), **words))
+        # An event's own "subject" or "actor" value (an email's subject, say) never clashes
+        # with the sentence's: the sentence's win.
+        return template.format_map(
+            _Missing({**words, "actor": actor_name(e), "subject": _subject(e)})
+        )
 
     return build
 
@@ -264,6 +268,10 @@ SENTENCES: dict[str, Callable[[AuditEvent, str], str]] = {
     "user.password_changed": _simple("{actor} changed the password of {name}"),
     "token.created": _simple("{actor} made an API token “{label}” ({prefix}…)"),
     "token.revoked": _simple("{actor} revoked the API token “{label}” ({prefix}…)"),
+    "message_template.saved": _simple("{actor} changed the study's text of the {kind} message"),
+    "message_template.reset": _simple(
+        "{actor} put the study's {kind} message back to the default text"
+    ),
     "calendar_reply.recorded": _simple(
         "{who} answered the invitation to {subject}'s interview from their calendar: {answer}"
     ),

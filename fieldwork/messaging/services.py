@@ -149,7 +149,7 @@ def save_template(study: Study, key: str, subject: str, body: str, actor: User |
 
     preview(key, subject, body)
     row = stored_template(study.id, key)
-    before = {"subject": row.subject, "body": row.body} if row else None
+    before = {"subject_line": row.subject, "text": row.body} if row else None
     if row is None:
         row = MessageTemplate(study_id=study.id, kind=key, subject=subject, body=body)
         db.session.add(row)
@@ -164,7 +164,7 @@ def save_template(study: Study, key: str, subject: str, body: str, actor: User |
         subject_type="message_template",
         subject_id=row.id,
         before=before,
-        after={"kind": key, "subject": subject, "body": body},
+        after={"kind": kind_of(key).label.lower(), "subject_line": subject, "text": body},
     )
     db.session.commit()
 
@@ -183,7 +183,11 @@ def reset_template(study: Study, key: str, actor: User | None) -> bool:
         study_id=study.id,
         subject_type="message_template",
         subject_id=row.id,
-        before={"kind": key, "subject": row.subject, "body": row.body},
+        before={
+            "kind": kind_of(key).label.lower(),
+            "subject_line": row.subject,
+            "text": row.body,
+        },
     )
     db.session.delete(row)
     db.session.commit()

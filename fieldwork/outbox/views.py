@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import parse_page_number
@@ -43,13 +44,14 @@ def messages():
 @coordinator_required
 def messages_csv():
     """The filtered outbox list, every page of it."""
-    from fieldwork.core.downloads import csv_download
+    from fieldwork.core.downloads import csv_download, record_download
 
     form = OutboxFilterForm(request.args)
     filters = services.OutboxFilters()
     if form.validate():
         filters = services.OutboxFilters(state=form.state.data or "", kind=form.kind.data or "")
     study = current_study()
+    record_download(current_user, study.id if study else None, "the outbox list as CSV")
     return csv_download(
         f"outbox-{study.slug}" if study else "outbox",
         services.OUTBOX_CSV_HEADER,

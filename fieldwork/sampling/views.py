@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import coordinator_required
-from fieldwork.core.downloads import csv_download
+from fieldwork.core.downloads import csv_download, record_download
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.extensions import db
 from fieldwork.sampling import bulk, services
@@ -135,6 +135,7 @@ def participants_csv():
     study = require_study()
     _form, filters = _list_filters(study)
     rows = services.participant_rows(study, filters, current_user)
+    record_download(current_user, study.id, "the participant list as CSV")
     return csv_download(f"participants-{study.slug}", services.PARTICIPANT_CSV_HEADER, rows)
 
 
@@ -147,6 +148,7 @@ def contact_attempts_csv():
     study = require_study()
     _form, filters = _list_filters(study)
     participants = services.participant_query(study, filters, current_user)
+    record_download(current_user, study.id, "the contact attempts as CSV")
     return csv_download(
         f"contact-attempts-{study.slug}",
         lists.CONTACT_CSV_HEADER,

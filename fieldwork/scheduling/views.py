@@ -28,7 +28,7 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
-from fieldwork.core.downloads import csv_download
+from fieldwork.core.downloads import csv_download, record_download
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import now_utc
 from fieldwork.core.web import viewer_timezone
@@ -132,6 +132,7 @@ def appointments_csv():
     """The filtered appointment list, all of it, times in the study's zone with the offset."""
     study = require_study()
     _form, filters = _appointment_filters()
+    record_download(current_user, study.id, "the appointment list as CSV")
     return csv_download(
         f"appointments-{study.slug}",
         services.APPOINTMENT_CSV_HEADER,

@@ -108,6 +108,8 @@ def test_a_saved_booking_link_text_is_what_participants_receive(world, client, a
     html = message.get_body(("html",)).get_content()
     assert "&lt;b&gt;Choose&lt;/b&gt;" in html and "<b>" not in html
     assert "O'Brien" in html or "O&#39;Brien" in html
+    trail = client.get("/audit").get_data(as_text=True)
+    assert "text of the booking link message" in trail
     # Going back to the default restores the original wording.
     assert client.post("/message-templates/booking_link/reset").status_code == 302
     assert services.stored_template(world["study"].id, "booking_link") is None

@@ -123,6 +123,11 @@ def test_the_filtered_list_downloads_as_csv_with_formulas_neutralised(team, clie
     assert rows[0]["phone"] == "'+44 20 7946 0000"  # a leading + is neutralised too
     assert rows[1]["interviewer"] == "Kathryn Interviewer"
     assert rows[1]["status"] == RecruitmentStatus.IDENTIFIED.label
+    event = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "export.downloaded")
+    ).one()
+    assert event.after == {"what": "the participant list as CSV"}
+    assert event.actor_id == team["coordinator"].id
 
 
 def test_contact_attempts_appointments_and_outbox_download_as_csv(team, client, auth):

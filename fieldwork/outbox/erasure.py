@@ -88,7 +88,12 @@ def _scrub_headers(message: EmailMessage, email: str, replacements) -> None:
                 else:
                     display = services._replace_all(mailbox.display_name, replacements)
                     mailboxes.append((display, mailbox.addr_spec))
-        set_addresses(message, header, mailboxes)
+        try:
+            set_addresses(message, header, mailboxes)
+        except ValueError:
+            # An address stored before addresses were checked: keep it bare, without names.
+            del message[header]
+            message.set_raw(header, ",\r\n ".join(f"<{address}>" for _, address in mailboxes))
     subject = services._replace_all(str(message["Subject"] or ""), replacements)
     del message["Subject"]
     message["Subject"] = subject

@@ -241,7 +241,7 @@ def create_consent_link(participant_id: int):
             flash(str(error), "error")
         else:
             flash(f"Consent request emailed to {person.email}.", "success")
-        return redirect(_participant_url(person) + "#consent")
+        return redirect(_participant_url(person))
     try:
         link, token = services.create_consent_link(
             person, version, current_user, valid_days=form.valid_days.data

@@ -65,9 +65,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         invites,
         messaging,
         outbox,
+        pipeline,
         recruitment,
         reminders,
         replies,
+        reports,
         sampling,
         scheduling,
     )
@@ -84,6 +86,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     replies.init_app(app)
     messaging.init_app(app)
     coverage.init_app(app)
+    pipeline.init_app(app)
+    reports.init_app(app)
     exports.init_app(app)
     api.init_app(app)
     home.init_app(app)

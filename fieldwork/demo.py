@@ -16,6 +16,7 @@ def load_demo_study() -> Study:
     not hold it yet). The invitations its bookings queue are cancelled, not sent."""
     from fieldwork.coverage.demo import load_coverage_demo
     from fieldwork.outbox.services import cancel_study_pending
+    from fieldwork.pipeline.demo import load_pipeline_demo
     from fieldwork.recruitment.demo import load_recruitment_demo
     from fieldwork.replies.demo import load_replies_demo
     from fieldwork.scheduling.demo import load_scheduling_demo
@@ -25,6 +26,7 @@ def load_demo_study() -> Study:
     load_scheduling_demo(study)
     load_replies_demo(study)
     load_coverage_demo(study)
+    load_pipeline_demo(study)
     cancel_study_pending(study.id, DEMO_NOT_SENT)
     fit_fieldwork_window(study)
     db.session.commit()

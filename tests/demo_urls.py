@@ -79,6 +79,20 @@ def appointment_for(demo: Demo, viewer: str) -> Any:
     return _first(Appointment, *conditions)
 
 
+def held_interview_for(demo: Demo, viewer: str) -> Any:
+    """The viewer's first held interview (the pipeline's pages), else their first booking."""
+    from fieldwork.scheduling.models import Appointment, AppointmentStatus
+
+    user = demo.users[viewer]
+    conditions = [
+        Appointment.study_id == demo.study.id,
+        Appointment.status == AppointmentStatus.HELD,
+    ]
+    if not user.is_coordinator:
+        conditions.append(Appointment.interviewer_id == user.id)
+    return _id(_first(Appointment, *conditions)) or _id(appointment_for(demo, viewer))
+
+
 def _model(dotted: str) -> Any:
     module, _, name = dotted.partition(":")
     return getattr(__import__(module, fromlist=[name]), name)
@@ -125,6 +139,8 @@ ENDPOINT_ARGUMENTS: dict[tuple[str, str], Callable[[Demo, str], Any]] = {
     ("recruitment.online_withdraw", "token"): lambda demo, viewer: demo.tokens["consent"],
     ("accounts.set_password", "token"): lambda demo, viewer: demo.tokens["password"],
     ("scheduling.revoke_booking_link", "link_id"): _booking_link_for,
+    ("pipeline.interview", "appointment_id"): held_interview_for,
+    ("pipeline.download", "appointment_id"): held_interview_for,
     ("recruitment.revoke_consent_link", "link_id"): _first_of(
         "fieldwork.recruitment.models:ConsentLink"
     ),
@@ -142,6 +158,7 @@ ARGUMENT_SOURCES: dict[str, Callable[[Demo, str], Any]] = {
     "reminder_id": _first_of("fieldwork.reminders.models:Reminder"),
     "quota_id": _first_of("fieldwork.coverage.models:Quota"),
     "reply_id": _first_of("fieldwork.replies.models:CalendarReply"),
+    "step_id": _first_of("fieldwork.pipeline.models:PipelineStep"),
     "participant_id": lambda demo, viewer: _id(participant_for(demo, viewer)),
     "district_id": lambda demo, viewer: _id(_first(District, District.study_id == demo.study.id)),
     "organisation_id": lambda demo, viewer: _id(

@@ -5,13 +5,20 @@ Each participant of a study is classified once, in SQL (`participant_facts`), in
 `GROUP BY` over those facts. No figure is computed by looping over rows in Python, so the
 number of queries is the same for 10 participants or 20,000.
 
+A study may count an interview as achieved only once the after-interview pipeline
+(``fieldwork.pipeline``) reaches a chosen step; until then its participant is ``pipeline``.
+Beside the buckets, ``interviewed`` counts the people with a held interview and a consent that
+counts, whatever the pipeline says: the same as ``achieved`` when the study chose no step. The
+AAPOR case type I (interview) follows ``interviewed``.
+
 Buckets (mutually exclusive, so a cell's buckets add up to its participants):
 
 ``achieved``
-    At least one appointment held, and a consent whose take-part item is agreed and that
-    either stands or was withdrawn with the data kept (``keep_anonymised``): the interview can
-    still be used. A participant counts once however many interviews they gave (quotas are
-    about people). Withdrawn with the data destroyed never counts.
+    At least one appointment held (and past the study's coverage step, if any), and a
+    consent whose take-part item is agreed and that either stands or was withdrawn with the
+    data kept (``keep_anonymised``): the interview can still be used. A participant counts
+    once however many interviews they gave (quotas are about people). Withdrawn with the
+    data destroyed never counts.
 ``closed``
     Not achieved, and Declined, Ineligible or Withdrawn: will not fill the cell.
 ``booked``
@@ -50,6 +57,7 @@ from sqlalchemy import (
 )
 
 from fieldwork.extensions import db
+from fieldwork.pipeline import services as pipeline
 from fieldwork.recruitment.dispositions import CATEGORY_BY_CODE, AaporCategory
 from fieldwork.recruitment.models import (
     Consent,
@@ -149,9 +157,12 @@ def participant_facts(study_id: int, now: dt.datetime) -> Subquery:
     )
 
     status = Participant.status
-    is_achieved = and_(
+    # The study may count an interview only once its pipeline reaches a step (a setting).
+    reached_step = pipeline.reached_step_condition(study_id, Participant.id)
+    is_interviewed = and_(
         func.coalesce(appointments.c.held, 0) > 0, consented.c.participant_id.isnot(None)
     )
+    is_achieved = and_(is_interviewed, reached_step)
     is_booked = func.coalesce(appointments.c.has_future_booking, 0) == 1
     was_contacted = latest.c.participant_id.isnot(None)
     last = latest.c.disposition
@@ -165,7 +176,7 @@ def participant_facts(study_id: int, now: dt.datetime) -> Subquery:
         else_="not_approached",
     )
     case_type = case(
-        (is_achieved, "I"),
+        (is_interviewed, "I"),
         (status == S.INELIGIBLE, "NE"),
         (status.in_((S.DECLINED, S.WITHDRAWN)), "R"),
         (or_(is_booked, status.in_(AGREED_STATUSES)), "O"),
@@ -201,6 +212,7 @@ def participant_facts(study_id: int, now: dt.datetime) -> Subquery:
             func.coalesce(appointments.c.no_shows, 0).label("no_shows"),
             func.coalesce(appointments.c.late_cancellations, 0).label("late_cancellations"),
             appointments.c.first_held_at.label("first_held_at"),
+            case((is_interviewed, 1), else_=0).label("is_interviewed"),
         )
         .select_from(Participant)
         .join(District, District.id == Participant.district_id)
@@ -236,6 +248,7 @@ def figures_statement(
         *keys,
         func.count().label("participants"),
         *(_count_where(facts.c.bucket == name).label(name) for name in BUCKETS),
+        _count_where(facts.c.is_interviewed == 1).label("interviewed"),
         *(_count_where(facts.c.case_type == name).label(f"case_{name}") for name in CASE_TYPES),
         _whole(func.sum(facts.c.held)).label("held_appointments"),
         _whole(func.sum(facts.c.no_shows)).label("no_show_appointments"),

@@ -61,6 +61,9 @@ class Figures:
     #: Achieved, capped at the target, cell by cell (0 without a target); totals add the
     #: cells' values, so an over-filled cell does not hide one behind.
     counted_toward_target: int = 0
+    #: Held with a consent that counts, whatever the pipeline step (= achieved when the study
+    #: counts interviews once held).
+    interviewed: int = 0
 
     @property
     def needed(self) -> int | None:
@@ -119,6 +122,7 @@ class Figures:
             cases=self.cases + other.cases,
             late_cancellations=self.late_cancellations + other.late_cancellations,
             counted_toward_target=self.counted_toward_target + other.counted_toward_target,
+            interviewed=self.interviewed + other.interviewed,
         )
 
 
@@ -147,6 +151,7 @@ def _figures_of(row, target: int | None = None) -> Figures:
         ),
         late_cancellations=row.late_cancellations,
         counted_toward_target=0 if target is None else min(achieved, target),
+        interviewed=row.interviewed,
     )
 
 

@@ -26,6 +26,7 @@ from fieldwork.core import spreadsheet
 from fieldwork.coverage import forms, services
 from fieldwork.coverage.queries import BUCKET_RANK
 from fieldwork.coverage.rates import CASE_DEFINITIONS, DEFINITIONS
+from fieldwork.pipeline import services as pipeline
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import OrganisationKind
 from fieldwork.sampling.views import require_study
@@ -54,6 +55,7 @@ def dashboard():
         study=study,
         board=board,
         chart=services.progress_chart(board),
+        achieved_step=pipeline.achieved_step(study),
         **_context(),
     )
 

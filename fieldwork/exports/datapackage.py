@@ -364,7 +364,7 @@ def build_package(
     the date is that of the latest exported record, so re-exporting changes nothing.
     `settings` (by default the study's own) say which quasi-identifiers the participants
     file may carry and the minimum cell size."""
-    from fieldwork.exports import codebook, coverage_resources
+    from fieldwork.exports import codebook, coverage_resources, pipeline_resources
 
     settings = settings or settings_for(study)
 
@@ -389,6 +389,7 @@ def build_package(
         _consent_answers(study, consent_numbers),
     ]
     tables.extend(coverage_resources.build(study, created or now_utc()))
+    tables.extend(pipeline_resources.build(study, archivable_participants(study), precision))
     if created is None:
         latest = _latest_date(tables)
         created = (

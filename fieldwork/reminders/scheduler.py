@@ -60,6 +60,8 @@ DEFAULTS = {
     "SCHEDULER_LOCK_RETRY_SECONDS": 60.0,
     "SCHEDULER_DIGEST_SECONDS": 600.0,
     "SCHEDULER_BUSY_REFRESH_SECONDS": 1800.0,
+    #: How often to check whether a finished week's report is due by email (fieldwork.reports).
+    "SCHEDULER_WEEKLY_REPORT_SECONDS": 3600.0,
     "SCHEDULER_MISFIRE_GRACE_SECONDS": 30,
     #: The calendar-replies mailbox (only when IMAP_HOST is set; see fieldwork/replies/).
     "IMAP_POLL_SECONDS": 300.0,
@@ -197,13 +199,14 @@ def lock_for(app: Flask) -> SchedulerLock:
 class ReminderScheduler:
     """APScheduler's BackgroundScheduler with the lock, the jobs, and the idle retry."""
 
-    SWEEP, HEARTBEAT, DIGEST, BUSY, LOCK_RETRY, MAILBOX = (
+    SWEEP, HEARTBEAT, DIGEST, BUSY, LOCK_RETRY, MAILBOX, WEEKLY_REPORT = (
         "reminders-sweep",
         "heartbeat",
         "daily-digest",
         "busy-calendars",
         "lock-retry",
         "calendar-replies",
+        "weekly-report",
     )
 
     def __init__(self, app: Flask, lock: SchedulerLock | None = None):
@@ -284,6 +287,12 @@ class ReminderScheduler:
             self._add(self.BUSY, self._job(self._busy), "SCHEDULER_BUSY_REFRESH_SECONDS", None)
             if self.app.config.get("IMAP_HOST"):
                 self._add(self.MAILBOX, self._job(self._mailbox), "IMAP_POLL_SECONDS", None)
+            self._add(
+                self.WEEKLY_REPORT,
+                self._job(self._weekly_report),
+                "SCHEDULER_WEEKLY_REPORT_SECONDS",
+                None,
+            )
             return True
 
     def _add(self, job_id: str, function, setting: str, first: dt.datetime | None) -> None:
@@ -383,10 +392,22 @@ class ReminderScheduler:
 
         jobs.read_calendar_replies()
 
+    def _weekly_report(self) -> None:
+        from fieldwork.reports import jobs
+
+        jobs.send_weekly_reports()
+
     def _deactivate(self, why: str) -> None:
         with self._guard:
             log.error("scheduler: %s; stopping the jobs and trying again", why)
-            for job_id in (self.SWEEP, self.DIGEST, self.BUSY, self.HEARTBEAT, self.MAILBOX):
+            for job_id in (
+                self.SWEEP,
+                self.DIGEST,
+                self.BUSY,
+                self.WEEKLY_REPORT,
+                self.HEARTBEAT,
+                self.MAILBOX,
+            ):
                 if self.scheduler.get_job(job_id):
                     self.scheduler.remove_job(job_id)
             self.lock.release()

@@ -98,6 +98,7 @@ SHARED_ENDPOINTS = {
     "scheduling_api.list_appointments": "lists only the interviewer's own appointments",
     "scheduling_api.get_availability": "availability of interviewers, no personal data",
     "coverage_api.coverage": "coverage of the sample frame, in counts",
+    "pipeline.board": "lists only the interviewer's own held interviews",
 }
 
 #: URL arguments that name a row belonging to one interviewer (or to a participant who does).

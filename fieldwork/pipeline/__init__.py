@@ -8,15 +8,40 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the pipeline's blueprint and listen for withdrawals."""
+    from fieldwork import home
     from fieldwork.pipeline import (
+        erasure,
         models,  # noqa: F401  (the pipeline's tables join the metadata)
         services,
         views,
     )
     from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.signals import participant_erased
 
     app.register_blueprint(views.blueprint)
     app.config.setdefault("PIPELINE_UPLOADS_ENABLED", False)
     app.config.setdefault("PIPELINE_UPLOAD_MAX_BYTES", services.DEFAULT_UPLOAD_MAX_BYTES)
     if services.on_participant_withdrawn not in recruitment.on_withdrawal:
         recruitment.on_withdrawal.append(services.on_participant_withdrawn)
+    participant_erased.connect(erasure.on_participant_erased)
+    home.register_panel("pipeline_due", 45, ("coordinator", "interviewer"), due_panel)
+
+
+#: How many due steps the home page lists (the board has them all).
+HOME_LIMIT = 8
+
+
+def due_panel(user, study):
+    """The home page's panel: steps overdue or due within five working days, soonest first,
+    and the steps a withdrawal asks to undo (interviewers: their own interviews)."""
+    from fieldwork import home
+    from fieldwork.pipeline import services
+
+    board = services.board(study, user)
+    due = services.due_items(board)
+    if not due and not board.to_undo:
+        return None
+    return home.Panel(
+        "pipeline/_home_due.html",
+        {"due": due[:HOME_LIMIT], "due_total": len(due), "to_undo": board.to_undo},
+    )

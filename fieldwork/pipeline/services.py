@@ -426,12 +426,9 @@ class DueItem:
     is_overdue: bool
 
 
-def due_soon(
-    study: Study, viewer: User | None, days: int = 5, now: dt.datetime | None = None
-) -> list[DueItem]:
-    """The steps interviews wait on that are overdue or due within `days` working days,
-    soonest first."""
-    current = board(study, viewer, now)
+def due_items(current: Board, days: int = 5) -> list[DueItem]:
+    """The steps the board's interviews wait on that are overdue or due within `days` working
+    days, soonest first."""
     horizon = workdays.add_working_days(current.today, days)
     found = []
     for column in current.columns:

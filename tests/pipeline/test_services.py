@@ -319,3 +319,29 @@ def test_the_upload_store_keeps_a_file_under_instance_with_its_checksum(world, a
         app.instance_path = saved_instance
         app.config.update(PIPELINE_UPLOADS_ENABLED=False)
         app.config.pop("PIPELINE_UPLOAD_MAX_BYTES")
+
+
+def test_erasing_a_participant_blanks_their_steps_notes_and_personal_file_names(world):
+    """The dates and checksums stay (the work was done); notes, the person's name in a file
+    name and the uploaded copy go."""
+    interview = make_interview(world, EASTER_THURSDAY)
+    person = db.session.get(Participant, interview.participant_id)
+    name = person.name
+    first = services.steps_of(world["study"])[0]
+    services.record_step(
+        interview,
+        first.id,
+        world["coordinator"],
+        note=f"Called {name} back",
+        file_name=f"{name} interview.wav",
+        location="Team drive",
+        checksum="c" * 64,
+    )
+    recruitment.erase_personal_data(person, world["coordinator"])
+    entry = db.session.query(PipelineEntry).one()
+    assert (entry.note, entry.file_name, entry.location, entry.checksum) == (
+        "",
+        "[removed] interview.wav",
+        "Team drive",
+        "c" * 64,
+    )

@@ -112,6 +112,7 @@ NAVIGATION: tuple[NavSection, ...] = (
                 ),
             ),
             NavItem("scheduling.calendar", "Calendar"),
+            NavItem("pipeline.board", "After the interview", ("pipeline.",)),
             NavItem(
                 "scheduling.week",
                 "Availability",
@@ -126,7 +127,13 @@ NAVIGATION: tuple[NavSection, ...] = (
             NavItem("replies.replies", "Calendar replies", ("replies.",), coordinators_only=True),
         ),
     ),
-    NavSection("Coverage", (NavItem("coverage.dashboard", "Quota coverage", ("coverage.",)),)),
+    NavSection(
+        "Coverage",
+        (
+            NavItem("coverage.dashboard", "Quota coverage", ("coverage.",)),
+            NavItem("reports.weekly", "Weekly report", ("reports.",), coordinators_only=True),
+        ),
+    ),
     NavSection(
         "Admin",
         (

@@ -182,3 +182,15 @@ def test_an_uploaded_file_is_served_only_after_login_as_an_attachment(
     finally:
         app.instance_path = saved
         app.config["PIPELINE_UPLOADS_ENABLED"] = False
+
+
+def test_the_coverage_dashboard_shows_both_figures_once_a_step_is_chosen(world, client, auth):
+    make_interview(world, EASTER_THURSDAY)
+    steps = services.steps_of(world["study"])
+    specs = [services.StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
+    auth.login(world["coordinator"])
+    assert 'id="achieved-step"' not in client.get("/coverage").text
+    services.save_steps(world["study"], specs, "Checked", "Anonymised", world["coordinator"])
+    html = client.get("/coverage").text
+    assert "counts as achieved once “Checked” is done" in html
+    assert "<strong>0</strong> achieved; <strong>1</strong> interviewed" in html

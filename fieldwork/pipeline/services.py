@@ -397,9 +397,11 @@ def board(study: Study, viewer: User | None = None, now: dt.datetime | None = No
     """The board: a column per step plus "Complete", overdue interviews first, then by due date.
     Interviewers see their own interviews. A fixed number of queries."""
     today = today_in(study, now)
-    steps = steps_of(study)
+    # Reading writes nothing (the home page renders panels after the board is made, so a
+    # commit here would expire what other panels loaded): unsaved defaults if none are stored.
+    steps = steps_of(study, create=False)
     items = _progress(list(db.session.scalars(_held(study, viewer)).unique()), steps, today)
-    columns = {step.id: Column(f"step-{step.id}", step.name, step) for step in steps}
+    columns = {step.position: Column(f"step-{step.position}", step.name, step) for step in steps}
     complete = Column("complete", "Complete", None)
     to_undo = []
     for item in items:
@@ -408,7 +410,7 @@ def board(study: Study, viewer: User | None = None, now: dt.datetime | None = No
                 to_undo.append(item)
             continue
         current = item.current
-        (columns[current.step.id] if current else complete).interviews.append(item)
+        (columns[current.step.position] if current else complete).interviews.append(item)
     ordered = [*columns.values(), complete]
     for column in ordered:
         column.interviews.sort(key=_sort_key)

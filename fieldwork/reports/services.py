@@ -187,8 +187,8 @@ def _risks(board: coverage.Dashboard, study: Study, as_of: dt.date) -> tuple[lis
 def _pipeline(study: Study, as_of: dt.datetime) -> dict:
     held, counts = pipeline.step_counts(study, until=as_of)
     board = pipeline.board(study, None, now=as_of - dt.timedelta(microseconds=1))
-    overdue = {column.step.id: column.overdue for column in board.columns if column.step}
-    waiting = {column.step.id: len(column.interviews) for column in board.columns if column.step}
+    overdue = {c.step.position: c.overdue for c in board.columns if c.step}
+    waiting = {c.step.position: len(c.interviews) for c in board.columns if c.step}
     step = pipeline.achieved_step(study)
     return {
         "held": held,
@@ -199,8 +199,8 @@ def _pipeline(study: Study, as_of: dt.datetime) -> dict:
                 "due_working_days": count.due_working_days,
                 "done": count.done,
                 "undone": count.undone,
-                "waiting": waiting.get(count.step_id, 0),
-                "overdue": overdue.get(count.step_id, 0),
+                "waiting": waiting.get(count.position, 0),
+                "overdue": overdue.get(count.position, 0),
             }
             for count in counts
         ],

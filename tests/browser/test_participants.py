@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 def expect_rows(page, *participants: Participant) -> None:
     """The participants table lists these people, by reference, in this order."""
-    expect(page.locator("#participants tbody tr td:first-child")).to_have_text(
+    expect(page.locator("#participants tbody tr td[data-label=Reference]")).to_have_text(
         [person.reference for person in participants]
     )
 

@@ -85,7 +85,10 @@ def plain_value(value: Any, zone_name: str) -> str:
     if moment is not None:
         return short_time(moment, zone_name)
     if isinstance(value, str) and _ISO_DATE.match(value):
-        return dt.date.fromisoformat(value).strftime("%a %-d %b %Y")
+        try:
+            return dt.date.fromisoformat(value).strftime("%a %-d %b %Y")
+        except ValueError:
+            return value  # shaped like a date but not one (2026-02-31): shown as typed
     if isinstance(value, str):
         return VALUE_WORDS.get(value, value)
     if isinstance(value, list):

@@ -109,3 +109,12 @@ def test_assignments_imports_exports_users_and_tokens_are_events(world, client, 
     assert "The system added the user New Person (interviewer)" in page
     assert "revoked the API token “laptop”" in page
     assert 'value="export.downloaded">Export downloaded</option>' in page
+
+
+def test_a_value_shaped_like_a_date_that_is_not_one_is_shown_as_typed():
+    """A stored string such as 2026-02-31 (typed into a free-text field) reads as typed, never
+    breaking the audit page."""
+    from fieldwork.audit.sentences import plain_value
+
+    assert plain_value("2026-02-31", "Europe/London") == "2026-02-31"
+    assert plain_value("2026-02-03", "Europe/London") == "Tue 3 Feb 2026"

@@ -198,6 +198,14 @@ def discover_forms(app: Flask, world: World, client) -> list[Form]:
         answer = ask(visitor, url)
         if answer.status_code != 200 or answer.mimetype != "text/html":
             continue
+        if url.startswith("/book/") and "?" not in url:
+            # The booking form appears once a day and a time are chosen: follow the first
+            # day link, then the first time link, as a participant taps them.
+            for pattern in (r'href="([^"]*\?[^"]*day=[^"]*)"', r'href="([^"]*slot=[^"]*)"'):
+                found_link = re.search(pattern, answer.text)
+                if found_link:
+                    url = found_link.group(1).replace("&amp;", "&")
+                    answer = ask(visitor, url)
         parser = FormParser(url)
         parser.feed(answer.text)
         for form in parser.forms:
@@ -207,7 +215,10 @@ def discover_forms(app: Flask, world: World, client) -> list[Form]:
             except (NotFound, MethodNotAllowed):
                 continue
             form.action = action
-            form.is_anonymous = visitor is anonymous
+            # Public forms (token links) are sent without the coordinator's session, as their
+            # users would: setting a password through a link logs its own user in.
+            view = app.view_functions.get(form.endpoint)
+            form.is_anonymous = visitor is anonymous or getattr(view, "is_public", False)
             usable = [name for name in form.fields if name not in NOT_TEXT]
             if usable:
                 found.setdefault((form.method, action), form)

@@ -437,8 +437,14 @@ def _scrub_part(part, replacements: list[tuple[str, str]]) -> None:
         part.set_payload(base64.encodebytes(data).decode("ascii"))
     elif encoding == "quoted-printable":
         part.set_payload(quopri.encodestring(data).decode("ascii"))
+    elif data.isascii():
+        part.set_payload(data.decode("ascii"))
     else:
-        part.set_payload(data.decode(charset))
+        # An 8bit part still holding other non-ASCII text cannot be written back as str;
+        # quoted-printable keeps every character and any generator can write it.
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = "quoted-printable"
+        part.set_payload(quopri.encodestring(data).decode("ascii"))
 
 
 def _scrub_addresses(message, header: str, email: str, replacement: str) -> None:

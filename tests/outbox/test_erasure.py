@@ -57,3 +57,28 @@ def test_scrub_removes_the_address_and_name_everywhere_in_the_message(app):
 def test_scrub_of_an_unknown_address_changes_nothing(app):
     outbox.enqueue(invitation(), kind="invite", study_id=None)
     assert outbox.scrub_recipient("nobody@example.org", "erased@invalid") == 0
+
+
+def test_scrub_keeps_other_accented_text_of_an_8bit_message_readable(app):
+    """A message sent as 8bit whose text keeps other accented words after the person's name
+    goes is stored again (as quoted-printable) and reads back word for word."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    message = EmailMessage()
+    message["From"] = "Équipe <team@example.org>"
+    message["To"] = "Siân <sian.obrien@example.org>"
+    message["Subject"] = "Your interview"
+    message.set_content("Dear Siân O'Brien, Zoë will call you.", cte="8bit")
+    message.add_alternative("<p>Dear Siân O'Brien, Zoë will call.</p>", subtype="html", cte="8bit")
+    row = outbox.enqueue(message, kind="other", study_id=None)
+    db.session.commit()
+
+    assert outbox.scrub_recipient("sian.obrien@example.org", "erased@invalid") == 1
+    db.session.commit()
+
+    db.session.expire_all()
+    stored = message_from_bytes(db.session.get(OutboxMessage, row.id).raw, policy=default)
+    texts = [p.get_content() for p in stored.walk() if p.get_content_maintype() == "text"]
+    assert all("Siân O'Brien" not in text and "Zoë will call" in text for text in texts)
+    assert stored.as_bytes(policy=SMTP)  # writable again, as the sender will need

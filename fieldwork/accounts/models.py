@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from flask import current_app, has_request_context
+from flask import current_app, has_request_context, request
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -106,12 +106,18 @@ class User(UserMixin, db.Model):
         """
         if not has_request_context():
             return self.role == UserRole.COORDINATOR
-        from fieldwork.sampling.services import current_study
+        from fieldwork.sampling.services import current_study, study_named_by_api_request
 
         study = current_study()
         if study is None:
             return self.is_administrator
-        return self.is_coordinator_of(study.id)
+        if not self.is_coordinator_of(study.id):
+            return False
+        if request.path.startswith("/api/") and study_named_by_api_request() is None:
+            # An API call on a single item names no study: it may touch any study the user
+            # belongs to, so it is a coordinator's only if they coordinate every one of them.
+            return all(role == UserRole.COORDINATOR for role in self.study_roles.values())
+        return True
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

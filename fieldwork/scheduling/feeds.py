@@ -21,6 +21,7 @@ from flask import (
 
 from fieldwork.core.time import is_valid_timezone, now_utc
 from fieldwork.core.web import public
+from fieldwork.outbox import smtp as outbox_mail
 from fieldwork.scheduling import messages, services, zones
 from fieldwork.scheduling import self_booking as page_parts
 
@@ -116,7 +117,8 @@ def _take_outcome(link, zone_name: str, clock: str) -> dict | None:
         "when": page_parts.describe_span(
             appointment.starts_at, appointment.ends_at, zone_name, clock
         ),
-        "email": link.participant.email,
+        # Said only where mail really goes out: without a mail server it stays in the outbox.
+        "email": link.participant.email if outbox_mail.is_configured() else "",
     }
     previous = page_parts.parse_slot(outcome.get("previous"))
     if previous is not None:

@@ -166,3 +166,25 @@ def test_free_slots_honour_window_dates(world):
     )
     saturdays = [s for s in slots if s.weekday() == 5]
     assert saturdays == [at(2026, 3, 28, 10), at(2026, 3, 28, 11)]
+
+
+def test_the_booked_page_says_mail_is_coming_only_where_a_mail_server_is_configured(
+    world, client, app
+):
+    """Without SMTP_HOST the invitation stays in the outbox, so the participant is not told
+    it was emailed; with a mail server they are told where it is going."""
+    _, token = _link(world)
+    participant = world["first"]
+    configured = app.config["SMTP_HOST"]
+    app.config["SMTP_HOST"] = ""
+    client.post(f"/book/{token}", data={"slot": "2026-03-23T09:00Z"})
+    page = client.get(f"/book/{token}").get_data(as_text=True)
+    assert "Your interview is booked" in page and participant.email not in page
+    app.config["SMTP_HOST"] = "127.0.0.1"
+    try:
+        client.post(f"/book/{token}", data={"slot": "2026-03-24T09:00Z"})
+        page = client.get(f"/book/{token}").get_data(as_text=True)
+    finally:
+        app.config["SMTP_HOST"] = configured
+    assert "Your interview has moved" in page
+    assert f"We are emailing the updated invitation to {participant.email}" in page

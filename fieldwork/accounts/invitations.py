@@ -81,6 +81,30 @@ def _send(
     enqueue(message, kind="other", study_id=study_id)
 
 
+def _send_invitation(user: User, study, role: UserRole, invited_by: User, token: str) -> None:
+    """The invitation in the study's own words (Admin › Message texts), in the shared layout."""
+    from fieldwork.messaging.services import render_message, words_email
+    from fieldwork.outbox.services import enqueue
+    from fieldwork.scheduling.timeutil import format_moment
+
+    expires_at = now_utc() + LIFETIMES[PasswordLinkPurpose.INVITATION]
+    words = render_message(
+        study.id,
+        "user_invitation",
+        {
+            "recipient_name": user.name,
+            "study_name": study.name,
+            "organiser_name": study.organiser_name or "",
+            "organiser_email": study.organiser_email or "",
+            "url": _link_url(token),
+            "expires": format_moment(expires_at, user.timezone or study.timezone),
+            "role": role.value,
+            "inviter_name": invited_by.name,
+        },
+    )
+    enqueue(words_email(study, user.name, user.email, words), kind="other", study_id=study.id)
+
+
 def _fallback_sender() -> tuple[str, str]:
     return ("Fieldwork", current_app.config.get("MAIL_FROM") or "fieldwork@localhost")
 
@@ -111,18 +135,7 @@ def invite_user(
     db.session.flush()
     db.session.add(Membership(user_id=user.id, study_id=study.id, role=role))
     token = new_password_link(user, PasswordLinkPurpose.INVITATION)
-    days = LIFETIMES[PasswordLinkPurpose.INVITATION].days
-    body = (
-        f"Hello {user.name},\n\n"
-        f'{invited_by.name} has invited you to work on the study "{study.name}" in Fieldwork, '
-        f"as {role.value}.\n\n"
-        f"Choose your password here (the link works once, for {days} days):\n\n"
-        f"{_link_url(token)}\n\n"
-        f"You will then log in with this email address, {user.email}.\n\n"
-        f"If you did not expect this, ignore this message.\n"
-    )
-    sender = (study.organiser_name or "Fieldwork", study.organiser_email)
-    _send(user, f"You are invited to {study.name}", body, sender, study.id)
+    _send_invitation(user, study, role, invited_by, token)
     db.session.commit()
     user.forget_study_roles()
     return user, True

@@ -59,7 +59,7 @@ def test_a_coordinator_invites_a_user_who_sets_a_password_and_joins_the_study(ap
     assert user.study_roles == {study.id: UserRole.INTERVIEWER}
 
     [mail] = _mails_to("ivy@example.org")
-    assert mail["Subject"] == "You are invited to Pathways"
+    assert mail["Subject"] == "You are invited to Pathways on Fieldwork"
     assert "Cora Lead has invited you" in mail.get_body(("plain",)).get_content()
     url, token = _link_in(mail)
     assert len(token) >= 43
@@ -157,3 +157,26 @@ def test_an_unknown_or_garbage_token_answers_410_never_500(app, client):
 def test_interviewers_cannot_invite(app, client, auth):
     auth.login(make_user("interviewer"))
     assert client.get("/users/invite").status_code == 403
+
+
+def test_the_invitation_uses_the_studys_own_words(app, client, auth):
+    """A coordinator who rewrote the user invitation (Admin › Message texts) sends that text,
+    with the set-password link still in it."""
+    from fieldwork.messaging.services import save_template
+
+    study = make_study("Pathways", members=[])
+    coordinator = make_user("coordinator", name="Cora Lead", studies=[study])
+    save_template(
+        study,
+        "user_invitation",
+        "Join {{ study_name }}, {{ recipient_name }}",
+        "Welcome aboard as {{ role }}. Start here: {{ url }}",
+        coordinator,
+    )
+    auth.login(coordinator)
+    assert _invite(client).status_code == 302
+    [mail] = _mails_to("ivy@example.org")
+    assert mail["Subject"].startswith("Join Pathways, ")
+    assert "Welcome aboard as interviewer." in mail.get_body(("plain",)).get_content()
+    _, token = _link_in(mail)
+    assert client.get(f"/password/set/{token}").status_code == 200

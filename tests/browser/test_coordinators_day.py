@@ -1,5 +1,6 @@
-"""A coordinator's day in a real browser: book from a free slot, send booking links to several
-people at once, then find the interviews in the calendar (1280 px and a 390 px phone)."""
+"""A coordinator's day in a real browser: from home, book from a free slot, send booking links to
+several people at once, find the interviews in the calendar (1280 px and a 390 px phone), then
+see the mail banner on every page once the mail server refuses a message."""
 
 from __future__ import annotations
 
@@ -60,8 +61,15 @@ def test_book_from_a_free_slot_send_links_in_bulk_then_see_the_calendar(
     first, second, third = day["people"]
     log_in(day["coordinator"])
 
+    # 0. The day starts at home; the sample is one click away.
+    page.goto(live_server("/"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Today in")
+    expect(page.get_by_text("Mail needs your attention")).to_have_count(0)
+    page.get_by_role("link", name="Sample", exact=True).first.click()
+    page.get_by_role("link", name=first.reference).first.click()
+
     # 1. Book the first participant from one of Kathryn's free slots.
-    page.goto(live_server(f"/participants/{first.id}"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(first.reference)
     page.get_by_role("link", name=re.compile("Book an interview")).first.click()
     slots = page.locator("#slot input[type=radio]")
     expect(slots.first).to_be_visible()
@@ -127,3 +135,20 @@ def test_book_from_a_free_slot_send_links_in_bulk_then_see_the_calendar(
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview-subject")).to_contain_text("choose a time")
     _shot(page, "message-template-390")
+
+    # 5. The mail server refuses a message for good: every page says so, the outbox says why.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    smtp_server.refuse("550 5.1.1 No such mailbox")
+    page.goto(live_server("/participants"))
+    page.get_by_label("Select P1-001").check()
+    page.get_by_role("button", name="Send booking links").click()
+    expect(page.get_by_text(re.compile(r"Booking link emailed for 1 participant"))).to_be_visible()
+    outbox.send_due()
+    page.goto(live_server("/"))
+    banner = page.locator("section.mail-attention")
+    expect(banner).to_contain_text("Mail needs your attention")
+    expect(banner).to_contain_text("1 message could not be sent")
+    _shot(page, "home-mail-banner-1280")
+    banner.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(r"/outbox"))
+    expect(page.get_by_text(re.compile("No such mailbox")).first).to_be_visible()

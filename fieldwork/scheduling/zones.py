@@ -5,63 +5,22 @@ a person recognises ("New York time")."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
-from fieldwork.core.time import is_valid_timezone
+from fieldwork.core.time import (
+    COMMON_TIMEZONES,
+    is_offered_timezone,
+    is_valid_timezone,
+    real_timezones,
+)
 
-#: The zones most participants of a UK study are in, then the world's large cities.
-COMMON_ZONES = (
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Madrid",
-    "Europe/Warsaw",
-    "Europe/Athens",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Toronto",
-    "America/Sao_Paulo",
-    "Africa/Lagos",
-    "Africa/Johannesburg",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-    "UTC",
-)
-_AREAS = (
-    "Africa/",
-    "America/",
-    "Antarctica/",
-    "Arctic/",
-    "Asia/",
-    "Atlantic/",
-    "Australia/",
-    "Europe/",
-    "Indian/",
-    "Pacific/",
-)
 #: Most zones a search answers with, so the list stays short on a phone.
 MAX_RESULTS = 20
 
 
-@lru_cache(maxsize=1)
-def real_zones() -> tuple[str, ...]:
-    """The IANA zones of real places (area/city), plus UTC, sorted."""
-    return tuple(
-        sorted(name for name in available_timezones() if name.startswith(_AREAS)) + ["UTC"]
-    )
-
-
 def is_offered_zone(name: str) -> bool:
     """A zone a participant may choose: a real place (or UTC) this machine knows."""
-    return bool(name) and name in real_zones() and is_valid_timezone(name)
+    return bool(name) and is_offered_timezone(name) and is_valid_timezone(name)
 
 
 def place_name(zone_name: str) -> str:
@@ -85,12 +44,12 @@ def search_zones(query: str) -> list[str]:
     the common zones when the query is empty."""
     words = [w for w in query.lower().replace("/", " ").replace("_", " ").split() if w][:5]
     if not words:
-        return [name for name in COMMON_ZONES if is_valid_timezone(name)]
+        return [name for name in COMMON_TIMEZONES if is_valid_timezone(name)]
 
     def matches(name: str) -> bool:
         text = name.lower().replace("_", " ").replace("/", " ")
         return all(word in text for word in words)
 
-    common = [name for name in COMMON_ZONES if matches(name) and is_valid_timezone(name)]
-    others = [name for name in real_zones() if matches(name) and name not in common]
+    common = [name for name in COMMON_TIMEZONES if matches(name) and is_valid_timezone(name)]
+    others = [name for name in real_timezones() if matches(name) and name not in common]
     return (common + others)[:MAX_RESULTS]

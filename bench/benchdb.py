@@ -41,3 +41,65 @@ class FreshDatabase:
         with engine.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{self.schema}" CASCADE'))
         engine.dispose()
+
+
+@dataclass
+class BenchFrame:
+    """The smallest study a benchmark books in: one of each frame row, an interviewer who is a
+    member of the study, and `count` participants."""
+
+    study: object
+    interviewer: object
+    participants: list
+
+
+def build_frame(name: str, count: int) -> BenchFrame:
+    """Add (and flush, not commit) a bench study named `name` with `count` participants."""
+    from fieldwork.accounts.models import Membership, User, UserRole
+    from fieldwork.extensions import db
+    from fieldwork.sampling.models import (
+        District,
+        Organisation,
+        OrganisationKind,
+        Participant,
+        Phase,
+        Role,
+        Study,
+    )
+
+    study = Study(
+        slug="bench", name=name, organiser_name="Bench team", organiser_email="team@bench.example"
+    )
+    db.session.add(study)
+    db.session.flush()
+    phase = Phase(study_id=study.id, number=1, name="Phase 1")
+    db.session.add(phase)
+    db.session.flush()
+    district = District(study_id=study.id, phase_id=phase.id, name="Bench district")
+    organisation = Organisation(study_id=study.id, name="Bench JCP", kind=OrganisationKind.JCP)
+    role = Role(study_id=study.id, name="Bench role", organisation_kind=OrganisationKind.JCP)
+    interviewer = User(
+        email="interviewer@bench.example",
+        name="Bench Interviewer",
+        role=UserRole.INTERVIEWER,
+        password_hash="!",
+        timezone="Europe/London",
+    )
+    db.session.add_all([district, organisation, role, interviewer])
+    db.session.flush()
+    db.session.add(Membership(user_id=interviewer.id, study_id=study.id, role=UserRole.INTERVIEWER))
+    participants = [
+        Participant(
+            study_id=study.id,
+            reference=f"P1-{n:03d}",
+            district_id=district.id,
+            organisation_id=organisation.id,
+            role_id=role.id,
+            name=f"Person {n}",
+            email=f"person{n}@bench.example",
+        )
+        for n in range(count)
+    ]
+    db.session.add_all(participants)
+    db.session.flush()
+    return BenchFrame(study, interviewer, participants)

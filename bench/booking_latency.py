@@ -25,7 +25,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchdb import FreshDatabase  # noqa: E402
+from benchdb import FreshDatabase, build_frame  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from fieldwork import create_app  # noqa: E402
@@ -34,15 +34,6 @@ from fieldwork.accounts.services import create_api_token  # noqa: E402
 from fieldwork.core.time import now_utc  # noqa: E402
 from fieldwork.extensions import db  # noqa: E402
 from fieldwork.reminders.scheduler import ReminderScheduler  # noqa: E402
-from fieldwork.sampling.models import (  # noqa: E402
-    District,
-    Organisation,
-    OrganisationKind,
-    Participant,
-    Phase,
-    Role,
-    Study,
-)
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -76,27 +67,8 @@ class HungSMTPServer:
 
 def build(count: int) -> tuple[list[int], int, str]:
     """A study with `count` participants, an interviewer and a coordinator's API token."""
-    study = Study(
-        slug="bench",
-        name="Booking benchmark",
-        organiser_name="Bench team",
-        organiser_email="team@bench.example",
-    )
-    db.session.add(study)
-    db.session.flush()
-    phase = Phase(study_id=study.id, number=1, name="Phase 1")
-    db.session.add(phase)
-    db.session.flush()
-    district = District(study_id=study.id, phase_id=phase.id, name="Bench district")
-    organisation = Organisation(study_id=study.id, name="Bench JCP", kind=OrganisationKind.JCP)
-    role = Role(study_id=study.id, name="Bench role", organisation_kind=OrganisationKind.JCP)
-    interviewer = User(
-        email="interviewer@bench.example",
-        name="Bench Interviewer",
-        role=UserRole.INTERVIEWER,
-        password_hash="!",
-        timezone="Europe/London",
-    )
+    frame = build_frame("Booking benchmark", count)
+    study, interviewer = frame.study, frame.interviewer
     coordinator = User(
         email="coordinator@bench.example",
         name="Bench Coordinator",
@@ -104,29 +76,11 @@ def build(count: int) -> tuple[list[int], int, str]:
         password_hash="!",
         timezone="Europe/London",
     )
-    db.session.add_all([district, organisation, role, interviewer, coordinator])
+    db.session.add(coordinator)
     db.session.flush()
-    # Studies are the unit of access: both work on the bench study.
-    db.session.add_all(
-        [
-            Membership(user_id=interviewer.id, study_id=study.id, role=UserRole.INTERVIEWER),
-            Membership(user_id=coordinator.id, study_id=study.id, role=UserRole.COORDINATOR),
-        ]
-    )
-    participants = [
-        Participant(
-            study_id=study.id,
-            reference=f"P1-{n:03d}",
-            district_id=district.id,
-            organisation_id=organisation.id,
-            role_id=role.id,
-            name=f"Person {n}",
-            email=f"person{n}@bench.example",
-        )
-        for n in range(count)
-    ]
-    db.session.add_all(participants)
-    db.session.flush()
+    # Studies are the unit of access: the coordinator works on the bench study too.
+    db.session.add(Membership(user_id=coordinator.id, study_id=study.id, role=UserRole.COORDINATOR))
+    participants = frame.participants
     _, token = create_api_token(coordinator, "bench")
     db.session.commit()
     return [p.id for p in participants], interviewer.id, token

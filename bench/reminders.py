@@ -28,22 +28,12 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchdb import FreshDatabase  # noqa: E402
+from benchdb import FreshDatabase, build_frame  # noqa: E402
 
 from fieldwork import create_app  # noqa: E402
-from fieldwork.accounts.models import User, UserRole  # noqa: E402
 from fieldwork.core.time import now_utc  # noqa: E402
 from fieldwork.extensions import db  # noqa: E402
 from fieldwork.reminders.models import Reminder, ReminderRecipient, ReminderState  # noqa: E402
-from fieldwork.sampling.models import (  # noqa: E402
-    District,
-    Organisation,
-    OrganisationKind,
-    Participant,
-    Phase,
-    Role,
-    Study,
-)
 from fieldwork.scheduling.models import Appointment, AppointmentMode  # noqa: E402
 
 
@@ -72,43 +62,8 @@ def free_port() -> int:
 
 def build(count: int) -> None:
     """A study, one interviewer, 100 participants, count/2 appointments, count reminders."""
-    study = Study(
-        slug="bench",
-        name="Reminder benchmark",
-        organiser_name="Bench team",
-        organiser_email="team@bench.example",
-    )
-    db.session.add(study)
-    db.session.flush()
-    phase = Phase(study_id=study.id, number=1, name="Phase 1")
-    db.session.add(phase)
-    db.session.flush()
-    district = District(study_id=study.id, phase_id=phase.id, name="Bench district")
-    organisation = Organisation(study_id=study.id, name="Bench JCP", kind=OrganisationKind.JCP)
-    role = Role(study_id=study.id, name="Bench role", organisation_kind=OrganisationKind.JCP)
-    interviewer = User(
-        email="interviewer@bench.example",
-        name="Bench Interviewer",
-        role=UserRole.INTERVIEWER,
-        password_hash="!",
-        timezone="Europe/London",
-    )
-    db.session.add_all([district, organisation, role, interviewer])
-    db.session.flush()
-    participants = [
-        Participant(
-            study_id=study.id,
-            reference=f"P1-{n:03d}",
-            district_id=district.id,
-            organisation_id=organisation.id,
-            role_id=role.id,
-            name=f"Person {n}",
-            email=f"person{n}@bench.example",
-        )
-        for n in range(100)
-    ]
-    db.session.add_all(participants)
-    db.session.flush()
+    frame = build_frame("Reminder benchmark", 100)
+    study, interviewer, participants = frame.study, frame.interviewer, frame.participants
     now = now_utc()
     appointments = count // 2
     for n in range(appointments):

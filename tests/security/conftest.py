@@ -5,7 +5,6 @@ refused request changed nothing in the database."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,16 +34,7 @@ class World:
 
 
 @pytest.fixture
-def quiet_outbox(app: Flask) -> Iterator[None]:
-    """Mail is queued but not sent from inside requests (no SMTP server is listening)."""
-    saved = app.config.get("OUTBOX_DELIVER_IN_REQUEST", True)
-    app.config["OUTBOX_DELIVER_IN_REQUEST"] = False
-    yield
-    app.config["OUTBOX_DELIVER_IN_REQUEST"] = saved
-
-
-@pytest.fixture
-def world(app: Flask, quiet_outbox) -> World:
+def world(app: Flask) -> World:
     from fieldwork.scheduling import services as scheduling
     from fieldwork.scheduling.models import AppointmentMode
 

@@ -22,10 +22,7 @@ def require_login():
     if current_user.is_authenticated:
         return None
     if request.path.startswith("/api/"):
-        response = jsonify(error={"code": 401, "message": "Log in or send a bearer token."})
-        response.status_code = 401
-        response.headers["WWW-Authenticate"] = 'Bearer realm="fieldwork"'
-        return response
+        return _api_error(401, "Log in or send a bearer token.")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
@@ -33,30 +30,40 @@ def require_login():
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _api_error(code: int, message: str):
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = code
+    if code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="fieldwork"'
+    return response
+
+
 def require_bearer_for_api_writes():
-    """Before every request: an API write acts for the owner of a valid bearer token, and only
-    for them. A session cookie never authorises a write, whatever header comes with it (the
-    API is exempt from CSRF because of this rule)."""
+    """Before every request: an API write acts for the owner of a valid bearer token with the
+    write scope, and only for them. A session cookie never authorises a write, whatever header
+    comes with it (the API is exempt from CSRF because of this rule); a read-only token is
+    refused with 403."""
     if not request.path.startswith("/api/") or request.method in READ_METHODS:
         return None
     if request.endpoint is None:
         return None  # 404 and 405 answer as they are
-    from fieldwork.accounts.services import user_for_api_token
+    from fieldwork.accounts.services import live_api_token
 
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    user = user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
-    if user is None:
-        response = jsonify(
-            error={
-                "code": 401,
-                "message": "Changes through the API need a valid personal API token in "
-                "`Authorization: Bearer <token>`; a browser session is not accepted for them.",
-            }
+    row = live_api_token(token.strip()) if scheme.lower() == "bearer" else None
+    if row is None:
+        return _api_error(
+            401,
+            "Changes through the API need a valid personal API token in "
+            "`Authorization: Bearer <token>`; a browser session is not accepted for them.",
         )
-        response.status_code = 401
-        response.headers["WWW-Authenticate"] = 'Bearer realm="fieldwork"'
-        return response
-    g._login_user = user  # the token's owner acts, never the cookie's
+    if not row.can_write:
+        return _api_error(
+            403,
+            "This API token may only read. Create a token that may read and write on your "
+            "account page (or with `flask create-token --scope write`) to make changes.",
+        )
+    g._login_user = row.user  # the token's owner acts, never the cookie's
     return None
 
 

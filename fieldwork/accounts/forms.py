@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
-from fieldwork.accounts.models import UserRole
+from fieldwork.accounts.models import TokenScope, UserRole
 from fieldwork.accounts.passwords import MINIMUM_LENGTH, password_problem
 from fieldwork.core.time import is_offered_timezone, timezone_choices
 
@@ -37,6 +44,20 @@ class TokenForm(FlaskForm):
         "What is this token for?",
         description="A name to tell your tokens apart, such as “analysis laptop”.",
         validators=[Length(max=100, message="Keep the name under 100 characters.")],
+    )
+    #: Read only comes first and is chosen unless the person asks for more (a form sent
+    #: without the field gets it too).
+    scope = RadioField(
+        "What may the token do?",
+        choices=[
+            SelectChoice(TokenScope.READ.value, "Read only: lists and single items"),
+            SelectChoice(
+                TokenScope.WRITE.value,
+                "Read and write: also add and change participants, contact attempts, consent, "
+                "appointments and links",
+            ),
+        ],
+        default=TokenScope.READ.value,
     )
 
 

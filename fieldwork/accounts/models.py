@@ -180,6 +180,18 @@ class PasswordLink(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class TokenScope(enum.StrEnum):
+    """What an API token may do. Every token reads; only a write token changes anything."""
+
+    READ = "read"
+    #: Read and write.
+    WRITE = "write"
+
+    @property
+    def label(self) -> str:
+        return "Read only" if self is TokenScope.READ else "Read and write"
+
+
 class ApiToken(db.Model):
     """A personal token for `Authorization: Bearer`; only its SHA-256 is kept."""
 
@@ -193,6 +205,10 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The first characters, so the owner can tell tokens apart.
     prefix: Mapped[str] = mapped_column(String(12))
+    #: Read only, or read and write; tokens issued before scopes existed kept read and write.
+    scope: Mapped[TokenScope] = mapped_column(
+        string_enum(TokenScope, 10), default=TokenScope.WRITE, server_default=TokenScope.WRITE.value
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -202,3 +218,7 @@ class ApiToken(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE

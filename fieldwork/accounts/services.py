@@ -7,7 +7,7 @@ import hmac
 from flask import has_request_context
 from sqlalchemy import func, select
 
-from fieldwork.accounts.models import ApiToken, Membership, User, UserRole
+from fieldwork.accounts.models import ApiToken, Membership, TokenScope, User, UserRole
 from fieldwork.accounts.passwords import password_problem
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
@@ -121,11 +121,20 @@ _DUMMY_HASH = (
 )
 
 
-def create_api_token(user: User, label: str = "") -> tuple[ApiToken, str]:
-    """Issue a token; returns the row and the token itself, which is shown once only."""
+def create_api_token(
+    user: User, label: str = "", scope: TokenScope | str = TokenScope.WRITE
+) -> tuple[ApiToken, str]:
+    """Issue a token; returns the row and the token itself, which is shown once only.
+
+    The scope defaults to read and write, what every token could do before scopes existed, so
+    scripts that create tokens without naming one keep working."""
     token = TOKEN_PREFIX + new_token()
     row = ApiToken(
-        user=user, label=label.strip()[:100], token_hash=hash_token(token), prefix=token[:10]
+        user=user,
+        label=label.strip()[:100],
+        token_hash=hash_token(token),
+        prefix=token[:10],
+        scope=TokenScope(scope),
     )
     db.session.add(row)
     db.session.commit()
@@ -134,6 +143,13 @@ def create_api_token(user: User, label: str = "") -> tuple[ApiToken, str]:
 
 def user_for_api_token(token: str) -> User | None:
     """The enabled owner of a live token, or None. Records when the token was last used."""
+    row = live_api_token(token)
+    return row.user if row is not None else None
+
+
+def live_api_token(token: str) -> ApiToken | None:
+    """The live token row (not revoked, its owner enabled) for `token`, or None; records when
+    it was last used. Callers that must know the token's scope use this."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     digest = hash_token(token)
@@ -145,7 +161,7 @@ def user_for_api_token(token: str) -> User | None:
         return None
     row.last_used_at = now_utc()
     db.session.commit()
-    return row.user
+    return row
 
 
 def list_api_tokens(user: User) -> list[ApiToken]:

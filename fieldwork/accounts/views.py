@@ -128,7 +128,9 @@ def account():
         return redirect(url_for("accounts.account"))
     new_token = None
     if _submitted("token") and token_form.validate_on_submit():
-        _, new_token = services.create_api_token(current_user, token_form.label.data or "")
+        _, new_token = services.create_api_token(
+            current_user, token_form.label.data or "", token_form.scope.data
+        )
         flash("Your new token is shown below. Copy it now: it will not be shown again.", "success")
     status = 422 if (preferences.errors or token_form.errors) else 200
     return render_template(

@@ -1,9 +1,11 @@
-"""Personal API tokens: shown once, stored hashed, revocable."""
+"""Personal API tokens: shown once, stored hashed, revocable, read only or read and write."""
 
-from sqlalchemy import select
+import re
+
+from sqlalchemy import func, select
 
 from fieldwork.accounts import services
-from fieldwork.accounts.models import ApiToken
+from fieldwork.accounts.models import ApiToken, TokenScope
 from fieldwork.extensions import db
 from tests.factories import make_user
 
@@ -62,3 +64,38 @@ def test_create_token_command_prints_a_working_token(runner, app):
     assert services.user_for_api_token(result.output.strip()).id == user.id
     missing = runner.invoke(args=["create-token", "nobody@example.org"])
     assert missing.exit_code != 0
+
+
+def test_create_token_command_issues_read_and_write_by_default_and_read_on_request(runner, app):
+    """The documented command keeps issuing tokens that may write (scripts rely on it);
+    `--scope read` issues a reader."""
+    user = make_user()
+    default = runner.invoke(args=["create-token", user.email])
+    reader = runner.invoke(args=["create-token", user.email, "--scope", "read"])
+    assert default.exit_code == 0 and reader.exit_code == 0
+    assert services.live_api_token(default.output.strip()).scope == TokenScope.WRITE
+    assert services.live_api_token(reader.output.strip()).scope == TokenScope.READ
+    wrong = runner.invoke(args=["create-token", user.email, "--scope", "admin"])
+    assert wrong.exit_code != 0
+
+
+def test_account_page_issues_read_only_tokens_unless_write_is_chosen(app, client, auth):
+    """Least privilege where a person chooses: read only is preselected, write is asked for;
+    the list says what each token may do."""
+    user = make_user()
+    auth.login(user)
+    form = client.get("/account").get_data(as_text=True)
+    radios = re.findall(r'<input[^>]*name="token-scope"[^>]*>', form)
+    assert [("checked" in radio, 'value="read"' in radio) for radio in radios] == [
+        (True, True),
+        (False, False),
+    ]
+    client.post("/account", data={"token-label": "reader"})
+    client.post("/account", data={"token-label": "writer", "token-scope": "write"})
+    scopes = {row.label: row.scope for row in db.session.scalars(select(ApiToken))}
+    assert scopes == {"reader": TokenScope.READ, "writer": TokenScope.WRITE}
+    listing = client.get("/account").get_data(as_text=True)
+    assert "Read only" in listing and "Read and write" in listing
+    refused = client.post("/account", data={"token-label": "odd", "token-scope": "admin"})
+    assert refused.status_code == 422
+    assert db.session.scalar(select(func.count(ApiToken.id))) == 2

@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     settle_environment(app.config, development_server=launched_by_flask_run())
     os.makedirs(app.instance_path, exist_ok=True)
-    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -95,9 +95,9 @@ def init_app(app: Flask) -> None:
 
 def say_how_mail_goes(app: Flask) -> None:
     """At start: say where mail goes, or that it is kept in the outbox unsent."""
-    host = str(app.config.get("SMTP_HOST") or "").strip()
+    host = app.config["SMTP_HOST"].strip()
     if host:
-        click.echo(f" * Mail: sent through {host}:{app.config.get('SMTP_PORT')} by the scheduler.")
+        click.echo(f" * Mail: sent through {host}:{app.config['SMTP_PORT']} by the scheduler.")
     else:
         click.echo(
             " * Mail: no mail server configured (SMTP_HOST is empty); messages stay in the "

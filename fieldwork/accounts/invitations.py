@@ -42,7 +42,7 @@ def _link_url(token: str) -> str:
     """The link to the set-password page; PUBLIC_URL (if set) names the host, never a
     request's Host header, which a visitor chooses."""
     path = url_for("accounts.set_password", token=token)
-    public = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
     return (
         public + path if public else url_for("accounts.set_password", token=token, _external=True)
     )
@@ -106,7 +106,7 @@ def _send_invitation(user: User, study, role: UserRole, invited_by: User, token:
 
 
 def _fallback_sender() -> tuple[str, str]:
-    return ("Fieldwork", current_app.config.get("MAIL_FROM") or "fieldwork@localhost")
+    return ("Fieldwork", current_app.config["MAIL_FROM"])
 
 
 def invite_user(

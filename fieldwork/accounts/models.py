@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from fieldwork.config import setting
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
 from fieldwork.extensions import db
@@ -124,9 +125,7 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         # Tests set a cheap method through PASSWORD_HASH_METHOD; the default is werkzeug's scrypt.
-        method = (
-            current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if current_app else "scrypt"
-        )
+        method = setting("PASSWORD_HASH_METHOD")
         self.password_hash = generate_password_hash(password, method=method)
         self.session_version = (self.session_version or 0) + 1
 

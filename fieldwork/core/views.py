@@ -33,7 +33,7 @@ def may_see_health_details() -> bool:
     if not header.startswith("Bearer "):
         return False
     token = header[len("Bearer ") :].strip()
-    expected = str(current_app.config.get("HEALTHZ_TOKEN") or "")
+    expected = str(current_app.config["HEALTHZ_TOKEN"])
     if expected and hmac.compare_digest(token.encode(), expected.encode()):
         return True
     from fieldwork.accounts.services import user_for_api_token

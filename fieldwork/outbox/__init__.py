@@ -9,9 +9,6 @@ def init_app(app: Flask) -> None:
     from fieldwork.outbox import models, smtp, wakeup  # noqa: F401 - registers the table
     from fieldwork.outbox.views import blueprint
 
-    app.config.setdefault("OUTBOX_MAX_ATTEMPTS", 8)
-    app.config.setdefault("SMTP_TIMEOUT", smtp.TIMEOUT_SECONDS)
-    app.config.setdefault("SMTP_DATA_TIMEOUT", smtp.DATA_TIMEOUT_SECONDS)
     wakeup.install()
     app.register_blueprint(blueprint)
 

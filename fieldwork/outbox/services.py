@@ -44,7 +44,6 @@ from fieldwork.outbox.redaction import redact_links
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_ATTEMPTS = 8
 MAX_BACKOFF = dt.timedelta(hours=1)
 #: A claim older than this without a result means the sender died mid-send. Longer than the
 #: longest legitimate send (connection, commands and the DATA answer at their timeouts).
@@ -158,7 +157,7 @@ def send_due(
     Runs in a session of its own, so it never commits anything the caller left pending.
     """
     now = now or now_utc()
-    max_attempts = int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    max_attempts = int(current_app.config["OUTBOX_MAX_ATTEMPTS"])
     report = SendReport()
     if not smtp.is_configured():
         _mark_not_configured(now)

@@ -16,10 +16,6 @@ from email.utils import getaddresses
 
 from flask import current_app
 
-#: Seconds to wait for the connection and each command's answer (SMTP_TIMEOUT).
-TIMEOUT_SECONDS = 15
-#: Seconds to wait for the answer to the end of DATA (SMTP_DATA_TIMEOUT).
-DATA_TIMEOUT_SECONDS = 90
 #: What the outbox says of messages it keeps because no mail server is configured.
 NOT_CONFIGURED = "not sent: no mail server configured"
 
@@ -34,14 +30,14 @@ class UnconfirmedSendError(Exception):
 
 def is_configured() -> bool:
     """True when SMTP_HOST names a mail server (it is empty by default)."""
-    return bool(str(current_app.config.get("SMTP_HOST") or "").strip())
+    return bool(current_app.config["SMTP_HOST"].strip())
 
 
 def timeouts() -> tuple[float, float]:
     config = current_app.config
     return (
-        float(config.get("SMTP_TIMEOUT") or TIMEOUT_SECONDS),
-        float(config.get("SMTP_DATA_TIMEOUT") or DATA_TIMEOUT_SECONDS),
+        float(config["SMTP_TIMEOUT"]),
+        float(config["SMTP_DATA_TIMEOUT"]),
     )
 
 
@@ -52,10 +48,10 @@ def open_connection() -> smtplib.SMTP:
         raise smtplib.SMTPConnectError(0, NOT_CONFIGURED)
     connection = smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=timeouts()[0])
     try:
-        if config.get("SMTP_USE_TLS"):
+        if config["SMTP_USE_TLS"]:
             connection.starttls()
-        if config.get("SMTP_USERNAME"):
-            connection.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD", ""))
+        if config["SMTP_USERNAME"]:
+            connection.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
     except BaseException:
         connection.close()
         raise

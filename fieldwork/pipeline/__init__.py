@@ -19,8 +19,6 @@ def init_app(app: Flask) -> None:
     from fieldwork.recruitment.signals import participant_erased
 
     app.register_blueprint(views.blueprint)
-    app.config.setdefault("PIPELINE_UPLOADS_ENABLED", False)
-    app.config.setdefault("PIPELINE_UPLOAD_MAX_BYTES", services.DEFAULT_UPLOAD_MAX_BYTES)
     if services.on_participant_withdrawn not in recruitment.on_withdrawal:
         recruitment.on_withdrawal.append(services.on_participant_withdrawn)
     participant_erased.connect(erasure.on_participant_erased)

@@ -46,7 +46,6 @@ MAX_DUE_DAYS = 260  # a year of working days
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: How many interviews a board column shows before "show all".
 COLUMN_LIMIT = 20
-DEFAULT_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 
 
 class PipelineError(ValueError):
@@ -466,11 +465,11 @@ def upload_settings() -> tuple[bool, int, str]:
     limit every form shares); raise both to keep audio."""
     config = current_app.config
     folder = os.path.join(current_app.instance_path, "pipeline-files")
-    limit = int(config.get("PIPELINE_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
+    limit = int(config["PIPELINE_UPLOAD_MAX_BYTES"])
     request_limit = config.get("MAX_CONTENT_LENGTH")
     if request_limit:
         limit = min(limit, int(request_limit))
-    return bool(config.get("PIPELINE_UPLOADS_ENABLED", False)), limit, folder
+    return bool(config["PIPELINE_UPLOADS_ENABLED"]), limit, folder
 
 
 def _store(stream: IO[bytes], limit: int, folder: str) -> tuple[str, int, str]:

@@ -11,18 +11,12 @@ import datetime as dt
 from functools import lru_cache
 
 import holidays
-from flask import current_app, has_app_context
 
-DEFAULT_COUNTRY = "GB"
-DEFAULT_SUBDIVISION = "ENG"  # England and Wales share their bank holidays
+from fieldwork.config import setting
 
 
 def _region() -> tuple[str, str | None]:
-    if not has_app_context():
-        return DEFAULT_COUNTRY, DEFAULT_SUBDIVISION
-    country = current_app.config.get("BANK_HOLIDAYS_COUNTRY", DEFAULT_COUNTRY)
-    subdivision = current_app.config.get("BANK_HOLIDAYS_SUBDIVISION", DEFAULT_SUBDIVISION)
-    return country, subdivision or None
+    return setting("BANK_HOLIDAYS_COUNTRY"), setting("BANK_HOLIDAYS_SUBDIVISION") or None
 
 
 @lru_cache(maxsize=64)

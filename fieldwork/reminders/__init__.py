@@ -14,15 +14,8 @@ from fieldwork.extensions import csrf
 def init_app(app: Flask) -> None:
     """Register the models, the pages (blueprint "reminders"), the API ("reminders_api")
     and the `scheduler` command."""
-    from fieldwork.reminders import api, models, scheduler, views  # noqa: F401
-
-    for key, default in scheduler.DEFAULTS.items():
-        app.config.setdefault(key, default)
-    app.config.setdefault("REMINDER_BATCH_SIZE", 100)
-    app.config.setdefault("REMINDER_DIGEST_HOUR", 18)
-    app.config.setdefault("REMINDER_DIGEST_DOMAIN", "localhost")
-
     from fieldwork.core.views import register_health_check
+    from fieldwork.reminders import api, models, scheduler, views  # noqa: F401
     from fieldwork.reminders.services import scheduler_health
 
     register_health_check(app, "scheduler", scheduler_health)
@@ -49,8 +42,7 @@ def init_app(app: Flask) -> None:
         logging.getLogger("fieldwork").setLevel(logging.INFO)
         # APScheduler logs every run of every job at INFO; its warnings and errors remain.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        scheduler.apply_environment(app)
-        if not str(app.config.get("SMTP_HOST") or "").strip():
+        if not app.config["SMTP_HOST"].strip():
             logging.getLogger("fieldwork.outbox").warning(
                 "no mail server configured (SMTP_HOST is empty): messages stay in the outbox "
                 'marked "not sent: no mail server configured"'

@@ -36,8 +36,6 @@ from fieldwork.scheduling.models import Appointment, AppointmentStatus
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 100
-
 
 @dataclass
 class SweepReport:
@@ -164,7 +162,7 @@ def sweep_due_reminders(now: dt.datetime | None = None, limit: int | None = None
     ahead, and marked missed (for the coordinator to see) if the interview has started.
     """
     now = now or now_utc()
-    limit = limit or int(current_app.config.get("REMINDER_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+    limit = limit or int(current_app.config["REMINDER_BATCH_SIZE"])
     report = SweepReport()
     while _queue_batch(now, limit, report) == limit:
         pass
@@ -258,8 +256,8 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
     from fieldwork.invites.mail import describe_time, header_text, mailbox
 
     now = now or now_utc()
-    hour = int(current_app.config.get("REMINDER_DIGEST_HOUR", 18))
-    domain = current_app.config.get("REMINDER_DIGEST_DOMAIN", "localhost")
+    hour = int(current_app.config["REMINDER_DIGEST_HOUR"])
+    domain = current_app.config["REMINDER_DIGEST_DOMAIN"]
     appointments = (
         db.session.scalars(
             select(Appointment)

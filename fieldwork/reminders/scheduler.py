@@ -50,25 +50,18 @@ from fieldwork.extensions import db
 
 log = logging.getLogger(__name__)
 
-#: Settings of the scheduler and their defaults (seconds unless named otherwise).
-DEFAULTS = {
-    "SCHEDULER_IN_PROCESS": True,
-    "SCHEDULER_SWEEP_SECONDS": 5.0,
-    #: /healthz says "down" once the last beat is older than this; beats come twice as often.
-    "SCHEDULER_HEARTBEAT_SECONDS": 15.0,
-    "SCHEDULER_STOP_GRACE_SECONDS": 5.0,
-    "SCHEDULER_LOCK_RETRY_SECONDS": 60.0,
-    "SCHEDULER_DIGEST_SECONDS": 600.0,
-    "SCHEDULER_BUSY_REFRESH_SECONDS": 1800.0,
-    #: How often to check whether a finished week's report is due by email (fieldwork.reports).
-    "SCHEDULER_WEEKLY_REPORT_SECONDS": 3600.0,
-    "SCHEDULER_MISFIRE_GRACE_SECONDS": 30,
-    #: The calendar-replies mailbox (only when IMAP_HOST is set; see fieldwork/replies/).
-    "IMAP_POLL_SECONDS": 300.0,
-    #: What the lock is called; only two installations sharing one schema (or one database
-    #: file) would ever need different names, and the tests that defeat the lock on purpose.
-    "SCHEDULER_LOCK_NAME": "scheduler",
-}
+#: The settings a scheduler reads (fieldwork/config.py declares them), taken once at start.
+SETTING_NAMES = (
+    "SCHEDULER_SWEEP_SECONDS",
+    "SCHEDULER_HEARTBEAT_SECONDS",
+    "SCHEDULER_STOP_GRACE_SECONDS",
+    "SCHEDULER_LOCK_RETRY_SECONDS",
+    "SCHEDULER_DIGEST_SECONDS",
+    "SCHEDULER_BUSY_REFRESH_SECONDS",
+    "SCHEDULER_WEEKLY_REPORT_SECONDS",
+    "SCHEDULER_MISFIRE_GRACE_SECONDS",
+    "IMAP_POLL_SECONDS",
+)
 
 
 class SchedulerLock(Protocol):
@@ -180,7 +173,7 @@ class PostgresAdvisoryLock:
 
 def lock_path(app: Flask) -> str:
     """The SQLite lock file: beside the database file (in instance/ by default)."""
-    name = app.config.get("SCHEDULER_LOCK_NAME") or "scheduler"
+    name = app.config["SCHEDULER_LOCK_NAME"]
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     database = url.database or ""
     if url.get_backend_name() == "sqlite" and database and database != ":memory:":
@@ -192,7 +185,7 @@ def lock_for(app: Flask) -> SchedulerLock:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "postgresql":
-        return PostgresAdvisoryLock(engine, app.config.get("SCHEDULER_LOCK_NAME") or "scheduler")
+        return PostgresAdvisoryLock(engine, app.config["SCHEDULER_LOCK_NAME"])
     return FileLock(lock_path(app))
 
 
@@ -211,7 +204,7 @@ class ReminderScheduler:
 
     def __init__(self, app: Flask, lock: SchedulerLock | None = None):
         self.app = app
-        self.config = {key: app.config.get(key, default) for key, default in DEFAULTS.items()}
+        self.config = {key: app.config[key] for key in SETTING_NAMES}
         self.lock = lock or lock_for(app)
         self.holder = uuid.uuid4().hex
         self.host = socket.gethostname()
@@ -285,7 +278,7 @@ class ReminderScheduler:
             )
             self._add(self.DIGEST, self._job(self._digest), "SCHEDULER_DIGEST_SECONDS", now)
             self._add(self.BUSY, self._job(self._busy), "SCHEDULER_BUSY_REFRESH_SECONDS", None)
-            if self.app.config.get("IMAP_HOST"):
+            if self.app.config["IMAP_HOST"]:
                 self._add(self.MAILBOX, self._job(self._mailbox), "IMAP_POLL_SECONDS", None)
             self._add(
                 self.WEEKLY_REPORT,
@@ -459,7 +452,7 @@ def start_in_process_scheduler(app: Flask, use_reloader: bool | None = None):
     SCHEDULER_IN_PROCESS is off, and with Werkzeug's reloader only in the child process that
     serves (WERKZEUG_RUN_MAIN == "true"), never in the watcher. Returns the scheduler or None.
     """
-    if app.testing or not app.config.get("SCHEDULER_IN_PROCESS", True) or _under_gunicorn():
+    if app.testing or not app.config["SCHEDULER_IN_PROCESS"] or _under_gunicorn():
         return None
     if use_reloader is None:
         import click
@@ -472,25 +465,6 @@ def start_in_process_scheduler(app: Flask, use_reloader: bool | None = None):
     scheduler = ReminderScheduler(app).start()
     atexit.register(scheduler.shutdown, False)
     return scheduler
-
-
-#: Settings a scheduler process reads from its environment (see docs/scheduler.md).
-ENVIRONMENT_KEYS = {
-    "SCHEDULER_SWEEP_SECONDS": float,
-    "SCHEDULER_HEARTBEAT_SECONDS": float,
-    "SCHEDULER_LOCK_RETRY_SECONDS": float,
-    "SCHEDULER_DIGEST_SECONDS": float,
-    "SCHEDULER_BUSY_REFRESH_SECONDS": float,
-    "SCHEDULER_STOP_GRACE_SECONDS": float,
-    "SCHEDULER_LOCK_NAME": str,
-}
-
-
-def apply_environment(app: Flask) -> None:
-    for key, kind in ENVIRONMENT_KEYS.items():
-        raw = os.environ.get(key)
-        if raw:
-            app.config[key] = kind(raw)
 
 
 def run_scheduler_process(app: Flask) -> None:

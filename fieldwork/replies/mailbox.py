@@ -59,7 +59,7 @@ class ReadReport:
 def is_configured(config: Any | None = None) -> bool:
     """IMAP is on when a host is set."""
     config = config if config is not None else current_app.config
-    return bool(config.get("IMAP_HOST"))
+    return bool(config["IMAP_HOST"])
 
 
 def connect(config: Any) -> IMAPClient:
@@ -73,7 +73,7 @@ def connect(config: Any) -> IMAPClient:
         timeout=float(config["IMAP_TIMEOUT_SECONDS"]),
     )
     try:
-        if not config["IMAP_USE_TLS"] and config.get("IMAP_USE_STARTTLS"):
+        if not config["IMAP_USE_TLS"] and config["IMAP_USE_STARTTLS"]:
             client.starttls(context)
         client.login(config["IMAP_USERNAME"], config["IMAP_PASSWORD"])
     except BaseException:
@@ -136,7 +136,7 @@ def read_mailbox(now: dt.datetime | None = None, config: Any | None = None) -> R
 def _reader_lock():
     """One reader at a time per installation: two sessions moving the same message would
     leave two copies of it. (The database alone keeps answers single; this keeps mail so.)"""
-    name = f"{current_app.config.get('SCHEDULER_LOCK_NAME') or 'scheduler'}-calendar-replies"
+    name = f"{current_app.config['SCHEDULER_LOCK_NAME']}-calendar-replies"
     if db.engine.dialect.name == "postgresql":
         return PostgresAdvisoryLock(db.engine, name)
     return FileLock(lock_path(current_app).removesuffix(".lock") + "-calendar-replies.lock")

@@ -59,7 +59,7 @@ def send_weekly_reports(now: dt.datetime | None = None) -> int:
     """Queue last week's report for every study whose weekly email is on, once per week.
     Returns how many were queued."""
     now = now or now_utc()
-    domain = current_app.config.get("REMINDER_DIGEST_DOMAIN", "localhost")
+    domain = current_app.config["REMINDER_DIGEST_DOMAIN"]
     rows = db.session.execute(
         select(Study, ReportSetting)
         .join(ReportSetting, ReportSetting.study_id == Study.id)

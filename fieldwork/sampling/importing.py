@@ -1228,7 +1228,7 @@ class UploadStore:
 def upload_store(app: Flask) -> UploadStore:
     """The app's store of uploads waiting for confirmation (IMPORT_UPLOAD_FOLDER, by default
     instance/imports)."""
-    folder = app.config.get("IMPORT_UPLOAD_FOLDER") or os.path.join(app.instance_path, "imports")
+    folder = app.config["IMPORT_UPLOAD_FOLDER"] or os.path.join(app.instance_path, "imports")
     return UploadStore(folder)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
+from fieldwork.config import setting
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.scheduling.models import BusyBlock, BusyCalendar
@@ -73,7 +74,7 @@ def resolve_checked(url: str) -> tuple[urllib.parse.SplitResult, str]:
     addresses = [info[4][0] for info in infos]
     if not addresses:
         raise BusyCalendarError(f"The host {host} could not be found.")
-    allow_private = current_app.config.get("BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES", False)
+    allow_private = current_app.config["BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES"]
     if not allow_private and not all(_is_public(address) for address in addresses):
         raise BusyCalendarError(
             "That address is on a private or local network; only public calendar "
@@ -188,13 +189,7 @@ def parse_busy_blocks(
 
 
 def _expansion_seconds() -> float:
-    from flask import has_app_context
-
-    from fieldwork.scheduling import busy_limits
-
-    if not has_app_context():  # a script or a pure test: the default
-        return busy_limits.EXPANSION_SECONDS
-    return float(current_app.config.get("BUSY_CALENDAR_SECONDS", busy_limits.EXPANSION_SECONDS))
+    return float(setting("BUSY_CALENDAR_SECONDS"))  # a script or a pure test: the default
 
 
 def refresh_calendar(calendar: BusyCalendar) -> None:
@@ -262,12 +257,9 @@ def refresh_busy_calendars(
     failure never stops the others. The job stops when `stop` is set or after its time budget
     (BUSY_REFRESH_JOB_SECONDS); the calendars read longest ago go first, so the next run
     continues where this one stopped."""
-    from fieldwork.scheduling import busy_limits
 
     if budget_seconds is None:
-        budget_seconds = float(
-            current_app.config.get("BUSY_REFRESH_JOB_SECONDS", busy_limits.REFRESH_JOB_SECONDS)
-        )
+        budget_seconds = float(current_app.config["BUSY_REFRESH_JOB_SECONDS"])
     deadline = time.monotonic() + budget_seconds
     ids = list(
         db.session.scalars(

@@ -9,7 +9,7 @@ the scheduler for 201 s and 7.3 GiB. Here a calendar is
   horizon (a per-second rule takes millions), else it is refused with a plain reason;
 * expanded in a child process of its own (`python busy_limits.py`, importing only icalendar
   and recurring-ical-events) under an address-space limit of EXPANSION_MEMORY_BYTES and a CPU
-  limit, killed after EXPANSION_SECONDS of wall time; the expansion stops at MAX_OCCURRENCES.
+  limit, killed after BUSY_CALENDAR_SECONDS of wall time; the expansion stops at MAX_OCCURRENCES.
 
 A Python thread cannot be stopped in the middle of dateutil's loops; a process can.
 This file runs as a script in the child, so it imports nothing of Fieldwork.
@@ -24,18 +24,16 @@ import subprocess
 import sys
 from zoneinfo import ZoneInfo
 
+from fieldwork import config
+
 #: Largest calendar accepted, fetched or uploaded.
 MAX_BYTES = 5 * 1024 * 1024
 #: Most occurrences one calendar may expand to in the horizon.
 MAX_OCCURRENCES = 20_000
 #: Most steps all of a calendar's repeating rules may take up to the horizon's end.
 MAX_RULE_STEPS = 200_000
-#: Wall-clock seconds one calendar's expansion may take (BUSY_CALENDAR_SECONDS).
-EXPANSION_SECONDS = 10.0
 #: Address space the expanding process may use.
 EXPANSION_MEMORY_BYTES = 1024 * 1024 * 1024
-#: Seconds the whole periodic refresh may take (BUSY_REFRESH_JOB_SECONDS).
-REFRESH_JOB_SECONDS = 300.0
 
 _TOO_COSTLY, _UNREADABLE, _TOO_MANY = 3, 4, 5
 
@@ -180,7 +178,7 @@ def expand_isolated(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     default_zone: str = "UTC",
-    seconds: float = EXPANSION_SECONDS,
+    seconds: float = config.default("BUSY_CALENDAR_SECONDS"),
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """`expand` in a child process with memory, CPU and wall-time limits; raises
     CalendarLimitError with a reason for the interviewer."""

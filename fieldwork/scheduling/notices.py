@@ -93,7 +93,7 @@ def build_notice_email(user: User, events: list[AuditEvent], start: dt.datetime,
         zone=user.timezone,
         brand="Fieldwork",
     )
-    domain = current_app.config.get("REMINDER_DIGEST_DOMAIN", "localhost")
+    domain = current_app.config["REMINDER_DIGEST_DOMAIN"]
     message = EmailMessage(policy=SMTP)
     address_message(
         message,

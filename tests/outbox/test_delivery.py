@@ -9,6 +9,7 @@ from email.message import EmailMessage
 import pytest
 import sqlalchemy as sa
 
+from fieldwork import config
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
@@ -307,7 +308,7 @@ def test_a_server_that_takes_the_message_and_never_answers_leaves_it_interrupted
             assert outbox.send_due().sent == []
             assert server.data_received == 1
         finally:
-            app.config["SMTP_DATA_TIMEOUT"] = smtp.DATA_TIMEOUT_SECONDS
+            app.config["SMTP_DATA_TIMEOUT"] = config.default("SMTP_DATA_TIMEOUT")
 
 
 def test_a_slow_answer_to_data_is_waited_for_and_the_message_confirmed(app, clock):
@@ -323,7 +324,8 @@ def test_a_slow_answer_to_data_is_waited_for_and_the_message_confirmed(app, cloc
             assert fresh(message_id).state == OutboxState.SENT
         finally:
             app.config.update(
-                SMTP_TIMEOUT=smtp.TIMEOUT_SECONDS, SMTP_DATA_TIMEOUT=smtp.DATA_TIMEOUT_SECONDS
+                SMTP_TIMEOUT=config.default("SMTP_TIMEOUT"),
+                SMTP_DATA_TIMEOUT=config.default("SMTP_DATA_TIMEOUT"),
             )
 
 

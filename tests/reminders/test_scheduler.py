@@ -29,7 +29,7 @@ def _wait_for(predicate, timeout: float = 10.0):
 
 @pytest.fixture
 def fast(app):
-    saved = {key: app.config.get(key) for key in scheduling_process.DEFAULTS}
+    saved = {key: app.config.get(key) for key in scheduling_process.SETTING_NAMES}
     app.config.update(
         SCHEDULER_SWEEP_SECONDS=0.2,
         SCHEDULER_HEARTBEAT_SECONDS=0.2,

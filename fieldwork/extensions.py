@@ -1,5 +1,7 @@
 """Flask extensions, created once here and bound to the app in the factory."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,6 +27,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    #: The base every model derives from: Flask-SQLAlchemy's `db.Model`, which type checkers
+    #: cannot see through, is our typed `Base` with a table and a session behind it.
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from fieldwork.config import setting
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model, db
 
 
 class UserRole(enum.StrEnum):
@@ -24,7 +24,7 @@ class UserRole(enum.StrEnum):
     INTERVIEWER = "interviewer"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who logs in: a fieldwork coordinator or an interviewer."""
 
     __tablename__ = "user"
@@ -136,7 +136,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A user's place in one study: studies are the unit of access."""
 
     __tablename__ = "membership"
@@ -159,7 +159,7 @@ class PasswordLinkPurpose(enum.StrEnum):
     RESET = "reset"
 
 
-class PasswordLink(db.Model):
+class PasswordLink(Model):
     """A link that lets its holder choose a password once: an invitation or a reset.
 
     Only the token's SHA-256 is kept; the link expires and works once."""
@@ -191,7 +191,7 @@ class TokenScope(enum.StrEnum):
         return "Read only" if self is TokenScope.READ else "Read and write"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal token for `Authorization: Bearer`; only its SHA-256 is kept."""
 
     __tablename__ = "api_token"

@@ -9,10 +9,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One change to a record that matters for the study's integrity (status, consent, erasure).
 
     Events are written in the same transaction as the change they describe, so a change that

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 from fieldwork.sampling.models import OrganisationKind
 
 
-class Quota(db.Model):
+class Quota(Model):
     """A target number of people interviewed in one cell of the sample.
 
     Three shapes of cell, told apart by which columns are set:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 #: The quasi-identifiers a participants file can carry, in the order they appear.
 QUASI_IDENTIFIERS = ("role", "phase", "district", "organisation_kind", "organisation")
@@ -21,7 +21,7 @@ DEFAULT_INCLUDED = ("role", "phase", "organisation_kind")
 DEFAULT_MIN_CELL_SIZE = 5
 
 
-class ExportSettings(db.Model):
+class ExportSettings(Model):
     """A study's choice of what the person-level files carry, and its minimum cell size."""
 
     __tablename__ = "export_settings"

@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 
-class HomeVisit(db.Model):
+class HomeVisit(Model):
     """One user's visits to one study's home page: the current visit and the one before it.
 
     A visit starts when the home page is opened after `VISIT_GAP` without opening it; reloads

@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 
-class MessageTemplate(db.Model):
+class MessageTemplate(Model):
     """A study's subject and body for one kind of message; without a row the default is used."""
 
     __tablename__ = "message_template"

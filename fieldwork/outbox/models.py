@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 
 class OutboxState(enum.StrEnum):
@@ -42,7 +42,7 @@ class OutboxKind(enum.StrEnum):
         return self.value.capitalize()
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One email, stored whole before any attempt to send it; the row is the truth."""
 
     __tablename__ = "outbox_message"

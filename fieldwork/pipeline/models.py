@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 #: The steps a new study starts with: (name, working days after the interview it is due).
 DEFAULT_STEPS: tuple[tuple[str, int], ...] = (
@@ -23,7 +23,7 @@ DEFAULT_STEPS: tuple[tuple[str, int], ...] = (
 DEFAULT_ANONYMISED_STEP = "Anonymised"
 
 
-class PipelineStep(db.Model):
+class PipelineStep(Model):
     """One step every held interview of a study goes through, in order."""
 
     __tablename__ = "pipeline_step"
@@ -41,7 +41,7 @@ class PipelineStep(db.Model):
         return self.name
 
 
-class PipelineSetting(db.Model):
+class PipelineSetting(Model):
     """A study's pipeline choices: which step makes an interview count, which one anonymises."""
 
     __tablename__ = "pipeline_setting"
@@ -60,7 +60,7 @@ class PipelineSetting(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
 
-class PipelineEntry(db.Model):
+class PipelineEntry(Model):
     """A step done for one held interview: who, when, a note, and a reference to the file.
 
     The tool keeps a reference (file name, where it is, its SHA-256), not the audio: only a study

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 from fieldwork.recruitment.dispositions import Disposition
 
 
@@ -28,7 +28,7 @@ class ContactChannel(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
-class ContactAttempt(db.Model):
+class ContactAttempt(Model):
     """One try to reach a participant, with its outcome (a disposition code)."""
 
     __tablename__ = "contact_attempt"
@@ -66,7 +66,7 @@ class AccessAgreement(enum.StrEnum):
         return {"unknown": "Not asked yet", "agreed": "Agreed", "refused": "Refused"}[self.value]
 
 
-class OrganisationAccess(db.Model):
+class OrganisationAccess(Model):
     """An organisation as gatekeeper: its contact person and whether it lets us approach staff."""
 
     __tablename__ = "organisation_access"
@@ -96,7 +96,7 @@ class OrganisationAccess(db.Model):
         return self.is_do_not_contact or self.agreement == AccessAgreement.REFUSED
 
 
-class Referral(db.Model):
+class Referral(Model):
     """A participant suggested by another ("who else should we talk to?")."""
 
     __tablename__ = "referral"
@@ -120,7 +120,7 @@ class Referral(db.Model):
     )
 
 
-class ConsentForm(db.Model):
+class ConsentForm(Model):
     """A consent form of a study; its text lives in numbered versions."""
 
     __tablename__ = "consent_form"
@@ -138,7 +138,7 @@ class ConsentForm(db.Model):
     )
 
 
-class ConsentFormVersion(db.Model):
+class ConsentFormVersion(Model):
     """One version of a consent form. Once published it never changes: edits make a new one."""
 
     __tablename__ = "consent_form_version"
@@ -167,7 +167,7 @@ class ConsentFormVersion(db.Model):
         return self.published_at is not None
 
 
-class ConsentItem(db.Model):
+class ConsentItem(Model):
     """One thing the participant agrees to separately (take part, audio recording, ...)."""
 
     __tablename__ = "consent_item"
@@ -211,7 +211,7 @@ class DataHandling(enum.StrEnum):
         }[self.value]
 
 
-class Consent(db.Model):
+class Consent(Model):
     """A participant's answers to one consent form version, and its withdrawal if any."""
 
     __tablename__ = "consent"
@@ -246,7 +246,7 @@ class Consent(db.Model):
         return self.withdrawn_at is not None
 
 
-class ConsentAnswer(db.Model):
+class ConsentAnswer(Model):
     """The participant's yes or no to one item."""
 
     __tablename__ = "consent_answer"
@@ -263,7 +263,7 @@ class ConsentAnswer(db.Model):
     item: Mapped[ConsentItem] = relationship(lazy="raise")
 
 
-class ConsentLink(db.Model):
+class ConsentLink(Model):
     """A private, expiring, revocable link through which a participant consents online.
 
     Only the SHA-256 of the token is stored; the link is shown once when made.

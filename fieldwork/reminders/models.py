@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 #: Default offsets: two days and two hours before the interview, in minutes.
 DEFAULT_OFFSETS = (2880, 120)
@@ -44,7 +44,7 @@ class ReminderState(enum.StrEnum):
         return self.value.capitalize()
 
 
-class Reminder(db.Model):
+class Reminder(Model):
     """One planned reminder for one appointment and one recipient."""
 
     __tablename__ = "reminder"
@@ -94,7 +94,7 @@ class Reminder(db.Model):
         return f"<Reminder {self.id} {self.recipient} {self.state} {self.due_at:%Y-%m-%d %H:%M}>"
 
 
-class ReminderSettings(db.Model):
+class ReminderSettings(Model):
     """A study's reminder rules and texts; a study without a row uses the defaults."""
 
     __tablename__ = "reminder_settings"
@@ -123,7 +123,7 @@ class ReminderSettings(db.Model):
         return getattr(self, f"is_for_{recipient.value}")
 
 
-class SchedulerHeartbeat(db.Model):
+class SchedulerHeartbeat(Model):
     """The running scheduler's last sign of life: one row (id 1), overwritten every beat."""
 
     __tablename__ = "scheduler_heartbeat"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 
 class MailOutcome(enum.StrEnum):
@@ -47,7 +47,7 @@ class ReplyAnswer(enum.StrEnum):
         }[self.value]
 
 
-class MailboxMessage(db.Model):
+class MailboxMessage(Model):
     """One message read from the organiser's mailbox; its key makes reading it exactly once."""
 
     __tablename__ = "mailbox_message"
@@ -75,7 +75,7 @@ class MailboxMessage(db.Model):
     folder: Mapped[str] = mapped_column(String(200), default="")
 
 
-class CalendarReply(db.Model):
+class CalendarReply(Model):
     """One person's answer to an appointment's invitation, read from an iMIP REPLY or COUNTER."""
 
     __tablename__ = "calendar_reply"

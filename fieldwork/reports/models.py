@@ -8,10 +8,10 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 
-class ReportSetting(db.Model):
+class ReportSetting(Model):
     """Who receives a study's weekly report by email."""
 
     __tablename__ = "report_setting"
@@ -30,7 +30,7 @@ class ReportSetting(db.Model):
         return [line.strip() for line in (self.recipients or "").splitlines() if line.strip()]
 
 
-class WeeklyReport(db.Model):
+class WeeklyReport(Model):
     """A finished week's report, frozen the first time it is made after the week ends, so the
     same week always shows the same figures (the page, the PDF and the email alike)."""
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model, db
 
 
 class OrganisationKind(enum.StrEnum):
@@ -54,7 +54,7 @@ class RecruitmentStatus(enum.StrEnum):
         return self.value.capitalize()
 
 
-class Study(db.Model):
+class Study(Model):
     """One qualitative study; an installation may run several side by side."""
 
     __tablename__ = "study"
@@ -83,7 +83,7 @@ class Study(db.Model):
         return f"<Study {self.slug}>"
 
 
-class Phase(db.Model):
+class Phase(Model):
     """A wave of districts that went live together (Phase 1: Dec 2007; Phase 2: Apr 2008)."""
 
     __tablename__ = "phase"
@@ -112,7 +112,7 @@ organisation_district = Table(
 )
 
 
-class District(db.Model):
+class District(Model):
     """A sampled area (a Jobcentre Plus district), in one phase."""
 
     __tablename__ = "district"
@@ -136,7 +136,7 @@ class District(db.Model):
         return self.name
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A public body or provider whose staff are sampled; may cover several districts."""
 
     __tablename__ = "organisation"
@@ -166,7 +166,7 @@ class Organisation(db.Model):
         return self.name
 
 
-class Role(db.Model):
+class Role(Model):
     """A stakeholder role to interview, tied to a kind of organisation."""
 
     __tablename__ = "role"
@@ -182,7 +182,7 @@ class Role(db.Model):
         return self.name
 
 
-class Participant(db.Model):
+class Participant(Model):
     """A person in the sample frame, known in exports only by a pseudonymous reference."""
 
     __tablename__ = "participant"

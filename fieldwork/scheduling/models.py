@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 
 class AppointmentMode(enum.StrEnum):
@@ -73,7 +73,7 @@ class ChangeAction(enum.StrEnum):
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-class AvailabilityWindow(db.Model):
+class AvailabilityWindow(Model):
     """A weekly free window of an interviewer, in local wall-clock time of its zone.
 
     Weekly rather than one-off: interviewers think "Tuesdays 9 to 5"; a one-off day is a window
@@ -105,7 +105,7 @@ class AvailabilityWindow(db.Model):
         return WEEKDAY_NAMES[self.weekday]
 
 
-class BusyCalendar(db.Model):
+class BusyCalendar(Model):
     """An interviewer's published calendar (an .ics URL or an uploaded file) read for busy times.
 
     No account access: only what the interviewer chose to publish.
@@ -134,7 +134,7 @@ class BusyCalendar(db.Model):
     )
 
 
-class BusyBlock(db.Model):
+class BusyBlock(Model):
     """One busy interval read from a busy calendar (recurring events expanded)."""
 
     __tablename__ = "busy_block"
@@ -150,7 +150,7 @@ class BusyBlock(db.Model):
     busy_calendar: Mapped[BusyCalendar] = relationship(back_populates="blocks", lazy="raise")
 
 
-class TopicGuide(db.Model):
+class TopicGuide(Model):
     """The topic guide for interviews with one stakeholder role: a link a coordinator attaches."""
 
     __tablename__ = "topic_guide"
@@ -165,7 +165,7 @@ class TopicGuide(db.Model):
     role = relationship("Role", lazy="raise")
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     """An interview booked between a participant and an interviewer."""
 
     __tablename__ = "appointment"
@@ -240,7 +240,7 @@ class Appointment(db.Model):
         return self.status == AppointmentStatus.BOOKED
 
 
-class AppointmentChange(db.Model):
+class AppointmentChange(Model):
     """One line of an appointment's history: booked, moved, cancelled, outcome recorded."""
 
     __tablename__ = "appointment_change"
@@ -262,7 +262,7 @@ class AppointmentChange(db.Model):
     changed_by = relationship("User", lazy="raise")
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """An interviewer's private calendar feed; the token is in the URL, only its hash here."""
 
     __tablename__ = "calendar_feed"
@@ -277,7 +277,7 @@ class CalendarFeed(db.Model):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class BookingLink(db.Model):
+class BookingLink(Model):
     """A private, expiring, revocable link with which a participant books their own interview."""
 
     __tablename__ = "booking_link"
@@ -312,7 +312,7 @@ class BookingLink(db.Model):
         return self.revoked_at is None and self.expires_at > at
 
 
-class BookingRules(db.Model):
+class BookingRules(Model):
     """A study's rules for the times offered to participants (and checked on their bookings).
 
     One row per study; a study without a row uses the defaults of the columns.
@@ -337,7 +337,7 @@ class BookingRules(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
 
-class ClosedDate(db.Model):
+class ClosedDate(Model):
     """A day the coordinator closed for a study's bookings (a team away-day, a strike)."""
 
     __tablename__ = "closed_date"
@@ -351,7 +351,7 @@ class ClosedDate(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
-class BookingNoticeSubscription(db.Model):
+class BookingNoticeSubscription(Model):
     """A user who wants a daily email of participants' own bookings, moves and cancellations."""
 
     __tablename__ = "booking_notice_subscription"

@@ -245,13 +245,11 @@ def make_demo() -> Demo:
         if not user.is_coordinator:
             busy.add_busy_calendar(user, f"{user.name}'s diary", "", BUSY_CALENDAR)
     if _first(_model("fieldwork.coverage.models:Quota")) is None:
-        from fieldwork.coverage import services as coverage
+        from fieldwork.coverage import quotas
         from fieldwork.sampling.models import OrganisationKind
 
         phase = _first(Phase, Phase.study_id == study.id)
-        coverage.add_finer_quota(
-            study, 2, organisation_kind=OrganisationKind.DWP, phase_id=phase.id
-        )
+        quotas.add_finer_quota(study, 2, organisation_kind=OrganisationKind.DWP, phase_id=phase.id)
     # A set-password link (a reset) for the demo's second interviewer.
     from fieldwork.accounts.invitations import new_password_link
     from fieldwork.accounts.models import PasswordLinkPurpose

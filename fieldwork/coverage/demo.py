@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fieldwork.coverage import services
+from fieldwork.coverage.quotas import save_grid
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Study
 
@@ -20,7 +20,7 @@ def load_coverage_demo(study: Study) -> None:
     """Set the demo targets for every phase (roles the study lacks are skipped). Commits."""
     roles = {role.name: role for role in sampling.roles_of(study)}
     phases = sampling.phases_of(study)
-    services.save_grid(
+    save_grid(
         study,
         {
             (roles[name].id, phase.id): target

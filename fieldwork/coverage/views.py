@@ -24,6 +24,8 @@ from wtforms.fields.choices import SelectChoice
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core import spreadsheet
 from fieldwork.coverage import forms, services
+from fieldwork.coverage import quotas as quota_services
+from fieldwork.coverage.chart import progress_chart
 from fieldwork.coverage.queries import BUCKET_RANK
 from fieldwork.coverage.rates import CASE_DEFINITIONS, DEFINITIONS
 from fieldwork.pipeline import services as pipeline
@@ -54,7 +56,7 @@ def dashboard():
         "coverage/dashboard.html",
         study=study,
         board=board,
-        chart=services.progress_chart(board),
+        chart=progress_chart(board),
         achieved_step=pipeline.achieved_step(study),
         **_context(),
     )
@@ -143,14 +145,14 @@ def quotas():
     grid = forms.grid_form(
         roles,
         phases,
-        services.grid_targets(study),
+        quota_services.grid_targets(study),
         formdata=request.form if action == "grid" else None,
     )
     role_district, kind_phase = _finer_forms(
         study, request.form if request.method == "POST" else None
     )
     if action == "grid" and grid.validate():
-        services.save_grid(
+        quota_services.save_grid(
             study,
             {
                 (role.id, phase.id): forms.grid_cell(grid, role.id, phase.id).target
@@ -162,26 +164,26 @@ def quotas():
         return redirect(url_for("coverage.quotas"))
     if action == "role_district" and role_district.validate():
         try:
-            services.add_finer_quota(
+            quota_services.add_finer_quota(
                 study,
                 role_district.target.target,
                 role_id=role_district.role_id.data,
                 district_id=role_district.district_id.data,
             )
-        except services.QuotaError as error:
+        except quota_services.QuotaError as error:
             role_district.district_id.errors = [str(error)]
         else:
             flash("Target for the role in that district saved.", "success")
             return redirect(url_for("coverage.quotas"))
     if action == "kind_phase" and kind_phase.validate():
         try:
-            services.add_finer_quota(
+            quota_services.add_finer_quota(
                 study,
                 kind_phase.target.target,
                 organisation_kind=OrganisationKind(kind_phase.organisation_kind.data),
                 phase_id=kind_phase.phase_id.data,
             )
-        except services.QuotaError as error:
+        except quota_services.QuotaError as error:
             kind_phase.phase_id.errors = [str(error)]
         else:
             flash("Target for that kind of organisation saved.", "success")
@@ -199,7 +201,7 @@ def quotas():
             grid_cell=forms.grid_cell,
             role_district=role_district,
             kind_phase=kind_phase,
-            finer=[q for q in services.quotas_of(study) if q.shape != "role_phase"],
+            finer=[q for q in quota_services.quotas_of(study) if q.shape != "role_phase"],
             max_target=forms.MAX_TARGET,
         ),
         status,
@@ -210,7 +212,7 @@ def quotas():
 @coordinator_required
 def delete_quota(quota_id: int):
     study = require_study()
-    if not services.delete_quota(study, quota_id):
+    if not quota_services.delete_quota(study, quota_id):
         abort(404, "There is no such target in this study.")
     flash("Target removed.", "success")
     return redirect(url_for("coverage.quotas"))

@@ -14,7 +14,7 @@ import datetime as dt
 
 from fieldwork.coverage import rates
 from fieldwork.coverage import services as coverage
-from fieldwork.coverage.services import Figures
+from fieldwork.coverage.figures import Figures
 from fieldwork.exports.datapackage import Field, ForeignKey, Table
 from fieldwork.sampling.models import OrganisationKind, Study
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldwork.core.time import now_utc
 from fieldwork.coverage import services as coverage
+from fieldwork.coverage.figures import Figures
 from fieldwork.coverage.rates import DEFINITIONS as RATE_DEFINITIONS
 from fieldwork.extensions import db
 from fieldwork.pipeline import services as pipeline
@@ -121,7 +122,7 @@ def _share(achieved: int, target: int | None) -> float | None:
     return round(achieved / target, 4) if target else None
 
 
-def _figures(figures: coverage.Figures) -> dict:
+def _figures(figures: Figures) -> dict:
     symbol, words = figures.verdict
     return {
         "target": figures.target,

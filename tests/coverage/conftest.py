@@ -14,7 +14,7 @@ import itertools
 import pytest
 
 from fieldwork.core.time import UTC, set_clock
-from fieldwork.coverage import services
+from fieldwork.coverage import quotas, services
 from fieldwork.extensions import db
 from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.dispositions import Disposition
@@ -197,9 +197,9 @@ def hand_study(app, clock) -> dict:
     d1 = person("D01", south, acme, manager)
     b.contact(d1, Disposition.NOT_REACHABLE)
 
-    services.save_grid(study, {(tppm.id, p1.id): 4, (tppm.id, p2.id): 2, (manager.id, p1.id): 2})
-    services.add_finer_quota(study, 2, role_id=tppm.id, district_id=north.id)
-    services.add_finer_quota(
+    quotas.save_grid(study, {(tppm.id, p1.id): 4, (tppm.id, p2.id): 2, (manager.id, p1.id): 2})
+    quotas.add_finer_quota(study, 2, role_id=tppm.id, district_id=north.id)
+    quotas.add_finer_quota(
         study, 3, organisation_kind=OrganisationKind.LEAD_PROVIDER, phase_id=p1.id
     )
     return {

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from fieldwork.coverage import services
+from fieldwork.coverage import quotas, services
 from fieldwork.coverage.models import Quota
 from fieldwork.extensions import db
 from tests.pagecheck import require_vnu, vnu_errors
@@ -163,7 +163,7 @@ def test_a_coordinator_sets_the_grid_and_bad_targets_are_named_beside_their_fiel
     assert f'<a href="#{field_id}">Enter a whole number from 0 to 9999' in page
     assert re.search(rf'<p class="field-error" id="{field_id}-error">.*?Enter a whole number', page)
     assert 'aria-invalid="true"' in page
-    assert services.grid_targets(hand_study["study"])[(manager.id, p1.id)] == 2  # unchanged
+    assert quotas.grid_targets(hand_study["study"])[(manager.id, p1.id)] == 2  # unchanged
 
     response = client.post(
         "/coverage/quotas",
@@ -176,7 +176,7 @@ def test_a_coordinator_sets_the_grid_and_bad_targets_are_named_beside_their_fiel
         },
     )
     assert response.status_code == 302
-    assert services.grid_targets(hand_study["study"]) == {
+    assert quotas.grid_targets(hand_study["study"]) == {
         (tppm.id, p1.id): 6,
         (tppm.id, p2.id): 0,
         (manager.id, p2.id): 3,
@@ -241,15 +241,15 @@ def test_a_quota_of_another_study_cannot_be_set_or_removed(hand_study, app):
     other = make_study(slug="elsewhere")
     far = make_district(other, "Far", 1)
     try:
-        services.add_finer_quota(
+        quotas.add_finer_quota(
             hand_study["study"], 1, role_id=hand_study["tppm"].id, district_id=far.id
         )
-    except services.QuotaError as error:
+    except quotas.QuotaError as error:
         assert "this study" in str(error)
     else:
         raise AssertionError("a district of another study was accepted")
     quota = db.session.scalar(db.select(Quota).where(Quota.study_id == hand_study["study"].id))
-    assert services.delete_quota(other, quota.id) is False
+    assert quotas.delete_quota(other, quota.id) is False
 
 
 def test_coverage_pages_are_valid_html(hand_study, client, auth, tmp_path):

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from fieldwork.coverage import services
+from fieldwork.coverage import quotas, services
 from fieldwork.extensions import db
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ContactAttempt, ContactChannel
@@ -71,11 +71,9 @@ def world(app, clock) -> dict:
     tppm = make_role(study, "TPPM", OrganisationKind.JCP)
     manager = make_role(study, "Manager", OrganisationKind.LEAD_PROVIDER)
     phases = services.sampling.phases_of(study)
-    services.save_grid(study, {(tppm.id, p.id): 3 for p in phases})
-    services.add_finer_quota(study, 1, role_id=tppm.id, district_id=north.id)
-    services.add_finer_quota(
-        study, 2, organisation_kind=OrganisationKind.JCP, phase_id=phases[0].id
-    )
+    quotas.save_grid(study, {(tppm.id, p.id): 3 for p in phases})
+    quotas.add_finer_quota(study, 1, role_id=tppm.id, district_id=north.id)
+    quotas.add_finer_quota(study, 2, organisation_kind=OrganisationKind.JCP, phase_id=phases[0].id)
     return {
         "study": study,
         "districts": [north, south],

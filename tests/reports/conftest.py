@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from fieldwork.core.time import UTC
-from fieldwork.coverage import services as coverage
+from fieldwork.coverage import quotas
 from fieldwork.sampling import services as sampling
 from fieldwork.scheduling.models import AppointmentStatus
 from tests.pipeline.conftest import clock, make_interview, world  # noqa: F401  (fixtures)
@@ -28,7 +28,7 @@ def report_study(world) -> dict:  # noqa: F811
     14 April), one manager (15 April); a no-show on 16 April; booked: one TPPM on 23 April."""
     study = world["study"]
     phases = {phase.number: phase for phase in sampling.phases_of(study)}
-    coverage.save_grid(
+    quotas.save_grid(
         study,
         {
             (world["tppm"].id, phases[1].id): 4,

@@ -20,9 +20,12 @@ def race(
     *,
     count: int = 20,
     login: str | None = None,
+    headers: dict[str, str] | None = None,
+    json: object = None,
 ) -> Counter[int]:
     """Send `count` requests together (a barrier releases them at once); returns how many of
-    each status code came back. `url` and `data` may depend on the request's number."""
+    each status code came back. `url` and `data` may depend on the request's number; `json`
+    (instead of `data`) and `headers` are the same for every request."""
     clients = []
     for _ in range(count):
         client = app.test_client()
@@ -38,7 +41,10 @@ def race(
         body = data(number) if callable(data) else data
         barrier.wait()
         try:
-            statuses[number] = clients[number].open(target, method=method, data=body).status_code
+            response = clients[number].open(
+                target, method=method, data=body, json=json, headers=headers
+            )
+            statuses[number] = response.status_code
         except Exception:  # noqa: BLE001 - an exception escaping the app counts as a 500
             statuses[number] = 500
 

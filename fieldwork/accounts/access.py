@@ -22,7 +22,7 @@ def require_login():
     if current_user.is_authenticated:
         return None
     if request.path.startswith("/api/"):
-        return _api_error(401, "Log in or send a bearer token.")
+        return api_error(401, "Log in or send a bearer token.")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
@@ -30,7 +30,8 @@ def require_login():
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _api_error(code: int, message: str):
+def api_error(code: int, message: str):
+    """The API's error answer: `{"error": {"code", "message"}}` (401 names the scheme)."""
     response = jsonify(error={"code": code, "message": message})
     response.status_code = code
     if code == 401:
@@ -52,13 +53,13 @@ def require_bearer_for_api_writes():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     row = live_api_token(token.strip()) if scheme.lower() == "bearer" else None
     if row is None:
-        return _api_error(
+        return api_error(
             401,
             "Changes through the API need a valid personal API token in "
             "`Authorization: Bearer <token>`; a browser session is not accepted for them.",
         )
     if not row.can_write:
-        return _api_error(
+        return api_error(
             403,
             "This API token may only read. Create a token that may read and write on your "
             "account page (or with `flask create-token --scope write`) to make changes.",

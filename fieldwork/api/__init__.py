@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from fieldwork.api import views
+    from fieldwork.api import idempotency, views
 
+    idempotency.init_app(app)
     app.register_blueprint(views.blueprint)

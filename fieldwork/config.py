@@ -406,15 +406,15 @@ def environment_overrides() -> dict[str, Any]:
     prefixed.from_prefixed_env(ENVIRONMENT_PREFIX, loads=str)
     for key, raw in prefixed.items():
         variable = f"{ENVIRONMENT_PREFIX}_{key}"
-        item = _BY_NAME.get(key)
-        if item is None and variable in _BY_NAME:
+        declared = _BY_NAME.get(key)
+        if declared is None and variable in _BY_NAME:
             continue  # FIELDWORK_ENV, FIELDWORK_TIMEZONE: read above under their own names
-        if item is None:
+        if declared is None:
             raise ConfigurationError(
                 f"{variable} is not a Fieldwork setting (docs/configuration.md lists them)."
             )
         if raw:
-            overrides[key] = _parse(item, variable, str(raw))
+            overrides[key] = _parse(declared, variable, str(raw))
     uri = overrides.get("SQLALCHEMY_DATABASE_URI")
     if isinstance(uri, str) and uri.startswith("postgres://"):
         # Heroku-style URLs name a dialect SQLAlchemy no longer accepts.

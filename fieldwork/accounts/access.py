@@ -94,4 +94,4 @@ def administrator_required(view: F) -> F:
 
 def is_safe_next(target: str | None) -> bool:
     """True for a local path only, so the login page cannot send people elsewhere."""
-    return bool(target) and target.startswith("/") and not target.startswith(("//", "/\\"))
+    return target is not None and target.startswith("/") and not target.startswith(("//", "/\\"))

@@ -13,12 +13,14 @@ whose token is the key) nothing is added.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, has_request_context
 from sqlalchemy import event, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 #: Models that belong to a study through a participant rather than a `study_id` of their own.
 _BY_PARTICIPANT = ("ContactAttempt", "Consent", "ConsentLink", "Referral", "BookingLink")
@@ -28,7 +30,7 @@ _BY_APPOINTMENT = ("Reminder", "AppointmentChange")
 
 def _model(name: str):
     """A mapped class by name, or None (a domain may not define it)."""
-    for mapper in db.Model.registry.mappers:
+    for mapper in Model.registry.mappers:
         if mapper.class_.__name__ == name:
             return mapper.class_
     return None
@@ -45,7 +47,7 @@ def _scoped_user_id() -> int | None:
     user = g.get("_login_user")  # never trigger loading from inside a query
     if not isinstance(user, User):
         return None
-    identity = sa_inspect(user).identity
+    identity: tuple[Any, ...] | None = sa_inspect(user).identity
     return identity[0] if identity else None
 
 
@@ -96,7 +98,7 @@ def _criteria(session: Session, user_id: int) -> list:
         if model is not None:
             options.append(with_loader_criteria(model, criterion, include_aliases=True))
 
-    for mapper in db.Model.registry.mappers:
+    for mapper in Model.registry.mappers:
         model = mapper.class_
         if model is Membership or model is Study or "study_id" not in mapper.columns:
             continue
@@ -126,6 +128,9 @@ def _criteria(session: Session, user_id: int) -> list:
     )
     # Parents as Core tables in the sub-selects (no joins): ORM adaptation of aliased
     # entities leaves plain tables alone.
+    form_table: Any
+    version_table: Any
+    consent_table: Any
     form_table, version_table, consent_table = (
         model.__table__ if model is not None else None for model in (form, version, consent)
     )

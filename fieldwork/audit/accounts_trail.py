@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import has_request_context
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session
 
 from fieldwork.accounts.models import ApiToken, User
 from fieldwork.audit.models import AuditEvent
@@ -51,8 +51,9 @@ def _event(action: str, subject_type: str, subject_id: int | None, **values) -> 
 
 
 def _user_changes(user: User) -> tuple[dict, dict, bool]:
-    state = inspect(user)
-    before, after = {}, {}
+    state: InstanceState[User] = inspect(user)
+    before: dict = {}
+    after: dict = {}
     for name in WATCHED_FIELDS:
         history = state.attrs[name].history
         if not history.has_changes():

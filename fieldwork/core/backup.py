@@ -196,9 +196,9 @@ def restore_backup(path: str | Path) -> BackupSummary:
         raise BackupError(f"the backup has tables this version does not know: {sorted(unknown)}")
     counts: dict[str, int] = {}
     connection = db.session.connection()
-    for table in reversed(db.metadata.sorted_tables):
-        connection.execute(table.delete())
-    table = None
+    for existing in reversed(db.metadata.sorted_tables):
+        connection.execute(existing.delete())
+    table: sa.Table | None = None
     columns: list[sa.Column] = []
     batch: list[dict] = []
     deferred: list[tuple[sa.Table, dict]] = []  # self-references, set after their rows exist
@@ -215,6 +215,8 @@ def restore_backup(path: str | Path) -> BackupSummary:
             columns = [table.columns[name] for name in line["columns"]]
             counts[table.name] = 0
         elif "row" in line:
+            if table is None:
+                raise BackupError("the backup has a row before the table it belongs to")
             record = {
                 column.name: _decode(value, column)
                 for column, value in zip(columns, line["row"], strict=True)

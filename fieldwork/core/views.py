@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, send_from_directory
 from flask_login import current_user
@@ -54,7 +55,7 @@ def healthz():
         db.session.rollback()
         database = {"ok": False, "error": error.__class__.__name__}
     problems: list[str] = [] if database["ok"] else ["database: does not answer"]
-    details = {"database": database, "time": now_utc().isoformat()}
+    details: dict[str, Any] = {"database": database, "time": now_utc().isoformat()}
     if database["ok"]:
         # Each domain that has a state to report registers a check (the scheduler does).
         for name, check in current_app.extensions.get(HEALTH_CHECKS, {}).items():
@@ -80,5 +81,5 @@ def healthz():
 @public
 def favicon():
     return send_from_directory(
-        current_app.static_folder + "/img", "favicon.ico", mimetype="image/vnd.microsoft.icon"
+        f"{current_app.static_folder}/img", "favicon.ico", mimetype="image/vnd.microsoft.icon"
     )

@@ -192,9 +192,9 @@ class _BoundedSandbox(SandboxedEnvironment):
 
     def call_binop(self, context, operator: str, left, right):
         if operator == "+":
-            sizes = (_size(left), _size(right))
-            if None not in sizes:
-                _check_length(sizes[0] + sizes[1])
+            left_size, right_size = _size(left), _size(right)
+            if left_size is not None and right_size is not None:
+                _check_length(left_size + right_size)
         if operator == "%" and isinstance(left, str | bytes):
             raise RenderLimitExceeded("% formatting of text is not allowed")
         if operator == "*":

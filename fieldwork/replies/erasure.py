@@ -4,7 +4,7 @@ sender and subject. Subscribed to `participant_erased`, in the erasure's transac
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from fieldwork.extensions import db
 from fieldwork.replies.models import CalendarReply, MailboxMessage
@@ -32,7 +32,9 @@ def erase_participant_replies(participant_id: int, study_id: int, email: str, va
         if reply.mailbox_message_id:
             message_ids.append(reply.mailbox_message_id)
         changed += 1
-    conditions = [MailboxMessage.id.in_(message_ids)] if message_ids else []
+    conditions: list[ColumnElement[bool]] = (
+        [MailboxMessage.id.in_(message_ids)] if message_ids else []
+    )
     if email:
         conditions.append(func.lower(MailboxMessage.sender).contains(email, autoescape=True))
     if conditions:

@@ -119,7 +119,9 @@ def mail_facts(header_bytes: bytes) -> MailFacts:
 
 def _part_text(part: Message) -> str:
     """A MIME part's text in its declared charset; undecodable bytes become U+FFFD."""
-    payload = part.get_payload(decode=True) or b""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):  # decode=True gives bytes, or None for a multipart
+        payload = b""
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset)

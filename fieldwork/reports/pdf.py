@@ -44,6 +44,7 @@ def render_pdf(content: dict) -> bytes:
     from weasyprint import HTML
 
     static_folder = current_app.static_folder
+    assert static_folder is not None  # the factory always gives the app its static folder
     html = render_template("reports/weekly_pdf.html", report=content)
     document = HTML(
         string=html,

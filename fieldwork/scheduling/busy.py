@@ -75,12 +75,12 @@ def resolve_checked(url: str) -> tuple[urllib.parse.SplitResult, str]:
     if not addresses:
         raise BusyCalendarError(f"The host {host} could not be found.")
     allow_private = current_app.config["BUSY_CALENDAR_ALLOW_PRIVATE_ADDRESSES"]
-    if not allow_private and not all(_is_public(address) for address in addresses):
+    if not allow_private and not all(_is_public(str(address)) for address in addresses):
         raise BusyCalendarError(
             "That address is on a private or local network; only public calendar "
             "addresses can be read."
         )
-    return parts, addresses[0]
+    return parts, str(addresses[0])
 
 
 def check_public_address(url: str) -> None:
@@ -104,12 +104,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     the name from the URL."""
 
     def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
         self.pinned_address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 #: Redirects followed at most, each to a checked public address.
@@ -124,7 +125,7 @@ def _get_pinned(url: str) -> bytes:
         is_https = parts.scheme.lower() == "https"
         port = parts.port or (443 if is_https else 80)
         kind = _PinnedHTTPSConnection if is_https else _PinnedHTTPConnection
-        connection = kind(parts.hostname, port, address, FETCH_TIMEOUT)
+        connection = kind(parts.hostname or "", port, address, FETCH_TIMEOUT)
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query

@@ -24,8 +24,6 @@ import subprocess
 import sys
 from zoneinfo import ZoneInfo
 
-from fieldwork import config
-
 #: Largest calendar accepted, fetched or uploaded.
 MAX_BYTES = 5 * 1024 * 1024
 #: Most occurrences one calendar may expand to in the horizon.
@@ -178,7 +176,8 @@ def expand_isolated(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     default_zone: str = "UTC",
-    seconds: float = config.default("BUSY_CALENDAR_SECONDS"),
+    *,
+    seconds: float,
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """`expand` in a child process with memory, CPU and wall-time limits; raises
     CalendarLimitError with a reason for the interviewer."""

@@ -125,7 +125,7 @@ def calendar_event(
             lines.append(f"Email: {participant.email}")
         if guide is _UNSET:
             guide = _topic_guide(appointment)
-        if guide is not None:
+        if isinstance(guide, TopicGuide):
             lines.append(f"Topic guide: {guide.title} – {guide.url}")
             attachments = ((guide.title, guide.url),)
         if appointment.travel_minutes_before or appointment.travel_minutes_after:

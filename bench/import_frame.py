@@ -26,7 +26,7 @@ from benchdb import FreshDatabase  # noqa: E402
 
 from fieldwork import create_app  # noqa: E402
 from fieldwork.extensions import db  # noqa: E402
-from fieldwork.sampling import importing  # noqa: E402
+from fieldwork.sampling.imports import reader, writer  # noqa: E402
 from fieldwork.sampling.models import OrganisationKind, Participant, Phase, Role, Study  # noqa: E402
 
 ROLES = [
@@ -128,12 +128,12 @@ def run(rows: int, database_url: str | None) -> int:
             print(f"{db.engine.dialect.name}: {rows:,} rows, {len(data) / 1e6:.1f} MB")
             for attempt in (1, 2):
                 started = time.perf_counter()
-                plan = importing.read_frame(study, data)
+                plan = reader.read_frame(study, data)
                 checked = time.perf_counter()
                 if plan.problems:
                     print("\n".join(str(p) for p in plan.problems[:20]))
                     return 1
-                result = importing.apply_plan(study, plan)
+                result = writer.apply_plan(study, plan)
                 finished = time.perf_counter()
                 total = db.session.scalar(sa.select(sa.func.count()).select_from(Participant))
                 print(

@@ -24,9 +24,9 @@ def init_app(app: Flask) -> None:
     import_cli.init_app(app)
 
     from fieldwork.recruitment.signals import participant_erased
-    from fieldwork.sampling import importing
+    from fieldwork.sampling.imports import uploads
 
-    participant_erased.connect(importing.on_participant_erased)
+    participant_erased.connect(uploads.on_participant_erased)
 
     @app.context_processor
     def study_context() -> dict:

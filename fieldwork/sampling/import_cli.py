@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from fieldwork.sampling import importing, services
+from fieldwork.sampling import services
+from fieldwork.sampling.imports import reader, writer
+from fieldwork.sampling.imports.plan import FrameImportError
 from fieldwork.sampling.models import Study
 
 
@@ -52,7 +54,7 @@ def init_app(app: Flask) -> None:
         study = choose_study(slug)
         with open(path, "rb") as handle:
             data = handle.read()
-        plan = importing.read_frame(study, data)
+        plan = reader.read_frame(study, data)
         if plan.problems:
             for problem in plan.problems:
                 click.echo(str(problem), err=True)
@@ -70,8 +72,8 @@ def init_app(app: Flask) -> None:
             )
             return
         try:
-            result = importing.apply_plan(study, plan)
-        except importing.FrameImportError as error:
+            result = writer.apply_plan(study, plan)
+        except FrameImportError as error:
             raise click.ClickException(str(error)) from error
         click.echo(
             f"Imported {result.total} participants into {study.slug} ({result.created} new, "

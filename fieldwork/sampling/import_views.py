@@ -22,7 +22,8 @@ from wtforms.validators import InputRequired, Length, Regexp
 
 from fieldwork import PROJECT_ROOT
 from fieldwork.accounts.access import coordinator_required
-from fieldwork.sampling import importing
+from fieldwork.sampling.imports import columns, reader, uploads, writer
+from fieldwork.sampling.imports.plan import FrameImportError, ImportProblem
 from fieldwork.sampling.models import Study
 from fieldwork.sampling.views import require_study
 
@@ -37,15 +38,15 @@ class UploadForm(FlaskForm):
     file = FileField(
         "CSV file",
         description="A .csv file saved as UTF-8 (“CSV UTF-8” in Excel), at most "
-        f"{importing.MAX_FILE_BYTES // (1024 * 1024)} MB and "
-        f"{importing.MAX_ROWS:,} rows.",
+        f"{columns.MAX_FILE_BYTES // (1024 * 1024)} MB and "
+        f"{columns.MAX_ROWS:,} rows.",
         validators=[
             FileRequired("Choose a CSV file to import."),
             FileAllowed(["csv"], "The file must be a CSV file whose name ends in .csv."),
             FileSize(
-                max_size=importing.MAX_FILE_BYTES,
+                max_size=columns.MAX_FILE_BYTES,
                 message=f"The file is larger than "
-                f"{importing.MAX_FILE_BYTES // (1024 * 1024)} MB; split it into "
+                f"{columns.MAX_FILE_BYTES // (1024 * 1024)} MB; split it into "
                 "smaller files.",
             ),
         ],
@@ -57,14 +58,14 @@ class ConfirmForm(FlaskForm):
     """The preview's button: names the uploaded file kept on the server, and the study."""
 
     token = HiddenField(
-        validators=[InputRequired(), Regexp(importing.UploadStore.TOKEN_PATTERN.pattern)]
+        validators=[InputRequired(), Regexp(uploads.UploadStore.TOKEN_PATTERN.pattern)]
     )
     study_id = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,18}$")])
     filename = HiddenField(validators=[Length(max=255)])
 
 
-def _store() -> importing.UploadStore:
-    return importing.upload_store(current_app)
+def _store() -> uploads.UploadStore:
+    return uploads.upload_store(current_app)
 
 
 def _display_name(filename: str | None) -> str:
@@ -73,9 +74,7 @@ def _display_name(filename: str | None) -> str:
     return name[:200] or "the file"
 
 
-def _problems_page(
-    study: Study, form: UploadForm, filename: str, problems: list[importing.ImportProblem]
-):
+def _problems_page(study: Study, form: UploadForm, filename: str, problems: list[ImportProblem]):
     return render_template(
         "imports/upload.html",
         study=study,
@@ -83,7 +82,7 @@ def _problems_page(
         filename=filename,
         problems=problems[:SHOWN_PROBLEMS],
         problem_count=len(problems),
-        columns=importing.COLUMNS,
+        columns=columns.COLUMNS,
     ), 422
 
 
@@ -95,7 +94,7 @@ def upload():
     if form.validate_on_submit():
         data = form.file.data.read()
         filename = _display_name(form.file.data.filename)
-        plan = importing.read_frame(study, data)
+        plan = reader.read_frame(study, data)
         if plan.problems:
             return _problems_page(study, form, filename, plan.problems)
         token = _store().save(data)
@@ -111,7 +110,7 @@ def upload():
             preview=plan.preview(),
         )
     return render_template(
-        "imports/upload.html", study=study, form=form, problems=None, columns=importing.COLUMNS
+        "imports/upload.html", study=study, form=form, problems=None, columns=columns.COLUMNS
     ), 422 if form.errors else 200
 
 
@@ -135,14 +134,14 @@ def confirm():
                 "error",
             )
             return redirect(url_for("imports.upload"))
-        plan = importing.read_frame(study, data)
+        plan = reader.read_frame(study, data)
         if plan.problems:
             # The study changed since the preview (say, a role was renamed): check again.
             return _problems_page(
                 study, UploadForm(formdata=None), _display_name(form.filename.data), plan.problems
             )
-        result = importing.apply_plan(study, plan, current_user)
-    except importing.FrameImportError as error:
+        result = writer.apply_plan(study, plan, current_user)
+    except FrameImportError as error:
         flash(str(error), "error")
         return redirect(url_for("imports.upload"))
     finally:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from fieldwork.accounts import services as accounts
 from fieldwork.audit.models import AuditEvent
 from fieldwork.extensions import db
-from fieldwork.sampling import assignment, importing
+from fieldwork.sampling import assignment
+from fieldwork.sampling.imports import reader, writer
 from fieldwork.scheduling import services as scheduling
 from fieldwork.scheduling.models import AppointmentStatus
 from tests.factories import make_user
@@ -66,8 +67,8 @@ def test_assignments_imports_exports_users_and_tokens_are_events(world, client, 
     """An assignment, an import, the open-data export, a new user, a changed user, a password
     change and an API token made and revoked each leave an event naming who did it."""
     assignment.assign_interviewer([world["second"].id], world["other"].id, world["coordinator"])
-    plan = importing.read_frame(world["study"], frame_file(person()).encode())
-    importing.apply_plan(world["study"], plan, world["coordinator"])
+    plan = reader.read_frame(world["study"], frame_file(person()).encode())
+    writer.apply_plan(world["study"], plan, world["coordinator"])
     auth.login(world["coordinator"])
     assert client.get(f"/studies/{world['study'].slug}/export.zip").status_code == 200
     new = accounts.create_user("new@example.org", "New Person", "interviewer", "a long password")

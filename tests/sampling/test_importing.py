@@ -1,4 +1,4 @@
-"""Importing a sample frame from CSV: the rules of `fieldwork.sampling.importing`."""
+"""Importing a sample frame from CSV: the rules of `fieldwork.sampling.imports`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,14 @@ from sqlalchemy import func, select
 
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
-from fieldwork.sampling import importing
 from fieldwork.sampling.demo import load_demo
+from fieldwork.sampling.imports import columns, reader, uploads, writer
+from fieldwork.sampling.imports.plan import (
+    FrameImportError,
+    ImportPlan,
+    ImportProblem,
+    ImportResult,
+)
 from fieldwork.sampling.models import (
     District,
     Organisation,
@@ -86,13 +92,13 @@ def counts() -> dict[str, int]:
     }
 
 
-def import_text(study, text: str) -> importing.ImportResult:
-    plan = importing.parse_frame(study, text)
+def import_text(study, text: str) -> ImportResult:
+    plan = reader.parse_frame(study, text)
     assert plan.problems == []
-    return importing.apply_plan(study, plan)
+    return writer.apply_plan(study, plan)
 
 
-def where(plan: importing.ImportPlan) -> set[tuple[int, str]]:
+def where(plan: ImportPlan) -> set[tuple[int, str]]:
     return {(problem.line, problem.column) for problem in plan.problems}
 
 
@@ -138,11 +144,11 @@ def test_a_good_file_creates_people_organisations_and_districts(frame):
     )
     before = counts()
 
-    plan = importing.parse_frame(study, text)
+    plan = reader.parse_frame(study, text)
     assert plan.problems == []
     assert (plan.participants_created, plan.participants_updated) == (4, 0)
     assert (plan.organisations_created, plan.districts_created) == (1, 1)
-    result = importing.apply_plan(study, plan)
+    result = writer.apply_plan(study, plan)
 
     assert (result.created, result.updated, result.total) == (4, 0, 4)
     assert (result.organisations_created, result.districts_created) == (1, 1)
@@ -231,7 +237,7 @@ def test_quoted_values_keep_commas_quotes_accents_and_line_breaks(frame):
         '"Prefers calls, after 2pm.\nSays ""hello"".",maire@example.org\n'
         "Zoë,Nope,Jobcentre Plus North,North,1,,zoe@example.org\n"
     )
-    plan = importing.parse_frame(frame["study"], text)
+    plan = reader.parse_frame(frame["study"], text)
     assert where(plan) == {(4, "role")}, "the third row starts on line 4"
 
     import_text(frame["study"], text.rsplit("Zoë", 1)[0])
@@ -243,9 +249,9 @@ def test_a_byte_order_mark_and_windows_line_ends_are_accepted(frame):
     data = codecs.BOM_UTF8 + frame_file(person(notes="Line one\nline two")).replace(
         "\n", "\r\n"
     ).encode("utf-8")
-    plan = importing.read_frame(frame["study"], data)
+    plan = reader.read_frame(frame["study"], data)
     assert plan.problems == []
-    importing.apply_plan(frame["study"], plan)
+    writer.apply_plan(frame["study"], plan)
     assert participant_named("Imran Iqbal").notes == "Line one\nline two"
 
 
@@ -299,21 +305,21 @@ def test_the_example_file_imports_cleanly_into_the_demo_study(app):
     """examples/sample-frame.csv: a dozen people, one new sub-contractor; twice adds nobody."""
     study = load_demo()
     data = (ROOT / "examples" / "sample-frame.csv").read_bytes()
-    plan = importing.read_frame(study, data)
+    plan = reader.read_frame(study, data)
     assert plan.problems == []
     assert (plan.participants_created, plan.organisations_created) == (12, 1)
-    importing.apply_plan(study, plan)
+    writer.apply_plan(study, plan)
     before = counts()
-    again = importing.read_frame(study, data)
+    again = reader.read_frame(study, data)
     assert (again.participants_created, again.participants_updated) == (0, 12)
     assert {row.action for row in again.rows} == {"No change"}
-    importing.apply_plan(study, again)
+    writer.apply_plan(study, again)
     assert counts() == before
 
 
 def test_the_documentation_describes_every_column():
     text = (ROOT / "docs" / "import-format.md").read_text(encoding="utf-8")
-    for column in importing.COLUMNS:
+    for column in columns.COLUMNS:
         assert f"| `{column.name}` |" in text
 
 
@@ -363,11 +369,11 @@ def test_a_row_with_a_known_email_updates_that_participant(frame):
         reference="P1-042",
     )
     before = counts()
-    plan = importing.parse_frame(
+    plan = reader.parse_frame(
         study, frame_file(person(email="IMRAN@example.org", job_title="Senior manager", phone=""))
     )
     assert [row.action for row in plan.rows] == ["Update"]
-    result = importing.apply_plan(study, plan)
+    result = writer.apply_plan(study, plan)
     assert (result.created, result.updated) == (0, 1)
     assert counts() == before
     updated = db.session.get(Participant, known.id)
@@ -478,20 +484,20 @@ BAD_ROWS = [
 def test_a_bad_row_is_reported_at_its_line_and_column_and_nothing_is_imported(frame, row, column):
     """The bad row is line 3 (line 1 is the header, line 2 a good row)."""
     before = counts()
-    plan = importing.parse_frame(
+    plan = reader.parse_frame(
         frame["study"], frame_file(person(name="Good Person", email="good@example.org"), row)
     )
     assert (3, column) in where(plan)
     assert all(problem.line == 3 for problem in plan.problems), plan.problems
     assert plan.rows == []
     with pytest.raises(ValueError):
-        importing.apply_plan(frame["study"], plan)
+        writer.apply_plan(frame["study"], plan)
     assert counts() == before
 
 
 def test_an_interviewer_column_must_name_an_interviewer_not_a_coordinator(frame):
     make_user("coordinator", email="boss@example.org")
-    plan = importing.parse_frame(frame["study"], frame_file(person(interviewer="boss@example.org")))
+    plan = reader.parse_frame(frame["study"], frame_file(person(interviewer="boss@example.org")))
     assert where(plan) == {(2, "interviewer")}
 
 
@@ -511,7 +517,7 @@ def test_an_interviewer_column_must_name_an_interviewer_not_a_coordinator(frame)
 def test_the_same_person_twice_in_a_file_is_reported_on_the_second_line(
     frame, first, second, column
 ):
-    plan = importing.parse_frame(frame["study"], frame_file(first, second))
+    plan = reader.parse_frame(frame["study"], frame_file(first, second))
     assert where(plan) == {(3, column)}
 
 
@@ -524,7 +530,7 @@ def test_two_rows_that_update_the_same_participant_are_reported(frame):
         reference="P1-001",
         email="imran@example.org",
     )
-    plan = importing.parse_frame(
+    plan = reader.parse_frame(
         frame["study"],
         frame_file(
             person(reference="P1-001", email="first@example.org"), person(email="imran@example.org")
@@ -551,7 +557,7 @@ def test_a_reference_and_an_email_of_two_different_people_are_reported(frame):
         reference="P1-002",
         email="two@example.org",
     )
-    plan = importing.parse_frame(
+    plan = reader.parse_frame(
         study,
         frame_file(
             person(reference="P1-001", email="two@example.org"),
@@ -562,7 +568,7 @@ def test_a_reference_and_an_email_of_two_different_people_are_reported(frame):
 
 
 def test_rows_disagreeing_about_a_new_organisation_or_district_are_reported(frame):
-    plan = importing.parse_frame(
+    plan = reader.parse_frame(
         frame["study"],
         frame_file(
             person(
@@ -589,7 +595,7 @@ def test_rows_disagreeing_about_a_new_organisation_or_district_are_reported(fram
 
 
 def test_every_problem_in_a_file_is_reported_at_once(frame):
-    plan = importing.parse_frame(
+    plan = reader.parse_frame(
         frame["study"],
         frame_file(
             person(role="Nope"),
@@ -602,7 +608,7 @@ def test_every_problem_in_a_file_is_reported_at_once(frame):
 
 
 def test_a_header_missing_required_columns_is_one_problem_naming_them(frame):
-    plan = importing.parse_frame(frame["study"], "name,email,role\nA,a@example.org,X\n")
+    plan = reader.parse_frame(frame["study"], "name,email,role\nA,a@example.org,X\n")
     assert len(plan.problems) == 1
     problem = plan.problems[0]
     assert (problem.line, problem.column) == (1, "")
@@ -610,20 +616,18 @@ def test_a_header_missing_required_columns_is_one_problem_naming_them(frame):
 
 
 def test_unknown_and_repeated_columns_are_reported(frame):
-    plan = importing.parse_frame(
-        frame["study"], "name,role,organisation,district,phase,emial,Name\n"
-    )
+    plan = reader.parse_frame(frame["study"], "name,role,organisation,district,phase,emial,Name\n")
     assert where(plan) == {(1, "emial"), (1, "name")}
 
 
 def test_a_semicolon_separated_file_gets_a_hint(frame):
-    plan = importing.parse_frame(frame["study"], "name;role;organisation;district;phase\n")
+    plan = reader.parse_frame(frame["study"], "name;role;organisation;district;phase\n")
     assert "semicolons" in plan.problems[0].message
 
 
 def test_a_row_with_too_many_values_is_reported(frame):
     text = frame_file(person()) + "Extra,JCP Third Party Provision Manager," + "x," * 12 + "x\n"
-    plan = importing.parse_frame(frame["study"], text)
+    plan = reader.parse_frame(frame["study"], text)
     assert where(plan) == {(3, "")}
 
 
@@ -636,28 +640,28 @@ def test_a_row_with_too_many_values_is_reported(frame):
     ],
 )
 def test_an_empty_file_is_reported(frame, data, message):
-    plan = importing.read_frame(frame["study"], data)
+    plan = reader.read_frame(frame["study"], data)
     assert len(plan.problems) == 1 and message in plan.problems[0].message
 
 
 def test_a_file_that_is_not_utf8_is_reported_at_the_line_of_the_first_bad_byte(frame):
     data = frame_file(person(), person(name="Zoë", email="z@example.org")).encode("latin-1")
-    plan = importing.read_frame(frame["study"], data)
+    plan = reader.read_frame(frame["study"], data)
     assert [(p.line, p.column) for p in plan.problems] == [(3, "")]
     assert "UTF-8" in plan.problems[0].message
 
 
 def test_a_file_with_too_many_rows_is_refused(frame, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(reader, "MAX_ROWS", 3)
     rows = [person(name=f"P{n}", email=f"p{n}@example.org") for n in range(4)]
-    plan = importing.parse_frame(frame["study"], frame_file(*rows))
+    plan = reader.parse_frame(frame["study"], frame_file(*rows))
     assert [(p.line, p.column) for p in plan.problems] == [(5, "")]
     assert "more than 3" in plan.problems[0].message
 
 
 def test_problems_read_as_line_column_message():
-    assert str(importing.ImportProblem(4, "email", "Bad.")) == "line 4, column email: Bad."
-    assert str(importing.ImportProblem(1, "", "Empty.")) == "line 1: Empty."
+    assert str(ImportProblem(4, "email", "Bad.")) == "line 4, column email: Bad."
+    assert str(ImportProblem(1, "", "Empty.")) == "line 1: Empty."
 
 
 # --- Speed and transactions ---------------------------------------------------------------------
@@ -685,7 +689,7 @@ def test_checking_and_writing_take_the_same_number_of_queries_for_10_or_300_rows
 
     def queries(text: str) -> int:
         with count_queries() as counter:
-            importing.apply_plan(study, importing.parse_frame(study, text))
+            writer.apply_plan(study, reader.parse_frame(study, text))
         return counter.count
 
     assert queries(rows("small", 10)) == queries(rows("large", 300))
@@ -694,7 +698,7 @@ def test_checking_and_writing_take_the_same_number_of_queries_for_10_or_300_rows
 def test_a_failure_while_writing_rolls_everything_back(frame):
     """If the study changed between the check and the write, nothing of the file is kept."""
     study = frame["study"]
-    plan = importing.parse_frame(
+    plan = reader.parse_frame(
         study,
         frame_file(person(reference="P1-500", organisation="New JCP", organisation_kind="jcp")),
     )
@@ -707,8 +711,8 @@ def test_a_failure_while_writing_rolls_everything_back(frame):
         email="sneaky@example.org",
     )
     before = counts()
-    with pytest.raises(importing.FrameImportError):
-        importing.apply_plan(study, plan)
+    with pytest.raises(FrameImportError):
+        writer.apply_plan(study, plan)
     assert counts() == before
 
 
@@ -716,9 +720,9 @@ def test_a_failure_while_writing_rolls_everything_back(frame):
 
 
 def test_an_upload_is_found_by_its_token_until_it_expires(tmp_path):
-    store = importing.UploadStore(str(tmp_path), max_age_seconds=3600)
+    store = uploads.UploadStore(str(tmp_path), max_age_seconds=3600)
     token = store.save(b"name\n")
-    assert importing.UploadStore.TOKEN_PATTERN.match(token)
+    assert uploads.UploadStore.TOKEN_PATTERN.match(token)
     assert store.load(token) == b"name\n"
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
     set_clock(lambda: later)
@@ -733,7 +737,7 @@ def test_an_upload_is_found_by_its_token_until_it_expires(tmp_path):
     "token", ["", "../../etc/passwd", "a" * 42, "a" * 43 + "/", "é" * 43, None]
 )
 def test_a_malformed_token_names_no_file(tmp_path, token):
-    store = importing.UploadStore(str(tmp_path))
+    store = uploads.UploadStore(str(tmp_path))
     assert store.load(token) is None
 
 

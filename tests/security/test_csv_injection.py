@@ -16,7 +16,8 @@ from fieldwork.exports.datapackage import build_package, write_directory
 from fieldwork.extensions import db
 from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.models import ConsentMethod
-from fieldwork.sampling import frame_services, importing
+from fieldwork.sampling import frame_services
+from fieldwork.sampling.imports import reader
 from fieldwork.sampling.models import OrganisationKind
 from tests.factories import (
     make_district,
@@ -173,6 +174,6 @@ def test_an_import_that_would_create_a_formula_name_is_refused_line_by_line(app)
         "Ann Lee,Manager,=HYPERLINK(1),jcp,North,1\r\n"
         "Bo Li,Manager,JCP North,jcp,@North,1\r\n"
     )
-    plan = importing.parse_frame(study, text)
+    plan = reader.parse_frame(study, text)
     assert {(p.line, p.column) for p in plan.problems} == {(2, "organisation"), (3, "district")}
     assert all("formula" in p.message for p in plan.problems)

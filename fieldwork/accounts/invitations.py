@@ -30,6 +30,7 @@ from fieldwork.accounts.services import (
 )
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 
 LIFETIMES = {
@@ -131,12 +132,12 @@ def invite_user(
         is_administrator=False,
     )
     user.set_password(new_token())  # nobody knows it: the link sets the real one
-    db.session.add(user)
-    db.session.flush()
-    db.session.add(Membership(user_id=user.id, study_id=study.id, role=role))
-    token = new_password_link(user, PasswordLinkPurpose.INVITATION)
-    _send_invitation(user, study, role, invited_by, token)
-    db.session.commit()
+    with transaction():
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(Membership(user_id=user.id, study_id=study.id, role=role))
+        token = new_password_link(user, PasswordLinkPurpose.INVITATION)
+        _send_invitation(user, study, role, invited_by, token)
     user.forget_study_roles()
     return user, True
 
@@ -147,17 +148,18 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email or "")
     if user is None or not user.is_enabled:
         return
-    token = new_password_link(user, PasswordLinkPurpose.RESET)
     minutes = int(LIFETIMES[PasswordLinkPurpose.RESET].total_seconds() // 60)
-    body = (
-        f"Hello {user.name},\n\n"
-        "Someone (we hope you) asked to choose a new password for your Fieldwork account.\n\n"
-        f"Choose it here (the link works once, for {minutes // 60} hours):\n\n"
-        f"{_link_url(token)}\n\n"
-        "If you did not ask, ignore this message: your password stays as it is.\n"
-    )
-    _send(user, "Choose a new Fieldwork password", body, _fallback_sender(), None)
-    db.session.commit()
+    with transaction():
+        token = new_password_link(user, PasswordLinkPurpose.RESET)
+        body = (
+            f"Hello {user.name},\n\n"
+            "Someone (we hope you) asked to choose a new password for your Fieldwork account."
+            "\n\n"
+            f"Choose it here (the link works once, for {minutes // 60} hours):\n\n"
+            f"{_link_url(token)}\n\n"
+            "If you did not ask, ignore this message: your password stays as it is.\n"
+        )
+        _send(user, "Choose a new Fieldwork password", body, _fallback_sender(), None)
 
 
 def live_link(token: str) -> PasswordLink | None:
@@ -186,7 +188,7 @@ def set_password_with_link(token: str, password: str) -> User:
     problem = password_problem(password, email=user.email, name=user.name)
     if problem:
         raise AccountError(problem)
-    user.set_password(password)
-    link.used_at = now_utc()
-    db.session.commit()
+    with transaction():
+        user.set_password(password)
+        link.used_at = now_utc()
     return user

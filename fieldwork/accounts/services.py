@@ -11,6 +11,7 @@ from fieldwork.accounts.models import ApiToken, Membership, TokenScope, User, Us
 from fieldwork.accounts.passwords import password_problem
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 
 #: API tokens are core tokens (256 random bits) with a marker that says what they are.
@@ -23,6 +24,10 @@ class AccountError(ValueError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -47,6 +52,7 @@ def create_user(
     *,
     study_ids: list[int] | None = None,
     is_administrator: bool = False,
+    is_enabled: bool = True,
 ) -> User:
     """Add a user, a member of `study_ids` with `role` in each; the email must be new. Commits."""
     email = normalise_email(email)
@@ -55,35 +61,36 @@ def create_user(
     problem = password_problem(password, email=email, name=name)
     if problem:
         raise AccountError(problem)
-    user = User(
-        email=email,
-        name=name.strip(),
-        role=UserRole(role),
-        timezone=timezone,
-        session_version=0,
-        is_administrator=is_administrator,
-    )
-    user.set_password(password)
-    db.session.add(user)
-    for study_id in study_ids or []:
-        db.session.add(Membership(user=user, study_id=study_id, role=UserRole(role)))
-    db.session.commit()
+    with transaction():
+        user = User(
+            email=email,
+            name=name.strip(),
+            role=UserRole(role),
+            timezone=timezone,
+            session_version=0,
+            is_administrator=is_administrator,
+            is_enabled=is_enabled,
+        )
+        user.set_password(password)
+        db.session.add(user)
+        for study_id in study_ids or []:
+            db.session.add(Membership(user=user, study_id=study_id, role=UserRole(role)))
     return user
 
 
 def set_membership(user: User, study_id: int, role: UserRole | str | None) -> None:
     """Make the user a member of the study with `role`, or no member (None). Commits."""
-    membership = db.session.scalar(
-        select(Membership).where(Membership.user_id == user.id, Membership.study_id == study_id)
-    )
-    if role is None:
-        if membership is not None:
-            db.session.delete(membership)
-    elif membership is None:
-        db.session.add(Membership(user_id=user.id, study_id=study_id, role=UserRole(role)))
-    else:
-        membership.role = UserRole(role)
-    db.session.commit()
+    with transaction():
+        membership = db.session.scalar(
+            select(Membership).where(Membership.user_id == user.id, Membership.study_id == study_id)
+        )
+        if role is None:
+            if membership is not None:
+                db.session.delete(membership)
+        elif membership is None:
+            db.session.add(Membership(user_id=user.id, study_id=study_id, role=UserRole(role)))
+        else:
+            membership.role = UserRole(role)
     user.forget_study_roles()
     if has_request_context():
         from fieldwork.accounts.scoping import forget_member_studies
@@ -129,15 +136,15 @@ def create_api_token(
     The scope defaults to read and write, what every token could do before scopes existed, so
     scripts that create tokens without naming one keep working."""
     token = TOKEN_PREFIX + new_token()
-    row = ApiToken(
-        user=user,
-        label=label.strip()[:100],
-        token_hash=hash_token(token),
-        prefix=token[:10],
-        scope=TokenScope(scope),
-    )
-    db.session.add(row)
-    db.session.commit()
+    with transaction():
+        row = ApiToken(
+            user=user,
+            label=label.strip()[:100],
+            token_hash=hash_token(token),
+            prefix=token[:10],
+            scope=TokenScope(scope),
+        )
+        db.session.add(row)
     return row, token
 
 
@@ -159,8 +166,8 @@ def live_api_token(token: str) -> ApiToken | None:
         return None
     if row.is_revoked or not row.user.is_enabled:
         return None
-    row.last_used_at = now_utc()
-    db.session.commit()
+    with transaction():
+        row.last_used_at = now_utc()
     return row
 
 
@@ -178,8 +185,8 @@ def revoke_api_token(user: User, token_id: int) -> ApiToken:
     if row is None or row.user_id != user.id:
         raise AccountError("No such token.")
     if row.revoked_at is None:
-        row.revoked_at = now_utc()
-        db.session.commit()
+        with transaction():
+            row.revoked_at = now_utc()
     return row
 
 
@@ -222,23 +229,71 @@ def list_interviewers(study_id: int | None = None) -> list[User]:
 
 
 def update_user(
-    user: User, *, name: str, email: str, role: UserRole | str, timezone: str, is_enabled: bool
+    user: User,
+    *,
+    name: str,
+    email: str,
+    role: UserRole | str,
+    timezone: str,
+    is_enabled: bool,
+    is_administrator: bool | None = None,
 ) -> User:
-    """Change a user's details; the email must stay unique. Commits."""
+    """Change a user's details (`is_administrator` None leaves that as it is); the email must
+    stay unique. Commits."""
     email = normalise_email(email)
-    other = find_user_by_email(email)
-    if other is not None and other.id != user.id:
-        raise AccountError(f"A user with the email {email} already exists.")
-    user.name, user.email, user.role = name.strip(), email, UserRole(role)
-    user.timezone, user.is_enabled = timezone, is_enabled
-    db.session.commit()
+    with transaction():
+        other = find_user_by_email(email)
+        if other is not None and other.id != user.id:
+            raise AccountError(f"A user with the email {email} already exists.")
+        user.name, user.email, user.role = name.strip(), email, UserRole(role)
+        user.timezone, user.is_enabled = timezone, is_enabled
+        if is_administrator is not None:
+            user.is_administrator = is_administrator
     return user
+
+
+def save_member(
+    user: User,
+    study_id: int | None,
+    *,
+    name: str,
+    email: str,
+    role: UserRole | str,
+    timezone: str,
+    is_enabled: bool,
+    is_administrator: bool | None,
+    password: str = "",
+) -> User:
+    """Save a user's details, their role in the study being managed (if any) and, when
+    given, a new password, as one change: a refused password or email saves nothing."""
+    with transaction():
+        update_user(
+            user,
+            name=name,
+            email=email,
+            role=role,
+            timezone=timezone,
+            is_enabled=is_enabled,
+            is_administrator=is_administrator,
+        )
+        if study_id is not None:
+            set_membership(user, study_id, role)
+        if password:
+            change_password(user, password)
+    return user
+
+
+def save_preferences(user: User, *, name: str, timezone: str) -> None:
+    """The user's own name and time zone. Commits."""
+    with transaction():
+        user.name = name.strip()
+        user.timezone = timezone
 
 
 def end_sessions(user: User) -> None:
     """Every session and remember-me cookie of this user stops working. Commits."""
-    user.session_version = (user.session_version or 0) + 1
-    db.session.commit()
+    with transaction():
+        user.session_version = (user.session_version or 0) + 1
 
 
 def change_password(user: User, new_password: str) -> None:
@@ -246,5 +301,5 @@ def change_password(user: User, new_password: str) -> None:
     problem = password_problem(new_password, email=user.email, name=user.name)
     if problem:
         raise AccountError(problem)
-    user.set_password(new_password)
-    db.session.commit()
+    with transaction():
+        user.set_password(new_password)

@@ -29,7 +29,7 @@ from fieldwork.accounts.forms import (
 )
 from fieldwork.accounts.models import User, UserRole
 from fieldwork.core.web import public
-from fieldwork.extensions import db, limiter
+from fieldwork.extensions import limiter
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -121,9 +121,11 @@ def account():
     password_form = PasswordChangeForm(prefix="pw")
     token_form = TokenForm(prefix="token")
     if _submitted("prefs") and preferences.validate_on_submit():
-        current_user.name = preferences.name.data.strip()
-        current_user.timezone = preferences.timezone.data
-        db.session.commit()
+        services.save_preferences(
+            current_user._get_current_object(),
+            name=preferences.name.data,
+            timezone=preferences.timezone.data,
+        )
         flash("Your preferences are saved.", "success")
         return redirect(url_for("accounts.account"))
     new_token = None
@@ -189,7 +191,9 @@ def _current_study_or_none():
 
 def _member_of_current_study_or_404(user_id: int) -> tuple[User, UserRole | None]:
     """A user of the study being worked on (any user, for an administrator); else 404."""
-    user = db.get_or_404(User, user_id)
+    user = services.get_user(user_id)
+    if user is None:
+        abort(404)
     study = _current_study_or_none()
     role = user.role_in(study.id) if study is not None else None
     if role is None and not current_user.is_administrator:
@@ -220,13 +224,11 @@ def new_user():
                 form.timezone.data,
                 study_ids=[study.id] if study is not None else [],
                 is_administrator=bool(form.administrator_choice()),
+                is_enabled=form.is_enabled.data,
             )
         except services.AccountError as error:
             form.email.errors.append(str(error))
         else:
-            if not form.is_enabled.data:
-                user.is_enabled = False
-                db.session.commit()
             where = f" in {study.name}" if study is not None else ""
             flash(f"{user.name} can now log in as {user.role.value}{where}.", "success")
             return redirect(url_for("accounts.users"))
@@ -253,21 +255,17 @@ def edit_user(user_id: int):
             form.role.errors.append("You cannot take away your own coordinator access.")
         else:
             try:
-                services.update_user(
+                services.save_member(
                     user,
+                    study.id if study is not None else None,
                     name=form.name.data,
                     email=form.email.data,
                     role=form.role.data,
                     timezone=form.timezone.data,
                     is_enabled=form.is_enabled.data,
+                    is_administrator=form.administrator_choice(),
+                    password=form.password.data or "",
                 )
-                if form.administrator_choice() is not None:
-                    user.is_administrator = form.administrator_choice()
-                    db.session.commit()
-                if study is not None:
-                    services.set_membership(user, study.id, form.role.data)
-                if form.password.data:
-                    services.change_password(user, form.password.data)
             except services.AccountError as error:
                 field = form.password if form.password.data else form.email
                 field.errors.append(str(error))

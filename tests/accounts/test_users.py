@@ -170,3 +170,43 @@ def test_preferences_change_the_zone_times_are_shown_in(app, client, auth):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).timezone == "America/New_York"
+
+
+def test_editing_a_user_saves_everything_or_nothing(app, client, auth):
+    """A new password the policy refuses leaves the other changes unsaved too, so what the
+    form shows again is what is still to be saved."""
+    auth.login(make_user("coordinator"))
+    colleague = make_user("interviewer", name="Ivy Old")
+    form = {
+        "name": "Ivy New",
+        "email": colleague.email,
+        "role": "interviewer",
+        "timezone": "Europe/Paris",
+        "is_enabled": "y",
+    }
+    refused = client.post(f"/users/{colleague.id}/edit", data={**form, "password": "short"})
+    assert refused.status_code == 422
+    db.session.expire_all()
+    unchanged = db.session.get(User, colleague.id)
+    assert (unchanged.name, unchanged.timezone) == ("Ivy Old", "Europe/London")
+    saved = client.post(f"/users/{colleague.id}/edit", data=form)
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, colleague.id).name == "Ivy New"
+
+
+def test_a_user_created_disabled_cannot_log_in(app, client, auth):
+    auth.login(make_user("coordinator"))
+    created = client.post(
+        "/users/new",
+        data={
+            "name": "Dora",
+            "email": "dora@example.org",
+            "role": "interviewer",
+            "timezone": "Europe/London",
+            "password": "long-enough",
+        },
+    )
+    assert created.status_code == 302
+    assert services.find_user_by_email("dora@example.org").is_enabled is False
+    assert services.authenticate("dora@example.org", "long-enough") is None

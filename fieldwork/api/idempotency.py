@@ -22,10 +22,11 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fieldwork.accounts.access import READ_METHODS, api_error
@@ -149,7 +150,7 @@ def sweep_expired_keys() -> int:
         result = db.session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now_utc())
         )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 #: What a stored answer that held an erased person's details is replaced with.
@@ -177,7 +178,7 @@ def erase_stored_answers(values: tuple[str, ...], encode) -> int:
             response_headers={"Content-Type": "application/json"},
         )
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def on_participant_erased(sender, person, **_) -> None:

@@ -8,10 +8,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldwork.core.time import UTCDateTime, now_utc
-from fieldwork.extensions import db
+from fieldwork.extensions import Model
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """One API write sent with an `Idempotency-Key` header, and the answer it got.
 
     The unique (user, key) pair decides between concurrent requests: the one whose row is

@@ -211,7 +211,8 @@ def make_demo() -> Demo:
     from fieldwork.recruitment import services as recruitment
     from fieldwork.recruitment.models import ConsentFormVersion
     from fieldwork.scheduling import busy
-    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.feed_tokens import regenerate_feed_token
+    from fieldwork.scheduling.links import create_booking_link
     from fieldwork.scheduling.models import AppointmentMode
 
     study = load_demo_study()
@@ -224,13 +225,13 @@ def make_demo() -> Demo:
     person = participant_for(demo, "interviewer")
     version = _first(ConsentFormVersion, ConsentFormVersion.published_at.is_not(None))
     _, consent_token = recruitment.create_consent_link(person, version, coordinator)
-    _, booking_token = scheduling.create_booking_link(
+    _, booking_token = create_booking_link(
         person, interviewer, coordinator, mode=AppointmentMode.TELEPHONE
     )
     for other in ("coordinator", "other"):
         someone = participant_for(demo, other)
         if someone.id != person.id:
-            scheduling.create_booking_link(
+            create_booking_link(
                 someone,
                 db.session.get(User, someone.interviewer_id)
                 if someone.interviewer_id
@@ -238,7 +239,7 @@ def make_demo() -> Demo:
                 coordinator,
                 mode=AppointmentMode.TELEPHONE,
             )
-    feed_token = scheduling.regenerate_feed_token(interviewer)
+    feed_token = regenerate_feed_token(interviewer)
     db.session.commit()
     for key, user in users.items():
         _, demo.api_tokens[key] = accounts.create_api_token(user, f"{key} walk")

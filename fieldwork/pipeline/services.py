@@ -453,9 +453,9 @@ def due_items(current: Board, days: int = 5) -> list[DueItem]:
 
 def get_held_interview(appointment_id: int, viewer: User) -> Appointment | None:
     """An appointment the viewer may work on (coordinators: any; interviewers: theirs)."""
-    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.appointments import get_appointment
 
-    return scheduling.get_appointment(appointment_id, viewer)
+    return get_appointment(appointment_id, viewer)
 
 
 def upload_settings() -> tuple[bool, int, str]:

@@ -27,7 +27,8 @@ from fieldwork.replies import parsing
 from fieldwork.replies.models import CalendarReply, MailboxMessage, MailOutcome, ReplyAnswer
 from fieldwork.replies.signals import participant_declined
 from fieldwork.sampling.models import Study
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.booking import reschedule_appointment
+from fieldwork.scheduling.checks import MAX_MINUTES
 from fieldwork.scheduling.models import Appointment, AppointmentStatus
 
 log = logging.getLogger(__name__)
@@ -420,10 +421,10 @@ def move_to_proposed_time(reply: CalendarReply, actor: User, *, confirmed: bool 
     if reply.proposed_starts_at <= now_utc():
         raise ReplyError("The proposed time has passed.")
     minutes = reply.proposed_minutes
-    if minutes is None or not 5 <= minutes <= scheduling.MAX_MINUTES:
+    if minutes is None or not 5 <= minutes <= MAX_MINUTES:
         minutes = appointment.minutes
     reply_id = reply.id
-    scheduling.reschedule_appointment(
+    reschedule_appointment(
         appointment, reply.proposed_starts_at, minutes, actor, confirmed=confirmed
     )
     taken = db.session.get(CalendarReply, reply_id)

@@ -11,7 +11,7 @@ from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.extensions import db
 from fieldwork.replies import mailbox, services
 from fieldwork.sampling.views import require_study
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.errors import NeedsConfirmation, SchedulingError
 from fieldwork.scheduling.timeutil import zone_label
 
 blueprint = Blueprint("replies", __name__)
@@ -68,7 +68,7 @@ def move_to_proposed_time(reply_id: int):
         services.move_to_proposed_time(
             reply, current_user, confirmed=request.form.get("confirm") == "yes"
         )
-    except scheduling.NeedsConfirmation as warning:
+    except NeedsConfirmation as warning:
         reply = services.get_reply(reply_id, study)  # the failed attempt rolled back
         return (
             render_template(
@@ -79,7 +79,7 @@ def move_to_proposed_time(reply_id: int):
             ),
             409,
         )
-    except (services.ReplyError, scheduling.SchedulingError) as error:
+    except (services.ReplyError, SchedulingError) as error:
         flash(f"The interview was not moved: {error}", "error")
         return redirect(back)
     flash("Interview moved to the proposed time; updated invitations are on their way.", "success")

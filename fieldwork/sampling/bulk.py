@@ -86,10 +86,10 @@ def bulk_form(study: Study, formdata=None) -> BulkForm:
     from fieldwork.recruitment import services as recruitment
     from fieldwork.recruitment.dispositions import Disposition
     from fieldwork.recruitment.models import ContactChannel
-    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.appointments import bookable_people
 
     form = BulkForm(formdata=formdata) if formdata is not None else BulkForm()
-    people = scheduling.bookable_people()
+    people = bookable_people()
     form.assign_to.choices = [SelectChoice("", "Nobody (remove the assignment)")] + [
         SelectChoice(str(u.id), u.name) for u in people
     ]
@@ -136,12 +136,12 @@ def send_booking_links(
     **options,
 ) -> BulkResult:
     """One booking link each, emailed; `interviewer` None means each one's assigned one."""
-    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.appointments import interviewers_by_id
+    from fieldwork.scheduling.errors import SchedulingError
+    from fieldwork.scheduling.links import send_booking_link
 
     result = BulkResult()
-    assigned = scheduling.interviewers_by_id(
-        [p.interviewer_id for p in participants if p.interviewer_id]
-    )
+    assigned = interviewers_by_id([p.interviewer_id for p in participants if p.interviewer_id])
     for person in participants:
         who = interviewer or assigned.get(person.interviewer_id or 0)
         if who is None:
@@ -151,8 +151,8 @@ def send_booking_links(
             result.skipped.append((person.reference, "no email address"))
             continue
         try:
-            scheduling.send_booking_link(person, who, actor, url_for_token, **options)
-        except scheduling.SchedulingError as error:
+            send_booking_link(person, who, actor, url_for_token, **options)
+        except SchedulingError as error:
             result.skipped.append((person.reference, str(error)))
         else:
             result.done.append(person.reference)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -12,7 +13,11 @@ from fieldwork.extensions import csrf
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, the template helpers, and the withdrawal hook."""
-    from fieldwork.scheduling import api, feeds, rules_views, services, views
+    from fieldwork.scheduling import api, appointments, booking, feeds, rules_views, views
+
+    # Each of these adds its pages to the scheduling blueprint (views.blueprint) when imported.
+    for module in ("availability_views", "booking_views", "link_views"):
+        importlib.import_module(f"fieldwork.scheduling.{module}")
 
     app.register_blueprint(views.blueprint)
     app.register_blueprint(rules_views.blueprint)
@@ -23,7 +28,7 @@ def init_app(app: Flask) -> None:
     # The participant page includes templates/scheduling/_participant_appointments.html,
     # which loads its rows through this global (one query).
     app.jinja_env.globals["participant_appointments"] = lambda participant: (
-        services.appointments_of_participant(participant.id)
+        appointments.appointments_of_participant(participant.id)
     )
 
     @app.template_filter("clocktime")
@@ -33,8 +38,8 @@ def init_app(app: Flask) -> None:
 
     from fieldwork.recruitment import services as recruitment
 
-    if services.on_participant_withdrawn not in recruitment.on_withdrawal:
-        recruitment.on_withdrawal.append(services.on_participant_withdrawn)
+    if booking.on_participant_withdrawn not in recruitment.on_withdrawal:
+        recruitment.on_withdrawal.append(booking.on_participant_withdrawn)
 
     from fieldwork.recruitment.signals import participant_erased
     from fieldwork.scheduling import erasure

@@ -21,7 +21,9 @@ from fieldwork.core.pagination import paginate
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, Study
-from fieldwork.scheduling import availability, services
+from fieldwork.scheduling import appointments, availability, booking, links
+from fieldwork.scheduling.checks import MAX_MINUTES, MAX_TRAVEL_MINUTES, BookingRequest
+from fieldwork.scheduling.errors import ClashError, NeedsConfirmation, SchedulingError
 from fieldwork.scheduling.models import Appointment, AppointmentMode, AppointmentStatus
 
 blueprint = Blueprint("scheduling_api", __name__, url_prefix=BASE_PATH)
@@ -168,18 +170,18 @@ def _bool(data: dict, name: str, errors: dict) -> bool:
     return value
 
 
-def _scheduling_error(error: services.SchedulingError):
-    if isinstance(error, services.NeedsConfirmation):
+def _scheduling_error(error: SchedulingError):
+    if isinstance(error, NeedsConfirmation):
         return _error(
             409, error.args[0] + ' Send "confirm": true to book anyway.', warnings=error.warnings
         )
-    if isinstance(error, services.ClashError):
+    if isinstance(error, ClashError):
         return _error(409, str(error))
     return _error(422, str(error))
 
 
 def _appointment_or_404(appointment_id: int) -> Appointment:
-    appointment = services.get_appointment(appointment_id, current_user)
+    appointment = appointments.get_appointment(appointment_id, current_user)
     if appointment is None:
         abort(404, "There is no appointment with that id.")
     return appointment
@@ -189,7 +191,7 @@ def _appointment_or_404(appointment_id: int) -> Appointment:
 def list_appointments():
     args = request.args
     errors: dict[str, str] = {}
-    filters = services.AppointmentFilters()
+    filters = appointments.AppointmentFilters()
     for name in ("interviewer", "participant"):
         raw = args.get(name)
         if raw:
@@ -214,7 +216,7 @@ def list_appointments():
     if errors:
         raise FieldErrors(errors)
     paging = parse_page_request(args)
-    statement = services.appointment_query_all(study, filters, current_user)
+    statement = appointments.appointment_query_all(study, filters, current_user)
     page = paginate(statement, paging.page, paging.per_page)
     return jsonify(
         items=[serialize(a) for a in page.items],
@@ -250,12 +252,10 @@ def create_appointment():
         errors["video_link"] = "Give an http or https address."
     notes = _text(data, "notes", errors, 4000)
     travel_before = _int(
-        data, "travel_minutes_before", errors, maximum=services.MAX_TRAVEL_MINUTES, default=0
+        data, "travel_minutes_before", errors, maximum=MAX_TRAVEL_MINUTES, default=0
     )
-    travel_after = _int(
-        data, "travel_minutes_after", errors, maximum=services.MAX_TRAVEL_MINUTES, default=0
-    )
-    minutes = _int(data, "minutes", errors, minimum=5, maximum=services.MAX_MINUTES)
+    travel_after = _int(data, "travel_minutes_after", errors, maximum=MAX_TRAVEL_MINUTES, default=0)
+    minutes = _int(data, "minutes", errors, minimum=5, maximum=MAX_MINUTES)
     confirm = _bool(data, "confirm", errors)
     participant = db.session.get(Participant, participant_id) if participant_id else None
     interviewer = db.session.get(User, interviewer_id) if interviewer_id else None
@@ -268,7 +268,7 @@ def create_appointment():
     if errors:
         raise FieldErrors(errors)
     study = db.session.get(Study, participant.study_id)
-    request_ = services.BookingRequest(
+    request_ = BookingRequest(
         starts_at=starts_at,
         minutes=minutes or study.interview_minutes,
         mode=mode,
@@ -279,12 +279,12 @@ def create_appointment():
         travel_minutes_after=travel_after or 0,
     )
     try:
-        appointment = services.book_appointment(
+        appointment = booking.book_appointment(
             study, participant, interviewer, request_, actor, confirmed=confirm
         )
-    except services.SchedulingError as error:
+    except SchedulingError as error:
         return _scheduling_error(error)
-    response = jsonify(serialize(services.get_appointment(appointment.id)))
+    response = jsonify(serialize(appointments.get_appointment(appointment.id)))
     response.status_code = 201
     response.headers["Location"] = url_for(
         "scheduling_api.get_appointment", appointment_id=appointment.id, _external=True
@@ -299,17 +299,17 @@ def reschedule_appointment(appointment_id: int):
     data = _body()
     errors: dict[str, str] = {}
     starts_at = _datetime(data, "starts_at", errors)
-    minutes = _int(data, "minutes", errors, minimum=5, maximum=services.MAX_MINUTES)
+    minutes = _int(data, "minutes", errors, minimum=5, maximum=MAX_MINUTES)
     confirm = _bool(data, "confirm", errors)
     if errors:
         raise FieldErrors(errors)
     try:
-        services.reschedule_appointment(
+        booking.reschedule_appointment(
             appointment, starts_at, minutes or appointment.minutes, actor, confirmed=confirm
         )
-    except services.SchedulingError as error:
+    except SchedulingError as error:
         return _scheduling_error(error)
-    return jsonify(serialize(services.get_appointment(appointment_id)))
+    return jsonify(serialize(appointments.get_appointment(appointment_id)))
 
 
 @blueprint.post("/appointments/<int:appointment_id>/cancel")
@@ -324,10 +324,10 @@ def cancel_appointment(appointment_id: int):
     if errors:
         raise FieldErrors(errors)
     try:
-        services.cancel_appointment(appointment, reason, actor)
-    except services.SchedulingError as error:
+        booking.cancel_appointment(appointment, reason, actor)
+    except SchedulingError as error:
         return _scheduling_error(error)
-    return jsonify(serialize(services.get_appointment(appointment_id)))
+    return jsonify(serialize(appointments.get_appointment(appointment_id)))
 
 
 @blueprint.post("/participants/<int:participant_id>/booking-links")
@@ -361,8 +361,8 @@ def create_booking_link(participant_id: int):
     video_link = _text(data, "video_link", errors, 2000)
     if video_link and not video_link.lower().startswith(("http://", "https://")):
         errors["video_link"] = "Give an http or https address."
-    travel = _int(data, "travel_minutes", errors, maximum=services.MAX_TRAVEL_MINUTES, default=0)
-    days = _int(data, "days", errors, minimum=1, maximum=90, default=services.BOOKING_LINK_DAYS)
+    travel = _int(data, "travel_minutes", errors, maximum=MAX_TRAVEL_MINUTES, default=0)
+    days = _int(data, "days", errors, minimum=1, maximum=90, default=links.BOOKING_LINK_DAYS)
     send = _bool(data, "send", errors)
     if send and not participant.email:
         errors["send"] = "The participant has no email address to send the link to."
@@ -381,13 +381,13 @@ def create_booking_link(participant_id: int):
 
     try:
         if send:
-            link, token = services.send_booking_link(
+            link, token = links.send_booking_link(
                 participant, interviewer, actor, url_of, **options
             )
         else:
-            link, token = services.create_booking_link(participant, interviewer, actor, **options)
+            link, token = links.create_booking_link(participant, interviewer, actor, **options)
             db.session.commit()
-    except services.SchedulingError as error:
+    except SchedulingError as error:
         db.session.rollback()
         return _scheduling_error(error)
     response = jsonify(
@@ -429,8 +429,8 @@ def get_availability():
         errors["days"] = f"Give a number of days from 1 to {MAX_AVAILABILITY_DAYS}."
     minutes_raw = args.get("minutes", "60")
     minutes = int(minutes_raw) if minutes_raw.isdigit() and len(minutes_raw) < 4 else 0
-    if not 5 <= minutes <= services.MAX_MINUTES:
-        errors["minutes"] = f"Give a length from 5 to {services.MAX_MINUTES} minutes."
+    if not 5 <= minutes <= MAX_MINUTES:
+        errors["minutes"] = f"Give a length from 5 to {MAX_MINUTES} minutes."
     if errors:
         raise FieldErrors(errors)
     starts_at = dt.datetime.combine(first, dt.time(), dt.UTC) if first else now_utc()

@@ -1,6 +1,7 @@
-"""Free time: interviewers' weekly windows, minus bookings, busy blocks and travel.
+"""Interviewers' weekly windows: kept (added, listed, removed), laid out by week, and read as
+free time (windows minus bookings, busy blocks and travel).
 
-Everything here reads; nothing writes. The windows are wall-clock times in their own zone, so
+The windows are wall-clock times in their own zone, so
 "Tuesdays 09:00 to 17:00 Europe/London" is 09:00 local in winter and in summer alike.
 """
 
@@ -11,8 +12,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
+from fieldwork.accounts.models import User
 from fieldwork.extensions import db
+from fieldwork.scheduling.errors import SchedulingError
 from fieldwork.scheduling.models import (
     OCCUPYING_STATUSES,
     Appointment,
@@ -239,3 +243,102 @@ def self_booking_range(zone_name: str, today: dt.date) -> Interval:
 #: How far ahead the coordinator's booking form offers an interviewer's free slots
 #: (through `slots.bookable_slots`, the one slot service).
 BOOKING_FORM_DAYS = 14
+
+
+# --- Availability windows --------------------------------------------------------------------
+
+
+def add_window(
+    interviewer: User,
+    weekday: int,
+    starts_time: dt.time,
+    ends_time: dt.time,
+    zone_name: str,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> AvailabilityWindow:
+    if not 0 <= weekday <= 6:
+        raise SchedulingError("Choose a day of the week.")
+    if ends_time <= starts_time:
+        raise SchedulingError("The end must be after the start.")
+    if valid_from and valid_until and valid_until < valid_from:
+        raise SchedulingError("The last date must not be before the first.")
+    window = AvailabilityWindow(
+        interviewer_id=interviewer.id,
+        weekday=weekday,
+        starts_time=starts_time,
+        ends_time=ends_time,
+        timezone=zone_name,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    db.session.add(window)
+    db.session.commit()
+    return window
+
+
+def windows_for_viewer(viewer: User, interviewer_id: int | None = None) -> list[AvailabilityWindow]:
+    statement = select(AvailabilityWindow).options(joinedload(AvailabilityWindow.interviewer))
+    if not viewer.is_coordinator:
+        statement = statement.where(AvailabilityWindow.interviewer_id == viewer.id)
+    elif interviewer_id:
+        statement = statement.where(AvailabilityWindow.interviewer_id == interviewer_id)
+    statement = statement.join(User, AvailabilityWindow.interviewer_id == User.id).order_by(
+        User.name, AvailabilityWindow.weekday, AvailabilityWindow.starts_time
+    )
+    return list(db.session.scalars(statement).unique())
+
+
+def delete_window(window_id: int, viewer: User) -> bool:
+    window = db.session.get(AvailabilityWindow, window_id)
+    if window is None or (not viewer.is_coordinator and window.interviewer_id != viewer.id):
+        return False
+    db.session.delete(window)
+    db.session.commit()
+    return True
+
+
+@dataclass
+class WeekDay:
+    date: dt.date
+    windows: list[tuple[dt.datetime, dt.datetime]]
+    appointments: list[Appointment]
+    busy: list[tuple[dt.datetime, dt.datetime]]
+
+
+def week_view(interviewer: User, monday: dt.date, zone_name: str) -> list[WeekDay]:
+    """Seven days from `monday` in `zone_name`: windows, bookings and busy blocks of each."""
+    from fieldwork.scheduling.timeutil import local, to_utc
+
+    starts_at = to_utc(monday, dt.time(), zone_name)
+    ends_at = to_utc(monday + dt.timedelta(days=7), dt.time(), zone_name)
+    occurrences = expand_windows(windows_of(interviewer.id), starts_at, ends_at)
+    appointments = list(
+        db.session.scalars(
+            select(Appointment)
+            .options(joinedload(Appointment.participant))
+            .where(
+                Appointment.interviewer_id == interviewer.id,
+                Appointment.starts_at < ends_at,
+                Appointment.ends_at > starts_at,
+            )
+            .order_by(Appointment.starts_at)
+        ).unique()
+    )
+    blocks = busy_blocks_between(interviewer.id, starts_at, ends_at)
+    days = [WeekDay(monday + dt.timedelta(days=n), [], [], []) for n in range(7)]
+
+    def day_of(moment: dt.datetime) -> WeekDay | None:
+        index = (local(moment, zone_name).date() - monday).days
+        return days[index] if 0 <= index < 7 else None
+
+    for occurrence in occurrences:
+        if day := day_of(occurrence.starts_at):
+            day.windows.append((occurrence.starts_at, occurrence.ends_at))
+    for appointment in appointments:
+        if day := day_of(appointment.starts_at):
+            day.appointments.append(appointment)
+    for block in blocks:
+        if day := day_of(max(block.starts_at, starts_at)):
+            day.busy.append((block.starts_at, block.ends_at))
+    return days

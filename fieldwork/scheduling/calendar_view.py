@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from fieldwork.accounts.models import User
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Study
+from fieldwork.scheduling.appointments import AppointmentFilters, appointment_query
 from fieldwork.scheduling.models import Appointment, AppointmentStatus
-from fieldwork.scheduling.services import AppointmentFilters, appointment_query
 from fieldwork.scheduling.timeutil import local
 
 VIEWS = ("week", "month")

@@ -16,7 +16,14 @@ from fieldwork.accounts.models import User, UserRole
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, RecruitmentStatus, Study
-from fieldwork.scheduling import services
+from fieldwork.scheduling.availability import add_window
+from fieldwork.scheduling.booking import (
+    book_appointment,
+    cancel_appointment,
+    record_outcome,
+    reschedule_appointment,
+)
+from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.models import AppointmentMode, AppointmentStatus
 from fieldwork.scheduling.timeutil import to_utc
 
@@ -113,9 +120,9 @@ def load_scheduling_demo(study: Study) -> dict[str, int]:
         # Monday to Thursday, a staggered working day; Friday mornings for the first.
         for weekday in range(4):
             start = dt.time(9 + index % 2, 30 if index % 2 else 0)
-            services.add_window(interviewer, weekday, start, dt.time(17), zone)
+            add_window(interviewer, weekday, start, dt.time(17), zone)
         if index == 0:
-            services.add_window(interviewer, 4, dt.time(9), dt.time(12, 30), zone)
+            add_window(interviewer, 4, dt.time(9), dt.time(12, 30), zone)
 
     people = list(
         db.session.scalars(
@@ -136,14 +143,14 @@ def load_scheduling_demo(study: Study) -> dict[str, int]:
 
     def book(person, interviewer, day, hour, mode=AppointmentMode.TELEPHONE, **fields):
         nonlocal made
-        request = services.BookingRequest(
+        request = BookingRequest(
             starts_at=to_utc(day, dt.time(hour), zone),
             minutes=study.interview_minutes,
             mode=mode,
             **fields,
         )
         made += 1
-        return services.book_appointment(
+        return book_appointment(
             study,
             person,
             interviewer,
@@ -169,14 +176,12 @@ def load_scheduling_demo(study: Study) -> dict[str, int]:
             travel_minutes_after=45 if offset == 0 else 0,
         )
         _consent(study, person, coordinator)
-        services.record_outcome(
-            appointment, AppointmentStatus.HELD, 50 + offset * 5, True, interviewer
-        )
+        record_outcome(appointment, AppointmentStatus.HELD, 50 + offset * 5, True, interviewer)
     # A no-show last week.
     person = next(plan, None)
     if person is not None:
         appointment = book(person, interviewers[0], monday_last_fortnight + dt.timedelta(7), 14)
-        services.record_outcome(appointment, AppointmentStatus.NO_SHOW, None, None, coordinator)
+        record_outcome(appointment, AppointmentStatus.NO_SHOW, None, None, coordinator)
     # Booked ahead: video and telephone interviews over the next fortnight.
     for offset, person in zip(range(4), plan, strict=False):
         interviewer = interviewers[offset % len(interviewers)]
@@ -193,7 +198,7 @@ def load_scheduling_demo(study: Study) -> dict[str, int]:
     person = next(plan, None)
     if person is not None:
         appointment = book(person, interviewers[-1], monday_ahead + dt.timedelta(days=2), 15)
-        services.cancel_appointment(appointment, "Annual leave that week.", coordinator)
+        cancel_appointment(appointment, "Annual leave that week.", coordinator)
     # Moved across the next clock change: 10:00 local before it, 10:00 local after it.
     person = next(plan, None)
     change = _next_clock_change(zone, today + dt.timedelta(days=2))
@@ -203,7 +208,7 @@ def load_scheduling_demo(study: Study) -> dict[str, int]:
         )
         after = _weekday_on_or_after(change + dt.timedelta(days=1), 1)
         appointment = book(person, interviewers[0], before, 10)
-        services.reschedule_appointment(
+        reschedule_appointment(
             appointment,
             to_utc(after, dt.time(10), zone),
             study.interview_minutes,

@@ -22,8 +22,20 @@ from flask import (
 from fieldwork.core.time import is_valid_timezone, now_utc
 from fieldwork.core.web import public
 from fieldwork.outbox import smtp as outbox_mail
-from fieldwork.scheduling import messages, services, zones
+from fieldwork.scheduling import messages, zones
 from fieldwork.scheduling import self_booking as page_parts
+from fieldwork.scheduling.appointments import get_appointment
+from fieldwork.scheduling.errors import ClashError, SchedulingError
+from fieldwork.scheduling.feed_tokens import feed_appointments
+from fieldwork.scheduling.links import (
+    LinkUnavailable,
+    book_through_link,
+    booking_link_for_token,
+    cancel_through_link,
+    current_booking,
+    slots_for_link,
+    store_participant_zone,
+)
 
 blueprint = Blueprint("feeds", __name__)
 
@@ -31,7 +43,7 @@ blueprint = Blueprint("feeds", __name__)
 @blueprint.get("/calendar/<token>.ics")
 @public
 def interviewer_feed(token: str):
-    found = services.feed_appointments(token)
+    found = feed_appointments(token)
     if found is None:
         return Response(
             "There is no calendar feed at this address. It may have been replaced by a new "
@@ -78,8 +90,8 @@ def _clock() -> tuple[str, str]:
 
 def _link_or_page(token: str):
     try:
-        return services.booking_link_for_token(token), None
-    except services.LinkUnavailable as error:
+        return booking_link_for_token(token), None
+    except LinkUnavailable as error:
         page = render_template("scheduling/booking_unavailable.html", message=str(error))
         return None, (page, error.status)
 
@@ -108,7 +120,7 @@ def _take_outcome(link, zone_name: str, clock: str) -> dict | None:
     outcome = session.pop(_outcome_key(link), None)
     if not isinstance(outcome, dict) or outcome.get("kind") not in ("booked", "moved", "cancelled"):
         return None
-    appointment = services.get_appointment(int(outcome.get("appointment_id") or 0))
+    appointment = get_appointment(int(outcome.get("appointment_id") or 0))
     if appointment is None or appointment.participant_id != link.participant_id:
         return None
     zone = ZoneInfo(zone_name)
@@ -135,7 +147,7 @@ def _page(link, token: str, *, status: int = 200, taken: bool = False):
     zone_name, zone_source = _zone_and_source(link)
     clock, clock_source = _clock()
     outcome = _take_outcome(link, zone_name, clock)
-    current = services.current_booking(link)
+    current = current_booking(link)
     moving = request.args.get("move") == "1" and current is not None
     picking = current is None or moving or taken
     context = {
@@ -163,7 +175,7 @@ def _page(link, token: str, *, status: int = 200, taken: bool = False):
         ),
     }
     if picking:
-        slots = services.slots_for_link(link, current.id if current else None)
+        slots = slots_for_link(link, current.id if current else None)
         days = page_parts.days_with_slots(slots, zone_name)
         day = days.get(page_parts.parse_day(request.args.get("day")))
         chosen = page_parts.parse_slot(request.args.get("slot"))
@@ -214,11 +226,11 @@ def book_slot(token: str):
         flash("Choose a day and a time first.", "error")
         return redirect(_back(token))
     try:
-        appointment, previous = services.book_through_link(link, starts_at, zone_name)
-    except services.ClashError:
+        appointment, previous = book_through_link(link, starts_at, zone_name)
+    except ClashError:
         # The failed booking rolled the session back: read the link afresh for the page.
-        return _page(services.booking_link_for_token(token), token, status=409, taken=True)
-    except services.SchedulingError as error:
+        return _page(booking_link_for_token(token), token, status=409, taken=True)
+    except SchedulingError as error:
         flash(str(error), "error")
         return redirect(_back(token))
     session[_outcome_key(link)] = {
@@ -240,7 +252,7 @@ def booking_zone(token: str):
         zone_name = request.form.get("zone", "")
         if not zones.is_offered_zone(zone_name):
             abort(400, "Choose a time zone from the list.")
-        services.store_participant_zone(link, zone_name)
+        store_participant_zone(link, zone_name)
         args = {"clock": request.form["clock"]} if request.form.get("clock") in ("12", "24") else {}
         if request.form.get("move") == "1":
             args["move"] = "1"
@@ -269,7 +281,7 @@ def cancel_booking(token: str):
     link, unavailable = _link_or_page(token)
     if unavailable:
         return unavailable
-    current = services.current_booking(link)
+    current = current_booking(link)
     zone_name, _source = _zone_and_source(link)
     clock, _clock_source = _clock()
     if request.method == "POST":
@@ -278,7 +290,7 @@ def cancel_booking(token: str):
             return redirect(_back(token))
         zone_name = request.form.get("zone", "")
         reason = (request.form.get("reason") or "")[:1000]
-        cancelled = services.cancel_through_link(
+        cancelled = cancel_through_link(
             link, reason, zone_name if zones.is_offered_zone(zone_name) else ""
         )
         session[_outcome_key(link)] = {
@@ -307,7 +319,7 @@ def booking_ics(token: str):
     link, unavailable = _link_or_page(token)
     if unavailable:
         return unavailable
-    current = services.current_booking(link)
+    current = current_booking(link)
     if current is None:
         flash("There is no booked interview to add to a calendar yet.", "info")
         return redirect(url_for("feeds.self_booking", token=token))

@@ -30,13 +30,13 @@ from wtforms.validators import (
 
 from fieldwork.core.forms import Chosen
 from fieldwork.sampling.forms import coerce_optional_int
+from fieldwork.scheduling.checks import MAX_MINUTES, MAX_TRAVEL_MINUTES
 from fieldwork.scheduling.models import (
     OUTCOME_STATUSES,
     WEEKDAY_NAMES,
     AppointmentMode,
     AppointmentStatus,
 )
-from fieldwork.scheduling.services import MAX_MINUTES, MAX_TRAVEL_MINUTES
 
 MODE_CHOICES = [SelectChoice(mode.value, mode.label) for mode in AppointmentMode]
 

@@ -11,7 +11,7 @@ from fieldwork.audit.models import AuditEvent
 from fieldwork.extensions import db
 from fieldwork.sampling import assignment
 from fieldwork.sampling.imports import reader, writer
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.booking import cancel_appointment, record_outcome, reschedule_appointment
 from fieldwork.scheduling.models import AppointmentStatus
 from tests.factories import make_user
 from tests.sampling.test_importing import frame_file, person
@@ -28,11 +28,11 @@ def test_bookings_moves_cancellations_and_outcomes_read_as_sentences(world, clie
     dotted code, JSON or microseconds up front."""
     give_consent(world, world["first"])
     item = book(world, at(2026, 3, 23, 10))
-    scheduling.reschedule_appointment(item, at(2026, 3, 24, 14), 60, world["coordinator"])
+    reschedule_appointment(item, at(2026, 3, 24, 14), 60, world["coordinator"])
     clock.move(at(2026, 3, 24, 16))
-    scheduling.record_outcome(item, AppointmentStatus.HELD, 50, True, world["coordinator"])
+    record_outcome(item, AppointmentStatus.HELD, 50, True, world["coordinator"])
     other = book(world, at(2026, 3, 26, 10), participant=world["second"], confirmed=True)
-    scheduling.cancel_appointment(other, "Ill <b>", world["coordinator"])
+    cancel_appointment(other, "Ill <b>", world["coordinator"])
     assert {
         "appointment.booked",
         "appointment.moved",

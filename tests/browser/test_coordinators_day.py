@@ -15,7 +15,7 @@ import pytest
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.availability import add_window
 from fieldwork.scheduling.models import Appointment, BookingLink
 from tests.factories import make_frame, make_participant, make_user
 from tests.pagecheck import expect
@@ -38,7 +38,7 @@ def day(app):
     coordinator = make_user("coordinator", name="Cora Coordinator")
     kathryn = make_user("interviewer", name="Kathryn Interviewer")
     for weekday in range(7):
-        scheduling.add_window(kathryn, weekday, dt.time(9), dt.time(17), study.timezone)
+        add_window(kathryn, weekday, dt.time(9), dt.time(17), study.timezone)
     people = [
         make_participant(
             study,

@@ -10,7 +10,8 @@ import pytest
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.recruitment import services as recruitment
-from fieldwork.scheduling import services
+from fieldwork.scheduling.availability import add_window
+from fieldwork.scheduling.links import create_booking_link
 from fieldwork.scheduling.models import AppointmentMode
 from tests.factories import make_frame, make_participant, make_user
 from tests.pagecheck import describe_axe, every_axe_violation
@@ -39,8 +40,8 @@ def test_participant_pages_have_no_axe_violation_at_390_and_1280(app, page, live
             for name in ("Ann Adams", "Bob Brown")
         ]
         for weekday in range(5):
-            services.add_window(kathryn, weekday, dt.time(9), dt.time(12), "Europe/London")
-        _, booking_token = services.create_booking_link(
+            add_window(kathryn, weekday, dt.time(9), dt.time(12), "Europe/London")
+        _, booking_token = create_booking_link(
             people[0],
             kathryn,
             coordinator,

@@ -14,7 +14,8 @@ from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
 from fieldwork.sampling.models import Participant
-from fieldwork.scheduling import services
+from fieldwork.scheduling.availability import add_window
+from fieldwork.scheduling.links import create_booking_link
 from fieldwork.scheduling.models import Appointment, AppointmentMode, AppointmentStatus
 from tests.factories import make_frame, make_participant, make_user
 from tests.pagecheck import describe_axe, every_axe_violation, expect
@@ -46,10 +47,8 @@ def booking(app):
         phone="+1 212 555 0100",
     )
     for weekday in range(5):
-        services.add_window(kathryn, weekday, dt.time(9), dt.time(12), "Europe/London")
-    link, token = services.create_booking_link(
-        person, kathryn, coordinator, mode=AppointmentMode.TELEPHONE
-    )
+        add_window(kathryn, weekday, dt.time(9), dt.time(12), "Europe/London")
+    link, token = create_booking_link(person, kathryn, coordinator, mode=AppointmentMode.TELEPHONE)
     db.session.commit()
     yield {**frame, "kathryn": kathryn, "person": person, "token": token}
     set_clock(None)

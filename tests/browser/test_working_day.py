@@ -12,7 +12,8 @@ import pytest
 
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.booking import book_appointment
+from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.models import Appointment, AppointmentMode, AppointmentStatus
 from tests.factories import make_frame, make_participant, make_user
 from tests.pagecheck import ARTIFACTS, expect
@@ -51,21 +52,21 @@ def day():
             phone=phone,
         )
     start = (now_utc() - dt.timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
-    past = scheduling.book_appointment(
+    past = book_appointment(
         study,
         people["P1-007"],
         kathryn,
-        scheduling.BookingRequest(starts_at=start, minutes=60, mode=AppointmentMode.TELEPHONE),
+        BookingRequest(starts_at=start, minutes=60, mode=AppointmentMode.TELEPHONE),
         coordinator,
         confirmed=True,
         already_took_place=True,
     )
     tomorrow = start + dt.timedelta(days=1)
-    scheduling.book_appointment(
+    book_appointment(
         study,
         people["P1-008"],
         kathryn,
-        scheduling.BookingRequest(starts_at=tomorrow, minutes=60, mode=AppointmentMode.TELEPHONE),
+        BookingRequest(starts_at=tomorrow, minutes=60, mode=AppointmentMode.TELEPHONE),
         coordinator,
         confirmed=True,
     )

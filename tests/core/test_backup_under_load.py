@@ -15,7 +15,8 @@ from fieldwork.core.backup import restore_backup, write_backup
 from fieldwork.extensions import db
 from fieldwork.reminders.models import Reminder
 from fieldwork.sampling.models import Participant, Study
-from fieldwork.scheduling import services
+from fieldwork.scheduling.booking import book_appointment, cancel_appointment
+from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.models import Appointment, AppointmentChange, AppointmentMode
 from tests.scheduling.conftest import at
 
@@ -41,19 +42,17 @@ def test_every_backup_taken_under_concurrent_bookings_restores(app, world, tmp_p
                     start = at(2026, 3, 23, 9) + dt.timedelta(
                         days=7 * (number // 8), hours=number % 8
                     )
-                    appointment = services.book_appointment(
+                    appointment = book_appointment(
                         db.session.get(Study, ids["study"]),
                         db.session.get(Participant, ids["participants"][number % 2]),
                         db.session.get(User, ids["kathryn"]),
-                        services.BookingRequest(
-                            starts_at=start, minutes=50, mode=AppointmentMode.TELEPHONE
-                        ),
+                        BookingRequest(starts_at=start, minutes=50, mode=AppointmentMode.TELEPHONE),
                         db.session.get(User, ids["coordinator"]),
                         confirmed=True,
                     )
                     done["bookings"] += 1
                     if number % 3:
-                        services.cancel_appointment(appointment, "load test", None)
+                        cancel_appointment(appointment, "load test", None)
                         done["cancellations"] += 1
                     db.session.remove()
                     number += 1

@@ -19,7 +19,8 @@ from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ConsentMethod, ContactChannel, DataHandling
 from fieldwork.sampling.models import OrganisationKind, Participant, Study
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.booking import book_appointment, record_outcome
+from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.models import AppointmentMode, AppointmentStatus
 from tests.factories import (
     make_district,
@@ -163,11 +164,11 @@ def awkward(app) -> AwkwardStudy:
             typed_name=person.name,
         )
     # A booked, then held interview for the participant who agreed to everything.
-    appointment = scheduling.book_appointment(
+    appointment = book_appointment(
         study,
         people["agreed"],
         interviewer,
-        scheduling.BookingRequest(
+        BookingRequest(
             starts_at=START + dt.timedelta(days=3, hours=5),
             minutes=75,
             mode=AppointmentMode.IN_PERSON,
@@ -178,7 +179,7 @@ def awkward(app) -> AwkwardStudy:
         confirmed=True,
     )
     clock["now"] = START + dt.timedelta(days=4)
-    scheduling.record_outcome(appointment, AppointmentStatus.HELD, 70, True, coordinator)
+    record_outcome(appointment, AppointmentStatus.HELD, 70, True, coordinator)
     recruitment.withdraw(
         people["withdrawn"],
         coordinator,

@@ -15,7 +15,8 @@ from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ContactChannel
 from fieldwork.sampling.models import RecruitmentStatus
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.booking import book_appointment, cancel_appointment, record_outcome
+from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.models import AppointmentMode, AppointmentStatus
 from tests.factories import make_participant
 from tests.scheduling.conftest import NOW, at, book, give_consent
@@ -55,7 +56,7 @@ def test_a_past_interview_without_outcome_is_listed_until_recorded(world, client
     clock.move(at(2026, 3, 23, 12))
     auth.login(world["coordinator"])
     assert f'href="/appointments/{item.id}/outcome"' in page(client)
-    scheduling.record_outcome(item, AppointmentStatus.HELD, 60, True, world["coordinator"])
+    record_outcome(item, AppointmentStatus.HELD, 60, True, world["coordinator"])
     html = page(client)
     assert f'href="/appointments/{item.id}/outcome"' not in html
     assert "Every past interview has its outcome." in html
@@ -69,7 +70,7 @@ def test_a_no_show_or_late_cancellation_puts_the_person_back_to_rebook(
     Agreed) and is listed under "To rebook" until they are booked again."""
     item = book(world, at(2026, 3, 23, 10))
     clock.move(at(2026, 3, 23, 12))
-    scheduling.record_outcome(item, outcome, None, None, world["coordinator"])
+    record_outcome(item, outcome, None, None, world["coordinator"])
     assert db.session.get(type(world["first"]), world["first"].id).status == (
         RecruitmentStatus.AGREED
     )
@@ -130,13 +131,11 @@ def test_changes_since_the_last_visit_list_what_others_did(world, client, auth, 
     auth.login(world["coordinator"])
     page(client)  # the first visit
     clock.move(NOW + dt.timedelta(hours=3))
-    item = scheduling.book_appointment(
+    item = book_appointment(
         world["study"],
         world["second"],
         world["kathryn"],
-        scheduling.BookingRequest(
-            starts_at=at(2026, 3, 24, 10), minutes=60, mode=AppointmentMode.TELEPHONE
-        ),
+        BookingRequest(starts_at=at(2026, 3, 24, 10), minutes=60, mode=AppointmentMode.TELEPHONE),
         colleague,
     )
     book(world, at(2026, 3, 25, 10))  # by the coordinator: not news to them
@@ -145,7 +144,7 @@ def test_changes_since_the_last_visit_list_what_others_did(world, client, auth, 
     changes = html[html.index('id="panel-changes"') :].split("</section>")[0]
     assert "Omar booked P1-005 with Kathryn for Tue 24 Mar 10:00 GMT" in changes
     assert "P1-004" not in changes
-    scheduling.cancel_appointment(item, "Ill", colleague)
+    cancel_appointment(item, "Ill", colleague)
     html = page(client)  # same visit (within the hour): the window has not moved
     changes = html[html.index('id="panel-changes"') :].split("</section>")[0]
     assert "Omar cancelled P1-005&#39;s interview of Tue 24 Mar 10:00 GMT" in changes
@@ -277,9 +276,7 @@ def test_the_home_pages_cost_the_same_queries_at_any_size(
         )
         clock.move(NOW)
         if number % 2:
-            scheduling.record_outcome(
-                missed, AppointmentStatus.NO_SHOW, None, None, world["coordinator"]
-            )
+            record_outcome(missed, AppointmentStatus.NO_SHOW, None, None, world["coordinator"])
         recruitment.log_contact_attempt(
             person,
             world["other"],

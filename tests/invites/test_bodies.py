@@ -13,7 +13,12 @@ import pytest
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.scheduling import services
+from fieldwork.scheduling.booking import (
+    book_appointment,
+    cancel_appointment,
+    reschedule_appointment,
+)
+from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.models import AppointmentMode
 from tests.factories import make_frame, make_participant, make_user
 
@@ -49,11 +54,11 @@ def _messages(kind: str) -> dict[str, email.message.EmailMessage]:
 
 
 def _book(people, mode: AppointmentMode, **fields):
-    return services.book_appointment(
+    return book_appointment(
         people["study"],
         people["person"],
         people["kathryn"],
-        services.BookingRequest(
+        BookingRequest(
             starts_at=dt.datetime(2026, 3, 23, 9, tzinfo=dt.UTC), minutes=60, mode=mode, **fields
         ),
         people["coordinator"],
@@ -90,14 +95,14 @@ def test_a_video_invitation_gives_the_link(people):
 
 def test_every_appointment_message_has_date_message_id_and_round_trips(people):
     appointment = _book(people, AppointmentMode.IN_PERSON, location="Leeds JCP")
-    services.reschedule_appointment(
+    reschedule_appointment(
         appointment,
         dt.datetime(2026, 3, 24, 9, tzinfo=dt.UTC),
         60,
         people["coordinator"],
         confirmed=True,
     )
-    services.cancel_appointment(appointment, "", people["coordinator"])
+    cancel_appointment(appointment, "", people["coordinator"])
     for kind in ("invite", "update", "cancellation"):
         for message in _messages(kind).values():
             assert message["Date"] is not None and message["Message-ID"] is not None

@@ -111,7 +111,13 @@ def test_every_message_kind_sent_about_a_hostile_name_goes_only_where_intended(a
     from fieldwork.core.time import set_clock
     from fieldwork.outbox import services as outbox
     from fieldwork.reminders import jobs
-    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.booking import (
+        book_appointment,
+        cancel_appointment,
+        reschedule_appointment,
+    )
+    from fieldwork.scheduling.checks import BookingRequest
+    from fieldwork.scheduling.links import send_booking_link
     from fieldwork.scheduling.models import AppointmentMode
     from tests.factories import make_frame, make_participant, make_user
 
@@ -130,7 +136,7 @@ def test_every_message_kind_sent_about_a_hostile_name_goes_only_where_intended(a
             name='Jane Smith, evil@attacker.example, "…"',
             email="jane@example.org",
         )
-        scheduling.send_booking_link(
+        send_booking_link(
             person,
             interviewer,
             coordinator,
@@ -138,20 +144,20 @@ def test_every_message_kind_sent_about_a_hostile_name_goes_only_where_intended(a
             mode=AppointmentMode.TELEPHONE,
         )
         start = now + dt.timedelta(days=3)
-        appointment = scheduling.book_appointment(
+        appointment = book_appointment(
             frame["study"],
             person,
             interviewer,
-            scheduling.BookingRequest(starts_at=start, minutes=60, mode=AppointmentMode.TELEPHONE),
+            BookingRequest(starts_at=start, minutes=60, mode=AppointmentMode.TELEPHONE),
             coordinator,
             confirmed=True,
         )
-        scheduling.reschedule_appointment(
+        reschedule_appointment(
             appointment, start + dt.timedelta(hours=2), 60, coordinator, confirmed=True
         )
         jobs.sweep_due_reminders(now=start)
         outbox.send_due(now=start)
-        scheduling.cancel_appointment(appointment, "test", coordinator)
+        cancel_appointment(appointment, "test", coordinator)
         outbox.send_due(now=start)
     finally:
         set_clock(None)

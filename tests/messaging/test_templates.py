@@ -12,7 +12,9 @@ from fieldwork.messaging import services
 from fieldwork.messaging.kinds import KINDS
 from fieldwork.messaging.models import MessageTemplate
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.booking import cancel_appointment, reschedule_appointment
+from fieldwork.scheduling.links import send_booking_link
+from fieldwork.scheduling.models import AppointmentMode
 from tests.scheduling.conftest import at, book
 
 
@@ -93,12 +95,12 @@ def test_a_saved_booking_link_text_is_what_participants_receive(world, client, a
         },
     )
     assert response.status_code == 302
-    scheduling.send_booking_link(
+    send_booking_link(
         world["first"],
         world["kathryn"],
         world["coordinator"],
         lambda token: f"https://fieldwork.example.org/book/{token}",
-        mode=scheduling.AppointmentMode.TELEPHONE,
+        mode=AppointmentMode.TELEPHONE,
     )
     (message,) = _messages()
     assert message["Subject"] == "Test study: a time with Kathryn Interviewer"
@@ -131,14 +133,14 @@ def test_invitation_update_and_cancellation_use_the_studys_subject_and_opening(w
     assert "We look forward to it." in text and "You are invited" not in text
     assert "When:" in text  # the details still follow
     assert any(p.get_content_type() == "text/calendar" for p in invites[0].walk())
-    scheduling.reschedule_appointment(appointment, at(2026, 3, 24, 10), 60, world["coordinator"])
+    reschedule_appointment(appointment, at(2026, 3, 24, 10), 60, world["coordinator"])
     update = _messages("update")[0]
     # (str.strip: the stdlib folds a long Subject right after "Subject:", see the report)
     assert update["Subject"].strip() == (
         "Moved: Tuesday 24 March 2026, 10:00 GMT (Europe/London) "
         "(was Monday 23 March 2026, 10:00 GMT (Europe/London))"
     )
-    scheduling.cancel_appointment(appointment, "Snow", world["coordinator"])
+    cancel_appointment(appointment, "Snow", world["coordinator"])
     cancellation = _messages("cancellation")[0]
     assert (
         cancellation["Subject"].strip() == "Off: Tuesday 24 March 2026, 10:00 GMT (Europe/London)"

@@ -18,7 +18,7 @@ from fieldwork.outbox import services as outbox
 from fieldwork.outbox.models import OutboxMessage, OutboxState
 from fieldwork.outbox.redaction import PLACEHOLDER, redact_links, secrets_in
 from fieldwork.recruitment.models import ConsentLink
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.links import booking_link_for_token, send_booking_link
 from fieldwork.scheduling.models import AppointmentMode, BookingLink, CalendarFeed
 from tests.erasure_scan import hits_in_backup, hits_in_tables
 from tests.factories import make_frame, make_participant, make_user
@@ -38,7 +38,7 @@ def send_link(smtp_server):
         name="Ann Lee",
         email="ann@example.org",
     )
-    link, token = scheduling.send_booking_link(
+    link, token = send_booking_link(
         person,
         interviewer,
         coordinator,
@@ -76,7 +76,7 @@ def test_the_sent_copy_has_a_placeholder_where_the_link_was(app, smtp_server):
     assert str(message_from_bytes(row.raw, policy=default_policy)["Subject"]) == str(
         received.message["Subject"]
     )
-    assert scheduling.booking_link_for_token(token).id == link.id  # the link itself still works
+    assert booking_link_for_token(token).id == link.id  # the link itself still works
 
 
 def test_no_table_and_no_backup_holds_a_token_that_opens_anything(
@@ -104,7 +104,7 @@ def test_a_pending_message_keeps_its_link_until_it_is_sent(app):
         role=frame["tppm"],
         email="bo@example.org",
     )
-    _, token = scheduling.send_booking_link(
+    _, token = send_booking_link(
         person,
         make_user("interviewer"),
         make_user("coordinator"),

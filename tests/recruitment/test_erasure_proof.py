@@ -25,7 +25,9 @@ from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ContactChannel
 from fieldwork.reminders import jobs
 from fieldwork.sampling.models import Participant, Study
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.booking import book_appointment, reschedule_appointment
+from fieldwork.scheduling.checks import BookingRequest
+from fieldwork.scheduling.links import send_booking_link
 from fieldwork.scheduling.models import AppointmentMode
 from tests.erasure_scan import hits_in_backup, hits_in_bytes, hits_in_files, hits_in_tables
 from tests.factories import make_frame, make_participant, make_user
@@ -134,7 +136,7 @@ def erased_story(app, client, auth, clock, smtp_server, instance_folder):  # noq
     recruitment.give_online_consent(link, all_yes(), NAME)
     assert consent_copy.queue_consent_copy(link.id) == EMAIL  # the copy names them
     db.session.commit()
-    scheduling.send_booking_link(
+    send_booking_link(
         person,
         interviewer,
         coordinator,
@@ -144,11 +146,11 @@ def erased_story(app, client, auth, clock, smtp_server, instance_folder):  # noq
     )
     deliver(clock)
     start = NOW + dt.timedelta(days=4)
-    appointment = scheduling.book_appointment(
+    appointment = book_appointment(
         study,
         person,
         interviewer,
-        scheduling.BookingRequest(
+        BookingRequest(
             starts_at=start,
             minutes=60,
             mode=AppointmentMode.IN_PERSON,
@@ -159,7 +161,7 @@ def erased_story(app, client, auth, clock, smtp_server, instance_folder):  # noq
         confirmed=True,
     )
     deliver(clock)
-    appointment = scheduling.reschedule_appointment(
+    appointment = reschedule_appointment(
         appointment, start + dt.timedelta(days=1), 60, coordinator, confirmed=True
     )
     deliver(clock)

@@ -125,14 +125,17 @@ def test_the_sweep_cancels_reminders_of_an_appointment_cancelled_without_the_hoo
 
 def test_the_booking_service_plans_moves_and_cancels_reminders(world, clock):
     """Through scheduling's own services: book, reschedule, cancel."""
-    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.booking import (
+        book_appointment,
+        cancel_appointment,
+        reschedule_appointment,
+    )
+    from fieldwork.scheduling.checks import BookingRequest
     from fieldwork.scheduling.models import AppointmentMode
 
     starts = NOW + dt.timedelta(days=5)
-    request = scheduling.BookingRequest(
-        starts_at=starts, minutes=60, mode=AppointmentMode.TELEPHONE
-    )
-    appointment = scheduling.book_appointment(
+    request = BookingRequest(starts_at=starts, minutes=60, mode=AppointmentMode.TELEPHONE)
+    appointment = book_appointment(
         world["study"],
         world["first"],
         world["kathryn"],
@@ -148,7 +151,7 @@ def test_the_booking_service_plans_moves_and_cancels_reminders(world, clock):
     assert len(booked) == 4
 
     later = starts + dt.timedelta(days=1)
-    scheduling.reschedule_appointment(appointment, later, 60, world["coordinator"], confirmed=True)
+    reschedule_appointment(appointment, later, 60, world["coordinator"], confirmed=True)
     db.session.expire_all()
     after_move = services.reminders_of(appointment.id)
     pending = [r for r in after_move if r.state == ReminderState.PENDING]
@@ -158,6 +161,6 @@ def test_the_booking_service_plans_moves_and_cancels_reminders(world, clock):
     ]
     assert sum(r.state == ReminderState.CANCELLED for r in after_move) == 4
 
-    scheduling.cancel_appointment(appointment, "No longer needed", world["coordinator"])
+    cancel_appointment(appointment, "No longer needed", world["coordinator"])
     db.session.expire_all()
     assert {r.state for r in services.reminders_of(appointment.id)} == {ReminderState.CANCELLED}

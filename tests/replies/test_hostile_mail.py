@@ -12,7 +12,7 @@ from sqlalchemy import select
 from fieldwork.extensions import db
 from fieldwork.replies import mailbox as reader
 from fieldwork.replies.models import CalendarReply, MailboxMessage, MailOutcome
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.booking import reschedule_appointment
 from tests.replies.conftest import at, book
 from tests.replies.mail import (
     email_with_calendar,
@@ -72,7 +72,7 @@ def test_hostile_and_malformed_mail_is_listed_with_reasons_and_the_job_goes_on(
         bad_bytes,
     )
     # The interview moved (SEQUENCE 1) after the "stale" reply above was written for version 0.
-    scheduling.reschedule_appointment(
+    reschedule_appointment(
         appointment, at(2026, 3, 24, 11), 60, world["coordinator"], confirmed=True
     )
     good = reply_email(

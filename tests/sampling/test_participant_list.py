@@ -18,8 +18,10 @@ from fieldwork.outbox.models import OutboxMessage
 from fieldwork.recruitment.models import ConsentLink, ContactAttempt
 from fieldwork.recruitment.services import log_contact_attempt
 from fieldwork.sampling.models import Participant, RecruitmentStatus
-from fieldwork.scheduling import services as scheduling
-from fieldwork.scheduling.models import BookingLink
+from fieldwork.scheduling.availability import add_window
+from fieldwork.scheduling.booking import book_appointment
+from fieldwork.scheduling.checks import BookingRequest
+from fieldwork.scheduling.models import AppointmentMode, BookingLink
 from tests.factories import make_frame, make_organisation, make_participant, make_user
 from tests.recruitment.helpers import make_published_version
 
@@ -37,7 +39,7 @@ def team(app):
     omar = make_user("interviewer", name="Omar Interviewer")
     for person in (kathryn, omar):
         for weekday in range(5):
-            scheduling.add_window(person, weekday, dt.time(9), dt.time(17), "Europe/London")
+            add_window(person, weekday, dt.time(9), dt.time(17), "Europe/London")
     other_org = make_organisation(study, "Zenith Training", districts=[frame["north"]])
     people = [
         make_participant(
@@ -147,14 +149,14 @@ def test_contact_attempts_appointments_and_outbox_download_as_csv(team, client, 
         channel="email",
         disposition="no_answer",
     )
-    scheduling.book_appointment(
+    book_appointment(
         team["study"],
         yvonne,
         team["kathryn"],
-        scheduling.BookingRequest(
+        BookingRequest(
             starts_at=dt.datetime(2026, 3, 30, 9, tzinfo=dt.UTC),
             minutes=60,
-            mode=scheduling.AppointmentMode.TELEPHONE,
+            mode=AppointmentMode.TELEPHONE,
         ),
         team["coordinator"],
     )

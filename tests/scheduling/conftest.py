@@ -16,7 +16,9 @@ from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
 from fieldwork.recruitment import services as recruitment
-from fieldwork.scheduling import services
+from fieldwork.scheduling.availability import add_window
+from fieldwork.scheduling.booking import book_appointment
+from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.models import AppointmentMode
 from tests.factories import make_frame, make_participant, make_user
 from tests.recruitment.helpers import all_yes, make_published_version
@@ -76,7 +78,7 @@ def world(app, clock):
     )
     for person in (kathryn, other):
         for weekday in range(5):
-            services.add_window(person, weekday, dt.time(9), dt.time(17), "Europe/London")
+            add_window(person, weekday, dt.time(9), dt.time(17), "Europe/London")
     return {
         **frame,
         "coordinator": coordinator,
@@ -99,8 +101,8 @@ def book(
     already_took_place=False,
     **fields,
 ):
-    request = services.BookingRequest(starts_at=starts_at, minutes=minutes, mode=mode, **fields)
-    return services.book_appointment(
+    request = BookingRequest(starts_at=starts_at, minutes=minutes, mode=mode, **fields)
+    return book_appointment(
         world["study"],
         participant or world["first"],
         interviewer or world["kathryn"],

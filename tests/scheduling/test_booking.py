@@ -9,7 +9,9 @@ import pytest
 
 from fieldwork.extensions import db
 from fieldwork.sampling.models import RecruitmentStatus
-from fieldwork.scheduling import busy, services
+from fieldwork.scheduling import busy
+from fieldwork.scheduling.booking import cancel_appointment, reschedule_appointment
+from fieldwork.scheduling.errors import ClashError, NeedsConfirmation, SchedulingError
 from fieldwork.scheduling.models import (
     Appointment,
     AppointmentChange,
@@ -18,12 +20,13 @@ from fieldwork.scheduling.models import (
     ChangeAction,
 )
 from fieldwork.scheduling.timeutil import format_moment, to_utc
+from fieldwork.scheduling.topic_guides import save_topic_guide
 from tests.scheduling.conftest import at, book, calendar_part, outbox_messages, the_event
 
 
 def test_an_interviewer_cannot_be_double_booked_and_the_message_names_the_clash(world):
     book(world, at(2026, 3, 23, 10))  # Monday 23 March, 10:00 GMT
-    with pytest.raises(services.ClashError) as refused:
+    with pytest.raises(ClashError) as refused:
         book(world, at(2026, 3, 23, 10, 30), participant=world["second"])
     assert str(refused.value) == (
         "Kathryn Interviewer already has P1-004 from 10:00 to 11:00 GMT on Monday 23 March 2026."
@@ -33,7 +36,7 @@ def test_an_interviewer_cannot_be_double_booked_and_the_message_names_the_clash(
 
 def test_a_participant_cannot_be_booked_twice_at_once(world):
     book(world, at(2026, 3, 23, 10))
-    with pytest.raises(services.ClashError) as refused:
+    with pytest.raises(ClashError) as refused:
         book(world, at(2026, 3, 23, 10, 30), interviewer=world["other"])
     assert "P1-004 already has an interview with Kathryn Interviewer" in str(refused.value)
 
@@ -53,7 +56,7 @@ def test_travel_time_of_an_in_person_interview_blocks_the_interviewer(world):
         travel_minutes_before=30,
         travel_minutes_after=45,
     )
-    with pytest.raises(services.ClashError) as refused:
+    with pytest.raises(ClashError) as refused:
         book(world, at(2026, 3, 23, 11, 30), participant=world["second"])
     assert "counting travel time" in str(refused.value)
     book(world, at(2026, 3, 23, 11, 45), participant=world["second"])
@@ -69,12 +72,12 @@ def test_travel_time_is_ignored_for_a_telephone_interview(world):
 
 def test_a_cancelled_interview_frees_the_time(world, app):
     first = book(world, at(2026, 3, 23, 10))
-    services.cancel_appointment(first, "Ill", world["coordinator"])
+    cancel_appointment(first, "Ill", world["coordinator"])
     book(world, at(2026, 3, 23, 10), participant=world["second"])
 
 
 def test_booking_outside_the_interviewers_windows_warns_until_confirmed(world):
-    with pytest.raises(services.NeedsConfirmation) as warned:
+    with pytest.raises(NeedsConfirmation) as warned:
         book(world, at(2026, 3, 23, 18))  # 18:00 GMT, after the 17:00 window ends
     assert "outside Kathryn Interviewer's available times" in warned.value.warnings[0]
     assert db.session.scalar(db.select(db.func.count(Appointment.id))) == 0
@@ -90,7 +93,7 @@ def test_a_busy_block_from_the_interviewers_own_calendar_warns(world):
         "END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
     busy.add_busy_calendar(world["kathryn"], "Personal", "", ics)
-    with pytest.raises(services.NeedsConfirmation) as warned:
+    with pytest.raises(NeedsConfirmation) as warned:
         book(world, at(2026, 3, 23, 10))
     assert "own calendar shows them busy from 10:00 to 10:30 GMT" in warned.value.warnings[0]
 
@@ -142,7 +145,7 @@ def test_booking_sends_a_request_to_the_interviewer_and_the_participant(world):
 
 
 def test_the_interviewers_invite_carries_the_topic_guide(world):
-    services.save_topic_guide(world["tppm"], "TPPM topic guide", "https://docs.example.org/tppm")
+    save_topic_guide(world["tppm"], "TPPM topic guide", "https://docs.example.org/tppm")
     appointment = book(world, at(2026, 3, 23, 10))
     by_recipient = {
         m["To"].addresses[0].addr_spec: m for m in outbox_messages("invite", appointment.id)
@@ -156,8 +159,8 @@ def test_the_interviewers_invite_carries_the_topic_guide(world):
 
 def test_reschedule_keeps_the_uid_raises_the_sequence_and_keeps_history(world):
     appointment = book(world, at(2026, 3, 23, 10))
-    services.reschedule_appointment(appointment, at(2026, 3, 24, 14), 60, world["coordinator"])
-    services.reschedule_appointment(appointment, at(2026, 3, 25, 14), 90, world["coordinator"])
+    reschedule_appointment(appointment, at(2026, 3, 24, 14), 60, world["coordinator"])
+    reschedule_appointment(appointment, at(2026, 3, 25, 14), 90, world["coordinator"])
     updates = outbox_messages("update", appointment.id)
     assert len(updates) == 4
     sequences = set()
@@ -185,10 +188,8 @@ def test_reschedule_keeps_the_uid_raises_the_sequence_and_keeps_history(world):
 def test_a_move_onto_a_clash_is_refused_and_changes_nothing(world):
     appointment = book(world, at(2026, 3, 23, 10))
     book(world, at(2026, 3, 24, 14), participant=world["second"])
-    with pytest.raises(services.ClashError):
-        services.reschedule_appointment(
-            appointment, at(2026, 3, 24, 14, 30), 60, world["coordinator"]
-        )
+    with pytest.raises(ClashError):
+        reschedule_appointment(appointment, at(2026, 3, 24, 14, 30), 60, world["coordinator"])
     db.session.expire_all()
     stored = db.session.get(Appointment, appointment.id)
     assert (stored.starts_at, stored.sequence) == (at(2026, 3, 23, 10), 0)
@@ -197,7 +198,7 @@ def test_a_move_onto_a_clash_is_refused_and_changes_nothing(world):
 
 def test_cancellation_sends_method_cancel_with_a_higher_sequence(world):
     appointment = book(world, at(2026, 3, 23, 10))
-    services.cancel_appointment(appointment, "Office closed", world["coordinator"])
+    cancel_appointment(appointment, "Office closed", world["coordinator"])
     cancellations = outbox_messages("cancellation", appointment.id)
     assert len(cancellations) == 2
     for message in cancellations:
@@ -209,8 +210,8 @@ def test_cancellation_sends_method_cancel_with_a_higher_sequence(world):
         assert str(event["UID"]) == appointment.ical_uid
     assert appointment.status == AppointmentStatus.CANCELLED
     assert world["first"].status == RecruitmentStatus.AGREED  # no longer scheduled
-    with pytest.raises(services.SchedulingError):
-        services.cancel_appointment(appointment, "again", world["coordinator"])
+    with pytest.raises(SchedulingError):
+        cancel_appointment(appointment, "again", world["coordinator"])
 
 
 def test_withdrawal_cancels_future_interviews_with_cancellations_sent(world):
@@ -239,7 +240,7 @@ def test_reminders_are_planned_moved_and_cancelled_with_the_booking(world, app):
     appointment = book(world, at(2026, 3, 25, 10))
     planned = pending(appointment.id)
     assert planned and all(due < at(2026, 3, 25, 10) for due in planned)
-    services.reschedule_appointment(appointment, at(2026, 3, 26, 10), 60, world["coordinator"])
+    reschedule_appointment(appointment, at(2026, 3, 26, 10), 60, world["coordinator"])
     moved = pending(appointment.id)
     assert moved and all(due < at(2026, 3, 26, 10) for due in moved)
     assert not set(moved) & set(planned), "the reminders of the old time are no longer pending"
@@ -247,5 +248,5 @@ def test_reminders_are_planned_moved_and_cancelled_with_the_booking(world, app):
     assert sorted(at(2026, 3, 26, 10) - due for due in moved) == sorted(
         at(2026, 3, 25, 10) - due for due in planned
     )
-    services.cancel_appointment(appointment, "", world["coordinator"])
+    cancel_appointment(appointment, "", world["coordinator"])
     assert pending(appointment.id) == []

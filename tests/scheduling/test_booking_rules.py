@@ -10,7 +10,9 @@ import pytest
 
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.scheduling import notices, services, slots
+from fieldwork.scheduling import notices, slots
+from fieldwork.scheduling.errors import ClashError
+from fieldwork.scheduling.links import book_through_link, cancel_through_link, create_booking_link
 from fieldwork.scheduling.models import AppointmentMode
 from tests.scheduling.conftest import at, book, outbox_messages
 
@@ -78,12 +80,12 @@ def test_public_holidays_of_england_and_wales_and_closed_dates_are_not_offered(w
 def test_a_participant_cannot_book_a_time_the_rules_refuse(world):
     _rules(world, holiday_country="GB", holiday_subdivision="ENG")
     slots.add_closed_date(world["study"], MONDAY)
-    link, _ = services.create_booking_link(
+    link, _ = create_booking_link(
         world["first"], world["kathryn"], world["coordinator"], mode=AppointmentMode.TELEPHONE
     )
     db.session.commit()
-    with pytest.raises(services.ClashError):
-        services.book_through_link(link, at(2026, 3, 23, 9))
+    with pytest.raises(ClashError):
+        book_through_link(link, at(2026, 3, 23, 9))
 
 
 def test_rules_out_of_range_are_refused_with_a_message(world):
@@ -143,12 +145,12 @@ def test_interviewers_cannot_change_the_rules(world, client, auth):
 
 def test_participants_own_changes_are_audit_events_and_a_daily_email(world, clock):
     notices.set_daily_email(world["coordinator"], True)
-    link, _ = services.create_booking_link(
+    link, _ = create_booking_link(
         world["first"], world["kathryn"], world["coordinator"], mode=AppointmentMode.TELEPHONE
     )
     db.session.commit()
-    services.book_through_link(link, at(2026, 3, 23, 9), "America/New_York")
-    services.cancel_through_link(link, "Ill")
+    book_through_link(link, at(2026, 3, 23, 9), "America/New_York")
+    cancel_through_link(link, "Ill")
     assert notices.send_booking_notices(NOW_PLUS(hours=1)) == 0  # not a day yet
     assert notices.send_booking_notices(NOW_PLUS(days=1)) == 1
     assert notices.send_booking_notices(NOW_PLUS(days=1, hours=1)) == 0  # sent once

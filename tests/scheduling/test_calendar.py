@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from fieldwork.extensions import db
-from fieldwork.scheduling import services
+from fieldwork.scheduling.booking import cancel_appointment
 from tests.factories import make_participant
 from tests.scheduling.conftest import at, book
 
@@ -67,7 +67,7 @@ def test_filters_narrow_by_interviewer_and_status(world, client, auth):
     kathryns = book(world, at(2026, 3, 30, 9))
     omars = book(world, at(2026, 3, 31, 9), participant=world["second"], interviewer=world["other"])
     cancelled = book(world, at(2026, 4, 1, 9), participant=world["second"])
-    services.cancel_appointment(cancelled, "", world["coordinator"])
+    cancel_appointment(cancelled, "", world["coordinator"])
     auth.login(world["coordinator"])
     base = "/appointments/calendar?date=2026-03-30"
     page = client.get(f"{base}&interviewer={world['other'].id}").get_data(as_text=True)

@@ -8,7 +8,8 @@ change read as 10:00 local.
 
 from __future__ import annotations
 
-from fieldwork.scheduling import services
+from fieldwork.scheduling.booking import cancel_appointment, reschedule_appointment
+from fieldwork.scheduling.feed_tokens import regenerate_feed_token
 from tests.calendar_parsers import read_with_icalendar, read_with_icaljs, read_with_vobject
 from tests.scheduling.conftest import at, book, outbox_messages
 
@@ -23,10 +24,10 @@ def _calendar_bytes(message) -> bytes:
 def test_invite_update_cancellation_and_feed_agree_across_three_parsers(world, client):
     # Monday 30 March 2026 (the day after the spring change), 10:00 BST = 09:00 UTC.
     spring = book(world, at(2026, 3, 30, 9))
-    services.reschedule_appointment(spring, at(2026, 3, 30, 13), 60, world["coordinator"])
+    reschedule_appointment(spring, at(2026, 3, 30, 13), 60, world["coordinator"])
     # Monday 26 October 2026 (the day after the autumn change), 10:00 GMT = 10:00 UTC.
     autumn = book(world, at(2026, 10, 26, 10), participant=world["second"])
-    services.cancel_appointment(autumn, "", world["coordinator"])
+    cancel_appointment(autumn, "", world["coordinator"])
 
     mailed = (
         [
@@ -67,7 +68,7 @@ def test_invite_update_cancellation_and_feed_agree_across_three_parsers(world, c
         if method == "CANCEL":
             assert thunderbird["events"][0]["status"] == "CANCELLED"
 
-    token = services.regenerate_feed_token(world["kathryn"])
+    token = regenerate_feed_token(world["kathryn"])
     feed = client.get(f"/calendar/{token}.ics").data
     (reading,) = read_with_icaljs(feed)
     by_uid = {event["uid"]: event for event in reading["events"]}

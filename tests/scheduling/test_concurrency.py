@@ -15,21 +15,25 @@ import pytest
 from fieldwork.accounts.models import User
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, Study
-from fieldwork.scheduling import services
+from fieldwork.scheduling import booking
+from fieldwork.scheduling.booking import book_appointment
+from fieldwork.scheduling.checks import BookingRequest
+from fieldwork.scheduling.errors import ClashError
+from fieldwork.scheduling.links import create_booking_link
 from fieldwork.scheduling.models import Appointment, AppointmentMode, AppointmentStatus
 from tests.scheduling.conftest import at
 
 
 @pytest.fixture
 def slow_clash_check(monkeypatch):
-    original = services.find_clash
+    original = booking.find_clash
 
     def slow(*args, **kwargs):
         result = original(*args, **kwargs)
         time.sleep(0.4)
         return result
 
-    monkeypatch.setattr(services, "find_clash", slow)
+    monkeypatch.setattr(booking, "find_clash", slow)
 
 
 def _run_together(*targets):
@@ -62,15 +66,15 @@ def test_two_concurrent_bookings_of_one_interviewer_let_exactly_one_through(
     participants = [world["first"].id, world["second"].id]
     db.session.remove()
 
-    def booking(participant_id):
+    def book_for(participant_id):
         def attempt():
             with app.app_context():
                 try:
-                    appointment = services.book_appointment(
+                    appointment = book_appointment(
                         db.session.get(Study, ids["study"]),
                         db.session.get(Participant, participant_id),
                         db.session.get(User, ids["kathryn"]),
-                        services.BookingRequest(
+                        BookingRequest(
                             starts_at=at(2026, 3, 23, 10),
                             minutes=60,
                             mode=AppointmentMode.TELEPHONE,
@@ -83,9 +87,9 @@ def test_two_concurrent_bookings_of_one_interviewer_let_exactly_one_through(
 
         return attempt
 
-    results = _run_together(*(booking(pid) for pid in participants))
+    results = _run_together(*(book_for(pid) for pid in participants))
     won = [r for r in results if isinstance(r, int)]
-    lost = [r for r in results if isinstance(r, services.ClashError)]
+    lost = [r for r in results if isinstance(r, ClashError)]
     assert len(won) == 1 and len(lost) == 1, results
     assert "Kathryn Interviewer already has" in str(lost[0])
     booked = db.session.scalar(
@@ -102,7 +106,7 @@ def test_two_participants_racing_for_one_slot_one_wins_the_other_is_told(
     """Both post the same free slot through their own links at the same moment."""
     links = []
     for person in (world["first"], world["second"]):
-        link, token = services.create_booking_link(
+        link, token = create_booking_link(
             person, world["kathryn"], world["coordinator"], mode=AppointmentMode.TELEPHONE
         )
         links.append(token)

@@ -7,13 +7,13 @@ import datetime as dt
 from icalendar import Calendar
 
 from fieldwork.accounts.services import set_membership
-from fieldwork.scheduling import services
+from fieldwork.scheduling.feed_tokens import regenerate_feed_token
 from tests.scheduling.conftest import NOW, book
 
 
 def test_the_feed_drops_a_study_the_interviewer_has_left(app, client, world):
     appointment = book(world, NOW + dt.timedelta(days=3, hours=2), confirmed=True)
-    token = services.regenerate_feed_token(world["kathryn"])
+    token = regenerate_feed_token(world["kathryn"])
 
     def uids() -> set[str]:
         response = client.get(f"/calendar/{token}.ics")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import icalendar
 
-from fieldwork.scheduling import services
+from fieldwork.scheduling.booking import cancel_appointment, reschedule_appointment
+from fieldwork.scheduling.feed_tokens import regenerate_feed_token, revoke_feed
+from fieldwork.scheduling.models import AppointmentMode
 from tests.scheduling.conftest import at, book, calendar_part, outbox_messages, the_event
 
 
@@ -17,9 +19,9 @@ def _events(data: bytes) -> dict:
 def test_the_feed_shows_all_interviews_and_cancelled_ones_as_cancelled(world, client):
     kept = book(world, at(2026, 3, 23, 10))
     dropped = book(world, at(2026, 3, 24, 10), participant=world["second"])
-    services.reschedule_appointment(kept, at(2026, 3, 23, 14), 60, world["coordinator"])
-    services.cancel_appointment(dropped, "", world["coordinator"])
-    token = services.regenerate_feed_token(world["kathryn"])
+    reschedule_appointment(kept, at(2026, 3, 23, 14), 60, world["coordinator"])
+    cancel_appointment(dropped, "", world["coordinator"])
+    token = regenerate_feed_token(world["kathryn"])
 
     response = client.get(f"/calendar/{token}.ics")
     assert response.status_code == 200
@@ -40,18 +42,18 @@ def test_the_feed_holds_only_its_interviewers_appointments(world, client):
     others = book(
         world, at(2026, 3, 23, 10), participant=world["second"], interviewer=world["other"]
     )
-    token = services.regenerate_feed_token(world["other"])
+    token = regenerate_feed_token(world["other"])
     assert set(_events(client.get(f"/calendar/{token}.ics").data)) == {others.ical_uid}
 
 
 def test_a_regenerated_token_replaces_the_old_one_and_revoking_ends_the_feed(world, client):
-    old = services.regenerate_feed_token(world["kathryn"])
-    new = services.regenerate_feed_token(world["kathryn"])
+    old = regenerate_feed_token(world["kathryn"])
+    new = regenerate_feed_token(world["kathryn"])
     gone = client.get(f"/calendar/{old}.ics")
     assert gone.status_code == 404
     assert gone.mimetype == "text/plain"
     assert client.get(f"/calendar/{new}.ics").status_code == 200
-    services.revoke_feed(world["kathryn"])
+    revoke_feed(world["kathryn"])
     assert client.get(f"/calendar/{new}.ics").status_code == 404
 
 
@@ -113,11 +115,11 @@ def test_a_feed_with_a_cancelled_interview_and_a_two_line_study_name_reads_every
         world,
         at(2026, 3, 24, 10),
         participant=world["second"],
-        mode=services.AppointmentMode.IN_PERSON,
+        mode=AppointmentMode.IN_PERSON,
         location="Leeds JCP\r\nFloor 2",
     )
-    services.cancel_appointment(dropped, "", world["coordinator"])
-    token = services.regenerate_feed_token(world["kathryn"])
+    cancel_appointment(dropped, "", world["coordinator"])
+    token = regenerate_feed_token(world["kathryn"])
     data = client.get(f"/calendar/{token}.ics").data
 
     events = {str(e["UID"]): e for e in read_with_icalendar(data).walk("VEVENT")}

@@ -7,7 +7,8 @@ import pytest
 
 from fieldwork.extensions import db
 from fieldwork.sampling.models import RecruitmentStatus
-from fieldwork.scheduling import services
+from fieldwork.scheduling.booking import record_outcome
+from fieldwork.scheduling.errors import ConsentMissing, SchedulingError
 from fieldwork.scheduling.models import Appointment, AppointmentStatus
 from tests.scheduling.conftest import at, book, give_consent
 
@@ -15,8 +16,8 @@ from tests.scheduling.conftest import at, book, give_consent
 def test_held_is_refused_without_consent_to_take_part(world, clock):
     appointment = book(world, at(2026, 3, 23, 10))
     clock.move(at(2026, 3, 23, 12))
-    with pytest.raises(services.ConsentMissing, match="no consent to take part"):
-        services.record_outcome(appointment, AppointmentStatus.HELD, 55, True, world["kathryn"])
+    with pytest.raises(ConsentMissing, match="no consent to take part"):
+        record_outcome(appointment, AppointmentStatus.HELD, 55, True, world["kathryn"])
     assert appointment.status == AppointmentStatus.BOOKED
 
 
@@ -24,7 +25,7 @@ def test_held_with_consent_records_the_outcome_and_marks_the_participant(world, 
     appointment = book(world, at(2026, 3, 23, 10))
     give_consent(world, world["first"])
     clock.move(at(2026, 3, 23, 12))
-    services.record_outcome(appointment, AppointmentStatus.HELD, 55, True, world["kathryn"])
+    record_outcome(appointment, AppointmentStatus.HELD, 55, True, world["kathryn"])
     assert (appointment.status, appointment.actual_minutes, appointment.is_recorded) == (
         AppointmentStatus.HELD,
         55,
@@ -35,10 +36,8 @@ def test_held_with_consent_records_the_outcome_and_marks_the_participant(world, 
 
 def test_no_outcome_before_the_interview_time(world):
     appointment = book(world, at(2026, 3, 23, 10))
-    with pytest.raises(services.SchedulingError, match="once the interview's time has come"):
-        services.record_outcome(
-            appointment, AppointmentStatus.NO_SHOW, None, None, world["kathryn"]
-        )
+    with pytest.raises(SchedulingError, match="once the interview's time has come"):
+        record_outcome(appointment, AppointmentStatus.NO_SHOW, None, None, world["kathryn"])
 
 
 def test_the_outcome_page_shows_the_consent_message_beside_the_field(world, clock, client, auth):

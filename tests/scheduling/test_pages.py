@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from fieldwork.extensions import db
-from fieldwork.scheduling import services
+from fieldwork.scheduling.booking import cancel_appointment
 from fieldwork.scheduling.models import Appointment, AppointmentStatus, AvailabilityWindow
+from fieldwork.scheduling.topic_guides import topic_guide_for_role
 from tests.factories import make_participant
 from tests.scheduling.conftest import at, book
 
@@ -146,7 +147,7 @@ def test_reschedule_and_cancel_pages_keep_history(world, client, auth):
 def test_the_list_filters_by_status_and_dates(world, client, auth):
     kept = book(world, at(2026, 3, 23, 10))
     dropped = book(world, at(2026, 3, 25, 10), participant=world["second"])
-    services.cancel_appointment(dropped, "", world["coordinator"])
+    cancel_appointment(dropped, "", world["coordinator"])
     auth.login(world["coordinator"])
     page = client.get("/appointments?status=cancelled").get_data(as_text=True)
     assert f'/appointments/{dropped.id}"' in page and f'/appointments/{kept.id}"' not in page
@@ -251,7 +252,7 @@ def test_a_coordinator_attaches_a_topic_guide_to_a_role(world, client, auth):
         data={"title": "Guide", "url": "https://docs.example.org/g"},
     )
     assert response.status_code == 302
-    assert services.topic_guide_for_role(role.id).url == "https://docs.example.org/g"
+    assert topic_guide_for_role(role.id).url == "https://docs.example.org/g"
     auth.logout()
     auth.login(world["kathryn"])
     assert client.get(f"/roles/{role.id}/topic-guide").status_code == 403

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.scheduling import services
+from fieldwork.scheduling.links import create_booking_link
 from fieldwork.scheduling.models import (
     Appointment,
     AppointmentChange,
@@ -98,7 +98,7 @@ def test_twenty_identical_outcomes_are_recorded_once(app, world):
 def test_twenty_posts_through_one_booking_link_book_one_interview(app, world):
     """The same slot posted twenty times at once: one booking, one set of invitations; the
     others see it booked (the second does not book again nor 'move' it to the same time)."""
-    link, token = services.create_booking_link(
+    link, token = create_booking_link(
         world["second"], world["kathryn"], world["coordinator"], mode=AppointmentMode.TELEPHONE
     )
     db.session.commit()

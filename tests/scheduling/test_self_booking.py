@@ -6,14 +6,16 @@ import datetime as dt
 
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant
-from fieldwork.scheduling import availability, busy, services
+from fieldwork.scheduling import availability, busy
+from fieldwork.scheduling.availability import add_window
+from fieldwork.scheduling.links import create_booking_link, revoke_booking_link, slots_for_link
 from fieldwork.scheduling.models import Appointment, AppointmentMode, AppointmentStatus
 from tests.scheduling.conftest import at, book, outbox_messages
 
 
 def _link(world, participant=None, **options):
     options.setdefault("mode", AppointmentMode.TELEPHONE)
-    link, token = services.create_booking_link(
+    link, token = create_booking_link(
         participant or world["first"], world["kathryn"], world["coordinator"], **options
     )
     db.session.commit()
@@ -42,7 +44,7 @@ def test_slots_are_windows_minus_bookings_busy_blocks_and_travel(world):
         ),
     )
     link, _ = _link(world)
-    slots = services.slots_for_link(link)
+    slots = slots_for_link(link)
     monday = [s for s in slots if s.date() == dt.date(2026, 3, 23)]
     # 09-10 and 11-12 are lost to travel around the 10:00 in-person interview; 15:00 to the
     # busy block.
@@ -129,7 +131,7 @@ def test_expired_revoked_and_unknown_links_answer_a_clear_page(world, client, cl
     assert response.status_code == 410
     assert "This booking link has expired." in response.get_data(as_text=True)
     clock.move(at(2026, 3, 20, 12))
-    services.revoke_booking_link(link.id, world["first"])
+    revoke_booking_link(link.id, world["first"])
     assert client.get(f"/book/{token}").status_code == 410
     assert client.post(f"/book/{token}", data={"slot": "2026-03-23T09:00Z"}).status_code == 410
     assert client.get("/book/not-a-token").status_code == 404
@@ -152,7 +154,7 @@ def test_a_coordinator_emails_a_link_through_the_outbox(world, client, auth):
 
 
 def test_free_slots_honour_window_dates(world):
-    services.add_window(
+    add_window(
         world["kathryn"],
         5,
         dt.time(10),

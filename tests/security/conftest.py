@@ -35,7 +35,8 @@ class World:
 
 @pytest.fixture
 def world(app: Flask) -> World:
-    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.booking import book_appointment
+    from fieldwork.scheduling.checks import BookingRequest
     from fieldwork.scheduling.models import AppointmentMode
 
     demo = make_demo()
@@ -45,11 +46,11 @@ def world(app: Flask) -> World:
     starts_at = (now_utc() + dt.timedelta(days=40)).replace(
         hour=10, minute=0, second=0, microsecond=0
     )
-    appointment = scheduling.book_appointment(
+    appointment = book_appointment(
         study,
         person,
         other,
-        scheduling.BookingRequest(
+        BookingRequest(
             starts_at=starts_at, minutes=60, mode=AppointmentMode.TELEPHONE, location="Phone"
         ),
         demo.users["coordinator"],

@@ -466,7 +466,9 @@ def test_mail_about_people_with_crlf_in_their_names_carries_no_injected_header(
     from fieldwork.outbox.models import OutboxMessage
     from fieldwork.outbox.services import send_due
     from fieldwork.sampling.models import Study
-    from fieldwork.scheduling import services as scheduling
+    from fieldwork.scheduling.booking import book_appointment
+    from fieldwork.scheduling.checks import BookingRequest
+    from fieldwork.scheduling.links import send_booking_link
     from fieldwork.scheduling.models import AppointmentMode
     from tests.demo_urls import participant_for
 
@@ -484,11 +486,11 @@ def test_mail_about_people_with_crlf_in_their_names_carries_no_injected_header(
     starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).replace(
         hour=10, minute=0, second=0, microsecond=0
     )
-    scheduling.book_appointment(
+    book_appointment(
         study,
         person,
         interviewer,
-        scheduling.BookingRequest(
+        BookingRequest(
             starts_at=starts_at,
             minutes=60,
             mode=AppointmentMode.IN_PERSON,
@@ -497,7 +499,7 @@ def test_mail_about_people_with_crlf_in_their_names_carries_no_injected_header(
         demo.users["coordinator"],
         confirmed=True,
     )
-    scheduling.send_booking_link(
+    send_booking_link(
         person,
         interviewer,
         demo.users["coordinator"],

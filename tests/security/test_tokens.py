@@ -22,7 +22,8 @@ from fieldwork.extensions import db
 from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.models import ConsentFormVersion
 from fieldwork.sampling.models import Participant
-from fieldwork.scheduling import services as scheduling
+from fieldwork.scheduling.feed_tokens import regenerate_feed_token, revoke_feed
+from fieldwork.scheduling.links import create_booking_link, revoke_booking_link
 from fieldwork.scheduling.models import AppointmentMode
 from tests.factories import make_participant, make_study, make_user
 from tests.recruitment.helpers import make_published_version
@@ -85,11 +86,11 @@ def _make_tokens(people: People) -> Tokens:
     person, version = people.participant, people.version
     api_row, api = accounts.create_api_token(interviewer, "to revoke")
     consent_link, consent = recruitment.create_consent_link(person, version, coordinator)
-    booking_link, booking = scheduling.create_booking_link(
+    booking_link, booking = create_booking_link(
         person, interviewer, coordinator, mode=AppointmentMode.TELEPHONE
     )
     db.session.commit()
-    feed = scheduling.regenerate_feed_token(interviewer)
+    feed = regenerate_feed_token(interviewer)
     api_id, consent_id, booking_id = api_row.id, consent_link.id, booking_link.id
 
     def revoke_consent() -> None:
@@ -98,7 +99,7 @@ def _make_tokens(people: People) -> Tokens:
         recruitment.revoke_consent_link(db.session.get(ConsentLink, consent_id), coordinator)
 
     def revoke_booking() -> None:
-        scheduling.revoke_booking_link(booking_id, person)
+        revoke_booking_link(booking_id, person)
 
     return Tokens(
         api=api,
@@ -109,7 +110,7 @@ def _make_tokens(people: People) -> Tokens:
             "api": lambda: accounts.revoke_api_token(interviewer, api_id),
             "consent": revoke_consent,
             "booking": revoke_booking,
-            "feed": lambda: scheduling.revoke_feed(interviewer),
+            "feed": lambda: revoke_feed(interviewer),
         },
     )
 
@@ -201,7 +202,7 @@ def test_a_revoked_link_gets_a_clear_page_on_every_route(app, tokens, kind):
 
 
 def test_a_replaced_calendar_feed_address_stops_working(app, tokens, people):
-    scheduling.regenerate_feed_token(people.interviewer)
+    regenerate_feed_token(people.interviewer)
     _assert_refused(app, "feed", tokens.feed, {404}, GONE_WORDS["feed"])
 
 

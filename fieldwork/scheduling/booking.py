@@ -1,0 +1,494 @@
+"""Booking rules: no clashes (also under concurrent requests), history, invites via the outbox.
+
+Every change that people must hear about is written together with its outbox messages in one
+transaction; the commit wakes the scheduler's sender (fieldwork/outbox/wakeup.py), so no
+request waits on the mail server.
+
+Clash checks are serialised per interviewer: before checking, a booking takes a write lock on
+the interviewer's user row (and the participant's row) — `SELECT ... FOR UPDATE` on PostgreSQL,
+and on SQLite an UPDATE that starts the transaction with a write, which takes the database's
+write lock. Two requests for one interviewer therefore check-and-insert one after the other,
+and the second sees the first's booking.
+
+Every change to a booking (book, move, cancel, outcome, the participant's own link) takes the
+same locks in the same order — interviewer, then participant — and only then re-reads the
+appointment and checks its state, so racing requests run one after the other, the later ones
+see what the first did (and are told), and none waits on another in a cycle. The order is
+written down in docs/concurrency.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from fieldwork.accounts.models import User
+from fieldwork.audit import services as audit
+from fieldwork.core.time import now_utc
+from fieldwork.extensions import db
+from fieldwork.sampling import assignment
+from fieldwork.sampling.models import Participant, Study
+from fieldwork.scheduling.checks import (
+    MAX_MINUTES,
+    BookingRequest,
+    booking_warnings,
+    check_request,
+    check_timing,
+    find_clash,
+    lock_booking,
+)
+from fieldwork.scheduling.errors import (
+    ClashError,
+    ConsentMissing,
+    NeedsConfirmation,
+    SchedulingError,
+)
+from fieldwork.scheduling.models import (
+    OUTCOME_STATUSES,
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    ChangeAction,
+)
+
+# --- Booking, moving, cancelling -------------------------------------------------------------
+
+
+def _recruitment():
+    """The recruitment domain's services (consent and status), imported when first needed."""
+    from fieldwork.recruitment import services as recruitment
+
+    return recruitment
+
+
+def _reminders():
+    """The reminders domain's services: reminders are rows planned in the booking's
+    transaction (DESIGN.md), moved and cancelled with it."""
+    from fieldwork.reminders import services as reminders
+
+    return reminders
+
+
+def book_appointment(
+    study: Study,
+    participant: Participant,
+    interviewer: User,
+    request: BookingRequest,
+    actor: User | None,
+    *,
+    confirmed: bool = False,
+    already_took_place: bool = False,
+    audit_action: str = "",
+) -> Appointment:
+    """Book an interview, record it, queue the invites; commit (which wakes the sender).
+
+    A time in the past is refused (PastTimeError) unless `already_took_place`: then the
+    interview is recorded as it happened, with no invitations and no reminders, so that its
+    outcome can be recorded.
+    Raises ClashError naming the clash, NeedsConfirmation with warnings unless `confirmed`.
+    `audit_action` names the audit event to write with it (a participant's own booking).
+    """
+    from fieldwork.scheduling import messages
+
+    check_request(request)
+    check_timing(request.starts_at, already_took_place=already_took_place)
+    if participant.study_id != study.id:
+        raise SchedulingError("That participant is not in this study.")
+    participant_id, interviewer_id = participant.id, interviewer.id
+    try:
+        lock_booking(interviewer_id, participant_id)
+        clash = find_clash(interviewer, participant, request, study.timezone)
+        if clash:
+            raise ClashError(clash)
+        if not confirmed:
+            warnings = booking_warnings(interviewer, request, study.timezone)
+            if warnings:
+                raise NeedsConfirmation(warnings)
+        appointment = Appointment(
+            study_id=study.id,
+            participant_id=participant_id,
+            interviewer_id=interviewer_id,
+            starts_at=request.starts_at,
+            ends_at=request.ends_at,
+            timezone=study.timezone,
+            participant_timezone=request.participant_timezone or participant.timezone,
+            mode=request.mode,
+            location=request.location.strip(),
+            video_link=request.video_link.strip(),
+            notes=request.notes.strip(),
+            travel_minutes_before=request.travel_before,
+            travel_minutes_after=request.travel_after,
+            busy_from=request.busy_from,
+            busy_until=request.busy_until,
+            status=AppointmentStatus.BOOKED,
+            ical_uid=f"{uuid.uuid4()}@fieldwork",
+            sequence=0,
+            created_by_id=actor.id if actor else None,
+        )
+        db.session.add(appointment)
+        db.session.flush()
+        _history(
+            appointment,
+            ChangeAction.BOOKED,
+            actor,
+            new_starts_at=request.starts_at,
+            detail="recorded after it took place; no invitations sent"
+            if already_took_place
+            else "",
+            audited=not audit_action,
+        )
+        recruitment = _recruitment()
+        try:
+            recruitment.mark_scheduled(participant, actor)
+        except recruitment.RecruitmentError as error:
+            raise SchedulingError(str(error)) from error
+        # Whoever interviews them works on them: the interviewer can open their page.
+        assignment.set_interviewer(participant, interviewer, actor)
+        if not already_took_place:
+            messages.queue_appointment_messages(appointment.id, "invite")
+            _reminders().plan_reminders(appointment)
+        if audit_action:
+            _audit(audit_action, appointment, new_starts_at=request.starts_at)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return appointment
+
+
+def _history(
+    appointment: Appointment,
+    action: ChangeAction,
+    actor: User | None,
+    *,
+    old_starts_at: dt.datetime | None = None,
+    new_starts_at: dt.datetime | None = None,
+    detail: str = "",
+    audited: bool = True,
+) -> None:
+    """A line of the appointment's history and, unless the caller writes its own (a
+    participant's change through their link), the audit event."""
+    db.session.add(
+        AppointmentChange(
+            appointment_id=appointment.id,
+            changed_at=now_utc(),
+            changed_by_id=actor.id if actor else None,
+            action=action,
+            old_starts_at=old_starts_at,
+            new_starts_at=new_starts_at,
+            detail=detail,
+        )
+    )
+    if audited:
+        _audit_change(appointment, action, actor, old_starts_at=old_starts_at, detail=detail)
+
+
+#: The audit trail's name for each line of an appointment's history.
+AUDIT_ACTIONS = {
+    ChangeAction.BOOKED: "appointment.booked",
+    ChangeAction.MOVED: "appointment.moved",
+    ChangeAction.CANCELLED: "appointment.cancelled",
+    ChangeAction.OUTCOME: "appointment.outcome_recorded",
+}
+
+
+def _audit_change(
+    appointment: Appointment,
+    action: ChangeAction,
+    actor: User | None,
+    *,
+    old_starts_at: dt.datetime | None,
+    detail: str,
+) -> None:
+    """Every booking, move, cancellation and outcome by a user (or the system) is also an
+    audit event, no commit; a participant's own changes are written by `_audit` instead."""
+    interviewer = db.session.get(User, appointment.interviewer_id)
+    after: dict = {
+        "starts_at": appointment.starts_at,
+        "interviewer": interviewer.name if interviewer else None,
+        "mode": appointment.mode.value,
+    }
+    before = None
+    if action == ChangeAction.MOVED:
+        before = {"starts_at": old_starts_at}
+    elif action == ChangeAction.CANCELLED:
+        after["reason"] = detail
+    elif action == ChangeAction.OUTCOME:
+        after["outcome"] = appointment.status.value
+        after["detail"] = detail
+    audit.record_event(
+        AUDIT_ACTIONS[action],
+        actor=actor,
+        study_id=appointment.study_id,
+        subject_type="appointment",
+        subject_id=appointment.id,
+        participant_id=appointment.participant_id,
+        before=before,
+        after=after,
+    )
+
+
+def _audit(action: str, appointment: Appointment, **after) -> None:
+    """An audit event for a participant's own change (there is no user as actor)."""
+    from fieldwork.audit.services import record_event
+
+    record_event(
+        action,
+        actor=None,
+        study_id=appointment.study_id,
+        subject_type="appointment",
+        subject_id=appointment.id,
+        participant_id=appointment.participant_id,
+        after={"by": "participant", **after},
+    )
+
+
+def _reread(appointment: Appointment) -> None:
+    """Read the appointment's columns again after taking the locks (its loaded participant and
+    interviewer stay, which the pages need)."""
+    from sqlalchemy import inspect as inspect_model
+
+    names = [attribute.key for attribute in inspect_model(Appointment).column_attrs]
+    db.session.refresh(appointment, attribute_names=names)
+
+
+def _require_open(appointment: Appointment) -> None:
+    if not appointment.is_open:
+        raise SchedulingError(
+            f"This appointment is {appointment.status.label.lower()}; it cannot be changed."
+        )
+
+
+def reschedule_appointment(
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    minutes: int,
+    actor: User | None,
+    *,
+    confirmed: bool = False,
+    participant_timezone: str = "",
+    audit_action: str = "",
+) -> Appointment:
+    """Move an interview: same UID, SEQUENCE + 1, an updated REQUEST to everyone.
+
+    `participant_timezone`, when given, becomes the zone the participant is written to in.
+    """
+    from fieldwork.scheduling import messages
+
+    _require_open(appointment)
+    request = BookingRequest(
+        starts_at=starts_at,
+        minutes=minutes,
+        mode=appointment.mode,
+        travel_minutes_before=appointment.travel_minutes_before,
+        travel_minutes_after=appointment.travel_minutes_after,
+    )
+    check_request(request)
+    check_timing(request.starts_at, already_took_place=False)
+    interviewer = db.session.get(User, appointment.interviewer_id)
+    participant = db.session.get(Participant, appointment.participant_id)
+    zone = appointment.timezone
+    try:
+        lock_booking(interviewer.id, participant.id)
+        _reread(appointment)
+        _require_open(appointment)
+        clash = find_clash(interviewer, participant, request, zone, appointment.id)
+        if clash:
+            raise ClashError(clash)
+        if not confirmed:
+            warnings = booking_warnings(interviewer, request, zone)
+            if warnings:
+                raise NeedsConfirmation(warnings)
+        old_start = appointment.starts_at
+        appointment.starts_at = request.starts_at
+        appointment.ends_at = request.ends_at
+        appointment.busy_from = request.busy_from
+        appointment.busy_until = request.busy_until
+        appointment.sequence += 1
+        if participant_timezone:
+            appointment.participant_timezone = participant_timezone
+        _history(
+            appointment,
+            ChangeAction.MOVED,
+            actor,
+            old_starts_at=old_start,
+            new_starts_at=request.starts_at,
+            audited=not audit_action,
+        )
+        db.session.flush()
+        messages.queue_appointment_messages(appointment.id, "update", old_start)
+        _reminders().move_reminders(appointment)
+        if audit_action:
+            _audit(
+                audit_action,
+                appointment,
+                old_starts_at=old_start,
+                new_starts_at=request.starts_at,
+            )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return appointment
+
+
+def cancel_appointment(
+    appointment: Appointment,
+    reason: str,
+    actor: User | None,
+    *,
+    commit: bool = True,
+    audit_action: str = "",
+) -> Appointment:
+    """Cancel: METHOD:CANCEL with STATUS:CANCELLED and SEQUENCE + 1 to everyone; history kept."""
+    from fieldwork.scheduling import messages
+
+    if commit:
+        # Standalone: lock in the documented order and look again. Inside a withdrawal
+        # (commit=False) the participant row is already locked by recruitment.
+        try:
+            lock_booking(appointment.interviewer_id, appointment.participant_id)
+            _reread(appointment)
+        except BaseException:
+            db.session.rollback()
+            raise
+    _require_open(appointment)  # the locks stay until the request ends its transaction
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at = now_utc()
+    appointment.cancel_reason = reason.strip()
+    appointment.sequence += 1
+    _history(
+        appointment,
+        ChangeAction.CANCELLED,
+        actor,
+        old_starts_at=appointment.starts_at,
+        detail=appointment.cancel_reason,
+        audited=not audit_action,
+    )
+    db.session.flush()
+    messages.queue_appointment_messages(appointment.id, "cancellation")
+    _reminders().cancel_reminders(appointment)
+    if audit_action:
+        _audit(audit_action, appointment, old_starts_at=appointment.starts_at)
+    if not _has_booking(appointment.participant_id):
+        participant = db.session.get(Participant, appointment.participant_id)
+        _recruitment().mark_unscheduled(participant, actor)
+    if commit:
+        try:
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    return appointment
+
+
+def _has_booking(participant_id: int) -> bool:
+    """Whether the participant still has an interview booked (after pending changes)."""
+    db.session.flush()
+    return bool(
+        db.session.scalar(
+            select(func.count(Appointment.id)).where(
+                Appointment.participant_id == participant_id,
+                Appointment.status == AppointmentStatus.BOOKED,
+            )
+        )
+    )
+
+
+def record_outcome(
+    appointment: Appointment,
+    status: AppointmentStatus,
+    actual_minutes: int | None,
+    is_recorded: bool | None,
+    actor: User,
+) -> Appointment:
+    """Record what happened. Held needs consent to take part on record; it marks the
+    participant interviewed."""
+    if status not in OUTCOME_STATUSES:
+        raise SchedulingError("Choose held, no-show or cancelled late.")
+    try:
+        lock_booking(appointment.interviewer_id, appointment.participant_id)
+        _reread(appointment)
+    except BaseException:
+        db.session.rollback()
+        raise
+    minutes = actual_minutes if status == AppointmentStatus.HELD else None
+    recorded = is_recorded if status == AppointmentStatus.HELD else None
+    if (appointment.status, appointment.actual_minutes, appointment.is_recorded) == (
+        status,
+        minutes,
+        recorded,
+    ):
+        db.session.rollback()  # the same outcome again (a double submission): nothing to do
+        return appointment
+    if appointment.status not in (AppointmentStatus.BOOKED, *OUTCOME_STATUSES):
+        raise SchedulingError("A cancelled appointment has no outcome.")
+    if appointment.starts_at > now_utc():
+        raise SchedulingError("The outcome can be recorded once the interview's time has come.")
+    if actual_minutes is not None and not 1 <= actual_minutes <= MAX_MINUTES:
+        raise SchedulingError(f"The length must be between 1 and {MAX_MINUTES} minutes.")
+    participant = db.session.get(Participant, appointment.participant_id)
+    recruitment = _recruitment()
+    if status == AppointmentStatus.HELD and not recruitment.has_consent_to_take_part(participant):
+        raise ConsentMissing(
+            f"{participant.reference} has no consent to take part on record. "
+            "Record their consent before marking the interview as held."
+        )
+    try:
+        appointment.status = status
+        appointment.actual_minutes = actual_minutes if status == AppointmentStatus.HELD else None
+        appointment.is_recorded = is_recorded if status == AppointmentStatus.HELD else None
+        appointment.outcome_recorded_at = now_utc()
+        appointment.outcome_recorded_by_id = actor.id
+        if status == AppointmentStatus.CANCELLED_LATE:
+            appointment.cancelled_at = appointment.cancelled_at or now_utc()
+        detail = status.label
+        if status == AppointmentStatus.HELD:
+            detail += f", {actual_minutes} minutes" if actual_minutes else ""
+            detail += ", recorded" if is_recorded else ", not recorded"
+        _history(appointment, ChangeAction.OUTCOME, actor, detail=detail)
+        if status == AppointmentStatus.HELD:
+            try:
+                recruitment.mark_interviewed(participant, actor)
+            except recruitment.RecruitmentError as error:
+                raise ConsentMissing(str(error)) from error
+        elif not _has_booking(participant.id):
+            # A no-show or late cancellation: back to Agreed, and on the "to rebook" list.
+            recruitment.mark_unscheduled(participant, actor)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return appointment
+
+
+def cancel_future_appointments(participant: Participant, reason: str = "") -> int:
+    """Cancel a withdrawn participant's future bookings, cancellations queued; no commit.
+
+    Registered in recruitment's `on_withdrawal`, so it joins that transaction; the withdrawal
+    code commits, and its commit wakes the outbox's sender.
+    """
+    upcoming = db.session.scalars(
+        select(Appointment)
+        .options(joinedload(Appointment.participant), joinedload(Appointment.interviewer))
+        .where(
+            Appointment.participant_id == participant.id,
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.starts_at > now_utc(),
+        )
+    ).unique()
+    count = 0
+    for appointment in list(upcoming):
+        cancel_appointment(
+            appointment, reason or "The participant withdrew from the study.", None, commit=False
+        )
+        count += 1
+    return count
+
+
+def on_participant_withdrawn(participant: Participant) -> None:
+    """The callback recruitment calls when a participant withdraws."""
+    cancel_future_appointments(participant)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -53,8 +54,10 @@ class BenchFrame:
     participants: list
 
 
-def build_frame(name: str, count: int) -> BenchFrame:
-    """Add (and flush, not commit) a bench study named `name` with `count` participants."""
+def build_frame(name: str, count: int, fields: Callable[[int], dict] | None = None) -> BenchFrame:
+    """Add (and flush, not commit) a bench study named `name` with `count` participants.
+
+    `fields(n)` may give the n-th participant other values (a name, a status)."""
     from fieldwork.accounts.models import Membership, User, UserRole
     from fieldwork.extensions import db
     from fieldwork.sampling.models import (
@@ -90,16 +93,36 @@ def build_frame(name: str, count: int) -> BenchFrame:
     db.session.add(Membership(user_id=interviewer.id, study_id=study.id, role=UserRole.INTERVIEWER))
     participants = [
         Participant(
-            study_id=study.id,
-            reference=f"P1-{n:03d}",
-            district_id=district.id,
-            organisation_id=organisation.id,
-            role_id=role.id,
-            name=f"Person {n}",
-            email=f"person{n}@bench.example",
+            **{
+                "study_id": study.id,
+                "reference": f"P1-{n:03d}",
+                "district_id": district.id,
+                "organisation_id": organisation.id,
+                "role_id": role.id,
+                "name": f"Person {n}",
+                "email": f"person{n}@bench.example",
+                **(fields(n) if fields else {}),
+            }
         )
         for n in range(count)
     ]
     db.session.add_all(participants)
     db.session.flush()
     return BenchFrame(study, interviewer, participants)
+
+
+def add_rows(model: type, rows: Iterable[dict], batch: int = 5000) -> None:
+    """Insert many rows of `model` in batches of executemany (no ORM objects), for the large
+    tables a benchmark fills (contact attempts, appointments, outbox messages)."""
+    from sqlalchemy import insert
+
+    from fieldwork.extensions import db
+
+    chunk: list[dict] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == batch:
+            db.session.execute(insert(model), chunk)
+            chunk = []
+    if chunk:
+        db.session.execute(insert(model), chunk)

@@ -1,5 +1,5 @@
 """The outbox: every message the tool sends is recorded here first, and only the outbox
-talks SMTP (see services.py for how each message is sent exactly once)."""
+talks SMTP (see sending.py for how each message is sent exactly once)."""
 
 from flask import Flask
 
@@ -30,7 +30,7 @@ def attention_for_viewer():
     from flask_login import current_user
 
     from fieldwork.extensions import db
-    from fieldwork.outbox.services import mail_attention
+    from fieldwork.outbox.attention import mail_attention
     from fieldwork.sampling.services import current_study
 
     if not has_request_context() or not current_user or not current_user.is_authenticated:

@@ -17,18 +17,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from email import message_from_bytes
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
+from email.utils import getaddresses
 
 from sqlalchemy import or_, select
 
 from fieldwork.extensions import db
 from fieldwork.invites.headers import set_addresses
-from fieldwork.outbox import services
 from fieldwork.outbox.models import OutboxMessage, OutboxState
+from fieldwork.outbox.rewriting import replace_all, scrub_part
+from fieldwork.outbox.services import message_addresses
 
 #: What an erased person's address becomes in stored messages (".invalid" cannot be delivered).
 ERASED_ADDRESS = "erased@erased.invalid"
+REMOVED_NAME = "[name removed]"
 #: What any other erased value becomes.
 REMOVED = "[removed]"
 #: What a part that still held an erased value after replacement becomes.
@@ -71,7 +75,7 @@ def _replacements(name: str, email: str, values: Iterable[str]) -> list[tuple[st
     if email:
         pairs[email] = "[email removed]"
     if name:
-        pairs[name] = services.REMOVED_NAME
+        pairs[name] = REMOVED_NAME
     return sorted(pairs.items(), key=lambda pair: -len(pair[0]))
 
 
@@ -86,7 +90,7 @@ def _scrub_headers(message: EmailMessage, email: str, replacements) -> None:
                 if email and mailbox.addr_spec.lower() == email:
                     mailboxes.append(("", ERASED_ADDRESS))
                 else:
-                    display = services._replace_all(mailbox.display_name, replacements)
+                    display = replace_all(mailbox.display_name, replacements)
                     mailboxes.append((display, mailbox.addr_spec))
         try:
             set_addresses(message, header, mailboxes)
@@ -94,7 +98,7 @@ def _scrub_headers(message: EmailMessage, email: str, replacements) -> None:
             # An address stored before addresses were checked: keep it bare, without names.
             del message[header]
             message.set_raw(header, ",\r\n ".join(f"<{address}>" for _, address in mailboxes))
-    subject = services._replace_all(str(message["Subject"] or ""), replacements)
+    subject = replace_all(str(message["Subject"] or ""), replacements)
     del message["Subject"]
     message["Subject"] = subject
 
@@ -104,7 +108,7 @@ def _scrub_message(row: OutboxMessage, email: str, replacements, identifying) ->
     _scrub_headers(message, email, replacements)
     for part in message.walk():
         if not part.is_multipart():
-            services._scrub_part(part, replacements)
+            scrub_part(part, replacements)
     # Read back: anything the replacement missed takes its whole part with it.
     for part in message.walk():
         if part.is_multipart():
@@ -116,7 +120,7 @@ def _scrub_message(row: OutboxMessage, email: str, replacements, identifying) ->
         message["Subject"] = "[subject removed]"
     row.raw = message.as_bytes(policy=SMTP)
     row.subject = str(message["Subject"] or "")[:998]
-    row.last_error = services._replace_all(row.last_error or "", replacements)
+    row.last_error = replace_all(row.last_error or "", replacements)
     remaining = [address for address in row.recipient_list if address.lower() != email]
     if len(remaining) != len(row.recipient_list):
         if row.state in (OutboxState.PENDING, OutboxState.FAILED) and not remaining:
@@ -189,5 +193,64 @@ def scrub_text(*, study_id: int | None, values: Iterable[str]) -> int:
         if _holds(_message_text(message_from_bytes(row.raw, policy=SMTP)), needles):
             _scrub_message(row, "", replacements, needles)
             changed += 1
+    db.session.flush()
+    return changed
+
+
+def _scrub_addresses(message, header: str, email: str, replacement: str) -> None:
+    values = message.get_all(header, [])
+    if not values:
+        return
+    mailboxes = []
+    for name, address in getaddresses([str(v) for v in values]):
+        if address.lower() == email:
+            mailboxes.append(Address(addr_spec=replacement))
+        else:
+            mailboxes.append(Address(display_name=name, addr_spec=address))
+    del message[header]
+    message[header] = mailboxes
+
+
+def scrub_recipient(email: str, replacement: str) -> int:
+    """Erase a person from stored messages: their address becomes `replacement` (an address
+    such as 'erased@invalid') and their name '[name removed]' in the recipients, headers,
+    subject and every text and calendar part. Rows and their states stay. No commit.
+
+    Returns the number of messages changed.
+    """
+    email = email.strip().lower()
+    if not email:
+        raise ValueError("give the address to remove")
+    escaped = email.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipients.ilike(f"%{escaped}%", escape="\\"))
+    ).all()
+    changed = 0
+    for row in rows:
+        if email not in [address.lower() for address in row.recipient_list]:
+            continue
+        message = message_from_bytes(row.raw, policy=SMTP)
+        names = {
+            name
+            for name, address in message_addresses(message, "To", "Cc")
+            if address.lower() == email and name.strip()
+        }
+        replacements = [(email, replacement)] + [
+            (name, REMOVED_NAME) for name in sorted(names, key=len, reverse=True)
+        ]
+        for header in ("To", "Cc"):
+            _scrub_addresses(message, header, email, replacement)
+        subject = replace_all(str(message["Subject"] or ""), replacements)
+        del message["Subject"]
+        message["Subject"] = subject
+        for part in message.walk():
+            if not part.is_multipart():
+                scrub_part(part, replacements)
+        row.raw = message.as_bytes(policy=SMTP)
+        row.subject = subject[:998]
+        row.recipients = ",".join(
+            replacement if address.lower() == email else address for address in row.recipient_list
+        )
+        changed += 1
     db.session.flush()
     return changed

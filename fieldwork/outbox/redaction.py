@@ -17,6 +17,7 @@ from email import message_from_bytes
 from email.policy import SMTP
 
 from fieldwork.outbox.models import OutboxMessage
+from fieldwork.outbox.rewriting import scrub_part
 
 PLACEHOLDER = "[link removed after sending]"
 #: A link whose path holds a token-like segment (32+ URL-safe characters).
@@ -54,12 +55,10 @@ def redact_links(row: OutboxMessage) -> int:
     secrets = secrets_in(row.raw)
     if not secrets:
         return 0
-    from fieldwork.outbox.services import _scrub_part  # the erasure's part rewriter
-
     message = message_from_bytes(row.raw, policy=SMTP)
     replacements = [(secret, PLACEHOLDER) for secret in secrets]
     for part in message.walk():
         if not part.is_multipart():
-            _scrub_part(part, replacements)
+            scrub_part(part, replacements)
     row.raw = message.as_bytes(policy=SMTP)
     return len(secrets)

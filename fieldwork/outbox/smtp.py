@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import re
 import smtplib
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import getaddresses
 
 from flask import current_app
 
@@ -56,12 +53,6 @@ def open_connection() -> smtplib.SMTP:
         connection.close()
         raise
     return connection
-
-
-def envelope_recipients(message: EmailMessage) -> list[str]:
-    """The addresses in To and Cc: the envelope we send to (never anything else)."""
-    fields = [str(value) for name in ("To", "Cc") for value in message.get_all(name, [])]
-    return [address for _, address in getaddresses(fields) if address]
 
 
 def _dot_stuffed(raw: bytes) -> bytes:
@@ -115,16 +106,11 @@ def _transaction(
 
 
 def send_raw(
-    sender: str,
-    recipients: list[str],
-    raw: bytes,
-    connection: smtplib.SMTP | None = None,
+    connection: smtplib.SMTP, sender: str, recipients: list[str], raw: bytes
 ) -> dict[str, tuple[int, bytes]]:
-    """Hand one message to the server; returns the recipients it refused (if others were
-    accepted). Raises PermanentSendError on a 5xx answer, UnconfirmedSendError when the answer
-    to DATA never came, other exceptions otherwise."""
-    own = connection is None
-    connection = connection or open_connection()
+    """Hand one message to the server over an open connection; returns the recipients it
+    refused (if others were accepted). Raises PermanentSendError on a 5xx answer,
+    UnconfirmedSendError when the answer to DATA never came, other exceptions otherwise."""
     try:
         return _transaction(connection, sender, recipients, raw)
     except smtplib.SMTPRecipientsRefused as error:
@@ -136,15 +122,3 @@ def send_raw(
         if error.smtp_code >= 500:
             raise PermanentSendError(f"{error.smtp_code} {error.smtp_error!r}") from error
         raise
-    finally:
-        if own:
-            try:
-                connection.quit()
-            except (OSError, smtplib.SMTPException):
-                connection.close()
-
-
-def send_message(message: EmailMessage) -> dict[str, tuple[int, bytes]]:
-    """Send a message to its To and Cc addresses; the envelope sender is its From address."""
-    senders = getaddresses([str(message["From"])])
-    return send_raw(senders[0][1], envelope_recipients(message), message.as_bytes(policy=SMTP))

@@ -8,7 +8,7 @@ from flask_login import current_user
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import parse_page_number
 from fieldwork.core.time import now_utc
-from fieldwork.outbox import services
+from fieldwork.outbox import listing, services
 from fieldwork.outbox.forms import OutboxFilterForm, RetryForm
 from fieldwork.sampling.services import current_study
 
@@ -19,11 +19,11 @@ blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
 @coordinator_required
 def messages():
     form = OutboxFilterForm(request.args)
-    filters = services.OutboxFilters()
+    filters = listing.OutboxFilters()
     if form.validate():
-        filters = services.OutboxFilters(state=form.state.data or "", kind=form.kind.data or "")
+        filters = listing.OutboxFilters(state=form.state.data or "", kind=form.kind.data or "")
     study = current_study()
-    page = services.list_messages(
+    page = listing.list_messages(
         filters,
         parse_page_number(request.args.get("page")),
         current_app.config["PAGE_SIZE"],
@@ -47,28 +47,28 @@ def messages_csv():
     from fieldwork.core.downloads import csv_download, record_download
 
     form = OutboxFilterForm(request.args)
-    filters = services.OutboxFilters()
+    filters = listing.OutboxFilters()
     if form.validate():
-        filters = services.OutboxFilters(state=form.state.data or "", kind=form.kind.data or "")
+        filters = listing.OutboxFilters(state=form.state.data or "", kind=form.kind.data or "")
     study = current_study()
     record_download(current_user, study.id if study else None, "the outbox list as CSV")
     return csv_download(
         f"outbox-{study.slug}" if study else "outbox",
-        services.OUTBOX_CSV_HEADER,
-        services.message_rows(filters, study.id if study else None),
+        listing.OUTBOX_CSV_HEADER,
+        listing.message_rows(filters, study.id if study else None),
     )
 
 
 @blueprint.get("/<int:message_id>")
 @coordinator_required
 def message(message_id: int):
-    row = services.get_message(message_id)
+    row = listing.get_message(message_id)
     if row is None:
         abort(404, "There is no such message.")
     return render_template(
         "outbox/message.html",
         row=row,
-        view=services.describe(row),
+        view=listing.describe(row),
         is_interrupted=services.is_interrupted(row),
         is_retryable=services.is_retryable(row),
         retry_form=RetryForm(),

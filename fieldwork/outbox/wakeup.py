@@ -1,8 +1,8 @@
 """Waking the sender when a transaction commits messages to the outbox.
 
 No web request talks SMTP: a request only commits its messages. Right after a commit that
-added a message (or put one back to be sent), the listeners registered here are called; the
-in-process scheduler of the development server registers one that runs its sweep at once.
+added a message (or put one back to be sent), `fieldwork.outbox.signals.messages_ready` is
+sent; the in-process scheduler of the development server receives it and runs its sweep at once.
 A scheduler in a process of its own is not reachable from here and finds the messages on its
 next sweep, a few seconds later (SCHEDULER_SWEEP_SECONDS).
 """
@@ -10,42 +10,25 @@ next sweep, a few seconds later (SCHEDULER_SWEEP_SECONDS).
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from fieldwork.outbox.signals import messages_ready
+
 log = logging.getLogger(__name__)
 
-_listeners: list[Callable[[], None]] = []
-_guard = threading.Lock()
 _FLAG = "fieldwork.outbox.ready"
 
 
-def subscribe(listener: Callable[[], None]) -> None:
-    """Call `listener()` (from the committing thread; it must return at once) after every
-    commit that left a message ready to send."""
-    with _guard:
-        if listener not in _listeners:
-            _listeners.append(listener)
-
-
-def unsubscribe(listener: Callable[[], None]) -> None:
-    with _guard:
-        if listener in _listeners:
-            _listeners.remove(listener)
-
-
-def notify() -> None:
-    """Tell every listener that messages are waiting; a failing listener is only logged."""
-    with _guard:
-        listeners = list(_listeners)
-    for listener in listeners:
+def _notify(session: Session) -> None:
+    """Send `messages_ready`; a failing receiver is only logged (waking is a courtesy: the
+    periodic sweep sends anyway)."""
+    for receiver in messages_ready.receivers_for(session):
         try:
-            listener()
-        except Exception:  # noqa: BLE001 - waking is a courtesy; the periodic sweep sends anyway
-            log.exception("outbox: a wake-up listener failed")
+            receiver(session)
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("outbox: a messages_ready receiver failed")
 
 
 def _is_ready(instance: object) -> bool:
@@ -67,7 +50,7 @@ def _after_flush(session: Session, flush_context) -> None:
 
 def _after_commit(session: Session) -> None:
     if session.info.pop(_FLAG, False):
-        notify()
+        _notify(session)
 
 
 def _after_soft_rollback(session: Session, previous_transaction) -> None:

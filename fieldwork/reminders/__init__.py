@@ -12,13 +12,34 @@ from fieldwork.extensions import csrf
 
 
 def init_app(app: Flask) -> None:
-    """Register the models, the pages (blueprint "reminders"), the API ("reminders_api")
-    and the `scheduler` command."""
+    """Register the models, the pages (blueprint "reminders"), the API ("reminders_api"),
+    the reminders' periodic jobs and the `scheduler` command."""
     from fieldwork.core.views import register_health_check
-    from fieldwork.reminders import api, models, scheduler, views  # noqa: F401
-    from fieldwork.reminders.services import scheduler_health
+    from fieldwork.reminders import api, digest, jobs, models, scheduler, views  # noqa: F401
+    from fieldwork.reminders.health import scheduler_health
 
     register_health_check(app, "scheduler", scheduler_health)
+
+    from fieldwork.core.jobs import register_job
+    from fieldwork.outbox.signals import messages_ready
+
+    # The sweep also runs at once after a commit queued mail (in-process scheduler only).
+    register_job(
+        app,
+        scheduler.ReminderScheduler.SWEEP,
+        jobs.sweep,
+        every="SCHEDULER_SWEEP_SECONDS",
+        run_at_start=True,
+        wake_on=messages_ready,
+        is_stoppable=True,
+    )
+    register_job(
+        app,
+        "daily-digest",
+        digest.send_daily_digests,
+        every="SCHEDULER_DIGEST_SECONDS",
+        run_at_start=True,
+    )
 
     from fieldwork.recruitment.signals import participant_erased
     from fieldwork.reminders import erasure
@@ -33,7 +54,8 @@ def init_app(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Run one sweep and the digests, then exit.")
     def scheduler_command(sweep_seconds: float | None, once: bool) -> None:
         """Run the reminder scheduler alone (one per installation; see docs/scheduler.md)."""
-        from fieldwork.reminders import jobs
+        from fieldwork.core.locks import lock_for
+        from fieldwork.reminders import digest, jobs
 
         if not logging.getLogger().handlers:
             logging.basicConfig(
@@ -50,12 +72,12 @@ def init_app(app: Flask) -> None:
         if sweep_seconds:
             app.config["SCHEDULER_SWEEP_SECONDS"] = sweep_seconds
         if once:
-            lock = scheduler.lock_for(app)
+            lock = lock_for(app)
             if not lock.acquire():
                 raise click.ClickException("Another scheduler holds the lock; nothing done.")
             try:
                 jobs.sweep()
-                jobs.send_daily_digests()
+                digest.send_daily_digests()
             finally:
                 lock.release()
             click.echo("One sweep done.")

@@ -8,13 +8,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from fieldwork.reminders import services, templating
+from fieldwork.reminders import settings as reminder_settings
 from fieldwork.reminders.models import ReminderSettings, ReminderState
 
 
 def _offsets(form, field) -> None:
     try:
-        field.parsed = services.parse_offsets(field.data or "")
-    except services.ReminderError as error:
+        field.parsed = reminder_settings.parse_offsets(field.data or "")
+    except reminder_settings.ReminderError as error:
         raise ValidationError(str(error)) from error
 
 
@@ -62,9 +63,9 @@ class ReminderSettingsForm(FlaskForm):
         for name in ("is_for_interviewer", "is_for_participant", *templating.DEFAULTS):
             getattr(self, name).data = getattr(settings, name)
 
-    def values(self) -> services.SettingsInput:
+    def values(self) -> reminder_settings.SettingsInput:
         """What was entered (offsets empty when they are not valid: the field says why)."""
-        return services.SettingsInput(
+        return reminder_settings.SettingsInput(
             offsets=getattr(self.offsets, "parsed", None) or [],
             is_for_interviewer=bool(self.is_for_interviewer.data),
             is_for_participant=bool(self.is_for_participant.data),

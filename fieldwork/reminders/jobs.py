@@ -1,5 +1,6 @@
-"""The periodic jobs the scheduler runs. Each needs an app context and nothing else, so a test
-can call it directly with an injected clock.
+"""The reminders' sweep, the scheduler's most frequent job: due reminders into the outbox, then
+the outbox sent. It needs an app context and nothing else, so a test can call it directly
+with an injected clock.
 
 Exactly-once: `sweep_due_reminders` claims a batch of due reminders with a conditional
 UPDATE (`... WHERE state = 'pending' AND outbox_message_id IS NULL`, with `FOR UPDATE SKIP
@@ -16,22 +17,20 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.policy import SMTP
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
+from fieldwork.outbox import sending
 from fieldwork.outbox import services as outbox
-from fieldwork.outbox.models import OutboxMessage
 from fieldwork.reminders import services, templating
+from fieldwork.reminders.messages import build_reminder_email
 from fieldwork.reminders.models import Reminder, ReminderState
+from fieldwork.reminders.settings import settings_by_study
 from fieldwork.scheduling.models import Appointment, AppointmentStatus
 
 log = logging.getLogger(__name__)
@@ -108,7 +107,7 @@ def _queue_batch(now: dt.datetime, limit: int, report: SweepReport) -> int:
             .unique()
             .all()
         )
-        settings = services._settings_by_study({r.appointment.study_id for r in reminders})
+        settings = settings_by_study({r.appointment.study_id for r in reminders})
         for reminder in reminders:
             appointment = reminder.appointment
             if appointment.status != AppointmentStatus.BOOKED:
@@ -132,7 +131,7 @@ def _queue_batch(now: dt.datetime, limit: int, report: SweepReport) -> int:
                 report.missed.append(reminder.id)
                 continue
             try:
-                message = services.build_reminder_email(
+                message = build_reminder_email(
                     reminder, appointment, settings[appointment.study_id]
                 )
             except (templating.TemplateProblem, ValueError) as error:
@@ -171,16 +170,16 @@ def sweep_due_reminders(now: dt.datetime | None = None, limit: int | None = None
 
 def sweep_outbox(
     now: dt.datetime | None = None, limit: int = 100, stop: threading.Event | None = None
-) -> outbox.SendReport:
+) -> sending.SendReport:
     """Send what the outbox holds that is due (each message once, retried with backoff when
     the server is away), then carry the outcome into the reminders.
 
     The reminder messages of interviews that have started are withdrawn first: a reminder
     after the fact only confuses."""
     services.sync_reminder_states(now)
-    total = outbox.SendReport()
+    total = sending.SendReport()
     while True:
-        report = outbox.send_due(limit=limit, now=now, stop=stop)
+        report = sending.send_due(limit=limit, now=now, stop=stop)
         for name in ("sent", "deferred", "failed", "skipped", "interrupted"):
             getattr(total, name).extend(getattr(report, name))
         handled = len(report.sent) + len(report.deferred) + len(report.failed)
@@ -209,137 +208,3 @@ def sweep(now: dt.datetime | None = None, stop: threading.Event | None = None) -
             len(sent.deferred),
             len(sent.failed),
         )
-
-
-def heartbeat(holder: str, host: str, pid: int, started_at: dt.datetime) -> None:
-    services.beat(holder, host, pid, started_at)
-
-
-def read_calendar_replies() -> None:
-    """Read the organiser's mailbox for calendar answers (replies' own job; IMAP only)."""
-    from fieldwork.replies import mailbox
-
-    report = mailbox.read_mailbox()
-    if report.recorded or report.unmatched or report.errors:
-        log.info(
-            "calendar replies: %d recorded, %d not used, %d failed",
-            len(report.recorded),
-            len(report.unmatched),
-            len(report.errors),
-        )
-
-
-def refresh_busy_calendars(stop: threading.Event | None = None) -> None:
-    """Re-read interviewers' published busy calendars; it runs beside the sweep (a job of
-    its own), so reminders never wait for it."""
-    from fieldwork.scheduling.busy import refresh_busy_calendars as refresh
-
-    count = refresh(stop=stop)
-    log.info("busy calendars: %d refreshed", count)
-
-
-# --- the daily digest ------------------------------------------------------------------------
-
-
-def _digest_message_id(interviewer: User, day: dt.date, domain: str) -> str:
-    return f"<digest-{interviewer.id}-{day:%Y%m%d}@{domain}>"
-
-
-def send_daily_digests(now: dt.datetime | None = None) -> int:
-    """Queue, for each interviewer whose local time is past the digest hour, one email listing
-    their interviews tomorrow (in their zone). Idempotent: a digest has a Message-ID made of
-    the interviewer and the day, and the outbox refuses a Message-ID twice, so running the job
-    every few minutes (and after a downtime) sends each digest once. Returns how many queued.
-    """
-    from fieldwork.invites.bodies import inline_css
-    from fieldwork.invites.headers import address_message
-    from fieldwork.invites.mail import describe_time, header_text, mailbox
-
-    now = now or now_utc()
-    hour = int(current_app.config["REMINDER_DIGEST_HOUR"])
-    domain = current_app.config["REMINDER_DIGEST_DOMAIN"]
-    appointments = (
-        db.session.scalars(
-            select(Appointment)
-            .options(
-                joinedload(Appointment.interviewer),
-                joinedload(Appointment.participant),
-                joinedload(Appointment.study),
-            )
-            .where(
-                Appointment.status == AppointmentStatus.BOOKED,
-                Appointment.starts_at > now,
-                Appointment.starts_at < now + dt.timedelta(hours=60),
-            )
-            .order_by(Appointment.starts_at)
-        )
-        .unique()
-        .all()
-    )
-    by_interviewer: dict[int, tuple[User, dt.date, list[Appointment]]] = {}
-    for appointment in appointments:
-        interviewer = appointment.interviewer
-        local_now = now.astimezone(ZoneInfo(interviewer.timezone))
-        if local_now.hour < hour:
-            continue
-        tomorrow = local_now.date() + dt.timedelta(days=1)
-        if appointment.starts_at.astimezone(ZoneInfo(interviewer.timezone)).date() != tomorrow:
-            continue
-        by_interviewer.setdefault(interviewer.id, (interviewer, tomorrow, []))[2].append(
-            appointment
-        )
-    if not by_interviewer:
-        return 0
-    wanted = {
-        _digest_message_id(interviewer, day, domain): (interviewer, day, items)
-        for interviewer, day, items in by_interviewer.values()
-    }
-    already = set(
-        db.session.scalars(
-            select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_(wanted))
-        )
-    )
-    queued = 0
-    for message_id, (interviewer, day, items) in wanted.items():
-        if message_id in already:
-            continue
-        lines = [
-            {
-                "when": describe_time(item.starts_at, interviewer.timezone),
-                "study_when": describe_time(item.starts_at, item.timezone),
-                "reference": item.participant.reference,
-                "name": item.participant.name,
-                "study": item.study.name,
-                "mode": item.mode.label.lower(),
-                "where": services._where(item.mode, item.location, item.video_link),
-            }
-            for item in items
-        ]
-        context = {
-            "interviewer": interviewer,
-            "day": f"{day:%A} {day.day} {day:%B %Y}",
-            "lines": lines,
-            "zone": interviewer.timezone,
-        }
-        message = EmailMessage(policy=SMTP)
-        address_message(
-            message,
-            sender=mailbox("Fieldwork", f"fieldwork@{domain}"),
-            to=[mailbox(interviewer.name, interviewer.email)],
-            message_id=message_id,
-        )
-        message["Subject"] = header_text(f"Your interviews on {context['day']} ({len(items)})")
-        message["Auto-Submitted"] = "auto-generated"
-        message.set_content(render_template("emails/reminder_digest.txt", **context))
-        message.add_alternative(
-            inline_css(render_template("emails/reminder_digest.html", **context)),
-            subtype="html",
-        )
-        try:
-            with db.session.begin_nested():
-                outbox.enqueue(message, kind="digest", study_id=None)
-        except IntegrityError:
-            continue  # another run queued it a moment ago
-        queued += 1
-    db.session.commit()
-    return queued

@@ -5,17 +5,18 @@ cannot be shared between processes, and every process that starts a scheduler ru
 and the reminders are rows in the database. What keeps it to one per installation is a lock
 taken before any job is added:
 
-* PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`) held on a connection
-  kept open for the scheduler's life; the server frees it when the process dies.
-* SQLite: an exclusive `fcntl.flock` on a file next to the database file; the kernel frees it
-  when the process dies.
+an advisory lock on PostgreSQL, a file lock beside the database on SQLite (fieldwork.core.locks;
+both are freed when the process dies).
+
+Each domain registers its own periodic jobs (fieldwork.core.jobs.register_job, from its
+init_app); the scheduler runs whatever is registered, plus its own heartbeat.
 
 A scheduler that cannot take the lock stays idle, says so in the log, and tries again every
 minute, so it takes over when the other one stops. Even two active schedulers (a lock
 defeated somehow) would not send a reminder twice: the sweeps claim rows in the database.
 
-Web requests never send mail: a commit that queued a message wakes the sweep at once
-(`wake`, subscribed to fieldwork.outbox.wakeup) when the scheduler runs in the same process;
+Web requests never send mail: a commit that queued a message wakes the sweep at once when the
+scheduler runs in the same process (the sweep wakes on fieldwork.outbox.signals.messages_ready);
 a scheduler process of its own sweeps every SCHEDULER_SWEEP_SECONDS (5 by default).
 
 Stopping: `shutdown` tells the running jobs to stop between two messages or calendars, waits
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import fcntl
 import logging
 import os
 import signal
@@ -35,172 +35,38 @@ import socket
 import sys
 import threading
 import uuid
-import zlib
-from typing import IO, Protocol
+from collections.abc import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
-from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine, make_url
 
+from fieldwork.core.jobs import PeriodicJob, registered_jobs
+from fieldwork.core.locks import SchedulerLock, lock_for
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 
 log = logging.getLogger(__name__)
 
 #: The settings a scheduler reads (fieldwork/config.py declares them), taken once at start.
+#: Each registered job names its own interval setting (fieldwork.core.jobs).
 SETTING_NAMES = (
     "SCHEDULER_SWEEP_SECONDS",
     "SCHEDULER_HEARTBEAT_SECONDS",
     "SCHEDULER_STOP_GRACE_SECONDS",
     "SCHEDULER_LOCK_RETRY_SECONDS",
-    "SCHEDULER_DIGEST_SECONDS",
-    "SCHEDULER_BUSY_REFRESH_SECONDS",
-    "SCHEDULER_WEEKLY_REPORT_SECONDS",
     "SCHEDULER_MISFIRE_GRACE_SECONDS",
-    "IMAP_POLL_SECONDS",
 )
 
 
-class SchedulerLock(Protocol):
-    def acquire(self) -> bool: ...
-    def is_held(self) -> bool: ...
-    def release(self) -> None: ...
-
-
-class FileLock:
-    """An exclusive, non-blocking flock on a file (per open file, so also within a process)."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> bool:
-        if self._file is not None:
-            return True
-        handle = open(self.path, "a+")  # noqa: SIM115 - held open while the lock is held
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{socket.gethostname()} {os.getpid()}\n")
-        handle.flush()
-        self._file = handle
-        return True
-
-    def is_held(self) -> bool:
-        return self._file is not None
-
-    def release(self) -> None:
-        if self._file is not None:
-            try:
-                fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            finally:
-                self._file.close()
-                self._file = None
-
-
-class PostgresAdvisoryLock:
-    """A session-level advisory lock on a connection of its own, kept for the lock's life.
-
-    The key is derived from the schema, so installations sharing a database in separate
-    schemas (as the tests do) do not block each other.
-    """
-
-    def __init__(self, engine: Engine, name: str = "scheduler"):
-        self.engine = engine
-        self.name = name
-        self._connection: Connection | None = None
-        self.key: int | None = None
-
-    def acquire(self) -> bool:
-        if self._connection is not None:
-            return True
-        connection = self.engine.connect()
-        try:
-            schema = connection.execute(text("SELECT current_schema()")).scalar() or "public"
-            self.key = zlib.crc32(f"fieldwork-{self.name}:{schema}".encode())
-            got = connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
-            ).scalar()
-            connection.commit()  # the lock is the session's; no transaction stays open
-        except Exception:
-            connection.close()
-            raise
-        if not got:
-            connection.close()
-            return False
-        self._connection = connection
-        return True
-
-    def is_held(self) -> bool:
-        """True while the lock's connection still answers (a lost connection lost the lock)."""
-        if self._connection is None:
-            return False
-        try:
-            self._connection.execute(text("SELECT 1"))
-            self._connection.commit()
-        except Exception:
-            self._forget()
-            return False
-        return True
-
-    def _forget(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.invalidate()
-                self._connection.close()
-            except Exception:  # already broken; dropping it is all that is left to do
-                log.debug("scheduler: closing a broken lock connection failed", exc_info=True)
-            self._connection = None
-
-    def release(self) -> None:
-        if self._connection is None:
-            return
-        try:
-            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-            self._connection.commit()
-            self._connection.close()
-        except Exception:  # noqa: BLE001 - closing the connection frees it anyway
-            self._forget()
-        self._connection = None
-
-
-def lock_path(app: Flask) -> str:
-    """The SQLite lock file: beside the database file (in instance/ by default)."""
-    name = app.config["SCHEDULER_LOCK_NAME"]
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database and database != ":memory:":
-        return f"{os.path.abspath(database)}.{name}.lock"
-    return os.path.join(app.instance_path, f"{name}.lock")
-
-
-def lock_for(app: Flask) -> SchedulerLock:
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name == "postgresql":
-        return PostgresAdvisoryLock(engine, app.config["SCHEDULER_LOCK_NAME"])
-    return FileLock(lock_path(app))
-
-
 class ReminderScheduler:
-    """APScheduler's BackgroundScheduler with the lock, the jobs, and the idle retry."""
+    """APScheduler's BackgroundScheduler with the lock, the registered jobs, and the idle
+    retry. The jobs come from fieldwork.core.jobs, registered by each domain's init_app."""
 
-    SWEEP, HEARTBEAT, DIGEST, BUSY, LOCK_RETRY, MAILBOX, WEEKLY_REPORT = (
-        "reminders-sweep",
-        "heartbeat",
-        "daily-digest",
-        "busy-calendars",
-        "lock-retry",
-        "calendar-replies",
-        "weekly-report",
-    )
+    HEARTBEAT, LOCK_RETRY = "heartbeat", "lock-retry"
+    #: The reminders' sweep (registered in fieldwork.reminders.init_app).
+    SWEEP = "reminders-sweep"
 
     def __init__(self, app: Flask, lock: SchedulerLock | None = None):
         self.app = app
@@ -213,12 +79,10 @@ class ReminderScheduler:
         self._guard = threading.Lock()
         #: Set when the scheduler is stopping; long jobs look at it between items.
         self.stopping = threading.Event()
-        self._wake = threading.Event()
-        self._sweep_guard = threading.Lock()
-        self._sweeping = False
-        self._sweep_thread: int | None = None
         self._running_jobs = 0
         self._jobs_done = threading.Condition()
+        self.jobs = registered_jobs(app)
+        self._wakers = [_Waker(self, job) for job in self.jobs if job.wake_on is not None]
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=3)},
@@ -235,10 +99,9 @@ class ReminderScheduler:
         return self.started_at is not None
 
     def start(self) -> ReminderScheduler:
-        from fieldwork.outbox import wakeup
-
         self.scheduler.start()
-        wakeup.subscribe(self.wake)
+        for waker in self._wakers:
+            waker.connect()
         if not self._activate():
             log.warning(
                 "scheduler: another scheduler holds the lock; this one stays idle and tries "
@@ -267,7 +130,6 @@ class ReminderScheduler:
             self.started_at = now_utc()
             log.info("scheduler: took the lock (%s pid %s); running the jobs", self.host, self.pid)
             now = dt.datetime.now(dt.UTC)
-            self._add(self.SWEEP, self._job(self._sweep), "SCHEDULER_SWEEP_SECONDS", now)
             self.scheduler.add_job(
                 self._job(self._heartbeat),
                 "interval",
@@ -276,28 +138,26 @@ class ReminderScheduler:
                 replace_existing=True,
                 next_run_time=now,
             )
-            self._add(self.DIGEST, self._job(self._digest), "SCHEDULER_DIGEST_SECONDS", now)
-            self._add(self.BUSY, self._job(self._busy), "SCHEDULER_BUSY_REFRESH_SECONDS", None)
-            if self.app.config["IMAP_HOST"]:
-                self._add(self.MAILBOX, self._job(self._mailbox), "IMAP_POLL_SECONDS", None)
-            self._add(
-                self.WEEKLY_REPORT,
-                self._job(self._weekly_report),
-                "SCHEDULER_WEEKLY_REPORT_SECONDS",
-                None,
-            )
+            wakers = {waker.job.name: waker for waker in self._wakers}
+            for job in self.jobs:
+                run = wakers[job.name].run if job.name in wakers else self._call(job)
+                options = {"next_run_time": now} if job.run_at_start else {}
+                self.scheduler.add_job(
+                    self._job(run),
+                    "interval",
+                    seconds=float(self.app.config[job.every]),
+                    id=job.name,
+                    replace_existing=True,
+                    **options,
+                )
             return True
 
-    def _add(self, job_id: str, function, setting: str, first: dt.datetime | None) -> None:
-        options = {"next_run_time": first} if first is not None else {}
-        self.scheduler.add_job(
-            function,
-            "interval",
-            seconds=float(self.config[setting]),
-            id=job_id,
-            replace_existing=True,
-            **options,
-        )
+    def _call(self, job: PeriodicJob) -> Callable[[], object]:
+        def call() -> object:
+            return job.run(stop=self.stopping) if job.is_stoppable else job.run()
+
+        call.__name__ = job.name
+        return call
 
     def _retry_lock(self) -> None:
         if self._activate():
@@ -329,78 +189,23 @@ class ReminderScheduler:
         run.__name__ = function.__name__
         return run
 
-    def wake(self) -> None:
-        """Sweep now: a commit queued messages. Returns at once (called from the request)."""
-        if threading.get_ident() == self._sweep_thread:
-            return  # the sweep's own commits; it sends what it queued anyway
-        with self._sweep_guard:
-            self._wake.set()
-            if self._sweeping or not self.is_active or self.stopping.is_set():
-                return  # a running sweep goes round once more
-        job = self.scheduler.get_job(self.SWEEP)
-        if job is not None:
-            job.modify(next_run_time=dt.datetime.now(dt.UTC))
-
-    def _sweep(self) -> None:
-        from fieldwork.reminders import jobs
-
-        with self._sweep_guard:
-            self._sweeping = True
-            self._sweep_thread = threading.get_ident()
-        try:
-            while True:
-                self._wake.clear()
-                jobs.sweep(stop=self.stopping)
-                with self._sweep_guard:
-                    if not self._wake.is_set() or self.stopping.is_set():
-                        self._sweeping = False
-                        return
-        finally:
-            with self._sweep_guard:
-                self._sweeping = False
-                self._sweep_thread = None
+    def wake(self, sender: object = None, **kwargs: object) -> None:
+        """Run the wakeable jobs now (a commit queued messages). Returns at once."""
+        for waker in self._wakers:
+            waker.wake()
 
     def _heartbeat(self) -> None:
-        from fieldwork.reminders import jobs
+        from fieldwork.reminders.health import beat
 
         if not self.lock.is_held():
             self._deactivate("lost the lock")
             return
-        jobs.heartbeat(self.holder, self.host, self.pid, self.started_at or now_utc())
-
-    def _digest(self) -> None:
-        from fieldwork.reminders import jobs
-        from fieldwork.scheduling.notices import send_booking_notices
-
-        jobs.send_daily_digests()
-        send_booking_notices()
-
-    def _busy(self) -> None:
-        from fieldwork.reminders import jobs
-
-        jobs.refresh_busy_calendars(stop=self.stopping)
-
-    def _mailbox(self) -> None:
-        from fieldwork.reminders import jobs
-
-        jobs.read_calendar_replies()
-
-    def _weekly_report(self) -> None:
-        from fieldwork.reports import jobs
-
-        jobs.send_weekly_reports()
+        beat(self.holder, self.host, self.pid, self.started_at or now_utc())
 
     def _deactivate(self, why: str) -> None:
         with self._guard:
             log.error("scheduler: %s; stopping the jobs and trying again", why)
-            for job_id in (
-                self.SWEEP,
-                self.DIGEST,
-                self.BUSY,
-                self.WEEKLY_REPORT,
-                self.HEARTBEAT,
-                self.MAILBOX,
-            ):
+            for job_id in [self.HEARTBEAT, *(job.name for job in self.jobs)]:
                 if self.scheduler.get_job(job_id):
                     self.scheduler.remove_job(job_id)
             self.lock.release()
@@ -417,9 +222,8 @@ class ReminderScheduler:
         """Stop: running jobs finish their current item (up to SCHEDULER_STOP_GRACE_SECONDS
         when `wait`), the heartbeat is removed so /healthz says "down" at once, the lock is
         freed. Returns False if a job was still running when the grace ran out."""
-        from fieldwork.outbox import wakeup
-
-        wakeup.unsubscribe(self.wake)
+        for waker in self._wakers:
+            waker.disconnect()
         self.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -431,7 +235,7 @@ class ReminderScheduler:
         if self.is_active:
             try:
                 with self.app.app_context():
-                    from fieldwork.reminders.services import clear_heartbeat
+                    from fieldwork.reminders.health import clear_heartbeat
 
                     clear_heartbeat(self.holder)
             except Exception:  # noqa: BLE001 - /healthz then says down one interval later
@@ -439,6 +243,57 @@ class ReminderScheduler:
         self.lock.release()
         self.started_at = None
         return finished
+
+
+class _Waker:
+    """Runs a job again at once when its `wake_on` signal is sent, and once more if the signal
+    comes while the job runs (so nothing committed meanwhile waits a whole interval)."""
+
+    def __init__(self, owner: ReminderScheduler, job: PeriodicJob):
+        self.owner = owner
+        self.job = job
+        self._wake = threading.Event()
+        self._guard = threading.Lock()
+        self._running = False
+        self._thread: int | None = None
+
+    def connect(self) -> None:
+        assert self.job.wake_on is not None
+        self.job.wake_on.connect(self._receive)
+
+    def disconnect(self) -> None:
+        assert self.job.wake_on is not None
+        self.job.wake_on.disconnect(self._receive)
+
+    def _receive(self, sender: object, **kwargs: object) -> None:
+        self.wake()
+
+    def wake(self) -> None:
+        if threading.get_ident() == self._thread:
+            return  # the job's own commits; it handles what it queued anyway
+        with self._guard:
+            self._wake.set()
+            if self._running or not self.owner.is_active or self.owner.stopping.is_set():
+                return  # a running job goes round once more
+        scheduled = self.owner.scheduler.get_job(self.job.name)
+        if scheduled is not None:
+            scheduled.modify(next_run_time=dt.datetime.now(dt.UTC))
+
+    def run(self) -> None:
+        with self._guard:
+            self._running = True
+            self._thread = threading.get_ident()
+        try:
+            while True:
+                self._wake.clear()
+                self.owner._call(self.job)()
+                with self._guard:
+                    if not self._wake.is_set() or self.owner.stopping.is_set():
+                        return
+        finally:
+            with self._guard:
+                self._running = False
+                self._thread = None
 
 
 def _under_gunicorn() -> bool:

@@ -11,6 +11,7 @@ from fieldwork.core.pagination import parse_page_number
 from fieldwork.core.time import now_utc
 from fieldwork.outbox.services import is_interrupted
 from fieldwork.reminders import services, templating
+from fieldwork.reminders import settings as reminder_settings
 from fieldwork.reminders.forms import ReminderFilterForm, ReminderSettingsForm, ResendForm
 from fieldwork.sampling.services import current_study
 
@@ -90,19 +91,19 @@ def settings():
     form = ReminderSettingsForm()
     previews = []
     if request.method == "GET":
-        form.fill(services.settings_for(study.id))
+        form.fill(reminder_settings.settings_for(study.id))
     else:
         is_valid = form.validate_on_submit()
         values = form.values()
         # Render-time problems (a misspelt variable) are checked even when another field is
         # wrong, so every problem shows at once; fields with a syntax error are skipped.
-        for name, message in services.template_problems(values, study).items():
+        for name, message in reminder_settings.template_problems(values, study).items():
             if not getattr(form, name).errors:
                 getattr(form, name).errors.append(message)
         if request.form.get("action") == "preview":
-            previews = services.preview(study, values)
+            previews = reminder_settings.preview(study, values)
         elif is_valid and not form.errors:
-            services.save_settings(study, values, current_user)
+            reminder_settings.save_settings(study, values, current_user)
             flash(
                 "Reminder settings saved. New bookings use them; pending reminders use the "
                 "new texts.",

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+#: The scheduler's job that reads the calendar-replies mailbox (only when IMAP_HOST is set).
+MAILBOX_JOB = "calendar-replies"
+
 
 def init_app(app: Flask) -> None:
     """Register the replies pages and the template helper the appointment page uses."""
@@ -30,3 +33,14 @@ def init_app(app: Flask) -> None:
 
     home.register_panel("calendar_declines", 31, home.ROLES, panels.declines_panel)
     home.register_panel("calendar_answers", 15, ("interviewer",), panels.answers_panel)
+
+    from fieldwork.core.jobs import register_job
+    from fieldwork.replies import mailbox
+
+    register_job(
+        app,
+        MAILBOX_JOB,
+        mailbox.read_calendar_replies,
+        every="IMAP_POLL_SECONDS",
+        when=lambda app: bool(app.config["IMAP_HOST"]),
+    )

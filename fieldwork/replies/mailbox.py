@@ -27,9 +27,9 @@ from flask import current_app
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from fieldwork.core.locks import FileLock, PostgresAdvisoryLock, lock_path
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
-from fieldwork.reminders.scheduler import FileLock, PostgresAdvisoryLock, lock_path
 from fieldwork.replies import parsing, services
 from fieldwork.replies.models import MailOutcome
 
@@ -131,6 +131,19 @@ def read_mailbox(now: dt.datetime | None = None, config: Any | None = None) -> R
         return _read(config, now, report)
     finally:
         lock.release()
+
+
+def read_calendar_replies() -> None:
+    """The scheduler's job (registered by fieldwork.replies.init_app when IMAP_HOST is set):
+    read the mailbox and log what came of it."""
+    report = read_mailbox()
+    if report.recorded or report.unmatched or report.errors:
+        log.info(
+            "calendar replies: %d recorded, %d not used, %d failed",
+            len(report.recorded),
+            len(report.unmatched),
+            len(report.errors),
+        )
 
 
 def _reader_lock():

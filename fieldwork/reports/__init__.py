@@ -33,6 +33,13 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.blueprint)
     app.add_template_filter(_isodate, "isodate")
+
+    from fieldwork.core.jobs import register_job
+    from fieldwork.reports import jobs
+
+    register_job(
+        app, "weekly-report", jobs.send_weekly_reports, every="SCHEDULER_WEEKLY_REPORT_SECONDS"
+    )
     app.add_template_filter(_isotime, "isotime")
 
     @app.cli.command("weekly-report")

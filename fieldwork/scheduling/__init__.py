@@ -45,3 +45,21 @@ def init_app(app: Flask) -> None:
     from fieldwork.scheduling import erasure
 
     participant_erased.connect(erasure.on_participant_erased)
+
+    from fieldwork.core.jobs import register_job
+    from fieldwork.scheduling import busy, notices
+
+    register_job(
+        app,
+        "booking-notices",
+        notices.send_booking_notices,
+        every="SCHEDULER_DIGEST_SECONDS",
+        run_at_start=True,
+    )
+    register_job(
+        app,
+        "busy-calendars",
+        busy.refresh_busy_calendars,
+        every="SCHEDULER_BUSY_REFRESH_SECONDS",
+        is_stoppable=True,
+    )

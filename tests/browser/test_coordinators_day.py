@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fieldwork.extensions import db
-from fieldwork.outbox import services as outbox
+from fieldwork.outbox import sending
 from fieldwork.outbox.models import OutboxMessage
 from fieldwork.scheduling.availability import add_window
 from fieldwork.scheduling.models import Appointment, BookingLink
@@ -105,7 +105,7 @@ def test_book_from_a_free_slot_send_links_in_bulk_then_see_the_calendar(
     assert sorted(link.participant_id for link in links) == sorted([second.id, third.id])
     rows = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "other")).all()
     assert sorted(row.recipients for row in rows) == sorted([second.email, third.email])
-    outbox.send_due()
+    sending.send_due()
     received = {m.rcpt_tos[0] for m in smtp_server.messages}
     assert {second.email, third.email} <= received
 
@@ -147,7 +147,7 @@ def test_book_from_a_free_slot_send_links_in_bulk_then_see_the_calendar(
     page.get_by_label("Select P1-001").check()
     page.get_by_role("button", name="Send booking links").click()
     expect(page.get_by_text(re.compile(r"Booking link emailed for 1 participant"))).to_be_visible()
-    outbox.send_due()
+    sending.send_due()
     page.goto(live_server("/"))
     banner = page.locator("section.mail-attention")
     expect(banner).to_contain_text("Mail needs your attention")

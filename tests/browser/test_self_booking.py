@@ -12,7 +12,7 @@ import pytest
 
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
-from fieldwork.outbox import services as outbox
+from fieldwork.outbox import sending
 from fieldwork.sampling.models import Participant
 from fieldwork.scheduling.availability import add_window
 from fieldwork.scheduling.links import create_booking_link
@@ -91,7 +91,7 @@ def _check_page(tab, label: str, problems: list[str]) -> None:
 def _received(server, prefix: str):
     """The participant's message whose subject starts with `prefix`, parsed back with the
     default policy (the live server may already have sent it; the sweep sends the rest)."""
-    outbox.send_due()
+    sending.send_due()
     found = [
         message
         for message in (received.message for received in server.messages)

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 def _beat(app) -> None:
     from fieldwork.core.time import now_utc
-    from fieldwork.reminders import services
+    from fieldwork.reminders import health
 
-    services.beat("holder-1", "scheduler-host", 4242, now_utc())
+    health.beat("holder-1", "scheduler-host", 4242, now_utc())
 
 
 def test_healthz_says_only_ok_to_anonymous_callers(app, client):

@@ -109,7 +109,7 @@ def test_every_message_kind_sent_about_a_hostile_name_goes_only_where_intended(a
     import datetime as dt
 
     from fieldwork.core.time import set_clock
-    from fieldwork.outbox import services as outbox
+    from fieldwork.outbox import sending
     from fieldwork.reminders import jobs
     from fieldwork.scheduling.booking import (
         book_appointment,
@@ -156,9 +156,9 @@ def test_every_message_kind_sent_about_a_hostile_name_goes_only_where_intended(a
             appointment, start + dt.timedelta(hours=2), 60, coordinator, confirmed=True
         )
         jobs.sweep_due_reminders(now=start)
-        outbox.send_due(now=start)
+        sending.send_due(now=start)
         cancel_appointment(appointment, "test", coordinator)
-        outbox.send_due(now=start)
+        sending.send_due(now=start)
     finally:
         set_clock(None)
     received = smtp_server.messages

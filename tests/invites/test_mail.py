@@ -17,6 +17,7 @@ from fieldwork.invites.mail import (
     method_for,
     render_invitation,
 )
+from fieldwork.outbox import sending
 from fieldwork.outbox import services as outbox
 from tests.calendar_parsers import read_with_icalendar, read_with_icaljs, read_with_vobject
 from tests.factories import make_study
@@ -49,7 +50,7 @@ def send_through_outbox(*messages, kind: str = "invite"):
     for message in messages:
         outbox.enqueue(message, kind=kind, study_id=study.id)
     db.session.commit()
-    return outbox.send_due()
+    return sending.send_due()
 
 
 def leaf_types(message) -> list[str]:

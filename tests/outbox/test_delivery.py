@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from fieldwork import config
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
+from fieldwork.outbox import sending, smtp
 from fieldwork.outbox import services as outbox
-from fieldwork.outbox import smtp, wakeup
 from fieldwork.outbox.models import OutboxMessage, OutboxState
+from fieldwork.outbox.signals import messages_ready
 from tests.factories import make_study
 from tests.smtp_server import SilentSMTPServer
 
@@ -112,7 +113,7 @@ def test_a_message_id_is_given_when_missing(app, clock):
 
 def test_due_messages_are_sent_once_and_marked_sent(app, clock, smtp_server):
     ids = queue(make_message(1), make_message(2))
-    report = outbox.send_due()
+    report = sending.send_due()
     assert sorted(report.sent) == sorted(ids)
     assert sorted(received_ids(smtp_server)) == [
         "<message-1@fieldwork.test>",
@@ -123,17 +124,17 @@ def test_due_messages_are_sent_once_and_marked_sent(app, clock, smtp_server):
         assert row.state == OutboxState.SENT
         assert row.sent_at == T0
         assert row.attempts == 1
-    assert outbox.send_due().sent == []
+    assert sending.send_due().sent == []
     assert len(smtp_server.messages) == 2
 
 
 def test_a_message_waits_for_its_due_time(app, clock, smtp_server):
     (message_id,) = queue(make_message(), due_at=T0 + dt.timedelta(hours=2))
-    assert outbox.send_due().sent == []
+    assert sending.send_due().sent == []
     clock.advance(hours=1, minutes=59)
-    assert outbox.send_due().sent == []
+    assert sending.send_due().sent == []
     clock.advance(minutes=1)
-    assert outbox.send_due().sent == [message_id]
+    assert sending.send_due().sent == [message_id]
     assert len(smtp_server.messages) == 1
 
 
@@ -142,7 +143,7 @@ def test_server_down_leaves_messages_pending_and_sends_them_when_it_is_back(
 ):
     ids = queue(make_message(1), make_message(2))
     smtp_server.stop()
-    report = outbox.send_due()
+    report = sending.send_due()
     assert sorted(report.deferred) == sorted(ids)
     for message_id in ids:
         row = fresh(message_id)
@@ -152,9 +153,9 @@ def test_server_down_leaves_messages_pending_and_sends_them_when_it_is_back(
         assert row.next_attempt_at == T0 + dt.timedelta(minutes=1)
 
     smtp_server.start()
-    assert outbox.send_due().sent == []  # not yet time to retry
+    assert sending.send_due().sent == []  # not yet time to retry
     clock.advance(minutes=1)
-    assert sorted(outbox.send_due().sent) == sorted(ids)
+    assert sorted(sending.send_due().sent) == sorted(ids)
     assert len(smtp_server.messages) == 2
     assert all(fresh(message_id).state == OutboxState.SENT for message_id in ids)
 
@@ -162,25 +163,25 @@ def test_server_down_leaves_messages_pending_and_sends_them_when_it_is_back(
 def test_a_temporary_refusal_is_retried(app, clock, smtp_server):
     (message_id,) = queue(make_message())
     smtp_server.refuse("451 4.3.0 Try again later")
-    assert outbox.send_due().deferred == [message_id]
+    assert sending.send_due().deferred == [message_id]
     assert "451" in fresh(message_id).last_error
     smtp_server.refuse(None)
     clock.advance(minutes=1)
-    assert outbox.send_due().sent == [message_id]
+    assert sending.send_due().sent == [message_id]
     assert len(smtp_server.messages) == 1
 
 
 def test_a_permanent_refusal_fails_at_once(app, clock, smtp_server):
     (message_id,) = queue(make_message())
     smtp_server.refuse("554 5.7.1 Rejected")
-    assert outbox.send_due().failed == [message_id]
+    assert sending.send_due().failed == [message_id]
     row = fresh(message_id)
     assert row.state == OutboxState.FAILED
     assert "554" in row.last_error
 
 
 def test_backoff_doubles_from_a_minute_up_to_an_hour():
-    assert [outbox.backoff(n).total_seconds() / 60 for n in range(1, 10)] == [
+    assert [sending.backoff(n).total_seconds() / 60 for n in range(1, 10)] == [
         1,
         2,
         4,
@@ -199,14 +200,14 @@ def test_a_message_fails_after_the_last_attempt(app, clock, smtp_server):
         (message_id,) = queue(make_message())
         smtp_server.stop()
         for _ in range(2):
-            assert outbox.send_due().deferred == [message_id]
+            assert sending.send_due().deferred == [message_id]
             clock.advance(hours=1)
-        assert outbox.send_due().failed == [message_id]
+        assert sending.send_due().failed == [message_id]
         row = fresh(message_id)
         assert row.state == OutboxState.FAILED
         assert row.attempts == 3
         clock.advance(hours=1)
-        assert outbox.send_due().failed == []  # a failed message waits for a person
+        assert sending.send_due().failed == []  # a failed message waits for a person
     finally:
         app.config["OUTBOX_MAX_ATTEMPTS"] = 8
 
@@ -214,14 +215,14 @@ def test_a_message_fails_after_the_last_attempt(app, clock, smtp_server):
 def test_retry_puts_a_failed_message_back_and_it_is_sent(app, clock, smtp_server):
     (message_id,) = queue(make_message())
     smtp_server.refuse("550 No such user")
-    outbox.send_due()
+    sending.send_due()
     smtp_server.refuse(None)
     clock.advance(minutes=5)
     outbox.retry(message_id)
     row = fresh(message_id)
     assert row.state == OutboxState.PENDING
     assert row.next_attempt_at == clock.now
-    assert outbox.send_due().sent == [message_id]
+    assert sending.send_due().sent == [message_id]
     with pytest.raises(outbox.OutboxError, match="sent"):
         outbox.retry(message_id)
 
@@ -239,27 +240,27 @@ def test_an_interrupted_send_is_not_resent_blindly_but_can_be_resent_by_hand(
     )
     db.session.commit()
     clock.advance(minutes=1)
-    assert outbox.send_due().sent == []
+    assert sending.send_due().sent == []
     assert not outbox.is_interrupted(fresh(message_id))
     clock.advance(minutes=10)
-    assert outbox.send_due().sent == []
+    assert sending.send_due().sent == []
     assert outbox.is_interrupted(fresh(message_id))
     outbox.retry(message_id)
-    assert outbox.send_due().sent == [message_id]
+    assert sending.send_due().sent == [message_id]
     assert len(smtp_server.messages) == 1
 
 
 def test_a_commit_that_queues_a_message_wakes_the_sender_and_sends_nothing_itself(
     app, clock, smtp_server
 ):
-    """Committing a message calls the wake-up listeners (the in-process scheduler's sweep)
+    """Committing a message sends `messages_ready` (the in-process scheduler's sweep wakes)
     once; the committing code itself talks no SMTP; a rolled-back message wakes nobody."""
     calls: list[int] = []
 
-    def listener() -> None:
+    def listener(sender: object) -> None:
         calls.append(1)
 
-    wakeup.subscribe(listener)
+    messages_ready.connect(listener)
     try:
         study = make_study()
         db.session.commit()
@@ -272,7 +273,7 @@ def test_a_commit_that_queues_a_message_wakes_the_sender_and_sends_nothing_itsel
         assert calls == [1]
         assert smtp_server.messages == []
     finally:
-        wakeup.unsubscribe(listener)
+        messages_ready.disconnect(listener)
 
 
 def test_without_a_mail_server_messages_wait_marked_not_configured(app, clock):
@@ -282,7 +283,7 @@ def test_without_a_mail_server_messages_wait_marked_not_configured(app, clock):
     app.config["SMTP_HOST"] = ""
     try:
         (message_id,) = queue(make_message())
-        report = outbox.send_due()
+        report = sending.send_due()
         assert report.sent == [] and report.deferred == []
         row = fresh(message_id)
         assert row.state == OutboxState.PENDING
@@ -299,13 +300,13 @@ def test_a_server_that_takes_the_message_and_never_answers_leaves_it_interrupted
         app.config.update(SMTP_HOST=server.host, SMTP_PORT=server.port, SMTP_DATA_TIMEOUT=1)
         try:
             (message_id,) = queue(make_message())
-            report = outbox.send_due()
+            report = sending.send_due()
             assert report.interrupted == [message_id]
             row = fresh(message_id)
             assert row.state == OutboxState.SENDING
             assert "may have arrived" in row.last_error
             assert outbox.is_interrupted(row)
-            assert outbox.send_due().sent == []
+            assert sending.send_due().sent == []
             assert server.data_received == 1
         finally:
             app.config["SMTP_DATA_TIMEOUT"] = config.default("SMTP_DATA_TIMEOUT")
@@ -320,7 +321,7 @@ def test_a_slow_answer_to_data_is_waited_for_and_the_message_confirmed(app, cloc
         )
         try:
             (message_id,) = queue(make_message())
-            assert outbox.send_due().sent == [message_id]
+            assert sending.send_due().sent == [message_id]
             assert fresh(message_id).state == OutboxState.SENT
         finally:
             app.config.update(
@@ -335,14 +336,14 @@ def test_two_concurrent_senders_send_each_message_once(app, clock, smtp_server):
     count = 40
     queue(*(make_message(n) for n in range(count)))
     barrier = threading.Barrier(2)
-    reports: list[outbox.SendReport] = []
+    reports: list[sending.SendReport] = []
     errors: list[BaseException] = []
 
     def sweep() -> None:
         try:
             with app.app_context():
                 barrier.wait()
-                reports.append(outbox.send_due(limit=count))
+                reports.append(sending.send_due(limit=count))
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
 
@@ -364,7 +365,7 @@ def test_cancel_pending_cancels_only_waiting_messages_of_the_appointment(app, cl
     sent, waiting, other = queue(
         make_message(1), make_message(2), make_message(3), appointment_id=7
     )
-    outbox.send_due()
+    sending.send_due()
     db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == waiting)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from fieldwork.extensions import db
 from fieldwork.invites.ical import Attendee
+from fieldwork.outbox import erasure
 from fieldwork.outbox import services as outbox
 from fieldwork.outbox.models import OutboxMessage, OutboxState
 from tests.calendar_parsers import read_with_icalendar
@@ -25,7 +26,7 @@ def test_scrub_removes_the_address_and_name_everywhere_in_the_message(app):
     other = outbox.enqueue(invitation(), kind="invite", study_id=None)
     db.session.commit()
 
-    assert outbox.scrub_recipient("Sian.OBrien@example.org", "erased@invalid") == 1
+    assert erasure.scrub_recipient("Sian.OBrien@example.org", "erased@invalid") == 1
     db.session.commit()
 
     db.session.expire_all()
@@ -47,7 +48,7 @@ def test_scrub_removes_the_address_and_name_everywhere_in_the_message(app):
             (event,) = read_with_icalendar(content.encode()).walk("VEVENT")
             attendees = [str(a) for a in event["ATTENDEE"]]
             assert attendees == ["mailto:ann@example.org", "mailto:erased@invalid"]
-            assert event["ATTENDEE"][1].params["CN"] == outbox.REMOVED_NAME
+            assert event["ATTENDEE"][1].params["CN"] == erasure.REMOVED_NAME
 
     untouched = db.session.get(OutboxMessage, other.id)
     assert b"sian@example.org" in untouched.raw
@@ -56,7 +57,7 @@ def test_scrub_removes_the_address_and_name_everywhere_in_the_message(app):
 
 def test_scrub_of_an_unknown_address_changes_nothing(app):
     outbox.enqueue(invitation(), kind="invite", study_id=None)
-    assert outbox.scrub_recipient("nobody@example.org", "erased@invalid") == 0
+    assert erasure.scrub_recipient("nobody@example.org", "erased@invalid") == 0
 
 
 def test_scrub_keeps_other_accented_text_of_an_8bit_message_readable(app):
@@ -74,7 +75,7 @@ def test_scrub_keeps_other_accented_text_of_an_8bit_message_readable(app):
     row = outbox.enqueue(message, kind="other", study_id=None)
     db.session.commit()
 
-    assert outbox.scrub_recipient("sian.obrien@example.org", "erased@invalid") == 1
+    assert erasure.scrub_recipient("sian.obrien@example.org", "erased@invalid") == 1
     db.session.commit()
 
     db.session.expire_all()

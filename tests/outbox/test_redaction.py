@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from fieldwork.core.tokens import hash_token
 from fieldwork.extensions import db
-from fieldwork.outbox import services as outbox
+from fieldwork.outbox import sending
 from fieldwork.outbox.models import OutboxMessage, OutboxState
 from fieldwork.outbox.redaction import PLACEHOLDER, redact_links, secrets_in
 from fieldwork.recruitment.models import ConsentLink
@@ -45,7 +45,7 @@ def send_link(smtp_server):
         lambda t: f"https://fieldwork.example/book/{t}",
         mode=AppointmentMode.TELEPHONE,
     )
-    outbox.send_due()
+    sending.send_due()
     [received] = [m for m in smtp_server.messages if "ann@example.org" in m.rcpt_tos]
     return link, token, received
 

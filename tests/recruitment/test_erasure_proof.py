@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from fieldwork.core.time import set_clock
 from fieldwork.coverage import services as coverage
 from fieldwork.extensions import db
-from fieldwork.outbox import services as outbox
+from fieldwork.outbox import sending
 from fieldwork.outbox.models import OutboxMessage
 from fieldwork.recruitment import consent_copy
 from fieldwork.recruitment import services as recruitment
@@ -97,7 +97,7 @@ def database_files() -> dict[str, bytes]:
 
 
 def deliver(clock) -> None:
-    outbox.send_due(now=clock.now)
+    sending.send_due(now=clock.now)
 
 
 def coverage_figures(study) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fieldwork.reminders import jobs
+from fieldwork.reminders import digest, jobs
 from tests.reminders.conftest import make_appointment, parsed
 
 UTC = dt.UTC
@@ -18,10 +18,10 @@ def test_each_interviewer_gets_tomorrows_interviews_once_after_the_digest_hour(
     make_appointment(world, tomorrow_ny)
     make_appointment(world, tomorrow_ny + dt.timedelta(days=2))  # not tomorrow
     clock.move(dt.datetime(2026, 3, 23, 21, 0, tzinfo=UTC))  # 17:00 EDT: too early
-    assert jobs.send_daily_digests() == 0
+    assert digest.send_daily_digests() == 0
     clock.move(dt.datetime(2026, 3, 23, 22, 30, tzinfo=UTC))  # 18:30 EDT
-    assert jobs.send_daily_digests() == 1
-    assert jobs.send_daily_digests() == 0, "a second run (or a restart) sends no second digest"
+    assert digest.send_daily_digests() == 1
+    assert digest.send_daily_digests() == 0, "a second run (or a restart) sends no second digest"
     jobs.sweep()
     [received] = [parsed(item) for item in smtp_server.messages]
     assert str(received["To"]) == "Kathryn Interviewer <kathryn@example.org>"
@@ -30,9 +30,3 @@ def test_each_interviewer_gets_tomorrows_interviews_once_after_the_digest_hour(
     assert "10:00 EDT (America/New_York)" in text
     assert "14:00 GMT (Europe/London)" in text  # the study's zone too
     assert text.count("P1-004") == 1
-
-
-def test_the_busy_calendar_job_calls_the_scheduling_refresh(app, caplog):
-    with caplog.at_level("INFO", logger="fieldwork.reminders.jobs"):
-        jobs.refresh_busy_calendars()
-    assert "busy calendars: 0 refreshed" in caplog.text

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
 from fieldwork.outbox.models import OutboxMessage, OutboxState
-from fieldwork.reminders import jobs, services
+from fieldwork.reminders import health, jobs
 from fieldwork.scheduling.models import BusyCalendar
 from tests.reminders.test_processes import (
     SchedulerProcesses,
@@ -58,15 +58,15 @@ def test_sigterm_during_a_hostile_calendar_stops_the_scheduler_within_seconds(
     assert _wait_for(lambda: "took the lock" in processes.output(process), timeout=20)
     time.sleep(2)  # the refresh job is now expanding the calendar
     db.session.expire_all()
-    assert services.scheduler_health()["alive"] is True
+    assert health.scheduler_health()["alive"] is True
     db.session.commit()
     sent_at = time.monotonic()
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=15)
     assert time.monotonic() - sent_at < 8, processes.output(process)
     db.session.expire_all()
-    health = services.scheduler_health()
-    assert health["alive"] is False and health["last_heartbeat"] is None
+    report = health.scheduler_health()
+    assert report["alive"] is False and report["last_heartbeat"] is None
 
 
 def test_a_silent_mail_server_leaves_each_message_interrupted_once_then_send_again(
@@ -90,8 +90,8 @@ def test_a_silent_mail_server_leaves_each_message_interrupted_once_then_send_aga
             assert silent.data_received == len(reminders)
         finally:
             silent_processes.stop_all()
-    health = services.scheduler_health()
-    assert health["interrupted_messages"] == len(reminders)
+    report = health.scheduler_health()
+    assert report["interrupted_messages"] == len(reminders)
 
     # A coordinator sends them again (same Message-ID) to a server that answers.
     for row in db.session.scalars(select(OutboxMessage)).all():

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from fieldwork.extensions import db
+from fieldwork.reminders import health, services
 from fieldwork.reminders import scheduler as scheduling_process
-from fieldwork.reminders import services
 from fieldwork.reminders.models import Reminder, SchedulerHeartbeat
 from fieldwork.reminders.scheduler import ReminderScheduler, start_in_process_scheduler
 from tests.reminders.conftest import NOW, make_appointment
@@ -41,7 +41,7 @@ def fast(app):
 
 def _heartbeat():
     db.session.expire_all()
-    row = db.session.get(SchedulerHeartbeat, services.HEARTBEAT_ID)
+    row = db.session.get(SchedulerHeartbeat, health.HEARTBEAT_ID)
     db.session.commit()
     return row
 
@@ -113,46 +113,46 @@ def test_a_clean_stop_removes_the_heartbeat_so_health_says_down_at_once(fast):
     running = ReminderScheduler(fast).start()
     try:
         _wait_for(_heartbeat)
-        assert services.scheduler_health()["alive"] is True
+        assert health.scheduler_health()["alive"] is True
     finally:
         assert running.shutdown() is True
     assert _heartbeat() is None
-    assert services.scheduler_health()["alive"] is False
+    assert health.scheduler_health()["alive"] is False
 
 
 def test_healthz_figures_report_the_heartbeat_and_overdue_messages(
     app, world, clock, count_queries
 ):
     with count_queries() as counter:
-        health = services.scheduler_health()
+        figures = health.scheduler_health()
     assert counter.count <= 2
-    assert health["alive"] is False and health["last_heartbeat"] is None
-    assert health["overdue_messages"] == 0
+    assert figures["alive"] is False and figures["last_heartbeat"] is None
+    assert figures["overdue_messages"] == 0
 
-    services.beat("abc", "host-1", 4242, NOW)
+    health.beat("abc", "host-1", 4242, NOW)
     appointment = make_appointment(world, NOW + dt.timedelta(hours=3))
     services.plan_reminders(appointment)
     db.session.commit()
     clock.move(NOW + dt.timedelta(hours=1, minutes=6))  # 6 minutes past due, no scheduler
     with count_queries() as counter:
-        health = services.scheduler_health()
+        figures = health.scheduler_health()
     assert counter.count <= 2
-    assert health["holder"] == "host-1:4242"
-    assert health["seconds_since_heartbeat"] == pytest.approx(66 * 60)
-    assert health["alive"] is False
-    assert health["overdue_reminders"] == 2
-    assert health["overdue_messages"] == 2
+    assert figures["holder"] == "host-1:4242"
+    assert figures["seconds_since_heartbeat"] == pytest.approx(66 * 60)
+    assert figures["alive"] is False
+    assert figures["overdue_reminders"] == 2
+    assert figures["overdue_messages"] == 2
 
-    services.beat("abc", "host-1", 4242, NOW)
+    health.beat("abc", "host-1", 4242, NOW)
     clock.advance(seconds=app.config["SCHEDULER_HEARTBEAT_SECONDS"] - 1)
-    assert services.scheduler_health()["alive"] is True
+    assert health.scheduler_health()["alive"] is True
     clock.advance(seconds=2)  # one heartbeat interval without a beat: down
-    assert services.scheduler_health()["alive"] is False
-    services.beat("abc", "host-1", 4242, NOW)
-    services.clear_heartbeat("someone-else")
-    assert services.scheduler_health()["last_heartbeat"] is not None
-    services.clear_heartbeat("abc")  # a clean stop: down at once
-    assert services.scheduler_health()["alive"] is False
+    assert health.scheduler_health()["alive"] is False
+    health.beat("abc", "host-1", 4242, NOW)
+    health.clear_heartbeat("someone-else")
+    assert health.scheduler_health()["last_heartbeat"] is not None
+    health.clear_heartbeat("abc")  # a clean stop: down at once
+    assert health.scheduler_health()["alive"] is False
     assert db.session.query(Reminder).count() == 2
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fieldwork.extensions import db
 from fieldwork.reminders.scheduler import ReminderScheduler
-from fieldwork.replies import services
+from fieldwork.replies import MAILBOX_JOB, services
 from fieldwork.replies.models import ReplyAnswer
 from fieldwork.sampling.models import Study
 from tests.demo_urls import COORDINATOR, INTERVIEWER
@@ -80,13 +80,13 @@ def test_the_scheduler_reads_the_mailbox_only_when_imap_is_configured(app):
     app.config["IMAP_HOST"] = ""
     without = ReminderScheduler(app, Lock()).start()
     try:
-        assert without.scheduler.get_job(ReminderScheduler.MAILBOX) is None
+        assert without.scheduler.get_job(MAILBOX_JOB) is None
     finally:
         without.shutdown(wait=False)
     app.config["IMAP_HOST"] = "imap.example.org"
     try:
         with_imap = ReminderScheduler(app, Lock()).start()
-        job = with_imap.scheduler.get_job(ReminderScheduler.MAILBOX)
+        job = with_imap.scheduler.get_job(MAILBOX_JOB)
         assert job is not None and job.trigger.interval.total_seconds() == 300
         with_imap.shutdown(wait=False)
     finally:

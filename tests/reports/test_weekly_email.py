@@ -9,7 +9,7 @@ import io
 from pypdf import PdfReader
 
 from fieldwork.core.time import UTC
-from fieldwork.outbox import services as outbox
+from fieldwork.outbox import sending
 from fieldwork.outbox.models import OutboxMessage
 from fieldwork.reports import jobs, services
 from tests.smtp_server import smtp_server  # noqa: F401  (fixture)
@@ -32,7 +32,7 @@ def test_the_report_goes_once_a_week_to_the_recipients_with_the_pdf(
     assert jobs.send_weekly_reports() == 0, "a second run (or a restart) sends no second copy"
     [row] = OutboxMessage.query.all()
     assert row.recipient_list == ["funder@example.org", "officer@example.net"]
-    outbox.send_due()
+    sending.send_due()
     [received] = smtp_server.messages
     message = received.message
     assert set(received.rcpt_tos) == {"funder@example.org", "officer@example.net"}

@@ -13,7 +13,7 @@ import pytest
 from fieldwork.audit.models import AuditEvent
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
-from fieldwork.outbox import services as outbox
+from fieldwork.outbox import sending
 from fieldwork.outbox.models import OutboxMessage
 from fieldwork.recruitment.models import ConsentLink, ContactAttempt
 from fieldwork.recruitment.services import log_contact_attempt
@@ -265,7 +265,7 @@ def test_bulk_booking_links_are_queued_and_delivered_one_each(team, client, auth
     ]
     rows = db.session.scalars(db.select(OutboxMessage)).all()
     assert [row.recipients for row in rows] == ["yvonne@example.org"]
-    outbox.send_due()
+    sending.send_due()
     received = [m for m in smtp_server.messages if "yvonne@example.org" in m.rcpt_tos]
     assert len(received) == 1
     message = received[0].message
@@ -309,7 +309,7 @@ def test_bulk_consent_requests_are_emailed_through_the_outbox(team, client, auth
     assert "Consent request emailed for 2 participants (P1-003, P2-001)." in page
     assert "P1-002: no email address" in page
     assert db.session.scalar(db.select(db.func.count(ConsentLink.id))) == 2
-    outbox.send_due()
+    sending.send_due()
     received = {m.rcpt_tos[0]: m.message for m in smtp_server.messages}
     assert set(received) == {"yvonne@example.org", "bill@example.org"}
     text = received["bill@example.org"].get_body(("plain",)).get_content()

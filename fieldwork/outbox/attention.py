@@ -1,0 +1,103 @@
+"""What coordinators must know about the mail: the counts behind the banner on every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+
+from fieldwork.core.time import now_utc
+from fieldwork.extensions import db
+from fieldwork.outbox import smtp
+from fieldwork.outbox.models import OutboxMessage, OutboxState
+from fieldwork.outbox.services import interrupted_clause
+
+#: A message still pending this long after it was due is late.
+LATE_AFTER = dt.timedelta(minutes=5)
+
+
+#: Failed messages stay in the banner this long after their last attempt.
+FAILED_SHOWN_FOR = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class MailAttention:
+    """Counts behind the coordinators' banner, each with its plain-language reason."""
+
+    not_configured: int = 0
+    failed: int = 0
+    late: int = 0
+    interrupted: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.not_configured or self.failed or self.late or self.interrupted)
+
+    def reasons(self) -> list[str]:
+        def messages(count: int) -> str:
+            return f"{count} message{'s' if count != 1 else ''}"
+
+        def they(count: int, singular: str, plural: str) -> str:
+            return singular if count == 1 else plural
+
+        reasons = []
+        if self.not_configured:
+            count = self.not_configured
+            reasons.append(
+                f"{messages(count)} not sent: no mail server is configured (set SMTP_HOST; "
+                f"see the README). {they(count, 'It is', 'They are')} kept in the outbox, "
+                "readable in full."
+            )
+        if self.interrupted:
+            count = self.interrupted
+            reasons.append(
+                f"{messages(count)} interrupted while being sent: "
+                f"{they(count, 'it', 'they')} may or may not have arrived. Check, then send "
+                "again if needed."
+            )
+        if self.failed:
+            count = self.failed
+            reasons.append(
+                f"{messages(count)} could not be sent: the mail server refused "
+                f"{they(count, 'it', 'them')} or stopped answering too many times."
+            )
+        if self.late:
+            count = self.late
+            reasons.append(
+                f"{messages(count)} waiting longer than {they(count, 'it', 'they')} should: "
+                "the mail server cannot be reached, or no scheduler is running to send them."
+            )
+        return reasons
+
+
+def mail_attention(study_ids: list[int] | None, now: dt.datetime | None = None) -> MailAttention:
+    """One query: the messages of these studies (and of no study) that failed lately, are
+    late, are interrupted, or wait for a mail server; `None` means every study."""
+    from sqlalchemy import case, func
+
+    now = now or now_utc()
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    waiting = and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.due_at <= now)
+    not_configured = and_(waiting, OutboxMessage.last_error == smtp.NOT_CONFIGURED)
+    late = and_(
+        OutboxMessage.state == OutboxState.PENDING,
+        OutboxMessage.due_at < now - LATE_AFTER,
+        OutboxMessage.last_error != smtp.NOT_CONFIGURED,
+    )
+    failed = and_(
+        OutboxMessage.state == OutboxState.FAILED,
+        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at > now - FAILED_SHOWN_FOR),
+    )
+    statement = select(
+        count(not_configured), count(failed), count(late), count(interrupted_clause(now))
+    ).where(OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED]))
+    if study_ids is not None:
+        statement = statement.where(
+            or_(OutboxMessage.study_id.in_(study_ids), OutboxMessage.study_id.is_(None))
+        )
+    values = db.session.execute(statement).one()
+    return MailAttention(*(int(value) for value in values))

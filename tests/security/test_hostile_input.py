@@ -464,7 +464,7 @@ def test_mail_about_people_with_crlf_in_their_names_carries_no_injected_header(
     line: the invitations and the booking-link mail queued for them parse with only the
     expected headers and recipients, and the SMTP server gets them for those recipients only."""
     from fieldwork.outbox.models import OutboxMessage
-    from fieldwork.outbox.services import send_due
+    from fieldwork.outbox.sending import send_due
     from fieldwork.sampling.models import Study
     from fieldwork.scheduling.booking import book_appointment
     from fieldwork.scheduling.checks import BookingRequest

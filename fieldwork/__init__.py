@@ -76,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     core.init_app(app)
     accounts.init_app(app)
+    api.init_app(app)
     sampling.init_app(app)
     audit.init_app(app)
     recruitment.init_app(app)
@@ -89,7 +90,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     pipeline.init_app(app)
     reports.init_app(app)
     exports.init_app(app)
-    api.init_app(app)
     home.init_app(app)
     cli.init_app(app)
     return app

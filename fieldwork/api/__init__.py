@@ -1,10 +1,17 @@
-"""The JSON API under /api/v1/."""
+"""The shared API toolkit (flask-smorest): the app's `Api`, which generates the OpenAPI
+document at /api/v1/openapi.json (`spec`); the one page envelope and error shape, the paging
+and search arguments (`schemas`); the base of every domain's API blueprint (`blueprint`);
+`Idempotency-Key` on every write (`idempotency`).
+Each domain's endpoints live in its own `api.py`, mounted with `spec.register(app, ...)`."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from fieldwork.api import idempotency, views
+    """Must run before any domain registers its API blueprint."""
+    from fieldwork.api import idempotency, spec, views
 
     idempotency.init_app(app)
-    app.register_blueprint(views.blueprint)
+    spec.init_app(app)
+    spec.register(app, views.blueprint)
+    app.register_blueprint(views.pages)

@@ -7,7 +7,8 @@ logged-in user and the navigation, must still render in full.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -24,22 +25,26 @@ def _roll_back() -> None:
         db.session.remove()
 
 
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    """The answer to any HTTP error: JSON under /api/ ({"error": {"code", "message"}}), else
+    the error page. The API toolkit's error handler answers through this too."""
+    _roll_back()
+    if wants_json():
+        response = jsonify(error={"code": error.code, "message": error.description})
+        response.status_code = error.code or 500
+        for name, value in error.get_headers():  # e.g. Allow on a 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+    try:
+        return render_template("errors/error.html", error=error), error.code or 500
+    except Exception:  # the error page itself failed: answer plainly rather than loop
+        current_app.logger.exception("Error page failed")
+        return f"{error.code} {error.name}", error.code or 500, {"Content-Type": "text/plain"}
+
+
 def init_app(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        _roll_back()
-        if wants_json():
-            response = jsonify(error={"code": error.code, "message": error.description})
-            response.status_code = error.code or 500
-            for name, value in error.get_headers():  # e.g. Allow on a 405
-                if name.lower() != "content-type":
-                    response.headers[name] = value
-            return response
-        try:
-            return render_template("errors/error.html", error=error), error.code
-        except Exception:  # the error page itself failed: answer plainly rather than loop
-            app.logger.exception("Error page failed")
-            return f"{error.code} {error.name}", error.code, {"Content-Type": "text/plain"}
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
-from fieldwork.api.services import ParameterError, get_study
+from fieldwork.api.services import ParameterError
 from fieldwork.coverage import services
 from fieldwork.coverage.rates import DEFINITIONS
+from fieldwork.sampling.queries import get_study
 
 blueprint = Blueprint("coverage_api", __name__, url_prefix="/api/v1")
 

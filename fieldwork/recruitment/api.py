@@ -20,7 +20,6 @@ from sqlalchemy.orm import joinedload
 from fieldwork.api.services import (
     MAX_ID,
     ParameterError,
-    get_study,
     parse_page_request,
 )
 from fieldwork.audit.models import AuditEvent
@@ -36,6 +35,7 @@ from fieldwork.recruitment.models import (
     DataHandling,
 )
 from fieldwork.sampling.models import Participant, Study
+from fieldwork.sampling.queries import get_study
 
 blueprint = Blueprint("recruitment_api", __name__, url_prefix="/api/v1")
 

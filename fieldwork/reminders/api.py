@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from fieldwork.api.openapi import BASE_PATH
+from fieldwork.api.blueprint import BASE_PATH
 from fieldwork.api.services import (
     MAX_ID,
     MAX_PAGE,

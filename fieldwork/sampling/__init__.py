@@ -9,7 +9,9 @@ from fieldwork.core.navigation import navigation
 
 
 def init_app(app: Flask) -> None:
+    from fieldwork.api.spec import register
     from fieldwork.sampling import (
+        api,
         assignment_views,  # noqa: F401  (adds its route to the sampling blueprint)
         frame_views,
         import_cli,
@@ -21,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(frame_views.blueprint)
     app.register_blueprint(import_views.blueprint)
+    register(app, api.blueprint)
     import_cli.init_app(app)
 
     from fieldwork.recruitment.signals import participant_erased

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 from flask_login import current_user
 
 from fieldwork.accounts.models import User
-from fieldwork.api.openapi import BASE_PATH
+from fieldwork.api.blueprint import BASE_PATH
 from fieldwork.api.services import ParameterError, parse_page_request
 from fieldwork.core.pagination import paginate
 from fieldwork.core.time import now_utc

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from fieldwork.accounts.services import create_api_token
-from fieldwork.api.openapi import document_for
+from fieldwork.api.spec import document as document_for
 from fieldwork.extensions import db
 from fieldwork.reminders import jobs, services
 from tests.reminders.conftest import NOW, make_appointment

@@ -39,7 +39,7 @@ PUBLIC_ENDPOINTS = {
     "core.favicon": "browsers ask for it by themselves",
     "static": "stylesheets, scripts and images shipped with the app",
     "api.openapi_document": "the API's description, no data",
-    "api.docs": "the API's documentation page (a redirect or page of its own), no data",
+    "api_pages.docs": "the API's documentation page (a redirect or page of its own), no data",
     "feeds.self_booking": "a participant's booking page, reached with its private token",
     "feeds.book_slot": "a participant books through the token",
     "feeds.cancel_booking": "a participant cancels through the token",
@@ -85,16 +85,16 @@ SHARED_ENDPOINTS = {
     "frame.phase": "the sample frame is shared by the study team",
     "frame.studies": "the list of studies (names only)",
     "frame.study": "a study's description",
-    "api.studies": "the API's list of studies",
-    "api.study": "the API's study",
-    "api.phases": "the sample frame is shared by the study team",
-    "api.districts": "the sample frame is shared by the study team",
-    "api.district": "the sample frame is shared by the study team",
-    "api.organisations": "the sample frame is shared by the study team",
-    "api.organisation": "the sample frame is shared by the study team",
-    "api.roles": "the sample frame is shared by the study team",
-    "api.role": "the sample frame is shared by the study team",
-    "api.participants": "lists only the interviewer's own participants",
+    "sampling_api.list_studies": "the API's list of studies",
+    "sampling_api.get_study": "the API's study",
+    "sampling_api.list_phases": "the sample frame is shared by the study team",
+    "sampling_api.list_districts": "the sample frame is shared by the study team",
+    "sampling_api.get_district": "the sample frame is shared by the study team",
+    "sampling_api.list_organisations": "the sample frame is shared by the study team",
+    "sampling_api.get_organisation": "the sample frame is shared by the study team",
+    "sampling_api.list_roles": "the sample frame is shared by the study team",
+    "sampling_api.get_role": "the sample frame is shared by the study team",
+    "sampling_api.list_participants": "lists only the interviewer's own participants",
     "scheduling_api.list_appointments": "lists only the interviewer's own appointments",
     "scheduling_api.get_availability": "availability of interviewers, no personal data",
     "coverage_api.coverage": "coverage of the sample frame, in counts",
@@ -237,7 +237,9 @@ def test_an_interviewer_cannot_reach_other_interviewers_rows_through_the_api(app
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     problems, answers = _refusals(app, world, client, "bearer", api_only=True)
     assert not problems, "\n".join(problems)
-    assert "api.participant" in answers and "scheduling_api.cancel_appointment" in answers
+    assert (
+        "sampling_api.get_participant" in answers and "scheduling_api.cancel_appointment" in answers
+    )
 
 
 def test_every_route_is_classified_and_coordinator_only_routes_refuse_interviewers(app, world):

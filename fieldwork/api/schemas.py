@@ -1,0 +1,188 @@
+"""The API's shared shapes, as marshmallow schemas: one page envelope, one error, the paging
+and search arguments, and the fields every domain's schemas are made of.
+
+Response schemas derive from `Resource`: every field is always present and no other field is
+allowed (`additionalProperties: false` in the document), so the contract tests fail on a field
+answered but not described.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+#: Page size when the request does not name one, and the most one may ask for.
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+#: Highest page number accepted (far beyond any real list; keeps OFFSET sane).
+MAX_PAGE = 1_000_000
+#: Identifiers are 32-bit on PostgreSQL; larger numbers cannot name a row (and overflow SQLite).
+MAX_ID = 2**31 - 1
+#: Longest search text accepted, as on the pages.
+MAX_SEARCH_LENGTH = 200
+
+
+# --- Fields ----------------------------------------------------------------------------------
+
+
+class Id(fields.Integer):
+    """A row's id in an answer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=1), **kwargs)
+
+
+class Text(fields.String):
+    """Text that is never null in an answer: a missing value is the empty string."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str:
+        return "" if value is None else str(value)
+
+
+class WholeNumber(fields.Integer):
+    """A query argument that is a whole number in ASCII digits within a range.
+
+    Stricter than `int()`: "1.5", "-3", "" and other scripts' digits are refused, with a
+    message that gives the range.
+    """
+
+    def __init__(self, minimum: int = 1, maximum: int = MAX_ID, **kwargs: Any) -> None:
+        self.range = (minimum, maximum)
+        super().__init__(validate=validate.Range(min=minimum, max=maximum), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        text = str(value).strip()
+        minimum, maximum = self.range
+        if not text.isascii() or not text.isdigit() or not minimum <= int(text) <= maximum:
+            raise ma.ValidationError(f"must be a whole number from {minimum} to {maximum}.")
+        return int(text)
+
+
+class SearchText(fields.String):
+    """Search text: trimmed, at most MAX_SEARCH_LENGTH characters, no NUL (PostgreSQL refuses
+    NUL in text, and no name contains one)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"maxLength": MAX_SEARCH_LENGTH, "pattern": "^[^\\u0000]*$"}
+        super().__init__(load_default="", metadata={**metadata, **kwargs.pop("metadata", {})})
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = str(value).strip()
+        if len(text) > MAX_SEARCH_LENGTH:
+            raise ma.ValidationError(f"must be at most {MAX_SEARCH_LENGTH} characters.")
+        if "\x00" in text:
+            raise ma.ValidationError("must not contain NUL characters.")
+        return text
+
+
+class Choice(fields.Enum):
+    """One of an enum's values, as the API spells them (the value, not the member's name)."""
+
+    def __init__(self, enum_type: type[enum.Enum], **kwargs: Any) -> None:
+        super().__init__(enum_type, by_value=True, **kwargs)
+        allowed = ", ".join(str(member.value) for member in enum_type)
+        self.error_messages["unknown"] = f"must be one of {allowed}."
+
+
+# --- Schemas ---------------------------------------------------------------------------------
+
+
+class Resource(ma.Schema):
+    """Base of every answer's schema: all fields required, none other allowed."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """The class's docstring describes it in the document (apispec reads Meta)."""
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("__doc__"):
+            cls.Meta = type("Meta", (cls.Meta,), {"description": inspect.cleandoc(cls.__doc__)})
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = True
+
+
+class Arguments(ma.Schema):
+    """Base of query-argument schemas: unknown arguments are ignored, as they always were."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class PageArguments(Arguments):
+    """`page` (from 1) and `per_page` (1 to MAX_PER_PAGE) of every list."""
+
+    page = WholeNumber(
+        maximum=MAX_PAGE, load_default=1, metadata={"description": "Page number, from 1."}
+    )
+    per_page = WholeNumber(
+        maximum=MAX_PER_PAGE,
+        load_default=DEFAULT_PER_PAGE,
+        metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."},
+    )
+
+
+class SearchPageArguments(PageArguments):
+    q = SearchText(
+        metadata={"description": "Search text, case-insensitive, matched anywhere in the name."}
+    )
+
+
+class ErrorDetail(Resource):
+    """What went wrong."""
+
+    code = fields.Integer(metadata={"description": "The HTTP status code."})
+    message = fields.String(metadata={"description": "What went wrong, for people."})
+
+
+class Error(Resource):
+    """Every error answer: 400 names the bad parameter, 401 asks for credentials."""
+
+    error = fields.Nested(ErrorDetail)
+
+
+class Page(Resource):
+    """The envelope of every list."""
+
+    items = fields.List(fields.Raw(), metadata={"description": "This page's resources."})
+    page = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "This page's number (a page past the end answers the last)."},
+    )
+    per_page = fields.Integer(validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    total = fields.Integer(
+        validate=validate.Range(min=0), metadata={"description": "Matches on all pages."}
+    )
+    pages = fields.Integer(validate=validate.Range(min=1))
+    next = fields.String(
+        allow_none=True,
+        metadata={
+            "format": "uri",
+            "description": "Absolute URL of the next page, or null on the last.",
+        },
+    )
+    prev = fields.String(
+        allow_none=True,
+        metadata={
+            "format": "uri",
+            "description": "Absolute URL of the previous page, or null on the first.",
+        },
+    )
+
+
+def page_of(item_schema: type[ma.Schema]) -> type[Page]:
+    """The page envelope whose items are `item_schema` (named e.g. StudyPage)."""
+    name = item_schema.__name__
+    return type(
+        f"{name}Page",
+        (Page,),
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "__doc__": f"One page of {name.lower()} resources.",
+        },
+    )

@@ -12,7 +12,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the blueprint and the `export-datapackage` command."""
     from fieldwork.exports import models, services, views  # noqa: F401 - models: the table
-    from fieldwork.exports.datapackage import DatePrecision
+    from fieldwork.exports.package import DatePrecision
 
     app.register_blueprint(views.blueprint)
 

@@ -17,7 +17,7 @@ from fieldwork.sampling.models import OrganisationKind, RecruitmentStatus
 from fieldwork.scheduling.models import AppointmentMode, AppointmentStatus
 
 if TYPE_CHECKING:
-    from fieldwork.exports.datapackage import DataPackage
+    from fieldwork.exports.package import DataPackage, Table
 
 S = RecruitmentStatus
 #: What each recruitment status means, for readers without the tool.
@@ -101,10 +101,24 @@ def _disclosure_section(package: DataPackage) -> list[str]:
 
 
 def render(package: DataPackage) -> str:
-    """The README.md text of `package`."""
+    """The README.md text of `package`: one function per section."""
+    lines = [
+        *_introduction(package),
+        *_disclosure_section(package),
+        *_dates_section(package),
+        *_files_section(),
+    ]
+    for table in package.tables:
+        lines += _resource_section(table)
+    lines += [*_codes_section(), *_coverage_section(), *_reading_section()]
+    return "\n".join(lines)
+
+
+def _introduction(package: DataPackage) -> list[str]:
+    """What the package is and who is in it (and who was left out, and why)."""
     study = package.study
     ex = package.exclusions
-    lines = [
+    return [
         f"# Fieldwork record: {_cell(study.name)}",
         "",
         "The anonymised record of a qualitative interview study's fieldwork: who was sampled, "
@@ -132,7 +146,13 @@ def render(package: DataPackage) -> str:
         "title, note, signature, place or free-text reason of any participant is exported; "
         "participants appear only by a pseudonymous reference such as P1-017.",
         "",
-        *_disclosure_section(package),
+    ]
+
+
+def _dates_section(package: DataPackage) -> list[str]:
+    """How exact the dates are, and where the package's own date comes from."""
+    study = package.study
+    return [
         "## Dates",
         "",
         f"Dates of events about participants are calendar dates in the study's time zone "
@@ -148,6 +168,12 @@ def render(package: DataPackage) -> str:
             else "The package has no `created` date: it holds no dated person-level record."
         ),
         "",
+    ]
+
+
+def _files_section() -> list[str]:
+    """How every CSV file is written."""
+    return [
         "## Files",
         "",
         'All CSV files are UTF-8, comma-separated, with a header row, fields quoted with `"` '
@@ -159,39 +185,48 @@ def render(package: DataPackage) -> str:
         "recorded); numbers are written as numbers.",
         "",
     ]
-    for table in package.tables:
-        keys = ", ".join(table.primary_key)
-        lines += [
-            f"### {table.name} (`{table.path}`)",
-            "",
-            f"{table.description} {len(table.rows)} rows. Primary key: {keys}.",
-            "",
-        ]
-        for foreign_key in table.foreign_keys:
-            lines.append(
-                f"- {', '.join(foreign_key.fields)} refers to {foreign_key.resource} "
-                f"({', '.join(foreign_key.reference_fields)})"
-            )
-        if table.foreign_keys:
-            lines.append("")
-        lines += _table(
-            ("Field", "Type", "Required", "Meaning"),
-            (
-                (
-                    f"`{f.name}`",
-                    f.type,
-                    "yes" if f.constraints.get("required") else "no",
-                    f.description
-                    + (
-                        " One of: " + ", ".join(f"`{v}`" for v in f.constraints["enum"]) + "."
-                        if "enum" in f.constraints
-                        else ""
-                    ),
-                )
-                for f in table.fields
-            ),
-        )
+
+
+def _resource_section(table: Table) -> list[str]:
+    """One resource: what it holds, its keys and a table of its fields."""
+    lines: list[str] = []
+    keys = ", ".join(table.primary_key)
     lines += [
+        f"### {table.name} (`{table.path}`)",
+        "",
+        f"{table.description} {len(table.rows)} rows. Primary key: {keys}.",
+        "",
+    ]
+    for foreign_key in table.foreign_keys:
+        lines.append(
+            f"- {', '.join(foreign_key.fields)} refers to {foreign_key.resource} "
+            f"({', '.join(foreign_key.reference_fields)})"
+        )
+    if table.foreign_keys:
+        lines.append("")
+    lines += _table(
+        ("Field", "Type", "Required", "Meaning"),
+        (
+            (
+                f"`{f.name}`",
+                f.type,
+                "yes" if f.constraints.get("required") else "no",
+                f.description
+                + (
+                    " One of: " + ", ".join(f"`{v}`" for v in f.constraints["enum"]) + "."
+                    if "enum" in f.constraints
+                    else ""
+                ),
+            )
+            for f in table.fields
+        ),
+    )
+    return lines
+
+
+def _codes_section() -> list[str]:
+    """Every code list the tables use, with what each code means."""
+    return [
         "## Codes",
         "",
         *_code_list(
@@ -244,6 +279,12 @@ def render(package: DataPackage) -> str:
             "Data handling after withdrawal (consents.data_handling)",
             ((d.value, d.label, d.label + ".") for d in DataHandling),
         ),
+    ]
+
+
+def _coverage_section() -> list[str]:
+    """How the coverage cases and rates are defined."""
+    return [
         "## Coverage and rates",
         "",
         "Every participant of a cell is one case with one final disposition:",
@@ -257,6 +298,12 @@ def render(package: DataPackage) -> str:
             ("Field", "Rate", "Definition"),
             ((f"`{name}`", label, formula) for name, label, formula in rates.DEFINITIONS),
         ),
+    ]
+
+
+def _reading_section() -> list[str]:
+    """How to read the package with common tools."""
+    return [
         "## Reading the package",
         "",
         "- Python: `frictionless validate datapackage.json`; or pandas, reading each CSV with "
@@ -266,7 +313,6 @@ def render(package: DataPackage) -> str:
         "which puts every referenced table before the tables that refer to it.",
         "",
     ]
-    return "\n".join(lines)
 
 
 def _kind_meaning(kind: OrganisationKind) -> str:

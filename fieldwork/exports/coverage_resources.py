@@ -15,7 +15,7 @@ import datetime as dt
 from fieldwork.coverage import rates
 from fieldwork.coverage import services as coverage
 from fieldwork.coverage.figures import Figures
-from fieldwork.exports.datapackage import Field, ForeignKey, Table
+from fieldwork.exports.package import Field, ForeignKey, Table
 from fieldwork.sampling.models import OrganisationKind, Study
 
 #: The shapes of cell a quota may have, in the order their rows are written.
@@ -124,7 +124,16 @@ def build(study: Study, as_of: dt.datetime) -> list[Table]:
     """The quotas and coverage tables, from the coverage dashboard's figures. `as_of` is the
     moment the dashboard takes as now (it only tells booked from merely agreed, which the
     export merges, so the files do not depend on it)."""
-    board = coverage.dashboard(study, as_of)
+    cells, totals = _cells(coverage.dashboard(study, as_of))
+    return [_quota_table(cells), _coverage_table(cells + totals)]
+
+
+#: A cell's key (shape, role id, phase number, district id, organisation kind) and figures.
+Cell = tuple[tuple, Figures]
+
+
+def _cells(board: coverage.Dashboard) -> tuple[list[Cell], list[Cell]]:
+    """Every cell with figures (role × phase and finer), in file order; then the totals."""
     phase_numbers = {phase.id: phase.number for phase in board.phases}
     cells: list[tuple[tuple, Figures]] = [
         (("role_phase", role_id, phase_numbers[phase_id], None, None), figures)
@@ -149,8 +158,12 @@ def build(study: Study, as_of: dt.datetime) -> list[Table]:
         for phase in sorted(board.phases, key=lambda phase: phase.number)
     ]
     totals.append((("overall", None, None, None, None), board.overall))
+    return cells, totals
 
-    quota_table = Table(
+
+def _quota_table(cells: list[Cell]) -> Table:
+    """The quotas resource: each cell's target, where it has one."""
+    return Table(
         "quotas",
         "Quotas",
         "The number of people the study aimed to interview in each cell of the sample.",
@@ -171,77 +184,83 @@ def build(study: Study, as_of: dt.datetime) -> list[Table]:
         ],
         _cell_foreign_keys(),
     )
-    coverage_table = Table(
+
+
+def _coverage_table(cells: list[Cell]) -> Table:
+    """The coverage resource: every cell's and total's figures and rates."""
+    return Table(
         "coverage",
         "Coverage",
         "For every role × phase cell, every finer cell with a quota, each phase and the whole "
         "study: the people of the frame by how far recruitment got, by AAPOR case type, "
         "appointments by outcome, and the rates (see the codebook). Counts every participant, "
         "including those left out of the person-level resources.",
-        [
-            *_cell_fields((*QUOTA_SHAPES, "phase_total", "overall")),
-            Field(
-                "target", "integer", "The cell's quota (empty when it has none).", {"minimum": 0}
-            ),
-            Field(
-                "needed",
-                "integer",
-                "Interviews still to achieve: target − achieved, never below 0 (empty without "
-                "a target).",
-                {"minimum": 0},
-            ),
-            Field(
-                "participants",
-                "integer",
-                "People of the frame in the cell.",
-                {"required": True, "minimum": 0},
-            ),
-            *(
-                Field(name, "integer", description, {"required": True, "minimum": 0})
-                for name, _, description in BUCKET_COLUMNS
-            ),
-            *(
-                Field(
-                    name,
-                    "integer",
-                    f"Cases of type {letter}: {CASE_MEANINGS[letter]}",
-                    {"required": True, "minimum": 0},
-                )
-                for name, letter, _ in CASE_COLUMNS
-            ),
-            Field(
-                "held_appointments",
-                "integer",
-                "Appointments held.",
-                {"required": True, "minimum": 0},
-            ),
-            Field(
-                "no_show_appointments",
-                "integer",
-                "Appointments the participant missed.",
-                {"required": True, "minimum": 0},
-            ),
-            Field(
-                "late_cancellations",
-                "integer",
-                "Appointments cancelled late.",
-                {"required": True, "minimum": 0},
-            ),
-            *(
-                Field(
-                    name,
-                    "number",
-                    f"{label} = {formula}; empty when the denominator is 0.",
-                    {"minimum": 0, "maximum": 1},
-                )
-                for name, label, formula in rates.DEFINITIONS
-            ),
-        ],
+        _coverage_fields(),
         ("cell",),
-        [(cell_key(*key), *key, *_figures_row(figures)) for key, figures in cells + totals],
+        [(cell_key(*key), *key, *_figures_row(figures)) for key, figures in cells],
         _cell_foreign_keys(),
     )
-    return [quota_table, coverage_table]
+
+
+def _coverage_fields() -> list[Field]:
+    """The coverage resource's fields: the cell, then one per figure and rate."""
+    return [
+        *_cell_fields((*QUOTA_SHAPES, "phase_total", "overall")),
+        Field("target", "integer", "The cell's quota (empty when it has none).", {"minimum": 0}),
+        Field(
+            "needed",
+            "integer",
+            "Interviews still to achieve: target − achieved, never below 0 (empty without "
+            "a target).",
+            {"minimum": 0},
+        ),
+        Field(
+            "participants",
+            "integer",
+            "People of the frame in the cell.",
+            {"required": True, "minimum": 0},
+        ),
+        *(
+            Field(name, "integer", description, {"required": True, "minimum": 0})
+            for name, _, description in BUCKET_COLUMNS
+        ),
+        *(
+            Field(
+                name,
+                "integer",
+                f"Cases of type {letter}: {CASE_MEANINGS[letter]}",
+                {"required": True, "minimum": 0},
+            )
+            for name, letter, _ in CASE_COLUMNS
+        ),
+        Field(
+            "held_appointments",
+            "integer",
+            "Appointments held.",
+            {"required": True, "minimum": 0},
+        ),
+        Field(
+            "no_show_appointments",
+            "integer",
+            "Appointments the participant missed.",
+            {"required": True, "minimum": 0},
+        ),
+        Field(
+            "late_cancellations",
+            "integer",
+            "Appointments cancelled late.",
+            {"required": True, "minimum": 0},
+        ),
+        *(
+            Field(
+                name,
+                "number",
+                f"{label} = {formula}; empty when the denominator is 0.",
+                {"minimum": 0, "maximum": 1},
+            )
+            for name, label, formula in rates.DEFINITIONS
+        ),
+    ]
 
 
 def _figures_row(figures: Figures) -> tuple:

@@ -9,8 +9,8 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from wtforms.widgets import TextInput
 
 from fieldwork.core.forms import MultiCheckboxField
-from fieldwork.exports.datapackage import DatePrecision
 from fieldwork.exports.models import QUASI_IDENTIFIER_LABELS, QUASI_IDENTIFIERS
+from fieldwork.exports.package import DatePrecision
 
 
 class ChoiceField(SelectField):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select
 
-from fieldwork.exports.datapackage import DatePrecision, Field, ForeignKey, Table, coarsen
+from fieldwork.exports.package import DatePrecision, Field, ForeignKey, Table, coarsen
 from fieldwork.pipeline import services as pipeline
 from fieldwork.sampling.models import Study
 

@@ -6,15 +6,9 @@ import datetime as dt
 import io
 import os
 
-from fieldwork.exports.datapackage import (
-    DataPackage,
-    DatePrecision,
-    build_package,
-    settings_for,
-    write_directory,
-    write_zip,
-)
+from fieldwork.exports.datapackage import build_package, settings_for
 from fieldwork.exports.models import QUASI_IDENTIFIERS, ExportSettings
+from fieldwork.exports.package import DataPackage, DatePrecision, write_directory, write_zip
 from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Study

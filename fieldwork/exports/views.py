@@ -9,9 +9,9 @@ from wtforms.fields.choices import SelectChoice
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.audit import services as audit
 from fieldwork.exports import services
-from fieldwork.exports.datapackage import DatePrecision
 from fieldwork.exports.forms import ExportForm, ExportSettingsForm
 from fieldwork.exports.models import QUASI_IDENTIFIER_LABELS
+from fieldwork.exports.package import DatePrecision
 from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
 

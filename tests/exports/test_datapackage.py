@@ -17,13 +17,8 @@ import pytest
 from frictionless import validate
 
 from fieldwork.demo import load_demo_study
-from fieldwork.exports.datapackage import (
-    DatePrecision,
-    build_package,
-    coarsen,
-    write_directory,
-    write_zip,
-)
+from fieldwork.exports.datapackage import build_package
+from fieldwork.exports.package import DatePrecision, coarsen, write_directory, write_zip
 from tests.exports.conftest import (
     personal_values_in_database,
     read_package,

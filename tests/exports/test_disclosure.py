@@ -11,9 +11,10 @@ from pathlib import Path
 
 from frictionless import validate
 
-from fieldwork.exports.datapackage import build_package, write_directory
+from fieldwork.exports.datapackage import build_package
 from fieldwork.exports.disclosure import control
 from fieldwork.exports.models import ExportSettings
+from fieldwork.exports.package import write_directory
 from fieldwork.extensions import db
 from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.models import ConsentMethod

@@ -12,7 +12,8 @@ from frictionless import validate
 
 from fieldwork.core.spreadsheet import is_formula_like
 from fieldwork.coverage.models import Quota, cell_key
-from fieldwork.exports.datapackage import build_package, write_directory
+from fieldwork.exports.datapackage import build_package
+from fieldwork.exports.package import write_directory
 from fieldwork.extensions import db
 from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.models import ConsentMethod

@@ -1,6 +1,13 @@
-"""Import a 10,000-row sample frame twice and print how long each import took.
+"""Import a 10,000-row sample frame twice and print how long each import took, beside its floor.
 
-    python bench/import_frame.py [--rows 10000] [--database-url URL]
+    python bench/import_frame.py [--rows 10000] [--database-url URL] [--memory]
+
+The floor is the least any import of the same file can do: read the CSV and insert its
+participants with one plain executemany (COPY on PostgreSQL), names looked up in dictionaries,
+no checks; measured in the same run on the same database, then rolled back.
+
+With --memory it measures instead the peak memory (tracemalloc) of importing 20,000 and
+100,000 rows from a file on disk, and fails if it grows by more than MAX_BYTES_PER_ROW a row.
 
 Builds a synthetic study (two phases, five roles, no people) in a fresh database: a temporary
 SQLite file by default, or a schema of its own on the PostgreSQL server named by --database-url
@@ -11,14 +18,19 @@ the second import of the same file must create nobody.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import io
 import os
 import sys
+import tempfile
 import time
+import tracemalloc
+from collections.abc import Iterator
 
 import sqlalchemy as sa
+from sqlalchemy import insert
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -27,7 +39,16 @@ from benchdb import FreshDatabase  # noqa: E402
 from fieldwork import create_app  # noqa: E402
 from fieldwork.extensions import db  # noqa: E402
 from fieldwork.sampling.imports import reader, writer  # noqa: E402
-from fieldwork.sampling.models import OrganisationKind, Participant, Phase, Role, Study  # noqa: E402
+from fieldwork.sampling.models import (  # noqa: E402
+    District,
+    Organisation,
+    OrganisationKind,
+    Participant,
+    Phase,
+    RecruitmentStatus,
+    Role,
+    Study,
+)
 
 ROLES = [
     ("DWP Contract Manager", OrganisationKind.DWP, "dwp"),
@@ -49,6 +70,11 @@ HEADER = [
     "phase",
     "notes",
 ]
+
+
+#: How much the import's peak memory may grow per row of the file: the rows are never all held,
+#: only one small entry per row for finding repeated emails (and references, when given).
+MAX_BYTES_PER_ROW = 250
 
 
 def build_file(rows: int) -> bytes:
@@ -110,48 +136,136 @@ def make_study() -> Study:
     return study
 
 
+def floor(study: Study, data: bytes) -> float:
+    """Seconds to insert the file's participants as a new copy of each (fresh references),
+    with one executemany or COPY and no checks; rolled back so the study is unchanged."""
+    organisations = dict(db.session.execute(sa.select(Organisation.name, Organisation.id)).all())
+    districts = dict(db.session.execute(sa.select(District.name, District.id)).all())
+    roles = dict(db.session.execute(sa.select(Role.name, Role.id)).all())
+    table = Participant.__table__
+    columns = [
+        "study_id", "reference", "organisation_id", "role_id", "district_id", "name",
+        "job_title", "email", "phone", "timezone", "notes", "status", "created_at", "updated_at",
+    ]  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    is_postgresql = db.session.connection().dialect.name == "postgresql"
+    # COPY takes the stored text; executemany goes through the column's Enum type.
+    status = RecruitmentStatus.IDENTIFIED.value if is_postgresql else RecruitmentStatus.IDENTIFIED
+    started = time.perf_counter()
+    records = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    values = [
+        (
+            study.id,
+            f"F-{number}",
+            organisations[row["organisation"]],
+            roles[row["role"]],
+            districts[row["district"]],
+            row["name"],
+            row["job_title"],
+            "copy-" + row["email"].lower(),
+            row["phone"],
+            "",
+            row["notes"],
+            status,
+            now,
+            now,
+        )
+        for number, row in enumerate(records)
+    ]
+    connection = db.session.connection()
+    if is_postgresql:
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY participant ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+    else:
+        connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in values])
+    elapsed = time.perf_counter() - started
+    db.session.rollback()
+    return elapsed
+
+
 def run(rows: int, database_url: str | None) -> int:
-    database = FreshDatabase.create(database_url)
-    app = create_app(
-        {
-            **database.config,
-            "SECRET_KEY": "bench",
-            "TESTING": True,
-        }
-    )
+    """Import the file twice (the second creates nobody), each beside the floor."""
     failed = False
+    with bench_app(database_url) as study, tempfile.TemporaryDirectory() as folder:
+        data = build_file(rows)
+        path = os.path.join(folder, "frame.csv")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        print(f"{db.engine.dialect.name}: {rows:,} rows, {len(data) / 1e6:.1f} MB")
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            plan = writer.import_frame(study, reader.CsvFrame.from_path(path))
+            elapsed = time.perf_counter() - started
+            if plan.result is None:
+                print("\n".join(str(p) for p in plan.problems[:20]))
+                return 1
+            result = plan.result
+            total = db.session.scalar(sa.select(sa.func.count()).select_from(Participant))
+            print(
+                f"import {attempt}: {elapsed:.2f} s; {result.created:,} created, "
+                f"{result.updated:,} updated, {result.organisations_created} organisations and "
+                f"{result.districts_created} districts created; "
+                f"{total:,} participants in the database"
+            )
+            if attempt == 1:
+                least = floor(study, data)
+                print(
+                    f"floor (read the CSV, {_floor_name()}, no checks): {least:.2f} s; "
+                    f"the import takes {elapsed / least:.1f}x the floor"
+                )
+            if attempt == 2 and (result.created or total != rows):
+                print("FAIL: the second import created people")
+                failed = True
+    return 1 if failed else 0
+
+
+def peak_memory(rows: int, database_url: str | None) -> int:
+    """Peak bytes Python allocates (tracemalloc) while importing a `rows`-row file from disk
+    into an empty study."""
+    with bench_app(database_url) as study, tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "frame.csv")
+        with open(path, "wb") as handle:
+            handle.write(build_file(rows))
+        tracemalloc.start()
+        try:
+            plan = writer.import_frame(study, reader.CsvFrame.from_path(path))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert plan.result is not None and plan.result.created == rows
+        return peak
+
+
+def run_memory(sizes: list[int], database_url: str | None) -> int:
+    """Peak memory at each size; fails when it grows by more than MAX_BYTES_PER_ROW a row."""
+    peaks = {rows: peak_memory(rows, database_url) for rows in sizes}
+    for rows, peak in peaks.items():
+        print(f"peak memory importing {rows:,} rows: {peak / 1e6:.1f} MB")
+    small, large = min(sizes), max(sizes)
+    per_row = (peaks[large] - peaks[small]) / (large - small)
+    print(f"growth: {per_row:.0f} bytes a row (bound: {MAX_BYTES_PER_ROW})")
+    return 0 if per_row <= MAX_BYTES_PER_ROW else 1
+
+
+@contextlib.contextmanager
+def bench_app(database_url: str | None) -> Iterator[Study]:
+    """The bench study in a fresh database, inside an app context; dropped afterwards."""
+    database = FreshDatabase.create(database_url)
+    app = create_app({**database.config, "SECRET_KEY": "bench", "TESTING": True})
     try:
         with app.app_context():
             db.create_all()
-            study = make_study()
-            data = build_file(rows)
-            print(f"{db.engine.dialect.name}: {rows:,} rows, {len(data) / 1e6:.1f} MB")
-            for attempt in (1, 2):
-                started = time.perf_counter()
-                plan = reader.read_frame(study, data)
-                checked = time.perf_counter()
-                if plan.problems:
-                    print("\n".join(str(p) for p in plan.problems[:20]))
-                    return 1
-                result = writer.apply_plan(study, plan)
-                finished = time.perf_counter()
-                total = db.session.scalar(sa.select(sa.func.count()).select_from(Participant))
-                print(
-                    f"import {attempt}: {finished - started:.2f} s "
-                    f"(check {checked - started:.2f} s, write {finished - checked:.2f} s); "
-                    f"{result.created:,} created, {result.updated:,} updated, "
-                    f"{result.organisations_created} organisations and "
-                    f"{result.districts_created} districts created; "
-                    f"{total:,} participants in the database"
-                )
-                if attempt == 2 and (result.created or total != rows):
-                    print("FAIL: the second import created people")
-                    failed = True
+            yield make_study()
             db.session.remove()
             db.engine.dispose()
     finally:
         database.drop()
-    return 1 if failed else 0
+
+
+def _floor_name() -> str:
+    return "COPY" if db.engine.dialect.name == "postgresql" else "one executemany"
 
 
 def main() -> int:
@@ -162,7 +276,14 @@ def main() -> int:
         default=os.environ.get("BENCH_DATABASE_URL"),
         help="a PostgreSQL URL; default: a temporary SQLite file",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="measure peak memory at 20,000 and 100,000 rows instead of time",
+    )
     arguments = parser.parse_args()
+    if arguments.memory:
+        return run_memory([20_000, 100_000], arguments.database_url)
     return run(arguments.rows, arguments.database_url)
 
 

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 
 from fieldwork.sampling import services
-from fieldwork.sampling.imports import reader, writer
+from fieldwork.sampling.imports import checks, reader, writer
 from fieldwork.sampling.imports.plan import FrameImportError
 from fieldwork.sampling.models import Study
 
@@ -52,9 +52,13 @@ def init_app(app: Flask) -> None:
         nothing: every problem is printed as "line N, column C: message".
         """
         study = choose_study(slug)
-        with open(path, "rb") as handle:
-            data = handle.read()
-        plan = reader.read_frame(study, data)
+        frame = reader.CsvFrame.from_path(path)
+        try:
+            plan = (
+                checks.check_frame(study, frame) if dry_run else writer.import_frame(study, frame)
+            )
+        except FrameImportError as error:
+            raise click.ClickException(str(error)) from error
         if plan.problems:
             for problem in plan.problems:
                 click.echo(str(problem), err=True)
@@ -71,10 +75,8 @@ def init_app(app: Flask) -> None:
                 f"{plan.districts_created} new districts. Nothing was imported (--dry-run)."
             )
             return
-        try:
-            result = writer.apply_plan(study, plan)
-        except FrameImportError as error:
-            raise click.ClickException(str(error)) from error
+        result = plan.result
+        assert result is not None  # import_frame writes a plan without problems
         click.echo(
             f"Imported {result.total} participants into {study.slug} ({result.created} new, "
             f"{result.updated} updated); {result.organisations_created} new organisations, "

@@ -134,13 +134,13 @@ def confirm():
                 "error",
             )
             return redirect(url_for("imports.upload"))
-        plan = reader.read_frame(study, data)
-        if plan.problems:
-            # The study changed since the preview (say, a role was renamed): check again.
+        # Checked again as it is written: the study may have changed since the preview.
+        plan = writer.import_frame(study, reader.CsvFrame.from_bytes(data), current_user)
+        if plan.result is None:
             return _problems_page(
                 study, UploadForm(formdata=None), _display_name(form.filename.data), plan.problems
             )
-        result = writer.apply_plan(study, plan, current_user)
+        result = plan.result
     except FrameImportError as error:
         flash(str(error), "error")
         return redirect(url_for("imports.upload"))

@@ -67,8 +67,8 @@ def test_assignments_imports_exports_users_and_tokens_are_events(world, client, 
     """An assignment, an import, the open-data export, a new user, a changed user, a password
     change and an API token made and revoked each leave an event naming who did it."""
     assignment.assign_interviewer([world["second"].id], world["other"].id, world["coordinator"])
-    plan = reader.read_frame(world["study"], frame_file(person()).encode())
-    writer.apply_plan(world["study"], plan, world["coordinator"])
+    frame = reader.CsvFrame.from_bytes(frame_file(person()).encode())
+    writer.import_frame(world["study"], frame, world["coordinator"])
     auth.login(world["coordinator"])
     assert client.get(f"/studies/{world['study'].slug}/export.zip").status_code == 200
     new = accounts.create_user("new@example.org", "New Person", "interviewer", "a long password")

@@ -92,10 +92,16 @@ def counts() -> dict[str, int]:
     }
 
 
-def import_text(study, text: str) -> ImportResult:
-    plan = reader.parse_frame(study, text)
+def import_data(study, data: bytes) -> ImportResult:
+    """Import a file as the upload's confirmation and the command line do: checked as written."""
+    plan = writer.import_frame(study, reader.CsvFrame.from_bytes(data))
     assert plan.problems == []
-    return writer.apply_plan(study, plan)
+    assert plan.result is not None
+    return plan.result
+
+
+def import_text(study, text: str) -> ImportResult:
+    return import_data(study, text.encode("utf-8"))
 
 
 def where(plan: ImportPlan) -> set[tuple[int, str]]:
@@ -148,7 +154,7 @@ def test_a_good_file_creates_people_organisations_and_districts(frame):
     assert plan.problems == []
     assert (plan.participants_created, plan.participants_updated) == (4, 0)
     assert (plan.organisations_created, plan.districts_created) == (1, 1)
-    result = writer.apply_plan(study, plan)
+    result = import_text(study, text)
 
     assert (result.created, result.updated, result.total) == (4, 0, 4)
     assert (result.organisations_created, result.districts_created) == (1, 1)
@@ -249,9 +255,7 @@ def test_a_byte_order_mark_and_windows_line_ends_are_accepted(frame):
     data = codecs.BOM_UTF8 + frame_file(person(notes="Line one\nline two")).replace(
         "\n", "\r\n"
     ).encode("utf-8")
-    plan = reader.read_frame(frame["study"], data)
-    assert plan.problems == []
-    writer.apply_plan(frame["study"], plan)
+    import_data(frame["study"], data)
     assert participant_named("Imran Iqbal").notes == "Line one\nline two"
 
 
@@ -308,12 +312,12 @@ def test_the_example_file_imports_cleanly_into_the_demo_study(app):
     plan = reader.read_frame(study, data)
     assert plan.problems == []
     assert (plan.participants_created, plan.organisations_created) == (12, 1)
-    writer.apply_plan(study, plan)
+    import_data(study, data)
     before = counts()
     again = reader.read_frame(study, data)
     assert (again.participants_created, again.participants_updated) == (0, 12)
-    assert {row.action for row in again.rows} == {"No change"}
-    writer.apply_plan(study, again)
+    assert {row.action for row in again.preview_rows} == {"No change"}
+    import_data(study, data)
     assert counts() == before
 
 
@@ -369,11 +373,10 @@ def test_a_row_with_a_known_email_updates_that_participant(frame):
         reference="P1-042",
     )
     before = counts()
-    plan = reader.parse_frame(
-        study, frame_file(person(email="IMRAN@example.org", job_title="Senior manager", phone=""))
-    )
-    assert [row.action for row in plan.rows] == ["Update"]
-    result = writer.apply_plan(study, plan)
+    text = frame_file(person(email="IMRAN@example.org", job_title="Senior manager", phone=""))
+    plan = reader.parse_frame(study, text)
+    assert [row.action for row in plan.preview_rows] == ["Update"]
+    result = import_text(study, text)
     assert (result.created, result.updated) == (0, 1)
     assert counts() == before
     updated = db.session.get(Participant, known.id)
@@ -489,9 +492,14 @@ def test_a_bad_row_is_reported_at_its_line_and_column_and_nothing_is_imported(fr
     )
     assert (3, column) in where(plan)
     assert all(problem.line == 3 for problem in plan.problems), plan.problems
-    assert plan.rows == []
-    with pytest.raises(ValueError):
-        writer.apply_plan(frame["study"], plan)
+    assert plan.preview_rows == []
+    imported = writer.import_frame(
+        frame["study"],
+        reader.CsvFrame.from_bytes(
+            frame_file(person(name="Good Person", email="good@example.org"), row).encode()
+        ),
+    )
+    assert (imported.result, imported.problems) == (None, plan.problems)
     assert counts() == before
 
 
@@ -689,30 +697,39 @@ def test_checking_and_writing_take_the_same_number_of_queries_for_10_or_300_rows
 
     def queries(text: str) -> int:
         with count_queries() as counter:
-            writer.apply_plan(study, reader.parse_frame(study, text))
+            writer.import_frame(study, reader.CsvFrame.from_bytes(text.encode()))
         return counter.count
 
     assert queries(rows("small", 10)) == queries(rows("large", 300))
 
 
 def test_a_failure_while_writing_rolls_everything_back(frame):
-    """If the study changed between the check and the write, nothing of the file is kept."""
+    """If the study changes while the file is being written (here someone takes the file's
+    reference P1-500 between the check and the write), nothing of the file is kept."""
     study = frame["study"]
-    plan = reader.parse_frame(
-        study,
-        frame_file(person(reference="P1-500", organisation="New JCP", organisation_kind="jcp")),
-    )
-    make_participant(
-        study,
-        district=frame["north"],
-        organisation=frame["jcp"],
-        role=frame["tppm"],
-        reference="P1-500",
-        email="sneaky@example.org",
-    )
+    data = frame_file(
+        person(reference="P1-500", organisation="New JCP", organisation_kind="jcp")
+    ).encode()
+    reads = []
+
+    def open_file() -> io.BytesIO:
+        reads.append(len(reads) + 1)
+        if len(reads) == 2:  # the writing pass starts: New JCP is written already
+            make_participant(
+                study,
+                district=frame["north"],
+                organisation=frame["jcp"],
+                role=frame["tppm"],
+                reference="P1-500",
+                email="sneaky@example.org",
+                commit=False,
+            )
+        return io.BytesIO(data)
+
     before = counts()
     with pytest.raises(FrameImportError):
-        writer.apply_plan(study, plan)
+        writer.import_frame(study, reader.CsvFrame(open_file))
+    assert reads == [1, 2]
     assert counts() == before
 
 

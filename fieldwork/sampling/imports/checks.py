@@ -2,7 +2,7 @@
 
 The study's roles, phases, districts, organisations, participants and interviewers are loaded
 into a `StudyLookups` up front (a handful of queries whatever the file's size), so checking makes
-no query per row. `check_records` runs every check and returns the plan; the whole-file rules
+no query per row. `check_frame` runs every check and returns the plan; the whole-file rules
 live beside it in `frame_things` (organisations, lead providers, districts) and `people`
 (duplicates, matching existing participants, references).
 """
@@ -10,6 +10,7 @@ live beside it in `frame_things` (organisations, lead providers, districts) and 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -20,7 +21,13 @@ from fieldwork.sampling.forms import PHONE_PATTERN
 from fieldwork.sampling.imports import frame_things, people
 from fieldwork.sampling.imports.columns import COLUMNS, FRAME_NAME_COLUMNS, ColumnSpec
 from fieldwork.sampling.imports.lookups import StudyLookups, load_lookups, quote
-from fieldwork.sampling.imports.plan import ImportPlan, ImportProblem, PlannedRow
+from fieldwork.sampling.imports.plan import (
+    Frame,
+    FrameUnreadable,
+    ImportPlan,
+    ImportProblem,
+    PlannedRow,
+)
 from fieldwork.sampling.models import Phase, Role, Study
 
 #: Reports one problem in the current row: (column, message).
@@ -67,40 +74,67 @@ def email_problem(email: str) -> str | None:
     return None
 
 
-def check_records(
-    study: Study,
-    columns: frozenset[str],
-    records: Iterable[tuple[int, dict[str, str]]],
-    problems: list[ImportProblem],
-) -> ImportPlan:
-    """Check rows (line, values by column) against the study: the plan, with every problem."""
+def check_frame(study: Study, frame: Frame) -> ImportPlan:
+    """Check every row of `frame` against the study: the plan, with every problem.
+
+    Two passes over the rows, neither holding them all: the first (`first_pass`) checks each
+    row on its own and gathers what rows say about organisations and districts; the second
+    (`people.second_pass`), once those are settled, applies the rules that need the whole file
+    (lead providers, duplicates, matching existing people) and counts what the import will do.
+    """
+    plan = first_pass(study, frame)
+    if plan.frame is not None:
+        people.second_pass(plan)
+    return settle_problems(plan)
+
+
+def first_pass(study: Study, frame: Frame) -> ImportPlan:
+    """Check each row on its own; the plan knows the organisations and districts the file
+    names or creates. An unreadable frame gives a plan with its problems and no frame."""
     lookups = load_lookups(study)
-    plan = ImportPlan(study_id=study.id, problems=problems, columns=columns)
-    facts = frame_things.FrameFacts()
-    for line, record in records:
-        row = check_row(lookups, line, record, plan.problems)
-        plan.rows.append(row)
-        facts.note(line, record, row, plan.problems)
-    kinds = frame_things.resolve_organisations(lookups, plan, facts)
-    frame_things.resolve_districts(lookups, plan, facts)
-    people.check_people(lookups, plan, kinds)
-    plan.problems.sort()
+    plan = ImportPlan(study_id=study.id, frame=frame, lookups=lookups)
+    facts = frame_things.FrameFacts(lookups)
+    count = 0
+    try:
+        for line, record in frame.records(plan.problems):
+            count += 1
+            row = check_row(lookups, line, record, plan.problems)
+            facts.note(line, record, row, plan.problems)
+            if row.reference:
+                plan.taken_references.add(row.reference)
+    except FrameUnreadable as unreadable:
+        return ImportPlan(study_id=study.id, problems=unreadable.problems)
+    plan.columns = frame.columns
+    if not count and not plan.problems:
+        plan.problems.append(ImportProblem(2, "", "The file has a header row but no participants."))
+    facts.settle(plan)
+    return plan
+
+
+def settle_problems(plan: ImportPlan) -> ImportPlan:
+    """A plan with problems imports nothing: it shows them in order, and no rows or counts."""
     if plan.problems:
-        plan.rows = []
-        return plan
-    people.assign_references(lookups, plan)
+        plan.problems.sort()
+        plan.preview_rows.clear()
+        plan.participants_created = plan.participants_updated = 0
     return plan
 
 
 def check_row(
-    lookups: StudyLookups, line: int, record: dict[str, str], problems: list[ImportProblem]
+    lookups: StudyLookups,
+    line: int,
+    record: dict[str, str],
+    problems: list[ImportProblem],
+    validate: bool = True,
 ) -> PlannedRow:
-    """One row's values on their own (lengths, formats) and the study's things it names."""
+    """One row's values on their own (lengths, formats) and the study's things it names.
+    `validate=False` (a row read again, already checked) only resolves the names."""
 
     def problem(column: str, message: str) -> None:
         problems.append(ImportProblem(line, column, message))
 
-    check_values(record, problem)
+    if validate:
+        check_values(record, problem)
     email = record.get("email", "")
     organisation_name = record.get("organisation", "")
     district_name = record.get("district", "")
@@ -124,18 +158,27 @@ def check_row(
     )
 
 
+def value_rules(columns: Iterable[ColumnSpec]) -> list[tuple[str, bool, int]]:
+    """(name, required?, longest) for each column, worked out once rather than per row."""
+    return [
+        (spec.name, spec.is_required_header, spec.max_length or sys.maxsize) for spec in columns
+    ]
+
+
+_ROW_RULES = value_rules(COLUMNS)
+
+
 def check_values(
-    record: dict[str, str], problem: Report, columns: Iterable[ColumnSpec] = COLUMNS
+    record: dict[str, str], problem: Report, rules: list[tuple[str, bool, int]] = _ROW_RULES
 ) -> None:
-    """The rules of each column that need nothing from the study (`columns`: which to check)."""
-    for spec in columns:
-        value = record.get(spec.name, "")
-        if spec.is_required_header and not value:
-            problem(spec.name, f"The {spec.name.replace('_', ' ')} is missing; it is required.")
-        elif spec.max_length is not None and len(value) > spec.max_length:
-            problem(
-                spec.name, f"Use at most {spec.max_length:,} characters (this has {len(value):,})."
-            )
+    """The rules of each column that need nothing from the study (`rules`: which columns, from
+    `value_rules`)."""
+    for name, is_required, max_length in rules:
+        value = record.get(name, "")
+        if is_required and not value:
+            problem(name, f"The {name.replace('_', ' ')} is missing; it is required.")
+        elif len(value) > max_length:
+            problem(name, f"Use at most {max_length:,} characters (this has {len(value):,}).")
     for column, what in FRAME_NAME_COLUMNS.items():
         refusal = refuse_formula_name(record.get(column, ""), what)
         if refusal:
@@ -166,11 +209,14 @@ def _role(lookups: StudyLookups, name: str, problem: Report) -> Role | None:
 def _phase(lookups: StudyLookups, text: str, problem: Report) -> Phase | None:
     if not text:
         return None
-    phase = (
-        lookups.phases_by_number.get(int(text))
-        if _PHASE_NUMBER.match(text)
-        else lookups.phases_by_name.get(text.lower())
-    )
+    if text in lookups.phases_by_text:
+        phase = lookups.phases_by_text[text]
+    else:
+        phase = lookups.phases_by_text[text] = (
+            lookups.phases_by_number.get(int(text))
+            if _PHASE_NUMBER.match(text)
+            else lookups.phases_by_name.get(text.lower())
+        )
     if phase is None:
         problem(
             "phase",

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from fieldwork.sampling.models import OrganisationKind
 
-#: More rows than this is refused: split the file.
-MAX_ROWS = 50_000
+#: More rows than this is refused. Far beyond any study's frame (the Provider-Led Pathways
+#: study has a few hundred people); it stops a wrong file, such as a whole staff register, from
+#: holding the server for minutes. The web page's byte limit comes first (about 80,000 rows).
+MAX_ROWS = 1_000_000
 #: The largest upload the web page accepts (the command line has no byte limit).
 MAX_FILE_BYTES = 15 * 1024 * 1024
 #: How many rows the preview page shows.
@@ -155,4 +157,5 @@ def header_key(raw: str) -> str:
 
 def clean(value: str) -> str:
     """A cell without surrounding space, its line breaks (inside quotes) as plain newlines."""
-    return value.strip().replace("\r\n", "\n").replace("\r", "\n")
+    value = value.strip()
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value

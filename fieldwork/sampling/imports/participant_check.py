@@ -13,15 +13,15 @@ from sqlalchemy import func, select
 
 from fieldwork.accounts.models import User, UserRole
 from fieldwork.extensions import db
-from fieldwork.sampling.imports.checks import check_values
+from fieldwork.sampling.imports.checks import check_values, value_rules
 from fieldwork.sampling.imports.columns import COLUMNS_BY_NAME
 from fieldwork.sampling.imports.people import role_misfit
 from fieldwork.sampling.models import District, Organisation, Participant, Role, Study
 
 #: The columns a participant's own fields are checked by (the rest name frame things by id).
-_PERSON_COLUMNS = [
+_PERSON_RULES = value_rules(
     COLUMNS_BY_NAME[name] for name in ("name", "job_title", "email", "phone", "notes")
-]
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def check_participant(
         "phone": fields.phone.strip(),
         "notes": fields.notes.strip(),
     }
-    check_values(record, problem, _PERSON_COLUMNS)
+    check_values(record, problem, _PERSON_RULES)
     role = _in_study(study, Role, fields.role_id, "role_id", problem)
     organisation = _in_study(
         study, Organisation, fields.organisation_id, "organisation_id", problem

@@ -6,9 +6,12 @@ participant of its name at its organisation; docs/import-format.md states the sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from fieldwork.sampling.imports.columns import OPTIONAL_FIELDS
+from fieldwork.sampling.imports import checks, frame_things
+from fieldwork.sampling.imports.columns import OPTIONAL_FIELDS, PREVIEW_ROWS
 from fieldwork.sampling.imports.lookups import StudyLookups
 from fieldwork.sampling.imports.plan import ImportPlan, ImportProblem, PlannedRow
 from fieldwork.sampling.models import District, Organisation, OrganisationKind, Role
@@ -69,36 +72,74 @@ def role_misfit(role: Role, organisation_name: str, kind: OrganisationKind) -> s
     )
 
 
-def check_people(
-    lookups: StudyLookups, plan: ImportPlan, kinds: dict[str, OrganisationKind]
-) -> None:
-    """Roles fit organisations; each row is one person, new or matched to an existing one."""
+class RowSink(Protocol):
+    """What the second pass hands each row to when the import is being written."""
+
+    def add(self, row: PlannedRow, organisation: Organisation | None, district: District | None):
+        """Write (or queue) one checked row."""
+        ...
+
+
+def second_pass(plan: ImportPlan, sink: RowSink | None = None) -> None:
+    """Read the rows again for the rules that need the whole file, counting what the import
+    will do and giving new people their references; rows go to `sink` while there is no
+    problem (the caller rolls back if one turns up later)."""
+    assert plan.frame is not None and plan.lookups is not None
+    lookups = plan.lookups
+    lead_providers = frame_things.LeadProviders(plan)
     seen = _Seen()
-    for row in plan.rows:
-        reported = len(plan.problems)
+    references = _References(lookups, plan.taken_references)
+    plan.participants_created = plan.participants_updated = 0
+    plan.preview_rows.clear()
+    plan.new_links.clear()
+    plan.lead_provider_updates.clear()
+    for line, record in plan.frame.records([]):
+        row = checks.check_row(lookups, line, record, [], validate=False)
+        lead_providers.note(line, row.organisation_key, record.get("lead_provider", ""))
+        _check_person(lookups, plan, row, seen)
+        if plan.problems:
+            continue
+        organisation, district = _place(lookups, plan, row)
+        if row.participant is None:
+            plan.participants_created += 1
+            row.reference = row.reference or references.next(row)
+        else:
+            plan.participants_updated += 1
+            row.is_changed = _differs(row, plan, organisation, district)
+            row.reference = row.participant.reference
+        if len(plan.preview_rows) < PREVIEW_ROWS:
+            plan.preview_rows.append(row)
+        if sink is not None:
+            sink.add(row, organisation, district)
+    lead_providers.finish()
 
-        def problem(column: str, message: str, line: int = row.line) -> None:
-            plan.problems.append(ImportProblem(line, column, message))
 
-        kind = kinds.get(row.organisation_key)
-        if row.role is not None and kind is not None:
-            misfit = role_misfit(row.role, row.organisation_name, kind)
-            if misfit:
-                problem("role", misfit)
-        for column, message in seen.repeat_problems(row):
-            problem(column, message)
-        column = _match(lookups, row, problem)
-        if row.participant is not None:
-            earlier = seen.participants.setdefault(row.participant.id, row.line)
-            if earlier != row.line and len(plan.problems) == reported:
-                problem(
-                    column,
-                    f"Line {earlier} already updates {row.participant.reference}; "
-                    "each person appears once.",
-                )
+def _check_person(lookups: StudyLookups, plan: ImportPlan, row: PlannedRow, seen: _Seen) -> None:
+    """The role fits the organisation; the row is one person, new or matched to one."""
+    reported = len(plan.problems)
+
+    def problem(column: str, message: str) -> None:
+        plan.problems.append(ImportProblem(row.line, column, message))
+
+    kind = plan.kinds.get(row.organisation_key)
+    if row.role is not None and kind is not None:
+        misfit = role_misfit(row.role, row.organisation_name, kind)
+        if misfit:
+            problem("role", misfit)
+    for column, message in seen.repeat_problems(row):
+        problem(column, message)
+    column = _match(lookups, row, problem)
+    if row.participant is not None:
+        earlier = seen.participants.setdefault(row.participant.id, row.line)
+        if earlier != row.line and len(plan.problems) == reported:
+            problem(
+                column,
+                f"Line {earlier} already updates {row.participant.reference}; "
+                "each person appears once.",
+            )
 
 
-def _match(lookups: StudyLookups, row: PlannedRow, problem) -> str:
+def _match(lookups: StudyLookups, row: PlannedRow, problem: Callable[[str, str], None]) -> str:
     """Find the existing participant a row updates: by reference, else email, else name.
 
     Returns the column that matched (for messages). A row with neither a reference nor an
@@ -133,31 +174,24 @@ def _match(lookups: StudyLookups, row: PlannedRow, problem) -> str:
     return "name"
 
 
-def assign_references(lookups: StudyLookups, plan: ImportPlan) -> None:
-    """Give new people without a reference the next free ones in their phase, and note what
-    each row changes.
+class _References:
+    """The next free references per phase: `next_reference` once per phase (with the file's
+    own references as taken), then counting on, which keeps 100,000 rows fast."""
 
-    `next_reference` runs once per phase (with the file's own references as taken); the rest
-    of the phase's new people count on from there, which keeps 10,000 rows fast.
-    """
-    taken = {row.reference for row in plan.rows if row.reference}
-    counters: dict[int, int] = {}
-    for row in plan.rows:
-        organisation, district = _place(lookups, plan, row)
-        if row.participant is not None:
-            row.is_changed = _differs(row, plan, organisation, district)
-            row.reference = row.participant.reference
-            continue
-        if row.reference:
-            continue
+    def __init__(self, lookups: StudyLookups, taken: set[str]) -> None:
+        self.lookups = lookups
+        self.taken = taken
+        self.counters: dict[int, int] = {}
+
+    def next(self, row: PlannedRow) -> str:
         assert row.phase is not None  # checked: a row without a phase is a problem
         number = row.phase.number
-        if number not in counters:
-            first = next_reference(lookups.study, row.phase, taken)
-            counters[number] = int(first.rsplit("-", 1)[1])
+        if number not in self.counters:
+            first = next_reference(self.lookups.study, row.phase, self.taken)
+            self.counters[number] = int(first.rsplit("-", 1)[1])
         else:
-            counters[number] += 1
-        row.reference = f"P{number}-{counters[number]:03d}"
+            self.counters[number] += 1
+        return f"P{number}-{self.counters[number]:03d}"
 
 
 def _place(

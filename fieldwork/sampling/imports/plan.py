@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from fieldwork.sampling.imports.columns import PREVIEW_ROWS
+from fieldwork.sampling.imports.lookups import ExistingParticipant, StudyLookups
 from fieldwork.sampling.models import (
     District,
     Organisation,
     OrganisationKind,
-    Participant,
     Phase,
     Role,
 )
@@ -53,7 +55,7 @@ class PlannedRow:
     interviewer_email: str
     interviewer_id: int | None
     #: The existing participant this row updates; None for a new one.
-    participant: Participant | None = None
+    participant: ExistingParticipant | None = None
     #: For an update: whether anything differs from what is stored.
     is_changed: bool = True
     is_new_organisation: bool = False
@@ -81,15 +83,41 @@ class NewDistrict:
     phase: Phase | None = None
 
 
+class FrameUnreadable(Exception):
+    """The frame cannot be read at all (empty, not UTF-8, a bad header...): these problems are
+    the only ones reported."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+class Frame(Protocol):
+    """Rows to import, readable more than once: checking reads them, writing reads them again,
+    so no pass holds every row in memory."""
+
+    #: The columns the rows have (known once `records` has started).
+    columns: frozenset[str]
+
+    def records(self, problems: list[ImportProblem]) -> Iterator[tuple[int, dict[str, str]]]:
+        """Each row as (line, values by column); problems with single rows go to `problems`;
+        raises FrameUnreadable when nothing can be read."""
+        ...
+
+
 @dataclass
 class ImportPlan:
-    """What importing a file would do, or why it cannot."""
+    """What importing a frame would do, or why it cannot: the counts, the first rows for the
+    preview, and what the file creates. Writing reads the frame again (`writer.import_frame`)."""
 
     study_id: int
     problems: list[ImportProblem] = field(default_factory=list)
-    rows: list[PlannedRow] = field(default_factory=list)
     #: Columns the file has; on update, only these fields are replaced.
     columns: frozenset[str] = frozenset()
+    #: The first PREVIEW_ROWS rows, as they will be imported.
+    preview_rows: list[PlannedRow] = field(default_factory=list)
+    participants_created: int = 0
+    participants_updated: int = 0
     new_organisations: dict[str, NewOrganisation] = field(default_factory=dict)
     new_districts: dict[str, NewDistrict] = field(default_factory=dict)
     #: Existing organisations and districts the rows name, by lower-case name.
@@ -99,18 +127,23 @@ class ImportPlan:
     lead_provider_updates: dict[str, str] = field(default_factory=dict)
     #: (organisation key, district key) pairs to record as "covers", not recorded yet.
     new_links: set[tuple[str, str]] = field(default_factory=set)
+    #: Each organisation's kind (existing or given by the file), by lower-case name.
+    kinds: dict[str, OrganisationKind] = field(default_factory=dict)
+    #: References the file gives, which new people without one must not get.
+    taken_references: set[str] = field(default_factory=set)
+    #: The rows, to read again when writing; and the study as the check saw it.
+    frame: Frame | None = None
+    lookups: StudyLookups | None = None
+    #: What was written, once `writer.import_frame` has written the plan.
+    result: ImportResult | None = None
 
     @property
     def is_valid(self) -> bool:
         return not self.problems
 
     @property
-    def participants_created(self) -> int:
-        return sum(1 for row in self.rows if row.participant is None)
-
-    @property
-    def participants_updated(self) -> int:
-        return len(self.rows) - self.participants_created
+    def row_count(self) -> int:
+        return self.participants_created + self.participants_updated
 
     @property
     def organisations_created(self) -> int:
@@ -122,7 +155,7 @@ class ImportPlan:
 
     def preview(self, limit: int = PREVIEW_ROWS) -> list[PlannedRow]:
         """The first rows, for the preview page."""
-        return self.rows[:limit]
+        return self.preview_rows[:limit]
 
 
 @dataclass(frozen=True)

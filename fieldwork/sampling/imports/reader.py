@@ -1,14 +1,15 @@
 """Reading a CSV file into rows: the text encoding, the header row and the CSV quoting rules.
 
-Nothing here knows the study; `parse_frame` hands the rows it read to `checks.check_records`.
+Nothing here knows the study: a `CsvFrame` yields the rows it reads to `checks.check_frame`,
+and again to `writer.import_frame`.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 from fieldwork.sampling.imports import checks
 from fieldwork.sampling.imports.columns import (
@@ -18,32 +19,92 @@ from fieldwork.sampling.imports.columns import (
     clean,
     header_key,
 )
-from fieldwork.sampling.imports.plan import ImportPlan, ImportProblem
+from fieldwork.sampling.imports.plan import FrameUnreadable, ImportPlan, ImportProblem
 from fieldwork.sampling.models import Study
 
 
 def read_frame(study: Study, data: bytes) -> ImportPlan:
     """Check a CSV file (bytes, UTF-8 with or without a BOM) against the study."""
-    text, problem = decode_frame(data)
-    if problem is not None:
-        return ImportPlan(study_id=study.id, problems=[problem])
-    return parse_frame(study, text)
+    return checks.check_frame(study, CsvFrame.from_bytes(data))
 
 
-def decode_frame(data: bytes) -> tuple[str, ImportProblem | None]:
-    """The text of the file, or the problem that it is not UTF-8 (at the first bad line)."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return "", ImportProblem(
-            line,
+def parse_frame(study: Study, text: str) -> ImportPlan:
+    """Check the text of a CSV file against the study; every problem found is in the plan."""
+    return read_frame(study, text.encode("utf-8"))
+
+
+class CsvFrame:
+    """A CSV file as a `Frame`: each pass opens it afresh (`opener` gives a binary stream) and
+    decodes and parses it as it goes, a chunk at a time."""
+
+    def __init__(self, opener: Callable[[], BinaryIO]) -> None:
+        self.opener = opener
+        self.columns: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CsvFrame:
+        """A file held in memory (an upload)."""
+        return cls(lambda: io.BytesIO(data))
+
+    @classmethod
+    def from_path(cls, path: str) -> CsvFrame:
+        """A file on disk, read in chunks: never all of it in memory at once."""
+        return cls(lambda: open(path, "rb"))  # noqa: SIM115  (records() closes it)
+
+    def records(self, problems: list[ImportProblem]) -> Iterator[tuple[int, dict[str, str]]]:
+        with self.opener() as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            reader = csv.reader(text)
+            try:
+                columns = self._header(reader)
+                self.columns = frozenset(columns)
+                yield from _records(reader, columns, problems)
+            except UnicodeDecodeError:
+                raise FrameUnreadable([self._not_utf8()]) from None
+            except csv.Error as error:
+                raise FrameUnreadable(
+                    [
+                        ImportProblem(
+                            reader.line_num or 1,
+                            "",
+                            f"The file cannot be read as CSV from here: {error}.",
+                        )
+                    ]
+                ) from None
+
+    def _header(self, reader) -> list[str]:
+        """The header's column names; a file with nothing in it, or a bad header, is unreadable."""
+        header = next(reader, None)
+        if header is None or (
+            not any(cell.strip() for cell in header)
+            and not any(any(cell.strip() for cell in row) for row in reader)
+        ):
+            raise FrameUnreadable([ImportProblem(1, "", "The file is empty.")])
+        columns, problems = _read_header(header)
+        if problems:
+            raise FrameUnreadable(problems)
+        return columns
+
+    def _not_utf8(self) -> ImportProblem:
+        """The problem that the file is not UTF-8, at the line of its first bad byte."""
+        with self.opener() as raw:
+            number = next(
+                (number for number, line in enumerate(raw, start=1) if not _is_utf8(line)), 1
+            )
+        return ImportProblem(
+            number,
             "",
             "The file is not UTF-8 text. Save it as “CSV UTF-8 (comma delimited)” "
             "and upload it again.",
         )
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def check_header(names: list[str], line: int = 1) -> list[ImportProblem]:
@@ -100,41 +161,6 @@ def _read_header(header: list[str]) -> tuple[list[str], list[ImportProblem]]:
     return columns, check_header(header)
 
 
-def parse_frame(study: Study, text: str) -> ImportPlan:
-    """Check the text of a CSV file against the study; every problem found is in the plan."""
-    text = text.removeprefix("\ufeff")
-    failed = ImportPlan(study_id=study.id)
-    if not text.strip():
-        failed.problems.append(ImportProblem(1, "", "The file is empty."))
-        return failed
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        columns, problems = _read_header(next(reader))
-        if problems:
-            failed.problems.extend(problems)
-            return failed
-        records = list(_records(reader, columns, problems))
-    except csv.Error as error:
-        failed.problems.append(
-            ImportProblem(
-                reader.line_num or 1, "", f"The file cannot be read as CSV from here: {error}."
-            )
-        )
-        return failed
-    except _TooManyRows as too_many:
-        failed.problems = [too_many.problem]
-        return failed
-    if not records and not problems:
-        problems.append(ImportProblem(2, "", "The file has a header row but no participants."))
-    return checks.check_records(study, frozenset(columns), records, problems)
-
-
-class _TooManyRows(Exception):
-    def __init__(self, problem: ImportProblem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
 def _records(
     reader, columns: list[str], problems: list[ImportProblem]
 ) -> Iterator[tuple[int, dict[str, str]]]:
@@ -144,16 +170,19 @@ def _records(
     count = 0
     for values in reader:
         line, last_line = last_line + 1, reader.line_num
-        if not any(value.strip() for value in values):
+        cells = [value.strip() for value in values]
+        if not any(cells):
             continue  # blank lines and rows of empty cells carry nobody
         if count >= MAX_ROWS:
-            raise _TooManyRows(
-                ImportProblem(
-                    line,
-                    "",
-                    f"The file has more than {MAX_ROWS:,} participants; split it into "
-                    "smaller files.",
-                )
+            raise FrameUnreadable(
+                [
+                    ImportProblem(
+                        line,
+                        "",
+                        f"The file has more than {MAX_ROWS:,} participants; split it into "
+                        "smaller files.",
+                    )
+                ]
             )
         count += 1
         if len(values) != len(columns):
@@ -166,4 +195,6 @@ def _records(
                 )
             )
             continue
-        yield line, dict(zip(columns, map(clean, values), strict=True))
+        if "\r" in "".join(cells):  # a quoted line break written the Windows way
+            cells = [clean(cell) for cell in cells]
+        yield line, dict(zip(columns, cells, strict=True))

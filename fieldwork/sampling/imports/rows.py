@@ -1,21 +1,25 @@
 """Importing rows that arrive as data (the JSON API's bulk import), by the CSV import's rules.
 
 The rows are the CSV file's rows as dictionaries keyed by the same column names; they go through
-the same checks (`checks.check_records`) and the same all-or-nothing write (`writer.apply_plan`).
+the same checks (`checks.check_frame`) and the same all-or-nothing write (`writer.import_frame`).
 Rows are numbered from 1 in the order given, in `RowError.row` and in the messages ("Line 2 has
 the same email address" names row 2).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from fieldwork.accounts.models import User
-from fieldwork.sampling.imports import checks, reader
+from fieldwork.sampling.imports import checks, reader, writer
 from fieldwork.sampling.imports.columns import clean, header_key
-from fieldwork.sampling.imports.plan import ImportPlan, ImportProblem, ImportResult
-from fieldwork.sampling.imports.writer import apply_plan
+from fieldwork.sampling.imports.plan import (
+    FrameUnreadable,
+    ImportPlan,
+    ImportProblem,
+    ImportResult,
+)
 from fieldwork.sampling.models import Study
 
 
@@ -37,26 +41,31 @@ class RowsRefused(ValueError):
         self.errors = errors
 
 
+class RowsFrame:
+    """Rows given as data, as a `Frame`: each row's keys are checked like a CSV header."""
+
+    def __init__(self, rows: Sequence[Mapping[str, object]]) -> None:
+        self.rows = rows
+        self.columns = frozenset(header_key(str(name)) for row in rows for name in row)
+
+    def records(self, problems: list[ImportProblem]) -> Iterator[tuple[int, dict[str, str]]]:
+        if not self.rows:
+            raise FrameUnreadable([ImportProblem(0, "", "There are no rows.")])
+        header_problems = [
+            ImportProblem(position, problem.column, problem.message)
+            for position, row in enumerate(self.rows, start=1)
+            for problem in reader.check_header([str(name) for name in row], line=position)
+        ]
+        if header_problems:
+            raise FrameUnreadable(header_problems)
+        for position, row in enumerate(self.rows, start=1):
+            yield position, {header_key(str(name)): _text(value) for name, value in row.items()}
+
+
 def check_rows(study: Study, rows: Sequence[Mapping[str, object]]) -> ImportPlan:
     """What importing `rows` would do (the plan) or why it cannot (`plan.problems`, whose
     `line` is the row's position from 1). Writes nothing."""
-    problems: list[ImportProblem] = []
-    if not rows:
-        return ImportPlan(study_id=study.id, problems=[ImportProblem(0, "", "There are no rows.")])
-    records: list[tuple[int, dict[str, str]]] = []
-    columns: set[str] = set()
-    for position, row in enumerate(rows, start=1):
-        header = [str(name) for name in row]
-        problems.extend(
-            ImportProblem(position, problem.column, problem.message)
-            for problem in reader.check_header(header, line=position)
-        )
-        record = {header_key(name): _text(value) for name, value in row.items()}
-        columns.update(record)
-        records.append((position, record))
-    if problems:
-        return ImportPlan(study_id=study.id, problems=sorted(problems))
-    return checks.check_records(study, frozenset(columns), records, problems)
+    return checks.check_frame(study, RowsFrame(rows))
 
 
 def import_rows(
@@ -67,10 +76,10 @@ def import_rows(
     Raises `RowsRefused` with every problem by row and field, or `FrameImportError` when the
     study changed while writing.
     """
-    plan = check_rows(study, rows)
-    if plan.problems:
+    plan = writer.import_frame(study, RowsFrame(rows), actor)
+    if plan.result is None:
         raise RowsRefused(row_errors(plan.problems))
-    return apply_plan(study, plan, actor)
+    return plan.result
 
 
 def row_errors(problems: Sequence[ImportProblem]) -> list[RowError]:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
+from fieldwork.sampling.imports import checks, people
 from fieldwork.sampling.imports.columns import OPTIONAL_FIELDS
 from fieldwork.sampling.imports.plan import (
+    Frame,
     FrameImportError,
+    FrameUnreadable,
     ImportPlan,
     ImportResult,
     NewDistrict,
@@ -30,16 +33,42 @@ from fieldwork.sampling.models import (
     organisation_district,
 )
 
+_PARTICIPANT = Participant.__table__
+#: Participants sent to the database per statement: large enough that the round trips do not
+#: count, small enough that memory stays flat whatever the file's size.
+CHUNK_ROWS = 2_000
 
-def apply_plan(study: Study, plan: ImportPlan, actor: User | None = None) -> ImportResult:
-    """Write a plan without problems, in one transaction: all of it, or (on error) none;
-    the import is an audit event in that transaction (by `actor`, None from the CLI)."""
+
+def import_frame(study: Study, frame: Frame, actor: User | None = None) -> ImportPlan:
+    """Check `frame` and, when it has no problem, write it: two passes over the rows, the
+    second writing as it checks, all in one transaction. The plan's `result` says what was
+    written; a plan with problems wrote nothing (a problem found while writing rolls back)."""
+    plan = checks.first_pass(study, frame)
     if plan.problems:
-        raise ValueError("A plan with problems cannot be applied.")
-    if plan.study_id != study.id:
-        raise ValueError("The plan was made for another study.")
+        if plan.frame is not None:
+            people.second_pass(plan)
+        return checks.settle_problems(plan)
+    plan.result = _write(study, plan, actor)
+    return checks.settle_problems(plan)
+
+
+def _write(study: Study, plan: ImportPlan, actor: User | None) -> ImportResult | None:
+    """The second pass, writing: all of it, or (on a problem: None; on a database error:
+    FrameImportError) none; the import is an audit event in the same transaction (by `actor`,
+    None from the CLI)."""
     try:
-        result = _write(study, plan)
+        writer = BulkWriter(study, plan)
+        people.second_pass(plan, writer)
+        if plan.problems:
+            db.session.rollback()
+            return None
+        writer.finish()
+        result = ImportResult(
+            created=plan.participants_created,
+            updated=plan.participants_updated,
+            organisations_created=plan.organisations_created,
+            districts_created=plan.districts_created,
+        )
         audit.record_event(
             "import.completed",
             actor=actor,
@@ -54,7 +83,7 @@ def apply_plan(study: Study, plan: ImportPlan, actor: User | None = None) -> Imp
             },
         )
         db.session.commit()
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, FrameUnreadable) as error:
         db.session.rollback()
         raise FrameImportError(
             "The sample frame changed while the file was being imported, so nothing was "
@@ -66,33 +95,96 @@ def apply_plan(study: Study, plan: ImportPlan, actor: User | None = None) -> Imp
     return result
 
 
-def _write(study: Study, plan: ImportPlan) -> ImportResult:
-    """Bulk statements (executemany), not one ORM flush per object."""
-    organisation_ids, district_ids = _write_frame_things(study, plan)
-    now = now_utc()
-    new_people: list[dict[str, Any]] = []
-    changed_people: list[dict[str, Any]] = []
-    for row in plan.rows:
-        values = _participant_values(row, plan.columns, organisation_ids, district_ids)
+class BulkWriter:
+    """Writes checked rows with bulk statements (executemany), a chunk at a time: new
+    organisations and districts first, then participants, then lead providers and "covers"."""
+
+    def __init__(self, study: Study, plan: ImportPlan) -> None:
+        self.study = study
+        self.plan = plan
+        self.now = now_utc()
+        self.new_people: list[dict[str, Any]] = []
+        self.changed_people: list[dict[str, Any]] = []
+        self.organisation_ids, self.district_ids = _write_frame_things(study, plan)
+        connection = db.session.connection()
+        #: PostgreSQL's COPY, in the same transaction, for new participants; else executemany.
+        self.copy = (
+            _ParticipantCopy(connection) if connection.dialect.name == "postgresql" else None
+        )
+
+    def add(self, row: PlannedRow, organisation: Organisation | None, district: District | None):
+        """Queue one row; a full chunk is written."""
+        if row.participant is not None and not row.is_changed:
+            return
+        values = _participant_values(
+            row, self.plan.columns, self.organisation_ids, self.district_ids
+        )
         if row.participant is None:
-            new_people.append(_new_participant(study, row, values, now))
-        elif row.is_changed:
-            changed_people.append({"id": row.participant.id, "updated_at": now, **values})
-    if new_people:
-        db.session.execute(insert(Participant), new_people)
-    if changed_people:
-        db.session.execute(update(Participant), changed_people)
-    return ImportResult(
-        created=len(new_people),
-        updated=plan.participants_updated,
-        organisations_created=plan.organisations_created,
-        districts_created=plan.districts_created,
-    )
+            self.new_people.append(_new_participant(self.study, row, values, self.now))
+        else:
+            self.changed_people.append({"id": row.participant.id, "updated_at": self.now, **values})
+        if len(self.new_people) + len(self.changed_people) >= CHUNK_ROWS:
+            self._flush()
+
+    def finish(self) -> None:
+        """Write what is queued, then the lead providers and links the rows settled."""
+        self._flush()
+        _write_links(self.plan, self.organisation_ids, self.district_ids)
+
+    def _flush(self) -> None:
+        """Core statements (executemany) on the table: no ORM bookkeeping per row."""
+        if self.new_people:
+            if self.copy is not None:
+                self.copy(self.new_people)
+            else:
+                db.session.execute(insert(_PARTICIPANT), self.new_people)
+            self.new_people = []
+        if self.changed_people:
+            # The SET clause comes from the parameters' keys; every row changes the same ones.
+            db.session.execute(
+                update(_PARTICIPANT).where(_PARTICIPANT.c.id == bindparam("participant_id")),
+                [{"participant_id": values.pop("id"), **values} for values in self.changed_people],
+            )
+            self.changed_people = []
+
+
+class _ParticipantCopy:
+    """New participants sent with PostgreSQL's COPY on the session's own connection (so in
+    the import's transaction: a later failure rolls them back with the rest). Values go
+    through each column's type as an INSERT's would, and absent ones take the column's default."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.cursor = connection.connection.driver_connection.cursor()
+        columns = [column for column in _PARTICIPANT.columns if column.name != "id"]
+        self.names = [column.name for column in columns]
+        self.defaults = {
+            column.name: column.default.arg
+            for column in columns
+            if column.default is not None and column.default.is_scalar
+        }
+        self.processors = [
+            column.type.bind_processor(connection.dialect) or _unchanged for column in columns
+        ]
+        self.statement = f"COPY {_PARTICIPANT.name} ({', '.join(self.names)}) FROM STDIN"
+
+    def __call__(self, rows: list[dict[str, Any]]) -> None:
+        pairs = list(zip(self.names, self.processors, strict=True))
+        defaults = self.defaults
+        with self.cursor.copy(self.statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [process(row.get(name, defaults.get(name))) for name, process in pairs]
+                )
+
+
+def _unchanged(value: Any) -> Any:
+    return value
 
 
 def _write_frame_things(study: Study, plan: ImportPlan) -> tuple[dict[str, int], dict[str, int]]:
-    """Create the new organisations and districts, record lead providers and "covers" links.
-    Returns the ids of every organisation and district the rows name, by lower-case name."""
+    """Create the new organisations and districts. Returns the ids of every organisation and
+    district of the study, by lower-case name."""
+    assert plan.lookups is not None
     if plan.new_organisations:
         db.session.execute(
             insert(Organisation),
@@ -115,10 +207,17 @@ def _write_frame_things(study: Study, plan: ImportPlan) -> tuple[dict[str, int],
                 for new in plan.new_districts.values()
             ],
         )
-    organisation_ids = {key: organisation.id for key, organisation in plan.organisations.items()}
+    organisation_ids = {key: thing.id for key, thing in plan.lookups.organisations.items()}
     organisation_ids.update(_ids_of_new(Organisation, study, plan.new_organisations))
-    district_ids = {key: district.id for key, district in plan.districts.items()}
+    district_ids = {key: thing.id for key, thing in plan.lookups.districts.items()}
     district_ids.update(_ids_of_new(District, study, plan.new_districts))
+    return organisation_ids, district_ids
+
+
+def _write_links(
+    plan: ImportPlan, organisation_ids: dict[str, int], district_ids: dict[str, int]
+) -> None:
+    """Record each sub-contractor's lead provider and each new "covers" link."""
     lead_providers = [
         (key, new.lead_provider_key)
         for key, new in plan.new_organisations.items()
@@ -140,7 +239,6 @@ def _write_frame_things(study: Study, plan: ImportPlan) -> tuple[dict[str, int],
                 for org_key, key in sorted(plan.new_links)
             ],
         )
-    return organisation_ids, district_ids
 
 
 def _participant_values(

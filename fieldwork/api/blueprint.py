@@ -86,26 +86,17 @@ class ApiBlueprint(flask_smorest.Blueprint):
 
         return decorator
 
-    def deprecated(self, successor: str) -> Callable[[F], F]:
-        """Marks an old path: `deprecated: true` in the document, and answers that carry a
-        `Deprecation: true` header and a `Link` to the path that replaces it.
-
-        `successor` is the new path relative to BASE_PATH, as the document names it. Put it
+    def deprecated(self, func: F) -> F:
+        """Marks an old path (kept for one release): `deprecated: true` in the document, and a
+        `Deprecation: true` header on its answers. Its docstring names the path to use. Put it
         between `route` and the other decorators.
         """
 
-        def decorator(func: F) -> F:
-            @wraps(func)
-            def view(*args: Any, **kwargs: Any) -> Any:
-                headers = {
-                    "Deprecation": "true",
-                    "Link": f'<{BASE_PATH}{successor}>; rel="successor-version"',
-                }
-                return func(*args, **kwargs), headers
+        @wraps(func)
+        def view(*args: Any, **kwargs: Any) -> Any:
+            return func(*args, **kwargs), {"Deprecation": "true"}
 
-            return self.doc(deprecated=True)(view)  # type: ignore[return-value]
-
-        return decorator
+        return self.doc(deprecated=True)(view)  # type: ignore[return-value]
 
 
 def _camel_case(name: str) -> str:

@@ -88,6 +88,18 @@ class Choice(fields.Enum):
         self.error_messages["unknown"] = f"must be one of {allowed}."
 
 
+class SortedList(fields.List):
+    """A list answered in a fixed order (`key` as for `sorted`), whatever order it loaded in."""
+
+    def __init__(self, inner: fields.Field | type[fields.Field], key: Any, **kwargs: Any) -> None:
+        super().__init__(inner, **kwargs)
+        self.sort_key = key
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        ordered = None if value is None else sorted(value, key=self.sort_key)
+        return super()._serialize(ordered, attr, obj, **kwargs)
+
+
 # --- Schemas ---------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the dashboard's blueprint and the coverage API's."""
+    from fieldwork.api.spec import register
     from fieldwork.coverage import (
         api,
         models,  # noqa: F401  (the quota table joins the metadata)
@@ -14,4 +15,4 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(views.blueprint)
-    app.register_blueprint(api.blueprint)
+    register(app, api.blueprint)

@@ -8,6 +8,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the `recruitment_panel` template global."""
+    from fieldwork.api.spec import register
     from fieldwork.recruitment import (
         api,
         cli,
@@ -17,7 +18,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(views.blueprint)
-    app.register_blueprint(api.blueprint)
+    register(app, api.blueprint)
     cli.init_app(app)
     app.jinja_env.globals["recruitment_panel"] = services.recruitment_panel
     app.jinja_env.globals["organisation_access"] = services.access_of

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort
 from flask_login import current_user
 
 from fieldwork.api.blueprint import ApiBlueprint, found, page_of
@@ -22,7 +23,7 @@ def study_or_404(slug: str) -> Study:
     """The study a path's slug names, or 404 (for every domain's study-scoped endpoints)."""
     study = queries.get_study(slug)
     if study is None:
-        found(None, "study with that slug")
+        abort(404, "There is no study with that slug.")
     return study
 
 

@@ -33,6 +33,13 @@ class Reference(Resource):
     name = fields.String()
 
 
+class ParticipantReference(Resource):
+    """A participant by id and pseudonymous reference."""
+
+    id = Id()
+    reference = fields.String(metadata={"description": "e.g. P1-017"})
+
+
 class Study(Resource):
     """A study; phases in number order."""
 

@@ -94,7 +94,7 @@ def test_every_coverage_page_runs_as_many_queries_for_60_people_as_for_6(
         "/coverage.csv",
         "/coverage/gaps",
         f"/coverage/cell?role={world['tppm'].id}&phase={world['phase'].id}",
-        f"/api/v1/coverage?study={world['study'].slug}",
+        f"/api/v1/studies/{world['study'].slug}/coverage",
     ]
 
     def counts() -> list[int]:

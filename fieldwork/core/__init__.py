@@ -30,8 +30,15 @@ def _enforce_sqlite_foreign_keys() -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            # SQLite's lower() folds only ASCII; searches fold accented letters too, as
+            # PostgreSQL's ILIKE does (sampling.services._contains_folded).
+            dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
             from fieldwork.core.storage import enable_secure_delete
 
             enable_secure_delete(dbapi_connection)
 
     _enforce_sqlite_foreign_keys.done = True  # type: ignore[attr-defined]
+
+
+def _unicode_lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()

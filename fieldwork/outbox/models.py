@@ -54,6 +54,8 @@ class OutboxMessage(Model):
             postgresql_where=text("state = 'pending'"),
             sqlite_where=text("state = 'pending'"),
         ),
+        # The outbox page lists newest first (created_at, id descending) a page at a time.
+        Index("ix_outbox_message_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,12 +7,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from flask import g, has_request_context, request, session
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, union, update
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
+    SEARCHED_COLUMNS,
     District,
     Organisation,
     OrganisationKind,
@@ -178,22 +179,39 @@ def _phone_digits():
 
 
 def _search_condition(search: str):
-    """Name, reference, email, job title, phone (spaces ignored) or organisation name."""
-    text = search.strip().lower()
-    pattern = f"%{_escape_like(text)}%"
-    conditions = [
-        func.lower(Participant.name).like(pattern, escape="\\"),
-        func.lower(Participant.reference).like(pattern, escape="\\"),
-        func.lower(Participant.email).like(pattern, escape="\\"),
-        func.lower(Participant.job_title).like(pattern, escape="\\"),
-        Participant.organisation_id.in_(
-            select(Organisation.id).where(func.lower(Organisation.name).like(pattern, escape="\\"))
-        ),
+    """Name, reference, email, job title, phone (spaces ignored) or organisation name, in any
+    letter case (accented letters too), alike on PostgreSQL and SQLite.
+
+    Each arm is a lookup of its own, joined by id: on PostgreSQL the text columns' arm is one
+    trigram index scan (ix_participant_search_trgm), where one OR with the organisation's
+    subquery made every search read every participant.
+    """
+    text = search.strip()
+    columns = [getattr(Participant, name) for name in SEARCHED_COLUMNS]
+    arms = [
+        select(Participant.id).where(or_(*(_contains_folded(column, text) for column in columns))),
+        select(Participant.id)
+        .join(Organisation, Organisation.id == Participant.organisation_id)
+        .where(_contains_folded(Organisation.name, text)),
     ]
     digits = "".join(character for character in text if character.isdigit() or character == "+")
     if len(digits) >= 3:
-        conditions.append(_phone_digits().like(f"%{_escape_like(digits)}%", escape="\\"))
-    return or_(*conditions)
+        arms.append(
+            select(Participant.id).where(
+                _phone_digits().like(f"%{_escape_like(digits)}%", escape="\\")
+            )
+        )
+    return Participant.id.in_(union(*arms))
+
+
+def _contains_folded(column, text: str):
+    """`column` contains `text`, letter case ignored. PostgreSQL's ILIKE folds every letter
+    (and uses the trigram index); SQLite's LIKE folds only ASCII, so there both sides go
+    through `unicode_lower` (Python's str.lower, registered on each SQLite connection)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        pattern = f"%{_escape_like(text.lower())}%"
+        return func.unicode_lower(column).like(pattern, escape="\\")
+    return column.ilike(f"%{_escape_like(text)}%", escape="\\")
 
 
 def _escape_like(text: str) -> str:

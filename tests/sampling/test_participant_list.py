@@ -117,6 +117,47 @@ def test_search_matches_phone_with_or_without_spaces_and_organisation_name(team,
         assert _references(page) == expected, query
 
 
+def test_search_ignores_letter_case_accented_letters_too_alike_on_both_databases(
+    team, client, auth
+):
+    """The same queries find the same people on SQLite and PostgreSQL: letter case is ignored
+    for accented letters as for plain ones, accents themselves are not, and LIKE's wildcards
+    typed in a query are plain characters. (The suite runs on both databases.)"""
+    make_participant(
+        team["study"],
+        district=team["north"],
+        organisation=team["jcp"],
+        role=team["tppm"],
+        reference="P1-010",
+        name="ÉLODIE Brontë",
+        email="eb_1@example.org",
+        job_title="Adviser (Ærø office)",
+    )
+    make_participant(
+        team["study"],
+        district=team["north"],
+        organisation=team["jcp"],
+        role=team["tppm"],
+        reference="P1-011",
+        name="Elodie Bronte",
+        email="elodieb@example.org",
+    )
+    auth.login(team["coordinator"])
+    for query, expected in (
+        ("élodie", ["P1-010"]),
+        ("ÉLODIE", ["P1-010"]),
+        ("elodie", ["P1-011"]),
+        ("BRONTË", ["P1-010"]),
+        ("ærø", ["P1-010"]),
+        ("EB_1", ["P1-010"]),
+        ("eb%1", []),
+        ("p1-01", ["P1-010", "P1-011"]),
+        ("YVONNE@EXAMPLE", ["P1-003"]),
+    ):
+        page = client.get("/participants", query_string={"q": query}).get_data(as_text=True)
+        assert _references(page) == expected, query
+
+
 def test_the_filtered_list_downloads_as_csv_with_formulas_neutralised(team, client, auth):
     auth.login(team["coordinator"])
     rows = _csv(client.get("/participants.csv?q=example.org&sort=reference&dir=desc"))

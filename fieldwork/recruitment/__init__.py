@@ -22,3 +22,7 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     app.jinja_env.globals["recruitment_panel"] = services.recruitment_panel
     app.jinja_env.globals["organisation_access"] = services.access_of
+
+    from fieldwork.recruitment import subscribers
+
+    subscribers.connect()

@@ -45,6 +45,10 @@ def init_app(app: Flask) -> None:
     from fieldwork.reminders import erasure
 
     participant_erased.connect(erasure.on_participant_erased)
+
+    from fieldwork.reminders import subscribers
+
+    subscribers.connect()
     app.register_blueprint(views.blueprint)
     csrf.exempt(api.blueprint)
     app.register_blueprint(api.blueprint)

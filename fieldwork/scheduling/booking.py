@@ -22,15 +22,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from blinker import NamedSignal
 from sqlalchemy import func, select
+from sqlalchemy import inspect as inspect_model
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
-from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
+from fieldwork.recruitment.services import has_consent_to_take_part
 from fieldwork.sampling import assignment
 from fieldwork.sampling.models import Participant, Study
+from fieldwork.scheduling import messages
 from fieldwork.scheduling.checks import (
     MAX_MINUTES,
     BookingRequest,
@@ -46,30 +49,89 @@ from fieldwork.scheduling.errors import (
     NeedsConfirmation,
     SchedulingError,
 )
+from fieldwork.scheduling.history import audit_participant_change, record_change
 from fieldwork.scheduling.models import (
     OUTCOME_STATUSES,
     Appointment,
-    AppointmentChange,
     AppointmentStatus,
     ChangeAction,
 )
-
-# --- Booking, moving, cancelling -------------------------------------------------------------
-
-
-def _recruitment():
-    """The recruitment domain's services (consent and status), imported when first needed."""
-    from fieldwork.recruitment import services as recruitment
-
-    return recruitment
+from fieldwork.scheduling.signals import (
+    appointment_booked,
+    appointment_cancelled,
+    appointment_moved,
+    appointment_outcome_recorded,
+)
 
 
-def _reminders():
-    """The reminders domain's services: reminders are rows planned in the booking's
-    transaction (DESIGN.md), moved and cancelled with it."""
-    from fieldwork.reminders import services as reminders
+def _announce(
+    signal: NamedSignal,
+    appointment: Appointment,
+    refusal: type[SchedulingError] = SchedulingError,
+    **kwargs,
+) -> None:
+    """Send one of scheduling's signals inside the change's transaction. A receiver refuses
+    the change with a ValueError whose message is for the user (e.g. recruitment: the
+    participant has withdrawn); it reaches the caller as `refusal`."""
+    try:
+        signal.send(appointment, **kwargs)
+    except SchedulingError:
+        raise
+    except ValueError as error:
+        raise refusal(str(error)) from error
 
-    return reminders
+
+def _check_booking(
+    zone_name: str,
+    participant: Participant,
+    interviewer: User,
+    request: BookingRequest,
+    *,
+    confirmed: bool,
+    exclude_appointment_id: int | None = None,
+) -> None:
+    """Refuse a clash; unless `confirmed`, ask to confirm a time outside windows or busy."""
+    clash = find_clash(interviewer, participant, request, zone_name, exclude_appointment_id)
+    if clash:
+        raise ClashError(clash)
+    if not confirmed:
+        warnings = booking_warnings(interviewer, request, zone_name)
+        if warnings:
+            raise NeedsConfirmation(warnings)
+
+
+def _new_appointment(
+    study: Study,
+    participant: Participant,
+    interviewer: User,
+    request: BookingRequest,
+    actor: User | None,
+) -> Appointment:
+    """The appointment a booking request makes, added and flushed (it has its id)."""
+    appointment = Appointment(
+        study_id=study.id,
+        participant_id=participant.id,
+        interviewer_id=interviewer.id,
+        starts_at=request.starts_at,
+        ends_at=request.ends_at,
+        timezone=study.timezone,
+        participant_timezone=request.participant_timezone or participant.timezone,
+        mode=request.mode,
+        location=request.location.strip(),
+        video_link=request.video_link.strip(),
+        notes=request.notes.strip(),
+        travel_minutes_before=request.travel_before,
+        travel_minutes_after=request.travel_after,
+        busy_from=request.busy_from,
+        busy_until=request.busy_until,
+        status=AppointmentStatus.BOOKED,
+        ical_uid=f"{uuid.uuid4()}@fieldwork",
+        sequence=0,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment
 
 
 def book_appointment(
@@ -90,47 +152,17 @@ def book_appointment(
     outcome can be recorded.
     Raises ClashError naming the clash, NeedsConfirmation with warnings unless `confirmed`.
     `audit_action` names the audit event to write with it (a participant's own booking).
+    Sends `appointment_booked` before the commit.
     """
-    from fieldwork.scheduling import messages
-
     check_request(request)
     check_timing(request.starts_at, already_took_place=already_took_place)
     if participant.study_id != study.id:
         raise SchedulingError("That participant is not in this study.")
-    participant_id, interviewer_id = participant.id, interviewer.id
     try:
-        lock_booking(interviewer_id, participant_id)
-        clash = find_clash(interviewer, participant, request, study.timezone)
-        if clash:
-            raise ClashError(clash)
-        if not confirmed:
-            warnings = booking_warnings(interviewer, request, study.timezone)
-            if warnings:
-                raise NeedsConfirmation(warnings)
-        appointment = Appointment(
-            study_id=study.id,
-            participant_id=participant_id,
-            interviewer_id=interviewer_id,
-            starts_at=request.starts_at,
-            ends_at=request.ends_at,
-            timezone=study.timezone,
-            participant_timezone=request.participant_timezone or participant.timezone,
-            mode=request.mode,
-            location=request.location.strip(),
-            video_link=request.video_link.strip(),
-            notes=request.notes.strip(),
-            travel_minutes_before=request.travel_before,
-            travel_minutes_after=request.travel_after,
-            busy_from=request.busy_from,
-            busy_until=request.busy_until,
-            status=AppointmentStatus.BOOKED,
-            ical_uid=f"{uuid.uuid4()}@fieldwork",
-            sequence=0,
-            created_by_id=actor.id if actor else None,
-        )
-        db.session.add(appointment)
-        db.session.flush()
-        _history(
+        lock_booking(interviewer.id, participant.id)
+        _check_booking(study.timezone, participant, interviewer, request, confirmed=confirmed)
+        appointment = _new_appointment(study, participant, interviewer, request, actor)
+        record_change(
             appointment,
             ChangeAction.BOOKED,
             actor,
@@ -140,18 +172,15 @@ def book_appointment(
             else "",
             audited=not audit_action,
         )
-        recruitment = _recruitment()
-        try:
-            recruitment.mark_scheduled(participant, actor)
-        except recruitment.RecruitmentError as error:
-            raise SchedulingError(str(error)) from error
+        _announce(
+            appointment_booked, appointment, actor=actor, already_took_place=already_took_place
+        )
         # Whoever interviews them works on them: the interviewer can open their page.
         assignment.set_interviewer(participant, interviewer, actor)
         if not already_took_place:
             messages.queue_appointment_messages(appointment.id, "invite")
-            _reminders().plan_reminders(appointment)
         if audit_action:
-            _audit(audit_action, appointment, new_starts_at=request.starts_at)
+            audit_participant_change(audit_action, appointment, new_starts_at=request.starts_at)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -159,98 +188,9 @@ def book_appointment(
     return appointment
 
 
-def _history(
-    appointment: Appointment,
-    action: ChangeAction,
-    actor: User | None,
-    *,
-    old_starts_at: dt.datetime | None = None,
-    new_starts_at: dt.datetime | None = None,
-    detail: str = "",
-    audited: bool = True,
-) -> None:
-    """A line of the appointment's history and, unless the caller writes its own (a
-    participant's change through their link), the audit event."""
-    db.session.add(
-        AppointmentChange(
-            appointment_id=appointment.id,
-            changed_at=now_utc(),
-            changed_by_id=actor.id if actor else None,
-            action=action,
-            old_starts_at=old_starts_at,
-            new_starts_at=new_starts_at,
-            detail=detail,
-        )
-    )
-    if audited:
-        _audit_change(appointment, action, actor, old_starts_at=old_starts_at, detail=detail)
-
-
-#: The audit trail's name for each line of an appointment's history.
-AUDIT_ACTIONS = {
-    ChangeAction.BOOKED: "appointment.booked",
-    ChangeAction.MOVED: "appointment.moved",
-    ChangeAction.CANCELLED: "appointment.cancelled",
-    ChangeAction.OUTCOME: "appointment.outcome_recorded",
-}
-
-
-def _audit_change(
-    appointment: Appointment,
-    action: ChangeAction,
-    actor: User | None,
-    *,
-    old_starts_at: dt.datetime | None,
-    detail: str,
-) -> None:
-    """Every booking, move, cancellation and outcome by a user (or the system) is also an
-    audit event, no commit; a participant's own changes are written by `_audit` instead."""
-    interviewer = db.session.get(User, appointment.interviewer_id)
-    after: dict = {
-        "starts_at": appointment.starts_at,
-        "interviewer": interviewer.name if interviewer else None,
-        "mode": appointment.mode.value,
-    }
-    before = None
-    if action == ChangeAction.MOVED:
-        before = {"starts_at": old_starts_at}
-    elif action == ChangeAction.CANCELLED:
-        after["reason"] = detail
-    elif action == ChangeAction.OUTCOME:
-        after["outcome"] = appointment.status.value
-        after["detail"] = detail
-    audit.record_event(
-        AUDIT_ACTIONS[action],
-        actor=actor,
-        study_id=appointment.study_id,
-        subject_type="appointment",
-        subject_id=appointment.id,
-        participant_id=appointment.participant_id,
-        before=before,
-        after=after,
-    )
-
-
-def _audit(action: str, appointment: Appointment, **after) -> None:
-    """An audit event for a participant's own change (there is no user as actor)."""
-    from fieldwork.audit.services import record_event
-
-    record_event(
-        action,
-        actor=None,
-        study_id=appointment.study_id,
-        subject_type="appointment",
-        subject_id=appointment.id,
-        participant_id=appointment.participant_id,
-        after={"by": "participant", **after},
-    )
-
-
 def _reread(appointment: Appointment) -> None:
     """Read the appointment's columns again after taking the locks (its loaded participant and
     interviewer stay, which the pages need)."""
-    from sqlalchemy import inspect as inspect_model
-
     names = [attribute.key for attribute in inspect_model(Appointment).column_attrs]
     db.session.refresh(appointment, attribute_names=names)
 
@@ -275,9 +215,8 @@ def reschedule_appointment(
     """Move an interview: same UID, SEQUENCE + 1, an updated REQUEST to everyone.
 
     `participant_timezone`, when given, becomes the zone the participant is written to in.
+    Sends `appointment_moved` (with `previous_starts_at`) before the commit.
     """
-    from fieldwork.scheduling import messages
-
     _require_open(appointment)
     request = BookingRequest(
         starts_at=starts_at,
@@ -290,27 +229,20 @@ def reschedule_appointment(
     check_timing(request.starts_at, already_took_place=False)
     interviewer = db.session.get(User, appointment.interviewer_id)
     participant = db.session.get(Participant, appointment.participant_id)
-    zone = appointment.timezone
     try:
         lock_booking(interviewer.id, participant.id)
         _reread(appointment)
         _require_open(appointment)
-        clash = find_clash(interviewer, participant, request, zone, appointment.id)
-        if clash:
-            raise ClashError(clash)
-        if not confirmed:
-            warnings = booking_warnings(interviewer, request, zone)
-            if warnings:
-                raise NeedsConfirmation(warnings)
-        old_start = appointment.starts_at
-        appointment.starts_at = request.starts_at
-        appointment.ends_at = request.ends_at
-        appointment.busy_from = request.busy_from
-        appointment.busy_until = request.busy_until
-        appointment.sequence += 1
-        if participant_timezone:
-            appointment.participant_timezone = participant_timezone
-        _history(
+        _check_booking(
+            appointment.timezone,
+            participant,
+            interviewer,
+            request,
+            confirmed=confirmed,
+            exclude_appointment_id=appointment.id,
+        )
+        old_start = _move(appointment, request, participant_timezone)
+        record_change(
             appointment,
             ChangeAction.MOVED,
             actor,
@@ -320,19 +252,31 @@ def reschedule_appointment(
         )
         db.session.flush()
         messages.queue_appointment_messages(appointment.id, "update", old_start)
-        _reminders().move_reminders(appointment)
+        _announce(appointment_moved, appointment, actor=actor, previous_starts_at=old_start)
         if audit_action:
-            _audit(
-                audit_action,
-                appointment,
-                old_starts_at=old_start,
-                new_starts_at=request.starts_at,
+            audit_participant_change(
+                audit_action, appointment, old_starts_at=old_start, new_starts_at=starts_at
             )
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     return appointment
+
+
+def _move(
+    appointment: Appointment, request: BookingRequest, participant_timezone: str
+) -> dt.datetime:
+    """Set the new times (SEQUENCE + 1) and return the previous start."""
+    old_start = appointment.starts_at
+    appointment.starts_at = request.starts_at
+    appointment.ends_at = request.ends_at
+    appointment.busy_from = request.busy_from
+    appointment.busy_until = request.busy_until
+    appointment.sequence += 1
+    if participant_timezone:
+        appointment.participant_timezone = participant_timezone
+    return old_start
 
 
 def cancel_appointment(
@@ -343,9 +287,9 @@ def cancel_appointment(
     commit: bool = True,
     audit_action: str = "",
 ) -> Appointment:
-    """Cancel: METHOD:CANCEL with STATUS:CANCELLED and SEQUENCE + 1 to everyone; history kept."""
-    from fieldwork.scheduling import messages
+    """Cancel: METHOD:CANCEL with STATUS:CANCELLED and SEQUENCE + 1 to everyone; history kept.
 
+    Sends `appointment_cancelled` (with `is_participant_still_booked`) before the commit."""
     if commit:
         # Standalone: lock in the documented order and look again. Inside a withdrawal
         # (commit=False) the participant row is already locked by recruitment.
@@ -356,32 +300,35 @@ def cancel_appointment(
             db.session.rollback()
             raise
     _require_open(appointment)  # the locks stay until the request ends its transaction
-    appointment.status = AppointmentStatus.CANCELLED
-    appointment.cancelled_at = now_utc()
-    appointment.cancel_reason = reason.strip()
-    appointment.sequence += 1
-    _history(
-        appointment,
-        ChangeAction.CANCELLED,
-        actor,
-        old_starts_at=appointment.starts_at,
-        detail=appointment.cancel_reason,
-        audited=not audit_action,
-    )
-    db.session.flush()
-    messages.queue_appointment_messages(appointment.id, "cancellation")
-    _reminders().cancel_reminders(appointment)
-    if audit_action:
-        _audit(audit_action, appointment, old_starts_at=appointment.starts_at)
-    if not _has_booking(appointment.participant_id):
-        participant = db.session.get(Participant, appointment.participant_id)
-        _recruitment().mark_unscheduled(participant, actor)
-    if commit:
-        try:
+    try:
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.cancelled_at = now_utc()
+        appointment.cancel_reason = reason.strip()
+        appointment.sequence += 1
+        record_change(
+            appointment,
+            ChangeAction.CANCELLED,
+            actor,
+            old_starts_at=appointment.starts_at,
+            detail=appointment.cancel_reason,
+            audited=not audit_action,
+        )
+        db.session.flush()
+        messages.queue_appointment_messages(appointment.id, "cancellation")
+        if audit_action:
+            audit_participant_change(audit_action, appointment, old_starts_at=appointment.starts_at)
+        _announce(
+            appointment_cancelled,
+            appointment,
+            actor=actor,
+            is_participant_still_booked=_has_booking(appointment.participant_id),
+        )
+        if commit:
             db.session.commit()
-        except BaseException:
+    except BaseException:
+        if commit:
             db.session.rollback()
-            raise
+        raise
     return appointment
 
 
@@ -398,6 +345,33 @@ def _has_booking(participant_id: int) -> bool:
     )
 
 
+def _check_outcome(
+    appointment: Appointment, status: AppointmentStatus, actual_minutes: int | None
+) -> None:
+    """Refuse an outcome the appointment cannot have (yet), or held without consent."""
+    if appointment.status not in (AppointmentStatus.BOOKED, *OUTCOME_STATUSES):
+        raise SchedulingError("A cancelled appointment has no outcome.")
+    if appointment.starts_at > now_utc():
+        raise SchedulingError("The outcome can be recorded once the interview's time has come.")
+    if actual_minutes is not None and not 1 <= actual_minutes <= MAX_MINUTES:
+        raise SchedulingError(f"The length must be between 1 and {MAX_MINUTES} minutes.")
+    participant = db.session.get(Participant, appointment.participant_id)
+    if status == AppointmentStatus.HELD and not has_consent_to_take_part(participant):
+        raise ConsentMissing(
+            f"{participant.reference} has no consent to take part on record. "
+            "Record their consent before marking the interview as held."
+        )
+
+
+def _outcome_detail(status: AppointmentStatus, actual_minutes: int | None, is_recorded) -> str:
+    """The history line's words, e.g. 'Held, 55 minutes, recorded'."""
+    detail = status.label
+    if status == AppointmentStatus.HELD:
+        detail += f", {actual_minutes} minutes" if actual_minutes else ""
+        detail += ", recorded" if is_recorded else ", not recorded"
+    return detail
+
+
 def record_outcome(
     appointment: Appointment,
     status: AppointmentStatus,
@@ -405,8 +379,9 @@ def record_outcome(
     is_recorded: bool | None,
     actor: User,
 ) -> Appointment:
-    """Record what happened. Held needs consent to take part on record; it marks the
-    participant interviewed."""
+    """Record what happened. Held needs consent to take part on record. Sends
+    `appointment_outcome_recorded` (recruitment marks the participant interviewed, or back to
+    agreed when nothing else is booked) before the commit."""
     if status not in OUTCOME_STATUSES:
         raise SchedulingError("Choose held, no-show or cancelled late.")
     try:
@@ -415,8 +390,9 @@ def record_outcome(
     except BaseException:
         db.session.rollback()
         raise
-    minutes = actual_minutes if status == AppointmentStatus.HELD else None
-    recorded = is_recorded if status == AppointmentStatus.HELD else None
+    is_held = status == AppointmentStatus.HELD
+    minutes = actual_minutes if is_held else None
+    recorded = is_recorded if is_held else None
     if (appointment.status, appointment.actual_minutes, appointment.is_recorded) == (
         status,
         minutes,
@@ -424,40 +400,25 @@ def record_outcome(
     ):
         db.session.rollback()  # the same outcome again (a double submission): nothing to do
         return appointment
-    if appointment.status not in (AppointmentStatus.BOOKED, *OUTCOME_STATUSES):
-        raise SchedulingError("A cancelled appointment has no outcome.")
-    if appointment.starts_at > now_utc():
-        raise SchedulingError("The outcome can be recorded once the interview's time has come.")
-    if actual_minutes is not None and not 1 <= actual_minutes <= MAX_MINUTES:
-        raise SchedulingError(f"The length must be between 1 and {MAX_MINUTES} minutes.")
-    participant = db.session.get(Participant, appointment.participant_id)
-    recruitment = _recruitment()
-    if status == AppointmentStatus.HELD and not recruitment.has_consent_to_take_part(participant):
-        raise ConsentMissing(
-            f"{participant.reference} has no consent to take part on record. "
-            "Record their consent before marking the interview as held."
-        )
+    # Refused here without a rollback: the page shows the appointment as it loaded it.
+    _check_outcome(appointment, status, actual_minutes)
     try:
         appointment.status = status
-        appointment.actual_minutes = actual_minutes if status == AppointmentStatus.HELD else None
-        appointment.is_recorded = is_recorded if status == AppointmentStatus.HELD else None
+        appointment.actual_minutes = minutes
+        appointment.is_recorded = recorded
         appointment.outcome_recorded_at = now_utc()
         appointment.outcome_recorded_by_id = actor.id
         if status == AppointmentStatus.CANCELLED_LATE:
             appointment.cancelled_at = appointment.cancelled_at or now_utc()
-        detail = status.label
-        if status == AppointmentStatus.HELD:
-            detail += f", {actual_minutes} minutes" if actual_minutes else ""
-            detail += ", recorded" if is_recorded else ", not recorded"
-        _history(appointment, ChangeAction.OUTCOME, actor, detail=detail)
-        if status == AppointmentStatus.HELD:
-            try:
-                recruitment.mark_interviewed(participant, actor)
-            except recruitment.RecruitmentError as error:
-                raise ConsentMissing(str(error)) from error
-        elif not _has_booking(participant.id):
-            # A no-show or late cancellation: back to Agreed, and on the "to rebook" list.
-            recruitment.mark_unscheduled(participant, actor)
+        detail = _outcome_detail(status, actual_minutes, is_recorded)
+        record_change(appointment, ChangeAction.OUTCOME, actor, detail=detail)
+        _announce(
+            appointment_outcome_recorded,
+            appointment,
+            refusal=ConsentMissing,
+            actor=actor,
+            is_participant_still_booked=_has_booking(appointment.participant_id),
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -468,7 +429,7 @@ def record_outcome(
 def cancel_future_appointments(participant: Participant, reason: str = "") -> int:
     """Cancel a withdrawn participant's future bookings, cancellations queued; no commit.
 
-    Registered in recruitment's `on_withdrawal`, so it joins that transaction; the withdrawal
+    Connected to recruitment's withdrawal, so it joins that transaction; the withdrawal
     code commits, and its commit wakes the outbox's sender.
     """
     upcoming = db.session.scalars(

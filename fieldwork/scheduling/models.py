@@ -239,6 +239,11 @@ class Appointment(Model):
         """Still booked: it can be moved or cancelled, and invites for it are live."""
         return self.status == AppointmentStatus.BOOKED
 
+    @property
+    def is_held(self) -> bool:
+        """The interview took place (what other domains read from an outcome)."""
+        return self.status == AppointmentStatus.HELD
+
 
 class AppointmentChange(Model):
     """One line of an appointment's history: booked, moved, cancelled, outcome recorded."""

@@ -1,20 +1,21 @@
-"""Time the coverage dashboard on a large synthetic study against one hand-written SQL query.
+"""Time the coverage dashboard and gaps pages on large synthetic studies against hand-written SQL.
 
-    python bench/coverage.py [--participants 20000] [--appointments 40000] [--repeat 5]
+    python bench/coverage.py [--participants 2000 20000 100000] [--repeat 5]
                              [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
-Builds a study of 20,000 participants (two phases, 50 districts, five roles) with contact
-attempts, consents and 40,000 appointments in a fresh database: a temporary SQLite file by
-default, or a schema of its own on the PostgreSQL server named by --database-url (dropped at the
-end). Then it times
+For each size, builds a study (two phases, 50 districts, five roles) with contact attempts,
+consents and twice as many appointments as participants in a fresh database: a temporary SQLite
+file, then (with --database-url or BENCH_DATABASE_URL) a schema of its own on that PostgreSQL
+server, dropped at the end. Then it times, through the app, logged in as a coordinator:
 
-* the dashboard request (GET /coverage through the app, logged in as a coordinator: every
-  figure of the page, rendered), and
-* one hand-written SQL query computing the role × phase figures the dashboard shows (buckets
-  and AAPOR case counts per cell),
+* GET /coverage (every figure of the page, rendered) and GET /coverage/gaps, each computed
+  afresh (the coverage cache emptied before each run) and served from the cache (nothing
+  written since the previous view), and
+* the floor: hand-written SQL for the role × phase figures the dashboard shows (buckets and
+  AAPOR case counts per cell), and for the gaps page that plus the candidates per cell,
 
-prints the best time of each over --repeat runs and their ratio, and checks that both give the
-same figures (exit status 1 if they differ).
+prints the best time of each over --repeat runs with the ratios, and checks that the
+dashboard's figures equal the hand-written query's (exit status 1 if they differ).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from benchdb import FreshDatabase  # noqa: E402
 from fieldwork import create_app  # noqa: E402
 from fieldwork.accounts import services as accounts  # noqa: E402
 from fieldwork.core.time import UTC, UTCDateTime, set_clock  # noqa: E402
+from fieldwork.coverage import cache, queries  # noqa: E402
 from fieldwork.coverage import services as coverage  # noqa: E402
 from fieldwork.coverage.models import Quota, cell_key  # noqa: E402
 from fieldwork.extensions import db  # noqa: E402
@@ -90,8 +92,8 @@ DISPOSITIONS = [
 ]
 APPOINTMENT_STATUSES = ["held", "held", "booked", "cancelled", "no_show", "cancelled_late"]
 
-#: The role × phase figures in one hand-written query: what the dashboard's grid shows.
-HAND_SQL = """
+#: Per participant with appointments: held, no-shows, and whether one is booked ahead.
+APPOINTMENT_FACTS_SQL = """
 WITH appointment_facts AS (
     SELECT participant_id,
            SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END) AS held,
@@ -102,6 +104,12 @@ WITH appointment_facts AS (
     WHERE study_id = :study
     GROUP BY participant_id
 ),
+"""
+
+#: The role × phase figures in one hand-written query: what the dashboard's grid shows.
+HAND_SQL = (
+    APPOINTMENT_FACTS_SQL
+    + """
 consent_facts AS (
     SELECT c.participant_id
     FROM consent c
@@ -168,6 +176,7 @@ SELECT role_id, phase_id, COUNT(*) AS participants,
 FROM facts
 GROUP BY role_id, phase_id
 """
+)
 
 
 def build_study(participants: int, appointments: int) -> Study:
@@ -318,16 +327,183 @@ def build_study(participants: int, appointments: int) -> Study:
     return study
 
 
-def best_of(repeat: int, action) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
+#: Up to five candidates per role × phase cell, nearest an interview first: what the gaps page
+#: lists beside each cell (it asks for the cells behind target; this asks for all of them).
+HAND_CANDIDATES_SQL = (
+    APPOINTMENT_FACTS_SQL
+    + """
+ranked AS (
+    SELECT p.id, p.reference, p.role_id, d.phase_id,
+           CASE
+             WHEN COALESCE(af.has_future_booking, 0) = 1 THEN 1
+             WHEN p.status IN ('agreed', 'scheduled', 'interviewed') THEN 2
+             WHEN p.status IN ('approached', 'unreachable') OR EXISTS (
+                 SELECT 1 FROM contact_attempt a WHERE a.participant_id = p.id) THEN 3
+             ELSE 4
+           END AS rank
+    FROM participant p
+    JOIN district d ON d.id = p.district_id
+    LEFT JOIN appointment_facts af ON af.participant_id = p.id
+    WHERE p.study_id = :study
+      AND p.status NOT IN ('declined', 'ineligible', 'withdrawn')
+      AND NOT (COALESCE(af.held, 0) > 0 AND EXISTS (
+          SELECT 1 FROM consent c
+          JOIN consent_answer ca ON ca.consent_id = c.id
+          JOIN consent_item i ON i.id = ca.item_id
+          WHERE c.participant_id = p.id AND i.key = 'take_part' AND ca.is_agreed
+            AND (c.withdrawn_at IS NULL OR c.data_handling = 'keep_anonymised')))
+)
+SELECT * FROM (
+    SELECT ranked.*, ROW_NUMBER() OVER (PARTITION BY role_id, phase_id
+                                        ORDER BY rank, reference) AS position
+    FROM ranked
+) ordered
+WHERE position <= 5
+"""
+)
+
+
+def _timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def _check(board, hand_rows) -> bool:
+    """True when the dashboard's role × phase figures equal the hand-written query's."""
+    same = True
+    for row in hand_rows:
+        figures = board.grid[(row.role_id, row.phase_id)]
+        c = figures.cases
+        ours = (
+            figures.participants,
+            figures.achieved,
+            figures.booked,
+            figures.pipeline,
+            figures.approached,
+            figures.not_approached,
+            figures.closed,
+            c.interviews,
+            c.refusals,
+            c.non_contacts,
+            c.others,
+            c.unknown,
+            c.not_eligible,
+            c.held_appointments,
+            c.no_show_appointments,
+        )
+        theirs = tuple(int(value) for value in row[2:])
+        if ours != theirs:
+            print(f"FAIL: cell {row.role_id}×{row.phase_id}: dashboard {ours}, hand SQL {theirs}")
+            same = False
+    return same
+
+
+def _build(app, participants: int, appointments: int) -> int:
+    """Build the bench study and its coordinator; the study's id."""
+    with app.app_context():
+        db.create_all()
         started = time.perf_counter()
-        result = action()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        study_id = build_study(participants, appointments).id
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("ANALYZE"))
+        print(
+            f"{db.engine.dialect.name}: {participants:,} participants, "
+            f"{appointments:,} appointments built in {time.perf_counter() - started:.1f} s"
+        )
+        accounts.create_user(
+            "coordinator@bench.example.org",
+            "Coordinator",
+            "coordinator",
+            PASSWORD,
+            study_ids=accounts.all_study_ids(),
+            is_administrator=True,
+        )
+        db.session.commit()
+    return study_id
+
+
+def _client(app):
+    """A test client logged in as the coordinator."""
+    client = app.test_client()
+    login = client.post(
+        "/login", data={"email": "coordinator@bench.example.org", "password": PASSWORD}
+    )
+    if login.status_code != 302:
+        raise RuntimeError("could not log in")
+    return client
+
+
+def _timings(app, study_id: int, repeat: int) -> dict[str, float]:
+    """Best times over `repeat` rounds. Each round times everything once, one after the other,
+    so ours and the floors meet the same load on a shared machine: the dashboard and gaps
+    requests computed afresh (coverage cache emptied) and served from the cache, our figures'
+    one query alone, and the hand-written queries."""
+    client = _client(app)
+
+    def page(url: str):
+        def get() -> None:
+            response = client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {url} answered {response.status_code}")
+
+        return get
+
+    def computed(url: str):
+        def get() -> None:
+            with app.app_context():
+                cache.clear()
+            page(url)()
+
+        return get
+
+    now = sa.bindparam("now", type_=UTCDateTime)
+    grid, candidates = (sa.text(sql).bindparams(now) for sql in (HAND_SQL, HAND_CANDIDATES_SQL))
+
+    def run_sql(statement):
+        return lambda: db.session.execute(statement, {"now": NOW, "study": study_id}).all()
+
+    ours = lambda: queries.dashboard_rows(study_id, NOW)  # noqa: E731
+    floors = {"ours": ours, "grid": run_sql(grid), "candidates": run_sql(candidates)}
+    page("/coverage")()  # warm up: templates compiled, statements cached, connections open
+    page("/coverage/gaps")()
+    with app.app_context():
+        for action in floors.values():
+            action()
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        times = {
+            "dashboard": _timed(computed("/coverage")),
+            "dashboard, cached": _timed(page("/coverage")),
+            "gaps": _timed(computed("/coverage/gaps")),
+            "gaps, cached": _timed(page("/coverage/gaps")),
+        }
+        with app.app_context():
+            times.update({name: _timed(action) for name, action in floors.items()})
+        best = {name: min(value, best.get(name, value)) for name, value in times.items()}
+    return best
+
+
+def _check_figures(app, study_id: int) -> bool:
+    """Whether the dashboard's role × phase figures equal the hand-written query's."""
+    with app.app_context():
+        statement = sa.text(HAND_SQL).bindparams(sa.bindparam("now", type_=UTCDateTime))
+        hand_rows = db.session.execute(statement, {"now": NOW, "study": study_id}).all()
+        cache.clear()
+        board = coverage.dashboard(db.session.get(Study, study_id), NOW)
+        print(
+            f"overall: {board.overall.achieved:,} achieved of {board.total_target:,}; "
+            f"{board.overall.booked:,} booked; {len(board.weeks)} weeks charted"
+        )
+        same = _check(board, hand_rows)
+        db.session.remove()
+        db.engine.dispose()
+    return same
 
 
 def run(participants: int, appointments: int, repeat: int, database_url: str | None) -> int:
+    """Build a study of this size in a fresh database, time ours and the floors, print them."""
     database = FreshDatabase.create(database_url)
     app = create_app(
         {
@@ -340,122 +516,60 @@ def run(participants: int, appointments: int, repeat: int, database_url: str | N
         }
     )
     set_clock(lambda: NOW)
-    failed = False
     try:
-        with app.app_context():
-            db.create_all()
-            started = time.perf_counter()
-            study = build_study(participants, appointments)
-            study_id = study.id
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as connection:
-                    connection.execute(sa.text("ANALYZE"))
-            print(
-                f"{db.engine.dialect.name}: {participants:,} participants, "
-                f"{appointments:,} appointments built in {time.perf_counter() - started:.1f} s"
-            )
-            accounts.create_user(
-                "coordinator@bench.example.org",
-                "Coordinator",
-                "coordinator",
-                PASSWORD,
-                study_ids=accounts.all_study_ids(),
-                is_administrator=True,
-            )
-            db.session.commit()
-        client = app.test_client()
-        login = client.post(
-            "/login", data={"email": "coordinator@bench.example.org", "password": PASSWORD}
-        )
-        if login.status_code != 302:
-            print("FAIL: could not log in")
-            return 1
-
-        def request_dashboard():
-            response = client.get("/coverage")
-            if response.status_code != 200:
-                raise RuntimeError(f"GET /coverage answered {response.status_code}")
-            return response
-
-        request_dashboard()  # warm up: templates compiled, connections open
-        page_time, _ = best_of(repeat, request_dashboard)
-
-        with app.app_context():
-            statement = sa.text(HAND_SQL).bindparams(sa.bindparam("now", type_=UTCDateTime))
-
-            def hand_query():
-                return db.session.execute(statement, {"now": NOW, "study": study_id}).all()
-
-            hand_query()
-            sql_time, hand_rows = best_of(repeat, hand_query)
-            board = coverage.dashboard(db.session.get(Study, study_id), NOW)
-            for row in hand_rows:
-                figures = board.grid[(row.role_id, row.phase_id)]
-                c = figures.cases
-                ours = (
-                    figures.participants,
-                    figures.achieved,
-                    figures.booked,
-                    figures.pipeline,
-                    figures.approached,
-                    figures.not_approached,
-                    figures.closed,
-                    c.interviews,
-                    c.refusals,
-                    c.non_contacts,
-                    c.others,
-                    c.unknown,
-                    c.not_eligible,
-                    c.held_appointments,
-                    c.no_show_appointments,
-                )
-                theirs = tuple(int(value) for value in row[2:])
-                if ours != theirs:
-                    print(
-                        f"FAIL: cell {row.role_id}×{row.phase_id}: dashboard {ours}, "
-                        f"hand-written SQL {theirs}"
-                    )
-                    failed = True
-            print(
-                f"overall: {board.overall.achieved:,} achieved of {board.total_target:,}; "
-                f"{board.overall.booked:,} booked; {len(board.weeks)} weeks charted"
-            )
-            db.session.remove()
-            db.engine.dispose()
-        print(f"dashboard request (GET /coverage, rendered): {page_time * 1000:8.1f} ms")
-        print(f"hand-written SQL query (role × phase):       {sql_time * 1000:8.1f} ms")
-        print(f"ratio dashboard / hand-written SQL:          {page_time / sql_time:8.2f}")
-        if not failed:
-            print("the dashboard's figures equal the hand-written query's")
+        study_id = _build(app, participants, appointments)
+        times = _timings(app, study_id, repeat)
+        same = _check_figures(app, study_id)
     finally:
         set_clock(None)
         database.drop()
-    return 1 if failed else 0
+    gaps_floor = times["grid"] + times["candidates"]
+    for name, url, floor, label in (
+        ("dashboard", "/coverage", times["grid"], "hand SQL, role × phase"),
+        ("gaps", "/coverage/gaps", gaps_floor, "hand SQL, role × phase + candidates"),
+    ):
+        computed, cached = times[name], times[f"{name}, cached"]
+        print(
+            f"  GET {url}: {computed * 1000:8.1f} ms computed, {cached * 1000:6.1f} ms cached; "
+            f"floor ({label}) {floor * 1000:8.1f} ms; ratio {computed / floor:5.2f} "
+            f"(cached {cached / floor:4.2f})"
+        )
+    print(
+        f"  the dashboard's one query alone: {times['ours'] * 1000:8.1f} ms; "
+        f"ratio to the hand SQL {times['ours'] / times['grid']:5.2f}"
+    )
+    if same:
+        print("  the dashboard's figures equal the hand-written query's")
+    return 0 if same else 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--participants", type=int, default=20_000)
-    parser.add_argument("--appointments", type=int, default=40_000)
+    parser.add_argument(
+        "--participants",
+        type=int,
+        nargs="+",
+        default=[2_000, 20_000, 100_000],
+        help="study sizes to run (each with twice as many appointments)",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs of each; the best counts")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL"),
-        help="a PostgreSQL URL; default: a temporary SQLite file",
+        help="a PostgreSQL URL: each size runs on SQLite, then on it",
     )
     parser.add_argument(
-        "database_url_positional",
-        nargs="?",
-        metavar="DATABASE_URL",
-        help="the same as --database-url",
+        "--sqlite-only", action="store_true", help="skip PostgreSQL even with a URL"
     )
     arguments = parser.parse_args()
-    return run(
-        arguments.participants,
-        arguments.appointments,
-        arguments.repeat,
-        arguments.database_url_positional or arguments.database_url,
-    )
+    urls = [None]
+    if arguments.database_url and not arguments.sqlite_only:
+        urls.append(arguments.database_url)
+    failed = 0
+    for participants in arguments.participants:
+        for url in urls:
+            failed |= run(participants, 2 * participants, arguments.repeat, url)
+    return failed
 
 
 if __name__ == "__main__":

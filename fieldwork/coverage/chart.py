@@ -1,6 +1,6 @@
 """Progress over time: the weeks of achieved and booked interviews, and the SVG chart's geometry.
 
-Pure arrangement of the per-day counts of `queries.weekly_rows`; no query runs here.
+Pure arrangement of the per-day counts of `queries.dashboard_rows`; no query runs here.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _as_date(value) -> dt.date:
 
 
 def weeks_of(rows: list, now: dt.datetime) -> list[Week]:
-    """Fold the per-day counts of `queries.weekly_rows` into consecutive Monday weeks."""
+    """Fold the per-day counts of `queries.dashboard_rows` into consecutive Monday weeks."""
     held: dict[dt.date, int] = {}
     booked: dict[dt.date, int] = {}
     today = now.date()

@@ -7,7 +7,7 @@ needs from them (still needed, share of target, colour band, rates).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fieldwork.coverage.rates import CaseCounts, all_rates
 
@@ -72,6 +72,11 @@ class Figures:
     @property
     def rates(self) -> dict[str, float | None]:
         return all_rates(self.cases)
+
+    def against(self, target: int | None) -> Figures:
+        """These figures measured against a cell's target (None: the cell has none)."""
+        counted = 0 if target is None else min(self.achieved, target)
+        return replace(self, target=target, counted_toward_target=counted)
 
     def __add__(self, other: Figures) -> Figures:
         if self.target is None and other.target is None:

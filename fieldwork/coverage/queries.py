@@ -40,19 +40,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
+    SQLColumnExpression,
     Subquery,
     and_,
     case,
     cast,
     func,
     literal,
+    null,
     or_,
     select,
+    text,
     union_all,
 )
 
@@ -78,25 +84,16 @@ BUCKET_RANK = {"booked": 1, "pipeline": 2, "approached": 3, "not_approached": 4}
 CASE_TYPES = ("I", "R", "NC", "O", "U", "NE")
 CLOSED_STATUSES = (S.DECLINED, S.INELIGIBLE, S.WITHDRAWN)
 AGREED_STATUSES = (S.AGREED, S.SCHEDULED, S.INTERVIEWED)
-#: The columns a figures row may be grouped by.
-DIMENSIONS = (
-    "role_id",
-    "phase_id",
-    "district_id",
-    "district_name",
-    "organisation_id",
-    "organisation_name",
-    "organisation_kind",
-)
 
 
 def _codes(category: AaporCategory) -> list[str]:
     return [code for code, name in CATEGORY_BY_CODE.items() if name == category.value]
 
 
-def participant_facts(study_id: int, now: dt.datetime) -> Subquery:
-    """One row per participant of the study: where they are in a cell, and their case type."""
-    appointments = (
+def _appointment_facts(study_id: int, now: dt.datetime) -> Subquery:
+    """Per participant with appointments: held, no-shows, late cancellations, whether one is
+    booked ahead, and when the first held one started. One pass over the study's appointments."""
+    return (
         select(
             Appointment.participant_id.label("participant_id"),
             func.sum(case((Appointment.status == A.HELD, 1), else_=0)).label("held"),
@@ -118,13 +115,17 @@ def participant_facts(study_id: int, now: dt.datetime) -> Subquery:
         .group_by(Appointment.participant_id)
         .subquery("appointment_facts")
     )
-    consented = (
-        select(Consent.participant_id.label("participant_id"))
-        .join(Participant, Participant.id == Consent.participant_id)
+
+
+def _has_consent_that_counts(participant_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+    """A take-part item agreed, on a consent that stands or was withdrawn keeping the data.
+    EXISTS, so each participant costs one probe of the consent index, not a grouped pass."""
+    return (
+        select(Consent.id)
         .join(ConsentAnswer, ConsentAnswer.consent_id == Consent.id)
         .join(ConsentItem, ConsentItem.id == ConsentAnswer.item_id)
         .where(
-            Participant.study_id == study_id,
+            Consent.participant_id == participant_id,
             ConsentItem.key == TAKE_PART,
             ConsentAnswer.is_agreed.is_(True),
             or_(
@@ -132,47 +133,37 @@ def participant_facts(study_id: int, now: dt.datetime) -> Subquery:
                 Consent.data_handling == DataHandling.KEEP_ANONYMISED,
             ),
         )
-        .group_by(Consent.participant_id)
-        .subquery("consent_facts")
-    )
-    ranked = (
-        select(
-            ContactAttempt.participant_id.label("participant_id"),
-            ContactAttempt.disposition.label("disposition"),
-            func.row_number()
-            .over(
-                partition_by=ContactAttempt.participant_id,
-                order_by=(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc()),
-            )
-            .label("position"),
-        )
-        .join(Participant, Participant.id == ContactAttempt.participant_id)
-        .where(Participant.study_id == study_id)
-        .subquery("ranked_attempts")
-    )
-    latest = (
-        select(ranked.c.participant_id, ranked.c.disposition)
-        .where(ranked.c.position == 1)
-        .subquery("latest_attempt")
+        .exists()
     )
 
-    status = Participant.status
-    # The study may count an interview only once its pipeline reaches a step (a setting).
-    reached_step = pipeline.reached_step_condition(study_id, Participant.id)
-    is_interviewed = and_(
-        func.coalesce(appointments.c.held, 0) > 0, consented.c.participant_id.isnot(None)
-    )
-    is_achieved = and_(is_interviewed, reached_step)
-    is_booked = func.coalesce(appointments.c.has_future_booking, 0) == 1
-    was_contacted = latest.c.participant_id.isnot(None)
-    last = latest.c.disposition
 
+def _latest_disposition(participant_id: SQLColumnExpression[int]) -> ColumnElement:
+    """The disposition of the participant's latest contact attempt (NULL if never tried): one
+    backward step on ix_contact_attempt_participant_attempted rather than ranking (and
+    sorting) every attempt of the study."""
+    return (
+        select(ContactAttempt.disposition)
+        .where(ContactAttempt.participant_id == participant_id)
+        .order_by(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _bucket_and_case_type(
+    status: ColumnElement,
+    is_interviewed: ColumnElement[bool],
+    is_achieved: ColumnElement[bool],
+    is_booked: ColumnElement[bool],
+    last: ColumnElement,
+) -> tuple[ColumnElement[str], ColumnElement[str]]:
+    """The CASE expressions that put a participant in one bucket and one AAPOR case type."""
     bucket = case(
         (is_achieved, "achieved"),
         (status.in_(CLOSED_STATUSES), "closed"),
         (is_booked, "booked"),
         (status.in_(AGREED_STATUSES), "pipeline"),
-        (or_(status.in_((S.APPROACHED, S.UNREACHABLE)), was_contacted), "approached"),
+        (or_(status.in_((S.APPROACHED, S.UNREACHABLE)), last.isnot(None)), "approached"),
         else_="not_approached",
     )
     case_type = case(
@@ -192,7 +183,21 @@ def participant_facts(study_id: int, now: dt.datetime) -> Subquery:
         ),
         else_="U",
     )
-    return (
+    return bucket, case_type
+
+
+def participant_facts(
+    study_id: int, now: dt.datetime, where: Sequence[ColumnElement[bool]] = ()
+) -> Select:
+    """One row per participant of the study: where they are in a cell, and their case type.
+
+    `where` narrows the participants first (e.g. to some cells), so the per-participant
+    probes run only for them. A SELECT, for callers to wrap as a subquery or a CTE."""
+    appointments = _appointment_facts(study_id, now)
+    status = Participant.status
+    # Computed once per participant in an inner query, then read by the CASEs above it.
+    held = func.coalesce(appointments.c.held, 0)
+    inner = (
         select(
             Participant.id.label("participant_id"),
             Participant.role_id.label("role_id"),
@@ -206,23 +211,70 @@ def participant_facts(study_id: int, now: dt.datetime) -> Subquery:
             Participant.reference.label("reference"),
             Participant.name.label("name"),
             status.label("status"),
-            bucket.label("bucket"),
-            case_type.label("case_type"),
-            func.coalesce(appointments.c.held, 0).label("held"),
+            case((and_(held > 0, _has_consent_that_counts(Participant.id)), 1), else_=0).label(
+                "is_interviewed"
+            ),
+            # The study may count an interview only once its pipeline reaches a step.
+            case((pipeline.reached_step_condition(study_id, Participant.id), 1), else_=0).label(
+                "has_reached_step"
+            ),
+            func.coalesce(appointments.c.has_future_booking, 0).label("is_booked"),
+            _latest_disposition(Participant.id).label("last_disposition"),
+            held.label("held"),
             func.coalesce(appointments.c.no_shows, 0).label("no_shows"),
             func.coalesce(appointments.c.late_cancellations, 0).label("late_cancellations"),
             appointments.c.first_held_at.label("first_held_at"),
-            case((is_interviewed, 1), else_=0).label("is_interviewed"),
         )
         .select_from(Participant)
         .join(District, District.id == Participant.district_id)
         .join(Organisation, Organisation.id == Participant.organisation_id)
         .outerjoin(appointments, appointments.c.participant_id == Participant.id)
-        .outerjoin(consented, consented.c.participant_id == Participant.id)
-        .outerjoin(latest, latest.c.participant_id == Participant.id)
-        .where(Participant.study_id == study_id)
-        .subquery("facts")
+        .where(Participant.study_id == study_id, *where)
+        # OFFSET 0 keeps this a subquery of its own (neither database inlines it), so each
+        # probe above runs once per participant, not once per CASE branch that reads it.
+        .offset(0)
+        .subquery("participant_state")
     )
+    is_interviewed = inner.c.is_interviewed == 1
+    bucket, case_type = _bucket_and_case_type(
+        inner.c.status,
+        is_interviewed,
+        and_(is_interviewed, inner.c.has_reached_step == 1),
+        inner.c.is_booked == 1,
+        inner.c.last_disposition,
+    )
+    passed = [c for c in inner.c if c.name not in HELPER_COLUMNS]
+    return select(*passed, bucket.label("bucket"), case_type.label("case_type"))
+
+
+#: Columns of the inner facts query that only feed the bucket and case type.
+HELPER_COLUMNS = ("has_reached_step", "is_booked", "last_disposition")
+
+
+#: The columns a figures row may be grouped or narrowed by.
+DIMENSIONS: dict[str, SQLColumnExpression[Any]] = {
+    "role_id": Participant.role_id,
+    "phase_id": District.phase_id,
+    "district_id": Participant.district_id,
+    "district_name": District.name,
+    "organisation_id": Participant.organisation_id,
+    "organisation_name": Organisation.name,
+    "organisation_kind": Organisation.kind,
+}
+
+
+def _run(statement: Select | CompoundSelect) -> list:
+    """Run one of these statements (without JIT on PostgreSQL). Each names its study in every
+    part (the view has checked the user may read it), so the per-row study guard of
+    `fieldwork.accounts.scoping` is left out: added to each correlated probe it would multiply
+    the work (every contact attempt, consent and answer checked again against the user's
+    studies)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL would JIT-compile these wide CASE expressions once the estimated cost
+        # passes jit_above_cost (from about 10,000 participants): seconds of compiling for a
+        # query that runs in tenths of one. Off for the rest of this transaction only.
+        db.session.execute(text("SET LOCAL jit = off"))
+    return list(db.session.execute(statement.execution_options(all_studies=True)))
 
 
 def _whole(expression: ColumnElement) -> ColumnElement[int]:
@@ -234,18 +286,9 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return _whole(func.sum(case((condition, 1), else_=0)))
 
 
-def figures_statement(
-    study_id: int,
-    now: dt.datetime,
-    by: Sequence[str],
-    where: dict[str, object] | None = None,
-) -> Select:
-    """One row per group of `by` (names from DIMENSIONS): participants per bucket, cases per
-    type, appointments per outcome. `where` narrows to dimension values (a drill-down)."""
-    facts = participant_facts(study_id, now)
-    keys = [facts.c[name] for name in by]
-    statement = select(
-        *keys,
+def _metric_columns(facts: Subquery | CTE) -> list[ColumnElement[int]]:
+    """Per group: participants per bucket, cases per type, appointments per outcome."""
+    return [
         func.count().label("participants"),
         *(_count_where(facts.c.bucket == name).label(name) for name in BUCKETS),
         _count_where(facts.c.is_interviewed == 1).label("interviewed"),
@@ -253,10 +296,33 @@ def figures_statement(
         _whole(func.sum(facts.c.held)).label("held_appointments"),
         _whole(func.sum(facts.c.no_shows)).label("no_show_appointments"),
         _whole(func.sum(facts.c.late_cancellations)).label("late_cancellations"),
-    )
-    for name, value in (where or {}).items():
-        statement = statement.where(facts.c[name] == value)
-    return statement.group_by(*keys)
+    ]
+
+
+#: The names of the metric columns, in the order `_metric_columns` gives them.
+METRICS = (
+    "participants",
+    *BUCKETS,
+    "interviewed",
+    *(f"case_{name}" for name in CASE_TYPES),
+    "held_appointments",
+    "no_show_appointments",
+    "late_cancellations",
+)
+
+
+def figures_statement(
+    study_id: int,
+    now: dt.datetime,
+    by: Sequence[str],
+    where: dict[str, object] | None = None,
+) -> Select:
+    """One row per group of `by` (names of DIMENSIONS): participants per bucket, cases per
+    type, appointments per outcome. `where` narrows to dimension values (a drill-down)."""
+    narrowed = [DIMENSIONS[name] == value for name, value in (where or {}).items()]
+    facts = participant_facts(study_id, now, narrowed).subquery("facts")
+    keys = [facts.c[name] for name in by]
+    return select(*keys, *_metric_columns(facts)).group_by(*keys)
 
 
 def figures(
@@ -266,22 +332,36 @@ def figures(
     where: dict[str, object] | None = None,
 ) -> list:
     """Run `figures_statement` (one query)."""
-    return list(db.session.execute(figures_statement(study_id, now, by, where)))
+    return _run(figures_statement(study_id, now, by, where))
 
 
-def weekly_rows(study_id: int, now: dt.datetime) -> list:
-    """(kind, day, count) rows in one query: people achieved by the UTC day of their first
-    held interview, and appointments booked ahead by the UTC day they start."""
-    facts = participant_facts(study_id, now)
+#: The finest cell every dashboard figure adds up from: a finer quota's cell is a union of them.
+CELL_KEYS = ("role_id", "phase_id", "district_id", "organisation_kind")
+
+
+def dashboard_rows(study_id: int, now: dt.datetime) -> list:
+    """Everything the dashboard counts, in one query over the participant facts computed once
+    (a materialised CTE): rows ``part="cell"`` hold the metrics per CELL_KEYS group; rows
+    ``part="held"`` count the people achieved by UTC day of their first held interview, and
+    ``part="booked"`` the appointments booked ahead by UTC day (both in ``participants``)."""
+    facts = participant_facts(study_id, now).cte("facts").prefix_with("MATERIALIZED")
+    keys = [facts.c[name] for name in CELL_KEYS]
+    metrics = _metric_columns(facts)
+    padding = [null() for _ in keys]
+    cells = select(literal("cell").label("part"), *keys, null().label("day"), *metrics).group_by(
+        *keys
+    )
     held_day = func.date(facts.c.first_held_at)
     held = (
-        select(literal("held").label("kind"), held_day.label("day"), func.count().label("n"))
+        select(literal("held"), *padding, held_day, func.count(), *(null() for _ in metrics[1:]))
         .where(facts.c.bucket == "achieved")
         .group_by(held_day)
     )
     booked_day = func.date(Appointment.starts_at)
     booked = (
-        select(literal("booked").label("kind"), booked_day.label("day"), func.count().label("n"))
+        select(
+            literal("booked"), *padding, booked_day, func.count(), *(null() for _ in metrics[1:])
+        )
         .where(
             Appointment.study_id == study_id,
             Appointment.status == A.BOOKED,
@@ -289,7 +369,19 @@ def weekly_rows(study_id: int, now: dt.datetime) -> list:
         )
         .group_by(booked_day)
     )
-    return list(db.session.execute(union_all(held, booked)))
+    return _run(union_all(cells, held, booked))
+
+
+def next_booked_start(study_id: int, now: dt.datetime) -> dt.datetime | None:
+    """When the next booked appointment starts: from then on it no longer counts as booked
+    ahead, so figures computed now hold until then at most (one index probe)."""
+    return db.session.scalar(
+        select(func.min(Appointment.starts_at)).where(
+            Appointment.study_id == study_id,
+            Appointment.status == A.BOOKED,
+            Appointment.starts_at >= now,
+        )
+    )
 
 
 def candidates(
@@ -304,31 +396,34 @@ def candidates(
     `interviewer_id` keeps only the people assigned to that interviewer."""
     if not cells:
         return []
-    facts = participant_facts(study_id, now)
-    rank = case(*((facts.c.bucket == name, value) for name, value in BUCKET_RANK.items()), else_=9)
-    in_cells = or_(
-        *(
-            and_(facts.c.role_id == role_id, facts.c.phase_id == phase_id)
-            for role_id, phase_id in cells
+    narrowed = [
+        or_(
+            *(
+                and_(Participant.role_id == role_id, District.phase_id == phase_id)
+                for role_id, phase_id in cells
+            )
         )
-    )
-    ordered = select(
-        facts,
-        rank.label("rank"),
-        func.row_number()
-        .over(
-            partition_by=(facts.c.role_id, facts.c.phase_id),
-            order_by=(rank, facts.c.reference),
-        )
-        .label("position"),
-    ).where(in_cells, facts.c.bucket.in_(tuple(BUCKET_RANK)))
+    ]
     if interviewer_id is not None:
-        ordered = ordered.where(facts.c.interviewer_id == interviewer_id)
-    ordered = ordered.subquery("ordered")
-    return list(
-        db.session.execute(
-            select(ordered)
-            .where(ordered.c.position <= per_cell)
-            .order_by(ordered.c.role_id, ordered.c.phase_id, ordered.c.position)
+        narrowed.append(Participant.interviewer_id == interviewer_id)
+    facts = participant_facts(study_id, now, narrowed).subquery("facts")
+    rank = case(*((facts.c.bucket == name, value) for name, value in BUCKET_RANK.items()), else_=9)
+    ordered = (
+        select(
+            facts,
+            rank.label("rank"),
+            func.row_number()
+            .over(
+                partition_by=(facts.c.role_id, facts.c.phase_id),
+                order_by=(rank, facts.c.reference),
+            )
+            .label("position"),
         )
+        .where(facts.c.bucket.in_(tuple(BUCKET_RANK)))
+        .subquery("ordered")
+    )
+    return _run(
+        select(ordered)
+        .where(ordered.c.position <= per_cell)
+        .order_by(ordered.c.role_id, ordered.c.phase_id, ordered.c.position)
     )

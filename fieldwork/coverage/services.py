@@ -8,11 +8,12 @@ of the study); Python only arranges the grouped rows and adds up a handful of ce
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc
-from fieldwork.coverage import queries
+from fieldwork.coverage import cache, queries
 from fieldwork.coverage.chart import Week, weeks_of
 from fieldwork.coverage.figures import Figures, figures_of, total
 from fieldwork.coverage.models import Quota
@@ -80,82 +81,130 @@ class Dashboard:
         return sum(1 for figures in self.grid.values() if figures.target is not None)
 
 
-def _finer_cells(study: Study, now: dt.datetime, quotas: list[Quota], phases: dict) -> list:
-    """Figures for the finer quotas: one grouped query per shape in use (at most two)."""
-    by_district = [q for q in quotas if q.shape == "role_district"]
-    by_kind = [q for q in quotas if q.shape == "kind_phase"]
-    cells: list[FinerCell] = []
-    if by_district:
-        rows = {
-            (row.role_id, row.district_id): row
-            for row in queries.figures(study.id, now, ("role_id", "district_id"))
-        }
-        for q in by_district:
-            cells.append(
-                FinerCell(
-                    q.id,
-                    q.shape,
-                    f"{q.role.name} in {q.district.name}",
-                    q.role_id,
-                    q.phase_id,
-                    q.district_id,
-                    None,
-                    q.role.name,
-                    q.phase.name,
-                    q.district.name,
-                    figures_of(rows.get((q.role_id, q.district_id)), q.target),
-                )
-            )
-    if by_kind:
-        rows = {
-            (OrganisationKind(row.organisation_kind), row.phase_id): row
-            for row in queries.figures(study.id, now, ("organisation_kind", "phase_id"))
-        }
-        for q in by_kind:
-            kind = OrganisationKind(q.organisation_kind)
-            cells.append(
-                FinerCell(
-                    q.id,
-                    q.shape,
-                    f"{kind.label} staff, {q.phase.name}",
-                    None,
-                    q.phase_id,
-                    None,
-                    kind,
-                    "",
-                    q.phase.name,
-                    "",
-                    figures_of(rows.get((kind, q.phase_id)), q.target),
-                )
-            )
+@dataclass(frozen=True)
+class StudyCounts:
+    """What the dashboard counts, as plain values that may be kept between requests."""
+
+    #: Figures (without targets) per finest cell: (role_id, phase_id, district_id, kind).
+    cells: dict[tuple[int, int, int, OrganisationKind], Figures]
+    #: ("held" or "booked", UTC day, count) rows for the progress chart.
+    days: list[tuple[str, object, int]]
+    #: The moment these counts stop holding even if nothing is written (see `_holds_until`).
+    holds_until: dt.datetime
+
+
+def _holds_until(study_id: int, now: dt.datetime) -> dt.datetime:
+    """Counts made `now` hold until just after the next booked interview starts (then it no
+    longer counts as booked ahead) or the next UTC day (the chart's weeks move), if sooner."""
+    tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
+    next_start = queries.next_booked_start(study_id, now)
+    if next_start is None:
+        return tomorrow
+    return min(next_start + dt.timedelta(microseconds=1), tomorrow)
+
+
+def study_counts(study_id: int, now: dt.datetime) -> StudyCounts:
+    """The study's counts: one query when the study changed (or time moved them on) since they
+    were last made, none otherwise."""
+
+    def compute() -> tuple[StudyCounts, dt.datetime]:
+        rows = queries.dashboard_rows(study_id, now)
+        counts = StudyCounts(
+            cells={
+                (row.role_id, row.phase_id, row.district_id, row.organisation_kind): figures_of(row)
+                for row in rows
+                if row.part == "cell"
+            },
+            days=[(row.part, row.day, row.participants) for row in rows if row.part != "cell"],
+            holds_until=_holds_until(study_id, now),
+        )
+        return counts, counts.holds_until
+
+    return cache.cached(study_id, "counts", now, compute)
+
+
+def _sum_by(cells: dict[tuple, Figures], key: Callable[[tuple], Hashable]) -> dict:
+    """Add the finest cells up into coarser ones, by `key` of each cell's key."""
+    sums: dict[Hashable, Figures] = {}
+    for cell, figures in cells.items():
+        coarser = key(cell)
+        sums[coarser] = sums[coarser] + figures if coarser in sums else figures
+    return sums
+
+
+def _finer_cell(quota: Quota, figures: Figures | None) -> FinerCell:
+    """A finer quota with the figures of its cell (zeros where nobody is)."""
+    measured = (figures or Figures()).against(quota.target)
+    phase_name = quota.phase.name
+    if quota.shape == "role_district":
+        return FinerCell(
+            quota_id=quota.id,
+            shape=quota.shape,
+            label=f"{quota.role.name} in {quota.district.name}",
+            role_id=quota.role_id,
+            phase_id=quota.phase_id,
+            district_id=quota.district_id,
+            organisation_kind=None,
+            role_name=quota.role.name,
+            phase_name=phase_name,
+            district_name=quota.district.name,
+            figures=measured,
+        )
+    assert quota.organisation_kind is not None  # the shape of a kind × phase quota
+    kind = OrganisationKind(quota.organisation_kind)
+    return FinerCell(
+        quota_id=quota.id,
+        shape=quota.shape,
+        label=f"{kind.label} staff, {phase_name}",
+        role_id=None,
+        phase_id=quota.phase_id,
+        district_id=None,
+        organisation_kind=kind,
+        role_name="",
+        phase_name=phase_name,
+        district_name="",
+        figures=measured,
+    )
+
+
+def _finer_cells(counts: StudyCounts, quotas: list[Quota], phases: dict) -> list[FinerCell]:
+    """The finer quotas' cells, each the sum of the finest cells it covers (no query)."""
+    by_district = _sum_by(counts.cells, lambda cell: ("role_district", cell[0], cell[2]))
+    by_kind = _sum_by(counts.cells, lambda cell: ("kind_phase", cell[3], cell[1]))
+    cells = [
+        _finer_cell(q, by_district.get((q.shape, q.role_id, q.district_id)))
+        if q.shape == "role_district"
+        else _finer_cell(q, by_kind.get((q.shape, q.organisation_kind, q.phase_id)))
+        for q in quotas
+        if q.shape in ("role_district", "kind_phase")
+    ]
     order = {phase_id: position for position, phase_id in enumerate(phases)}
     return sorted(cells, key=lambda c: (c.shape, order.get(c.phase_id, 0), c.label))
 
 
 def _grid(study: Study, now: dt.datetime):
-    """Phases, roles, quotas and the role × phase figures: four queries."""
+    """Phases, roles, quotas, the counts and the role × phase figures: four queries, and the
+    counts' one when they are not cached."""
     phases = sampling.phases_of(study)
     roles = sampling.roles_of(study)
     quotas = quotas_of(study)
+    counts = study_counts(study.id, now)
     targets = {(q.role_id, q.phase_id): q.target for q in quotas if q.shape == "role_phase"}
-    rows = {
-        (row.role_id, row.phase_id): row
-        for row in queries.figures(study.id, now, ("role_id", "phase_id"))
-    }
+    sums = _sum_by(counts.cells, lambda cell: (cell[0], cell[1]))
     grid = {
-        (role.id, phase.id): figures_of(
-            rows.get((role.id, phase.id)), targets.get((role.id, phase.id))
+        (role.id, phase.id): sums.get((role.id, phase.id), Figures()).against(
+            targets.get((role.id, phase.id))
         )
         for role in roles
         for phase in phases
     }
-    return phases, roles, quotas, grid
+    return phases, roles, quotas, counts, grid
 
 
 def dashboard(study: Study, now: dt.datetime | None = None) -> Dashboard:
-    """Every figure of the dashboard, in a fixed number of queries (at most seven)."""
+    """Every figure of the dashboard, in a fixed number of queries (at most five)."""
     now = now or now_utc()
-    phases, roles, quotas, grid = _grid(study, now)
+    phases, roles, quotas, counts, grid = _grid(study, now)
     by_phase = {phase.id: total(grid[(role.id, phase.id)] for role in roles) for phase in phases}
     by_role = {role.id: total(grid[(role.id, phase.id)] for phase in phases) for role in roles}
     return Dashboard(
@@ -167,8 +216,8 @@ def dashboard(study: Study, now: dt.datetime | None = None) -> Dashboard:
         by_phase=by_phase,
         by_role=by_role,
         overall=total(by_phase.values()),
-        finer=_finer_cells(study, now, quotas, {phase.id: phase for phase in phases}),
-        weeks=weeks_of(queries.weekly_rows(study.id, now), now),
+        finer=_finer_cells(counts, quotas, {phase.id: phase for phase in phases}),
+        weeks=weeks_of(counts.days, now),
     )
 
 
@@ -202,28 +251,42 @@ BUCKET_LABELS = {
 }
 
 
-def _candidates(rows: list) -> dict[tuple[int, int], list[Candidate]]:
-    result: dict[tuple[int, int], list[Candidate]] = {}
-    for row in rows:
-        result.setdefault((row.role_id, row.phase_id), []).append(
-            Candidate(
-                participant_id=row.participant_id,
-                reference=row.reference,
-                name=row.name,
-                status=RecruitmentStatus(row.status),
-                bucket=row.bucket,
-                district_name=row.district_name,
-                organisation_name=row.organisation_name,
-            )
-        )
-    return result
-
-
 def _interviewer_filter(viewer: User | None) -> int | None:
     """Interviewers see the candidates assigned to them; coordinators see everyone."""
     if viewer is None or viewer.is_coordinator:
         return None
     return viewer.id
+
+
+def _candidates(
+    study_id: int,
+    counts: StudyCounts,
+    now: dt.datetime,
+    cells: list[tuple[int, int]],
+    per_cell: int,
+    viewer: User | None,
+) -> dict[tuple[int, int], list[Candidate]]:
+    """Up to `per_cell` candidates per cell that `viewer` may see (cached like the counts)."""
+    interviewer_id = _interviewer_filter(viewer)
+
+    def compute() -> tuple[dict[tuple[int, int], list[Candidate]], dt.datetime]:
+        found: dict[tuple[int, int], list[Candidate]] = {}
+        for row in queries.candidates(study_id, now, cells, per_cell, interviewer_id):
+            found.setdefault((row.role_id, row.phase_id), []).append(
+                Candidate(
+                    participant_id=row.participant_id,
+                    reference=row.reference,
+                    name=row.name,
+                    status=RecruitmentStatus(row.status),
+                    bucket=row.bucket,
+                    district_name=row.district_name,
+                    organisation_name=row.organisation_name,
+                )
+            )
+        return found, counts.holds_until
+
+    key = ("candidates", tuple(cells), per_cell, interviewer_id)
+    return cache.cached(study_id, key, now, compute)
 
 
 @dataclass(frozen=True)
@@ -241,7 +304,7 @@ def gaps(study: Study, viewer: User | None = None, now: dt.datetime | None = Non
     achieved and booked interviews, then lowest share achieved), each with its first
     candidates. A fixed number of queries."""
     now = now or now_utc()
-    phase_list, role_list, _, grid = _grid(study, now)
+    phase_list, role_list, _, counts, grid = _grid(study, now)
     roles = {role.id: role for role in role_list}
     phases = {phase.id: phase for phase in phase_list}
     behind = [
@@ -252,11 +315,8 @@ def gaps(study: Study, viewer: User | None = None, now: dt.datetime | None = Non
     behind.sort(
         key=lambda item: (-(item[1].uncovered or 0), item[1].share or 0, -(item[1].needed or 0))
     )
-    found = _candidates(
-        queries.candidates(
-            study.id, now, [key for key, _ in behind], GAP_CANDIDATES, _interviewer_filter(viewer)
-        )
-    )
+    cells = [key for key, _ in behind]
+    found = _candidates(study.id, counts, now, cells, GAP_CANDIDATES, viewer)
     return [
         Gap(roles[key[0]], phases[key[1]], figures, found.get(key, [])) for key, figures in behind
     ]
@@ -275,6 +335,23 @@ class CellDetail:
     candidates: list[Candidate]
 
 
+def _breakdown(
+    study_id: int, now: dt.datetime, where: dict, district_targets: dict[int | None, int]
+) -> tuple[list[tuple[str, Figures]], list[tuple[str, Figures]]]:
+    """A cell's figures by district (against their finer targets) and by organisation, each
+    sorted by name: two grouped queries."""
+    by_district = [
+        (row.district_name, figures_of(row, district_targets.get(row.district_id)))
+        for row in queries.figures(study_id, now, ("district_id", "district_name"), where)
+    ]
+    by_organisation = [
+        (row.organisation_name, figures_of(row))
+        for row in queries.figures(study_id, now, ("organisation_id", "organisation_name"), where)
+    ]
+    by_name = lambda item: item[0]  # noqa: E731
+    return sorted(by_district, key=by_name), sorted(by_organisation, key=by_name)
+
+
 def cell_detail(
     study: Study,
     role_id: int,
@@ -289,54 +366,35 @@ def cell_detail(
     if role is None or phase is None or role.study_id != study.id or phase.study_id != study.id:
         return None
     quotas = quotas_of(study)
+    counts = study_counts(study.id, now)
     target = next(
         (
             q.target
             for q in quotas
-            if q.shape == "role_phase" and (q.role_id, q.phase_id) == (role_id, phase_id)
+            if q.shape == "role_phase" and q.role_id == role_id and q.phase_id == phase_id
         ),
         None,
     )
-    where = {"role_id": role_id, "phase_id": phase_id}
-    cell_rows = queries.figures(study.id, now, (), where)
-    figures = figures_of(cell_rows[0] if cell_rows else None, target)
+    in_cell = [figures for key, figures in counts.cells.items() if key[:2] == (role_id, phase_id)]
     district_targets = {
         q.district_id: q.target
         for q in quotas
         if q.shape == "role_district" and q.role_id == role_id
     }
-    by_district = sorted(
-        (
-            (row.district_name, figures_of(row, district_targets.get(row.district_id)))
-            for row in queries.figures(study.id, now, ("district_id", "district_name"), where)
-        ),
-        key=lambda item: item[0],
-    )
-    by_organisation = sorted(
-        (
-            (row.organisation_name, figures_of(row))
-            for row in queries.figures(
-                study.id, now, ("organisation_id", "organisation_name"), where
-            )
-        ),
-        key=lambda item: item[0],
-    )
+    where = {"role_id": role_id, "phase_id": phase_id}
+    by_district, by_organisation = _breakdown(study.id, now, where, district_targets)
     finer = [
         cell
-        for cell in _finer_cells(study, now, quotas, {phase.id: phase})
+        for cell in _finer_cells(counts, quotas, {phase.id: phase})
         if cell.phase_id == phase_id
         and cell.role_id in (role_id, None)
         and (cell.organisation_kind is None or cell.organisation_kind == role.organisation_kind)
     ]
-    found = _candidates(
-        queries.candidates(
-            study.id, now, [(role_id, phase_id)], CELL_CANDIDATES, _interviewer_filter(viewer)
-        )
-    )
+    found = _candidates(study.id, counts, now, [(role_id, phase_id)], CELL_CANDIDATES, viewer)
     return CellDetail(
         role,
         phase,
-        figures,
+        total(in_cell).against(target),
         by_district,
         by_organisation,
         finer,

@@ -135,6 +135,27 @@ def _finer_forms(study, formdata=None):
     return role_district, kind_phase
 
 
+def _save_finer_quota(study, action: str, role_district, kind_phase) -> bool:
+    """Save the finer target the posted form (`action`) sets; True once saved. A refusal is
+    shown beside the form's last field."""
+    if action == "role_district" and role_district.validate():
+        form, field, done = role_district, role_district.district_id, "the role in that district"
+        cell = {"role_id": role_district.role_id.data, "district_id": field.data}
+    elif action == "kind_phase" and kind_phase.validate():
+        form, field, done = kind_phase, kind_phase.phase_id, "that kind of organisation"
+        kind = OrganisationKind(kind_phase.organisation_kind.data)
+        cell = {"organisation_kind": kind, "phase_id": field.data}
+    else:
+        return False
+    try:
+        quota_services.add_finer_quota(study, form.target.target, **cell)
+    except quota_services.QuotaError as error:
+        field.errors = [str(error)]
+        return False
+    flash(f"Target for {done} saved.", "success")
+    return True
+
+
 @blueprint.route("/coverage/quotas", methods=["GET", "POST"])
 @coordinator_required
 def quotas():
@@ -162,32 +183,8 @@ def quotas():
         )
         flash("Targets saved.", "success")
         return redirect(url_for("coverage.quotas"))
-    if action == "role_district" and role_district.validate():
-        try:
-            quota_services.add_finer_quota(
-                study,
-                role_district.target.target,
-                role_id=role_district.role_id.data,
-                district_id=role_district.district_id.data,
-            )
-        except quota_services.QuotaError as error:
-            role_district.district_id.errors = [str(error)]
-        else:
-            flash("Target for the role in that district saved.", "success")
-            return redirect(url_for("coverage.quotas"))
-    if action == "kind_phase" and kind_phase.validate():
-        try:
-            quota_services.add_finer_quota(
-                study,
-                kind_phase.target.target,
-                organisation_kind=OrganisationKind(kind_phase.organisation_kind.data),
-                phase_id=kind_phase.phase_id.data,
-            )
-        except quota_services.QuotaError as error:
-            kind_phase.phase_id.errors = [str(error)]
-        else:
-            flash("Target for that kind of organisation saved.", "success")
-            return redirect(url_for("coverage.quotas"))
+    if _save_finer_quota(study, action, role_district, kind_phase):
+        return redirect(url_for("coverage.quotas"))
     if request.method == "POST" and action not in ("grid", "role_district", "kind_phase"):
         abort(400, "Unknown form.")
     status = 422 if request.method == "POST" else 200

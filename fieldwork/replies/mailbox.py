@@ -215,7 +215,13 @@ def _to_look_at(client: IMAPClient, uids: list[int]) -> list[int]:
             for uid in chunk
         }
         known = services.known_messages([i for i in ids.values() if i])
-        wanted += [uid for uid in chunk if ids[uid] not in known or known[ids[uid]].folder]
+        wanted += [
+            uid
+            for uid in chunk
+            if (message_id := ids[uid]) is None
+            or message_id not in known
+            or known[message_id].folder
+        ]
     return wanted
 
 

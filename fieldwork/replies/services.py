@@ -418,18 +418,20 @@ def move_to_proposed_time(reply: CalendarReply, actor: User, *, confirmed: bool 
             "This proposal no longer applies: the interview was changed, cancelled or already "
             "moved since it was made."
         )
-    if reply.proposed_starts_at <= now_utc():
+    proposed = reply.proposed_starts_at
+    if proposed is None:
+        raise ReplyError("This reply proposes no new time.")
+    if proposed <= now_utc():
         raise ReplyError("The proposed time has passed.")
     minutes = reply.proposed_minutes
     if minutes is None or not 5 <= minutes <= MAX_MINUTES:
         minutes = appointment.minutes
     reply_id = reply.id
-    reschedule_appointment(
-        appointment, reply.proposed_starts_at, minutes, actor, confirmed=confirmed
-    )
+    reschedule_appointment(appointment, proposed, minutes, actor, confirmed=confirmed)
     taken = db.session.get(CalendarReply, reply_id)
-    taken.moved_at = now_utc()
-    taken.moved_by_id = actor.id
+    if taken is not None:  # None only if erased while the move was being made
+        taken.moved_at = now_utc()
+        taken.moved_by_id = actor.id
     db.session.commit()
 
 

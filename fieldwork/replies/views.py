@@ -70,6 +70,8 @@ def move_to_proposed_time(reply_id: int):
         )
     except NeedsConfirmation as warning:
         reply = services.get_reply(reply_id, study)  # the failed attempt rolled back
+        if reply is None:
+            abort(404)
         return (
             render_template(
                 "replies/confirm_move.html",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
@@ -156,7 +157,7 @@ def _risks(board: coverage.Dashboard, study: Study, as_of: dt.date) -> tuple[lis
         window["elapsed"] = round(elapsed, 4)
     if ends is not None and as_of >= ends:
         return [], window  # no time left: nothing to act on
-    risks = []
+    risks: list[dict[str, Any]] = []
     for role in board.roles:
         for phase in board.phases:
             figures = board.cell(role.id, phase.id)
@@ -312,6 +313,8 @@ def weekly_report(study: Study, monday: dt.date, now: dt.datetime | None = None)
                 WeeklyReport.study_id == study.id, WeeklyReport.week == label
             )
         )
+        if stored is None:  # the other request's report was rolled back: ours stands unsaved
+            return Report(content, True)
         return Report(stored.content, True)
     return Report(content, True)
 

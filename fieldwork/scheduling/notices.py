@@ -80,7 +80,7 @@ def build_notice_email(user: User, events: list[AuditEvent], start: dt.datetime,
     )
     lines = [
         {
-            "study": names.get(event.study_id, ""),
+            "study": names.get(event.study_id, "") if event.study_id is not None else "",
             "text": SENTENCES[event.action](event, user.timezone),
         }
         for event in events

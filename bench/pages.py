@@ -406,6 +406,7 @@ def measure(database_url: str | None, size: int, seconds: int, rounds: int) -> d
         for _ in range(rounds):
             floor = run(port, "/healthz", "", seconds)
             samples["/healthz"].append((floor.rps, 1.0, floor.p50_ms))
+            print(f"    /healthz: {floor.rps:.1f}/s, p50 {floor.p50_ms:.0f} ms", flush=True)
             for page in listed:
                 figure = run(port, page.path, cookies[page.viewer], seconds)
                 print(
@@ -466,7 +467,8 @@ def main() -> int:
         for size in sizes:
             print(f"{name}, {size:,} participants", flush=True)
             results[size] = measure(url, size, args.seconds, args.rounds)
-        print_table(f"{name} (median of {args.rounds} rounds)", sizes, results)
+            # The table so far: a long run still leaves figures if it is stopped.
+            print_table(f"{name} (median of {args.rounds} rounds)", list(results), results)
     return 0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, func, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
@@ -254,24 +254,25 @@ def follow_ups_query(study: Study, viewer: User | None, today: dt.date) -> Selec
     """Contact attempts that are each participant's latest and whose next action is due
     (today or earlier), oldest due first, with the participant's frame loaded.
 
-    One query for the rows: the latest attempt is picked with a window function, which SQLite
-    (3.25+) and PostgreSQL both run. Withdrawn participants are never followed up.
+    One query for the rows. Each due attempt is checked to be its participant's latest by a
+    correlated lookup on ix_contact_attempt_participant_attempted (one short index probe),
+    where a window function numbered every attempt of every participant, sorting them all
+    (to disk at 100,000 participants). Withdrawn participants are never followed up.
     """
-    ranked = select(
-        ContactAttempt.id.label("id"),
-        func.row_number()
-        .over(
-            partition_by=ContactAttempt.participant_id,
-            order_by=(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc()),
-        )
-        .label("position"),
-    ).subquery()
+    newer = aliased(ContactAttempt)
+    latest_of_participant = (
+        select(newer.id)
+        .where(newer.participant_id == ContactAttempt.participant_id)
+        .order_by(newer.attempted_at.desc(), newer.id.desc())
+        .limit(1)
+        .correlate(ContactAttempt)
+        .scalar_subquery()
+    )
     statement = (
         select(ContactAttempt)
-        .join(ranked, ranked.c.id == ContactAttempt.id)
         .join(Participant, Participant.id == ContactAttempt.participant_id)
         .where(
-            ranked.c.position == 1,
+            ContactAttempt.id == latest_of_participant,
             ContactAttempt.next_action_on.is_not(None),
             ContactAttempt.next_action_on <= today,
             Participant.study_id == study.id,

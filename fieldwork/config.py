@@ -193,6 +193,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between checks whether a finished week's report is due by email.",
     ),
     _documented(
+        "SCHEDULER_IDEMPOTENCY_SWEEP_SECONDS",
+        3600.0,
+        "Seconds between sweeps of API Idempotency-Keys older than a day.",
+    ),
+    _documented(
         "SCHEDULER_MISFIRE_GRACE_SECONDS",
         30,
         "Seconds late a periodic job may still run rather than be skipped.",

@@ -44,6 +44,8 @@ KEEP_FOR = dt.timedelta(hours=24)
 WAIT_SECONDS = 2.0
 _POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 255
+#: The setting naming the seconds between two sweeps of expired keys.
+SWEEP_SETTING = "SCHEDULER_IDEMPOTENCY_SWEEP_SECONDS"
 #: Response headers a replay repeats (the body's type, where a created thing lives).
 _KEPT_HEADERS = ("Content-Type", "Location")
 _PENDING = "_idempotency_key_id"
@@ -260,8 +262,10 @@ def release_after_error(error: BaseException | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Hook onto every request; registered after accounts', so the caller is known."""
+    from fieldwork.core.jobs import register_job
     from fieldwork.recruitment.signals import participant_erased
 
+    register_job(app, "idempotency-sweep", sweep_expired_keys, every=SWEEP_SETTING)
     app.before_request(claim_before_write)
     app.after_request(store_after_write)
     app.teardown_request(release_after_error)

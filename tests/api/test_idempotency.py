@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from fieldwork.accounts.models import UserRole
 from fieldwork.api import idempotency
 from fieldwork.api.models import IdempotencyKey
+from fieldwork.core.jobs import registered_jobs
 from fieldwork.core.time import now_utc, set_clock
 from fieldwork.extensions import db
 from fieldwork.recruitment.services import erase_personal_data
@@ -187,3 +188,9 @@ def test_erasure_removes_the_person_from_stored_answers(api_client, frame, write
     replay = api_client.post(URL, json=body, headers=_keyed(writer, "named"))
     assert replay.status_code == 410
     assert _appointments() == 1
+
+
+def test_the_sweep_is_a_periodic_job_of_the_api(app):
+    [job] = [job for job in registered_jobs(app) if job.name == "idempotency-sweep"]
+    assert job.run is idempotency.sweep_expired_keys
+    assert job.every == "SCHEDULER_IDEMPOTENCY_SWEEP_SECONDS"

@@ -24,10 +24,12 @@ class _HeldLock:
 
 
 def test_each_domain_registers_its_own_jobs(app: Flask):
-    """The scheduler knows no job by name: reminders, scheduling, reports (and replies, once a
-    mailbox is configured) put theirs in the registry from their init_app."""
+    """The scheduler knows no job by name: the API's key sweep, reminders, scheduling, reports
+    (and replies, once a mailbox is configured) put theirs in the registry from their
+    init_app."""
     app.config["IMAP_HOST"] = ""
     assert [job.name for job in registered_jobs(app)] == [
+        "idempotency-sweep",
         "booking-notices",
         "busy-calendars",
         "reminders-sweep",

@@ -9,9 +9,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Must run before any domain registers its API blueprint."""
-    from fieldwork.api import idempotency, spec, views
+    from fieldwork.api import idempotency, spec, views, writes
 
     idempotency.init_app(app)
+    writes.init_app(app)
     spec.init_app(app)
     spec.register(app, views.blueprint)
     app.register_blueprint(views.pages)

@@ -22,6 +22,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from fieldwork.api.schemas import MAX_ID
+from fieldwork.api.writes import InvalidFields
 from fieldwork.core.pagination import paginate
 
 #: Where every API blueprint is mounted; the document's `servers` entry.
@@ -44,20 +45,41 @@ def id_parameter_schema(converter: IdConverter) -> dict[str, Any]:
 
 
 class ArgumentParser(FlaskParser):
-    """Query and body arguments that do not fit answer 400 in the one error shape, naming the
-    first bad argument: "per_page: must be a whole number from 1 to 200."."""
+    """Query arguments that do not fit answer 400 in the one error shape, naming the first bad
+    argument: "per_page: must be a whole number from 1 to 200.". A request body that does not
+    fit answers 400 naming every bad field at once (`writes.InvalidFields`), so a client can
+    correct them all in one go."""
 
     DEFAULT_VALIDATION_STATUS = 400
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers) -> NoReturn:
         # webargs files messages under their location first: {"query": {"page": [...]}}.
-        by_location = error.normalized_messages()
-        name, messages = next(iter(sorted(next(iter(by_location.values())).items())))
-        while isinstance(messages, Mapping):  # a nested field: name its innermost part
-            inner, messages = next(iter(sorted(messages.items())))
-            name = f"{name}.{inner}"
-        message = messages[0] if isinstance(messages, list) else str(messages)
-        raise BadRequest(f"{name}: {message}")
+        location, by_name = next(iter(error.normalized_messages().items()))
+        if location == "json":
+            raise InvalidFields(
+                {
+                    _field_name(name, messages): _first(messages)
+                    for name, messages in by_name.items()
+                }
+            )
+        name, messages = next(iter(sorted(by_name.items())))
+        raise BadRequest(f"{_field_name(name, messages)}: {_first(messages)}")
+
+
+def _field_name(name: str, messages: Any) -> str:
+    """A nested field's innermost part: "rows.2.email"; a body that is no object: "body"."""
+    if name == "_schema":
+        return "body"
+    while isinstance(messages, Mapping):
+        inner, messages = next(iter(sorted(messages.items())))
+        name = f"{name}.{inner}"
+    return name
+
+
+def _first(messages: Any) -> str:
+    while isinstance(messages, Mapping):
+        messages = next(iter(sorted(messages.items())))[1]
+    return messages[0] if isinstance(messages, list) else str(messages)
 
 
 class ApiBlueprint(flask_smorest.Blueprint):

@@ -16,7 +16,8 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.endswith(".json")
 
 
-def _roll_back() -> None:
+def roll_back() -> None:
+    """Roll the request's session back (or drop it, when its connection is dead)."""
     from fieldwork.extensions import db
 
     try:
@@ -28,7 +29,7 @@ def _roll_back() -> None:
 def http_error(error: HTTPException) -> ResponseReturnValue:
     """The answer to any HTTP error: JSON under /api/ ({"error": {"code", "message"}}), else
     the error page. The API toolkit's error handler answers through this too."""
-    _roll_back()
+    roll_back()
     if wants_json():
         response = jsonify(error={"code": error.code, "message": error.description})
         response.status_code = error.code or 500

@@ -257,6 +257,14 @@ class Participant(Model):
     district: Mapped[District] = relationship(lazy="raise")
     interviewer = relationship("User", lazy="raise")
 
+    #: The name an erased participant keeps; their other personal fields are blank.
+    ERASED_NAME = "Erased participant"
+
+    @property
+    def is_erased(self) -> bool:
+        """Erased: only the pseudonymous reference and the frame's facts remain."""
+        return self.name == self.ERASED_NAME and not self.email
+
     def __str__(self) -> str:
         return f"{self.reference} {self.name}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from marshmallow import fields
 
 from fieldwork.api.schemas import (
@@ -142,6 +143,9 @@ class Participant(Resource):
     email = Text(metadata={"description": "Lower-case; empty when unknown."})
     phone = Text()
     notes = Text()
+    timezone = Text(
+        metadata={"description": "The IANA zone they read times in; empty until known."}
+    )
     status = Choice(RecruitmentStatus)
     study = fields.String(attribute="study.slug", metadata={"description": "The study's slug."})
     role = fields.Nested(Reference)
@@ -191,3 +195,58 @@ class ParticipantArguments(DistrictArguments):
     interviewer = WholeNumber(
         metadata={"description": "Only people assigned to this interviewer, by user id."}
     )
+
+
+# --- Writes ----------------------------------------------------------------------------------
+
+
+class _TextOrNull(fields.String):
+    """A text field a client may send as null, meaning empty."""
+
+    def __init__(self, description: str = "", **kwargs) -> None:
+        metadata = {"description": description} if description else {}
+        super().__init__(allow_none=True, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return "" if value is None else super()._deserialize(value, attr, data, **kwargs)
+
+
+class ParticipantValues(ma.Schema):
+    """A participant's fields as a write sends them."""
+
+    class Meta:
+        unknown = ma.RAISE
+        description = (
+            "A participant's fields as a write sends them. Creating one needs name, role_id, "
+            "organisation_id and district_id; a change (PATCH) sends only what changes. The "
+            "import's rules apply (lengths, email and phone formats, a role that fits the "
+            "organisation, an enabled interviewer, no second person with the same email, or "
+            "without one the same name at the same organisation); no other field is accepted."
+        )
+
+    name = fields.String(metadata={"description": "Full name."})
+    email = _TextOrNull("Stored lower-case.")
+    phone = _TextOrNull()
+    job_title = _TextOrNull()
+    notes = _TextOrNull()
+    timezone = _TextOrNull("An IANA zone such as Europe/London; empty when unknown.")
+    role_id = fields.Integer(strict=True, metadata={"description": "A role of the study."})
+    organisation_id = fields.Integer(
+        strict=True, metadata={"description": "An organisation of the study."}
+    )
+    district_id = fields.Integer(strict=True, metadata={"description": "A district of the study."})
+    interviewer_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={"description": "The interviewer assigned (a user id), or null for nobody."},
+    )
+
+
+class ImportResult(Resource):
+    """What a bulk import did (all of it: an import is written whole or not at all)."""
+
+    created = fields.Integer(metadata={"description": "Participants added."})
+    updated = fields.Integer(metadata={"description": "Participants changed (by reference)."})
+    organisations_created = fields.Integer()
+    districts_created = fields.Integer()
+    total = fields.Integer(metadata={"description": "Participants added or changed."})

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, or_, select, union, update
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
     SEARCHED_COLUMNS,
@@ -348,11 +349,18 @@ def check_participant_fits(
 
 
 def save_participant(study: Study, participant: Participant | None, **fields) -> Participant:
-    """Create (participant=None) or update a participant from validated form data. Commits.
+    """Create (participant=None) or update a participant from validated form data. Commits
+    (or joins the caller's transaction).
 
     `fields`: organisation, role, district, interviewer (User or None), name, job_title,
-    email, phone, notes, and for a new participant optionally reference and status.
+    email, phone, notes, optionally timezone, and for a new participant optionally reference
+    and status.
     """
+    with transaction():
+        return _save_participant(study, participant, **fields)
+
+
+def _save_participant(study: Study, participant: Participant | None, **fields) -> Participant:
     organisation, role, district = fields["organisation"], fields["role"], fields["district"]
     check_participant_fits(study, organisation, role, district)
     # One participant saved at a time per study, so two new ones never compute the same
@@ -386,7 +394,8 @@ def save_participant(study: Study, participant: Participant | None, **fields) ->
     participant.email = email
     participant.phone = (fields.get("phone") or "").strip()
     participant.notes = (fields.get("notes") or "").strip()
-    db.session.commit()
+    if "timezone" in fields:
+        participant.timezone = fields["timezone"] or ""
     return participant
 
 

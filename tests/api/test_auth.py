@@ -123,11 +123,12 @@ def test_unknown_api_paths_answer_404_json(api_client, frame, bearer):
     assert response.json["error"]["code"] == 404
 
 
-def test_the_api_reads_only(api_client, frame, bearer):
-    """Writing is not part of version 1: other methods answer 405 JSON."""
+def test_methods_a_resource_does_not_offer_answer_405(api_client, frame, bearer):
+    """A participant is read (GET) and changed (PATCH, tests/api/test_writes_participants.py);
+    other methods answer 405 JSON."""
     headers = bearer(frame["coordinator"])
     url = f"/api/v1/participants/{frame['ann'].id}"
-    for method in ("post", "put", "patch", "delete"):
+    for method in ("post", "put", "delete"):
         response = getattr(api_client, method)(url, headers=headers)
         assert response.status_code == 405, method
         assert response.json["error"]["code"] == 405

@@ -50,6 +50,7 @@ def test_a_participant_carries_everything_the_brief_names(get, frame):
         "email": cat.email,
         "phone": "020 7946 0001",
         "notes": "Prefers mornings",
+        "timezone": "",  # not known until they choose one (or a write sets it)
         "status": "agreed",
         "study": frame["study"].slug,
         "role": {"id": frame["manager"].id, "name": "Lead provider manager"},

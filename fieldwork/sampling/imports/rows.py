@@ -82,6 +82,15 @@ def import_rows(
     return plan.result
 
 
+def import_file(study: Study, data: bytes, actor: User | None = None) -> ImportResult:
+    """Check and import a CSV file (bytes) like `import_rows`: all of it or none. Its
+    `RowError.row` is the file's line (the header is line 1)."""
+    plan = reader.read_frame(study, data)
+    if plan.problems:
+        raise RowsRefused(row_errors(plan.problems))
+    return apply_plan(study, plan, actor)
+
+
 def row_errors(problems: Sequence[ImportProblem]) -> list[RowError]:
     """The problems of a `check_rows` plan as errors by row and field."""
     return [RowError(problem.line, problem.column, problem.message) for problem in problems]

@@ -1,16 +1,23 @@
 """JSON API of recruitment, for coordinators: contact attempts, consents and audit events of a
-study, under /api/v1/studies/{slug}/..., in the page envelope. Interviewers get 403."""
+study, under /api/v1/studies/{slug}/..., in the page envelope; and for one participant, recording
+contact attempts and consent and making consent links (/api/v1/participants/{id}/...).
+Interviewers get 403."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user
+from werkzeug.exceptions import Conflict, UnprocessableEntity
 
-from fieldwork.api.blueprint import ApiBlueprint, page_of
-from fieldwork.recruitment import queries, schemas
+from fieldwork.api.blueprint import ApiBlueprint, found, page_of
+from fieldwork.api.writes import FieldErrors, InvalidFields, require_coordinator_of
+from fieldwork.recruitment import consent_requests, queries, schemas, services
+from fieldwork.recruitment.models import ConsentFormVersion, ConsentMethod
 from fieldwork.sampling.api import study_or_404
+from fieldwork.sampling.models import Participant
+from fieldwork.sampling.services import get_participant
 
 blueprint = ApiBlueprint(
     "recruitment_api", __name__, description="Recruitment records of a study, for coordinators."
@@ -58,3 +65,134 @@ def list_audit_events(slug: str, **arguments: Any) -> dict:
     Newest first: who changed what, when. Coordinators only.
     """
     return page_of(queries.audit_event_query(study_or_404(slug), arguments), arguments)
+
+
+# --- Writes for one participant ------------------------------------------------------------
+
+
+def _writable_participant(participant_id: int) -> Participant:
+    """The participant, if the caller coordinates their study (403) and their details were
+    not erased (409: an erased person is not contacted or asked again)."""
+    participant = found(get_participant(participant_id, current_user), "participant")
+    require_coordinator_of(participant.study_id)
+    if participant.is_erased:
+        raise Conflict(f"{participant.reference}'s personal details were erased.")
+    return participant
+
+
+def _published_version(participant: Participant, version_id: int) -> ConsentFormVersion:
+    version = services.get_version(version_id, participant.study)
+    if version is None:
+        raise InvalidFields({"version_id": "The study has no consent form version with this id."})
+    return version
+
+
+@blueprint.post("/participants/<id:participant_id>/contact-attempts")
+@blueprint.arguments(schemas.NewContactAttempt)
+@blueprint.response(201, schemas.ContactAttempt)
+@blueprint.alt_response(400, schema=FieldErrors, description="Fields that do not fit.")
+@blueprint.alt_response(403, response="FORBIDDEN")
+@blueprint.alt_response(409, response="CONFLICT", description="The participant was erased.")
+@blueprint.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def record_contact_attempt(body: dict, participant_id: int):
+    """Record a contact attempt
+
+    The study's coordinators only. The participant's recruitment status moves by the
+    disposition's rule (as on the participant's page); audited. An attempt in the future
+    answers 422.
+    """
+    participant = _writable_participant(participant_id)
+    try:
+        attempt = services.log_contact_attempt(
+            participant,
+            current_user._get_current_object(),
+            attempted_at=body["attempted_at"],
+            channel=body["channel"],
+            disposition=body["disposition"],
+            note=body.get("note", ""),
+            next_action_on=body.get("next_action_on"),
+        )
+    except services.RecruitmentError as error:
+        raise UnprocessableEntity(str(error)) from error
+    return queries.get_contact_attempt(attempt.id), 201
+
+
+@blueprint.post("/participants/<id:participant_id>/consents")
+@blueprint.arguments(schemas.NewConsent)
+@blueprint.response(201, schemas.Consent)
+@blueprint.alt_response(400, schema=FieldErrors, description="Fields that do not fit.")
+@blueprint.alt_response(403, response="FORBIDDEN")
+@blueprint.alt_response(409, response="CONFLICT", description="The participant was erased.")
+@blueprint.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def record_consent(body: dict, participant_id: int):
+    """Record consent
+
+    The study's coordinators only: written or verbal consent to a published version (online
+    consent is given by the participant through their link). Every required item must be
+    agreed; a withdrawn participant gives no new consent (422). Consent to take part makes the
+    participant agreed. Audited.
+    """
+    participant = _writable_participant(participant_id)
+    version = _published_version(participant, body["version_id"])
+    if body["method"] == ConsentMethod.ONLINE:
+        raise InvalidFields({"method": "Online consent is given by the participant's link."})
+    try:
+        consent = services.record_consent(
+            participant,
+            version,
+            method=body["method"],
+            answers=body["answers"],
+            actor=current_user._get_current_object(),
+            given_at=body.get("given_at"),
+            typed_name=body.get("typed_name", ""),
+        )
+    except services.RecruitmentError as error:
+        raise UnprocessableEntity(str(error)) from error
+    return queries.get_consent(consent.id), 201
+
+
+@blueprint.post("/participants/<id:participant_id>/consent-links")
+@blueprint.arguments(schemas.NewConsentLink)
+@blueprint.response(201, schemas.ConsentLink)
+@blueprint.alt_response(400, schema=FieldErrors, description="Fields that do not fit.")
+@blueprint.alt_response(403, response="FORBIDDEN")
+@blueprint.alt_response(409, response="CONFLICT", description="The participant was erased.")
+@blueprint.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def create_consent_link(body: dict, participant_id: int):
+    """Make a consent link
+
+    The study's coordinators only. A private link to give consent online to a published
+    version, beside the booking links; its URL is answered once. `"send": true` also emails it
+    to the participant through the outbox. A withdrawn participant gets none (422). Audited.
+    """
+    participant = _writable_participant(participant_id)
+    version = _published_version(participant, body["version_id"])
+    if body["send"] and not participant.email:
+        raise InvalidFields({"send": "The participant has no email address to send it to."})
+    urls: list[str] = []
+
+    def url_of(token: str) -> str:
+        urls.append(url_for("recruitment.online_consent", token=token, _external=True))
+        return urls[-1]
+
+    try:
+        if body["send"]:
+            link = consent_requests.send_consent_request(
+                participant, version, current_user, url_of, valid_days=body["days"]
+            )
+        else:
+            link, token = services.create_consent_link(
+                participant, version, current_user, valid_days=body["days"]
+            )
+            url_of(token)
+    except services.RecruitmentError as error:
+        raise UnprocessableEntity(str(error)) from error
+    answer = {
+        "id": link.id,
+        "participant_id": participant.id,
+        "version_id": version.id,
+        "url": urls[-1],
+        "expires_at": link.expires_at,
+        "sent": body["send"],
+    }
+    return answer, 201

@@ -1,4 +1,5 @@
-"""The recruitment records the API lists, newest first, each query with its eager loads.
+"""The recruitment records the API lists, newest first, each query with its eager loads, and
+single records loaded the same way for the answers of writes.
 
 Filters arrive as the API's parsed arguments (absent filters are missing)."""
 
@@ -11,8 +12,42 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.audit.models import AuditEvent
+from fieldwork.extensions import db
 from fieldwork.recruitment.models import Consent, ConsentAnswer, ConsentFormVersion, ContactAttempt
 from fieldwork.sampling.models import Participant, Study
+
+
+def _contact_attempt_loads():
+    return (joinedload(ContactAttempt.participant), joinedload(ContactAttempt.recorded_by))
+
+
+def _consent_loads():
+    return (
+        joinedload(Consent.participant),
+        joinedload(Consent.recorded_by),
+        joinedload(Consent.version).joinedload(ConsentFormVersion.form),
+        joinedload(Consent.answers).joinedload(ConsentAnswer.item),
+    )
+
+
+def get_contact_attempt(attempt_id: int) -> ContactAttempt | None:
+    """One attempt with what its answer names (a write answers it as the list does)."""
+    return db.session.scalar(
+        select(ContactAttempt)
+        .where(ContactAttempt.id == attempt_id)
+        .options(*_contact_attempt_loads())
+    )
+
+
+def get_consent(consent_id: int) -> Consent | None:
+    """One consent with its form, answers and people (a write answers it as the list does)."""
+    return (
+        db.session.scalars(
+            select(Consent).where(Consent.id == consent_id).options(*_consent_loads())
+        )
+        .unique()
+        .one_or_none()
+    )
 
 
 def contact_attempt_query(study: Study, filters: Mapping[str, Any]) -> Select:
@@ -21,7 +56,7 @@ def contact_attempt_query(study: Study, filters: Mapping[str, Any]) -> Select:
         select(ContactAttempt)
         .join(Participant, Participant.id == ContactAttempt.participant_id)
         .where(Participant.study_id == study.id)
-        .options(joinedload(ContactAttempt.participant), joinedload(ContactAttempt.recorded_by))
+        .options(*_contact_attempt_loads())
         .order_by(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc())
     )
     if filters.get("participant"):
@@ -37,12 +72,7 @@ def consent_query(study: Study, filters: Mapping[str, Any]) -> Select:
         select(Consent)
         .join(Participant, Participant.id == Consent.participant_id)
         .where(Participant.study_id == study.id)
-        .options(
-            joinedload(Consent.participant),
-            joinedload(Consent.recorded_by),
-            joinedload(Consent.version).joinedload(ConsentFormVersion.form),
-            joinedload(Consent.answers).joinedload(ConsentAnswer.item),
-        )
+        .options(*_consent_loads())
         .order_by(Consent.given_at.desc(), Consent.id.desc())
     )
     if filters.get("participant"):

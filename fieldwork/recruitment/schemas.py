@@ -1,10 +1,11 @@
-"""Recruitment records as the API answers them (contact attempts, consents, audit events),
-and the filters of their lists."""
+"""Recruitment records as the API answers them (contact attempts, consents, audit events,
+consent links), the filters of their lists, and the bodies of its writes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from marshmallow import fields, pre_load, validate
 
 from fieldwork.api.schemas import (
@@ -17,8 +18,10 @@ from fieldwork.api.schemas import (
     WholeNumber,
     page_of,
 )
+from fieldwork.core.time import now_utc
 from fieldwork.recruitment.dispositions import AaporCategory, Disposition
 from fieldwork.recruitment.models import ConsentMethod, ContactChannel, DataHandling
+from fieldwork.recruitment.services import CONSENT_LINK_DAYS
 from fieldwork.sampling.schemas import ParticipantReference, Reference
 
 #: Longest action name accepted as a filter.
@@ -143,3 +146,81 @@ class AuditEventArguments(_RecordArguments):
         ],
         metadata={"description": "Only this action, e.g. consent.recorded."},
     )
+
+
+class ConsentLink(Resource):
+    """A private online consent link: its URL is shown once (only a hash is kept)."""
+
+    id = Id()
+    participant_id = Id()
+    version_id = Id(metadata={"description": "The consent form version it asks about."})
+    url = fields.String(metadata={"format": "uri", "description": "The link; shown once."})
+    expires_at = fields.AwareDateTime()
+    sent = fields.Boolean(metadata={"description": "Emailed to the participant (outbox)."})
+
+
+# --- Bodies of writes ------------------------------------------------------------------------
+
+
+class _Body(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class NewContactAttempt(_Body):
+    """A contact attempt to record."""
+
+    class Meta(_Body.Meta):
+        description = (
+            "A contact attempt to record. The participant's status moves by the "
+            "disposition's rule; a call back without a date is due the next working day."
+        )
+
+    channel = Choice(ContactChannel, required=True)
+    disposition = Choice(Disposition, required=True)
+    attempted_at = fields.AwareDateTime(
+        load_default=now_utc,
+        metadata={"description": "When (ISO 8601 with an offset); now when left out."},
+    )
+    note = fields.String(validate=validate.Length(max=4000))
+    next_action_on = fields.Date(allow_none=True)
+
+
+class NewConsent(_Body):
+    """A participant's consent to record."""
+
+    class Meta(_Body.Meta):
+        description = (
+            "A participant's consent, written or verbal, to a published version of a "
+            "consent form: every required item must be agreed."
+        )
+
+    version_id = fields.Integer(strict=True, required=True)
+    method = Choice(ConsentMethod, required=True)
+    answers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Boolean(truthy={True}, falsy={False}),
+        required=True,
+        metadata={"description": "Each item's key with true (agreed) or false."},
+    )
+    given_at = fields.AwareDateTime(metadata={"description": "When; now when left out."})
+    typed_name = fields.String(validate=validate.Length(max=200))
+
+
+class NewConsentLink(_Body):
+    """A consent link to create."""
+
+    class Meta(_Body.Meta):
+        description = (
+            "A private online consent link to a published version; `send` also emails it "
+            "to the participant through the outbox (in the study's consent-request words)."
+        )
+
+    version_id = fields.Integer(strict=True, required=True)
+    days = fields.Integer(
+        strict=True,
+        load_default=CONSENT_LINK_DAYS,
+        validate=validate.Range(min=1, max=90),
+        metadata={"description": f"How long it works (default {CONSENT_LINK_DAYS} days)."},
+    )
+    send = fields.Boolean(truthy={True}, falsy={False}, load_default=False)

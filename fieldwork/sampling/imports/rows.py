@@ -85,10 +85,10 @@ def import_rows(
 def import_file(study: Study, data: bytes, actor: User | None = None) -> ImportResult:
     """Check and import a CSV file (bytes) like `import_rows`: all of it or none. Its
     `RowError.row` is the file's line (the header is line 1)."""
-    plan = reader.read_frame(study, data)
-    if plan.problems:
+    plan = writer.import_frame(study, reader.CsvFrame.from_bytes(data), actor)
+    if plan.result is None:
         raise RowsRefused(row_errors(plan.problems))
-    return apply_plan(study, plan, actor)
+    return plan.result
 
 
 def row_errors(problems: Sequence[ImportProblem]) -> list[RowError]:

@@ -22,7 +22,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from fieldwork.api.schemas import MAX_ID
-from fieldwork.api.writes import InvalidFields
+from fieldwork.api.writes import FieldErrors, InvalidFields
 from fieldwork.core.pagination import paginate
 
 #: Where every API blueprint is mounted; the document's `servers` entry.
@@ -105,6 +105,24 @@ class ApiBlueprint(flask_smorest.Blueprint):
             if "<" in rule:
                 view = self.alt_response(404, response="NOT_FOUND")(view)
             return register(view)
+
+        return decorator
+
+    def write_errors(
+        self, *, invalid: str, conflict: str | None = None, unprocessable: bool = False
+    ) -> Callable[[F], F]:
+        """The errors a write documents: 400 with `error.fields` (`invalid` says when), 403
+        (not a coordinator of the study, or a read-only token), and where they can happen 409
+        (`conflict` says when) and 422."""
+
+        def decorator(func: F) -> F:
+            view = self.alt_response(400, schema=FieldErrors, description=invalid)(func)
+            view = self.alt_response(403, response="FORBIDDEN")(view)
+            if conflict:
+                view = self.alt_response(409, response="CONFLICT", description=conflict)(view)
+            if unprocessable:
+                view = self.alt_response(422, response="UNPROCESSABLE_ENTITY")(view)
+            return view
 
         return decorator
 

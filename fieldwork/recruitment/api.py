@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import Conflict, UnprocessableEntity
 
 from fieldwork.api.blueprint import ApiBlueprint, found, page_of
-from fieldwork.api.writes import FieldErrors, InvalidFields, require_coordinator_of
+from fieldwork.api.writes import InvalidFields, require_coordinator_of
 from fieldwork.recruitment import consent_requests, queries, schemas, services
 from fieldwork.recruitment.models import ConsentFormVersion, ConsentMethod
 from fieldwork.sampling.api import study_or_404
@@ -90,10 +90,9 @@ def _published_version(participant: Participant, version_id: int) -> ConsentForm
 @blueprint.post("/participants/<id:participant_id>/contact-attempts")
 @blueprint.arguments(schemas.NewContactAttempt)
 @blueprint.response(201, schemas.ContactAttempt)
-@blueprint.alt_response(400, schema=FieldErrors, description="Fields that do not fit.")
-@blueprint.alt_response(403, response="FORBIDDEN")
-@blueprint.alt_response(409, response="CONFLICT", description="The participant was erased.")
-@blueprint.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blueprint.write_errors(
+    invalid="Fields that do not fit.", conflict="The participant was erased.", unprocessable=True
+)
 def record_contact_attempt(body: dict, participant_id: int):
     """Record a contact attempt
 
@@ -120,10 +119,9 @@ def record_contact_attempt(body: dict, participant_id: int):
 @blueprint.post("/participants/<id:participant_id>/consents")
 @blueprint.arguments(schemas.NewConsent)
 @blueprint.response(201, schemas.Consent)
-@blueprint.alt_response(400, schema=FieldErrors, description="Fields that do not fit.")
-@blueprint.alt_response(403, response="FORBIDDEN")
-@blueprint.alt_response(409, response="CONFLICT", description="The participant was erased.")
-@blueprint.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blueprint.write_errors(
+    invalid="Fields that do not fit.", conflict="The participant was erased.", unprocessable=True
+)
 def record_consent(body: dict, participant_id: int):
     """Record consent
 
@@ -154,10 +152,9 @@ def record_consent(body: dict, participant_id: int):
 @blueprint.post("/participants/<id:participant_id>/consent-links")
 @blueprint.arguments(schemas.NewConsentLink)
 @blueprint.response(201, schemas.ConsentLink)
-@blueprint.alt_response(400, schema=FieldErrors, description="Fields that do not fit.")
-@blueprint.alt_response(403, response="FORBIDDEN")
-@blueprint.alt_response(409, response="CONFLICT", description="The participant was erased.")
-@blueprint.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blueprint.write_errors(
+    invalid="Fields that do not fit.", conflict="The participant was erased.", unprocessable=True
+)
 def create_consent_link(body: dict, participant_id: int):
     """Make a consent link
 

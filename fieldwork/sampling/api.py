@@ -14,7 +14,6 @@ from werkzeug.exceptions import Conflict
 from fieldwork.api.blueprint import ApiBlueprint, found, page_of
 from fieldwork.api.schemas import PageArguments, SearchPageArguments
 from fieldwork.api.writes import (
-    FieldErrors,
     InvalidFields,
     InvalidRows,
     RowErrors,
@@ -174,8 +173,7 @@ def _refused(refused: participant_changes.ParticipantRefused) -> InvalidFields:
 @blueprint.post("/studies/<slug>/participants")
 @blueprint.arguments(schemas.ParticipantValues)
 @blueprint.response(201, schemas.Participant)
-@blueprint.alt_response(400, schema=FieldErrors, description="Fields that break the rules.")
-@blueprint.alt_response(403, response="FORBIDDEN")
+@blueprint.write_errors(invalid="Fields that break the rules.")
 def create_participant(values: dict, slug: str):
     """Add a participant
 
@@ -196,9 +194,9 @@ def create_participant(values: dict, slug: str):
 @blueprint.patch("/participants/<id:participant_id>")
 @blueprint.arguments(schemas.ParticipantValues)
 @blueprint.response(200, schemas.Participant)
-@blueprint.alt_response(400, schema=FieldErrors, description="Fields that break the rules.")
-@blueprint.alt_response(403, response="FORBIDDEN")
-@blueprint.alt_response(409, response="CONFLICT", description="The participant was erased.")
+@blueprint.write_errors(
+    invalid="Fields that break the rules.", conflict="The participant was erased."
+)
 def update_participant(changes: dict, participant_id: int):
     """Change a participant
 
@@ -254,9 +252,9 @@ def _import_rows_of(study: Study) -> ImportResult:
 @blueprint.post("/studies/<slug>/imports")
 @blueprint.doc(requestBody=_IMPORT_BODY)
 @blueprint.response(201, schemas.ImportResult)
-@blueprint.alt_response(400, schema=FieldErrors, description="A body that holds no rows.")
-@blueprint.alt_response(403, response="FORBIDDEN")
-@blueprint.alt_response(409, response="CONFLICT", description="The study changed meanwhile.")
+@blueprint.write_errors(
+    invalid="A body that holds no rows.", conflict="The study changed meanwhile."
+)
 @blueprint.alt_response(422, schema=RowErrors, description="Rows that break the rules.")
 def import_participants(slug: str):
     """Import participants in bulk

@@ -421,7 +421,11 @@ def measure(database_url: str | None, size: int, seconds: int, rounds: int) -> d
                 )
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a worker still busy with an abandoned request
+            server.kill()
+            server.wait()
         database.drop()
     return {
         label: tuple(statistics.median(values[i] for values in runs) for i in range(3))

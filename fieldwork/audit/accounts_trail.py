@@ -85,7 +85,12 @@ def _after_flush(session: Session, _context) -> None:
                     "token.created",
                     "api_token",
                     item.id,
-                    after={"label": item.label, "prefix": item.prefix, "user_id": item.user_id},
+                    after={
+                        "label": item.label,
+                        "prefix": item.prefix,
+                        "user_id": item.user_id,
+                        "scope": _value(item.scope),
+                    },
                 )
             )
     for item in session.dirty:

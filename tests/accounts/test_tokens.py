@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from fieldwork.accounts import services
 from fieldwork.accounts.models import ApiToken, TokenScope
+from fieldwork.audit.models import AuditEvent
 from fieldwork.extensions import db
 from tests.factories import make_user
 
@@ -99,3 +100,10 @@ def test_account_page_issues_read_only_tokens_unless_write_is_chosen(app, client
     refused = client.post("/account", data={"token-label": "odd", "token-scope": "admin"})
     assert refused.status_code == 422
     assert db.session.scalar(select(func.count(ApiToken.id))) == 2
+
+
+def test_a_new_token_and_its_scope_are_in_the_audit_trail(app):
+    user = make_user()
+    services.create_api_token(user, "reader", TokenScope.READ)
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "token.created")).one()
+    assert event.after["scope"] == "read" and event.after["label"] == "reader"

@@ -7,8 +7,8 @@ token exactly when it sees the new rows, and nobody has to remember to invalidat
 
 * `after_flush` collects the studies of every object added, changed or deleted: its own
   ``study_id``, or the study reached by following its foreign keys (a contact attempt's
-  participant, a consent answer's consent, a reminder's appointment...). Objects with no path to
-  a study (users, tokens) touch none.
+  participant, a consent answer's consent, a pipeline entry's appointment...). Objects with no
+  path to a study (users, tokens) and delivery bookkeeping (`BOOKKEEPING_TABLES`) touch none.
 * `do_orm_execute` does the same for bulk INSERTs (each row's keys); a bulk UPDATE or DELETE
   that changed rows of a study's table changes every study's token, as its rows are not known.
 * `before_commit` writes the new tokens (one upsert per commit), so the row lock lasts only
@@ -34,6 +34,21 @@ from fieldwork.extensions import Model, db
 _CHANGED = "changed_study_ids"
 #: Marker in that set: a bulk statement changed rows of unknown studies.
 EVERY_STUDY = 0
+#: Tables of delivery and bookkeeping that no cached figure reads: writing them (every outbox
+#: sweep claims and confirms messages in bulk, every page view may note a visit) leaves the
+#: tokens alone, so sending mail neither slows down on a token upsert nor empties the caches.
+BOOKKEEPING_TABLES = frozenset(
+    {
+        "audit_event",
+        "home_visit",
+        "idempotency_key",
+        "mailbox_message",
+        "outbox_message",
+        "reminder",
+        "scheduler_heartbeat",
+        "weekly_report",
+    }
+)
 
 
 class StudyRevision(Model):
@@ -132,7 +147,10 @@ def _note(session: Session, study_ids: Iterable[int | None]) -> None:
 
 
 def _traced_table(table: object) -> list[Hop] | None:
+    """The path from `table` to a study; None for tables whose writes change no token."""
     if not isinstance(table, Table) or table.name == StudyRevision.__tablename__:
+        return None
+    if table.name in BOOKKEEPING_TABLES:
         return None
     return _path_to_study(table)
 

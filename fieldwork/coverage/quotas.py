@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -33,7 +35,11 @@ def quotas_of(study: Study) -> list[Quota]:
 
 def grid_targets(study: Study) -> dict[tuple[int, int], int]:
     """The role × phase targets by (role_id, phase_id)."""
-    return {(q.role_id, q.phase_id): q.target for q in quotas_of(study) if q.shape == "role_phase"}
+    return {
+        (q.role_id, q.phase_id): q.target
+        for q in quotas_of(study)
+        if q.shape == "role_phase" and q.role_id is not None
+    }
 
 
 def save_grid(study: Study, targets: dict[tuple[int, int], int | None]) -> None:
@@ -90,6 +96,7 @@ def add_finer_quota(
     Setting a target for a cell that has one replaces it."""
     if target < 0:
         raise QuotaError("A target cannot be negative.")
+    fields: dict[str, Any]
     if role_id is not None and district_id is not None and organisation_kind is None:
         role = db.session.get(Role, role_id)
         district = db.session.get(District, district_id)

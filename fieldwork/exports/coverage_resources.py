@@ -153,7 +153,7 @@ def _cells(board: coverage.Dashboard) -> tuple[list[Cell], list[Cell]]:
         for finer in board.finer
     ]
     cells.sort(key=lambda cell: _order(cell[0]))
-    totals = [
+    totals: list[Cell] = [
         (("phase_total", None, phase.number, None, None), board.by_phase[phase.id])
         for phase in sorted(board.phases, key=lambda phase: phase.number)
     ]

@@ -253,25 +253,27 @@ _QUASI_KEYS = {
 def _participant_rows(study: Study) -> list:
     """(reference, role, phase number, district, kind, organisation, status) of each person
     who may be exported, by reference."""
-    return db.session.execute(
-        select(
-            Participant.reference,
-            Participant.role_id,
-            Phase.number,
-            Participant.district_id,
-            Organisation.kind,
-            Participant.organisation_id,
-            Participant.status,
-        )
-        .join(District, District.id == Participant.district_id)
-        .join(Phase, Phase.id == District.phase_id)
-        .join(Organisation, Organisation.id == Participant.organisation_id)
-        .where(
-            Participant.study_id == study.id,
-            Participant.id.in_(archivable_participants(study)),
-        )
-        .order_by(Participant.reference)
-    ).all()
+    return list(
+        db.session.execute(
+            select(
+                Participant.reference,
+                Participant.role_id,
+                Phase.number,
+                Participant.district_id,
+                Organisation.kind,
+                Participant.organisation_id,
+                Participant.status,
+            )
+            .join(District, District.id == Participant.district_id)
+            .join(Phase, Phase.id == District.phase_id)
+            .join(Organisation, Organisation.id == Participant.organisation_id)
+            .where(
+                Participant.study_id == study.id,
+                Participant.id.in_(archivable_participants(study)),
+            )
+            .order_by(Participant.reference)
+        ).all()
+    )
 
 
 def _participant_fields(attributes: Sequence[str]) -> list[Field]:

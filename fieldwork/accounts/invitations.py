@@ -28,7 +28,7 @@ from fieldwork.accounts.services import (
     normalise_email,
     set_membership,
 )
-from fieldwork.core.time import now_utc
+from fieldwork.core.time import format_moment, now_utc
 from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
@@ -86,7 +86,6 @@ def _send_invitation(user: User, study, role: UserRole, invited_by: User, token:
     """The invitation in the study's own words (Admin › Message texts), in the shared layout."""
     from fieldwork.messaging.services import render_message, words_email
     from fieldwork.outbox.services import enqueue
-    from fieldwork.scheduling.timeutil import format_moment
 
     expires_at = now_utc() + LIFETIMES[PasswordLinkPurpose.INVITATION]
     words = render_message(

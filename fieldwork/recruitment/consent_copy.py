@@ -31,10 +31,10 @@ def consent_rows(consent: Consent) -> list[tuple[str, str]]:
 def build_consent_copy(link: ConsentLink, consent: Consent) -> EmailMessage:
     """The copy as an email to the participant (link with participant, study, version, form,
     consent answers and their items loaded)."""
+    from fieldwork.core.time import format_moment
     from fieldwork.invites.bodies import render_email
     from fieldwork.invites.headers import address_message
     from fieldwork.invites.mail import header_text, mailbox
-    from fieldwork.scheduling.timeutil import format_moment
 
     participant = link.participant
     study = participant.study

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fieldwork.accounts.models import User
+from fieldwork.core.time import format_moment
 from fieldwork.extensions import db
 from fieldwork.recruitment import services
 from fieldwork.recruitment.models import ConsentFormVersion, ConsentLink
 from fieldwork.sampling.models import Participant, Study
-from fieldwork.scheduling.timeutil import format_moment
 
 
 def send_consent_request(

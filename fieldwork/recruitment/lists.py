@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from fieldwork.core.time import local
 from fieldwork.extensions import db
 from fieldwork.recruitment.models import ContactAttempt
 from fieldwork.sampling.models import Participant
-from fieldwork.scheduling.timeutil import local
 
 CONTACT_CSV_HEADER = [
     "participant_reference",

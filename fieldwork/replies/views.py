@@ -8,11 +8,11 @@ from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import paginate, parse_page_number
+from fieldwork.core.time import zone_label
 from fieldwork.extensions import db
 from fieldwork.replies import mailbox, services
 from fieldwork.sampling.views import require_study
 from fieldwork.scheduling.errors import NeedsConfirmation, SchedulingError
-from fieldwork.scheduling.timeutil import zone_label
 
 blueprint = Blueprint("replies", __name__)
 

@@ -74,7 +74,7 @@ def appointment_query(
 ) -> Select:
     """Appointments of a study (or all studies), filtered, soonest first; dates are read in
     `zone_name`."""
-    from fieldwork.scheduling.timeutil import to_utc
+    from fieldwork.core.time import to_utc
 
     statement = with_people(select(Appointment))
     if study is not None:
@@ -113,7 +113,7 @@ APPOINTMENT_CSV_HEADER = [
 
 def appointment_rows(study: Study, filters: AppointmentFilters, viewer: User | None):
     """The filtered appointments as CSV rows; times ISO 8601 in the study's zone."""
-    from fieldwork.scheduling.timeutil import local
+    from fieldwork.core.time import local
 
     statement = appointment_query(study, filters, viewer, study.timezone)
     for item in db.session.scalars(statement.execution_options(yield_per=500)):

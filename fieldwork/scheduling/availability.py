@@ -308,7 +308,7 @@ class WeekDay:
 
 def week_view(interviewer: User, monday: dt.date, zone_name: str) -> list[WeekDay]:
     """Seven days from `monday` in `zone_name`: windows, bookings and busy blocks of each."""
-    from fieldwork.scheduling.timeutil import local, to_utc
+    from fieldwork.core.time import local, to_utc
 
     starts_at = to_utc(monday, dt.time(), zone_name)
     ends_at = to_utc(monday + dt.timedelta(days=7), dt.time(), zone_name)

@@ -17,7 +17,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.models import User
-from fieldwork.core.time import now_utc
+from fieldwork.core.time import local, now_utc, zone_label
 from fieldwork.extensions import db
 from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import availability, busy, feed_tokens
@@ -31,7 +31,6 @@ from fieldwork.scheduling.forms import (
     BusyCalendarForm,
     WindowForm,
 )
-from fieldwork.scheduling.timeutil import local, zone_label
 from fieldwork.scheduling.views import blueprint, people_choices
 
 # --- Availability ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
-from fieldwork.core.time import now_utc
+from fieldwork.core.time import local, now_utc, zone_label
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
 from fieldwork.sampling import services as sampling
@@ -36,7 +36,6 @@ from fieldwork.scheduling.forms import (
     AppointmentForm,
 )
 from fieldwork.scheduling.models import AppointmentMode
-from fieldwork.scheduling.timeutil import local, zone_label
 from fieldwork.scheduling.views import blueprint, interviewer_or_error, people_choices, start_from
 
 

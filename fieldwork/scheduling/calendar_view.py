@@ -11,11 +11,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from fieldwork.accounts.models import User
+from fieldwork.core.time import local
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Study
 from fieldwork.scheduling.appointments import AppointmentFilters, appointment_query
 from fieldwork.scheduling.models import Appointment, AppointmentStatus
-from fieldwork.scheduling.timeutil import local
 
 VIEWS = ("week", "month")
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
-from fieldwork.core.time import now_utc
+from fieldwork.core.time import format_span, now_utc
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant
 from fieldwork.scheduling import availability
@@ -20,7 +20,6 @@ from fieldwork.scheduling.models import (
     Appointment,
     AppointmentMode,
 )
-from fieldwork.scheduling.timeutil import format_span
 
 #: Longest interview the forms and API accept, and longest travel each way.
 MAX_MINUTES = 8 * 60

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from fieldwork.accounts.models import User, UserRole
-from fieldwork.core.time import now_utc
+from fieldwork.core.time import now_utc, to_utc
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, RecruitmentStatus, Study
 from fieldwork.scheduling.availability import add_window
@@ -25,7 +25,6 @@ from fieldwork.scheduling.booking import (
 )
 from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.models import AppointmentMode, AppointmentStatus
-from fieldwork.scheduling.timeutil import to_utc
 
 #: Participants whose status allows a booking.
 _BOOKABLE = (

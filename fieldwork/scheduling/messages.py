@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
-from fieldwork.core.time import now_utc
+from fieldwork.core.time import format_moment, now_utc
 from fieldwork.extensions import db
 from fieldwork.invites.ical import Attendee, CalendarEvent, build_calendar
 from fieldwork.sampling.models import Participant
@@ -23,7 +23,6 @@ from fieldwork.scheduling.models import (
     BookingLink,
     TopicGuide,
 )
-from fieldwork.scheduling.timeutil import format_moment
 
 #: The kind of message (outbox `kind`) for each change, and the iTIP method it carries.
 METHODS = {"invite": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}

@@ -32,7 +32,7 @@ from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
 from fieldwork.core.downloads import csv_download, record_download
 from fieldwork.core.pagination import paginate, parse_page_number
-from fieldwork.core.time import now_utc
+from fieldwork.core.time import NonexistentTime, local, now_utc, to_utc, zone_label
 from fieldwork.core.web import viewer_timezone
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
@@ -63,7 +63,6 @@ from fieldwork.scheduling.forms import (
     TopicGuideForm,
 )
 from fieldwork.scheduling.models import AppointmentStatus
-from fieldwork.scheduling.timeutil import NonexistentTime, local, to_utc, zone_label
 from fieldwork.scheduling.topic_guides import save_topic_guide, topic_guide_for_role
 
 blueprint = Blueprint("scheduling", __name__)

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from fieldwork.core.time import format_moment, to_utc
 from fieldwork.extensions import db
 from fieldwork.sampling.models import RecruitmentStatus
 from fieldwork.scheduling import busy
@@ -19,7 +20,6 @@ from fieldwork.scheduling.models import (
     AppointmentStatus,
     ChangeAction,
 )
-from fieldwork.scheduling.timeutil import format_moment, to_utc
 from fieldwork.scheduling.topic_guides import save_topic_guide
 from tests.scheduling.conftest import at, book, calendar_part, outbox_messages, the_event
 

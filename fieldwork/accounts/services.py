@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
 from flask import has_request_context
 from sqlalchemy import func, select
@@ -226,6 +227,18 @@ def list_interviewers(study_id: int | None = None) -> list[User]:
     else:
         query = query.where(User.role == UserRole.INTERVIEWER)
     return list(db.session.scalars(query))
+
+
+def bookable_people() -> list[User]:
+    """Everyone who can hold an interview in the study being worked on: its interviewers, and
+    coordinators who interview too."""
+    people = [user for user in list_users() if user.is_enabled]
+    return sorted(people, key=lambda user: (user.role != UserRole.INTERVIEWER, user.name))
+
+
+def interviewers_by_id(ids: Sequence[int]) -> dict[int, User]:
+    """The users with these ids, by id (one query)."""
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def update_user(

@@ -83,10 +83,10 @@ class BulkForm(FlaskForm):
 
 def bulk_form(study: Study, formdata=None) -> BulkForm:
     """The bulk form with its choices filled for `study`."""
+    from fieldwork.accounts.services import bookable_people
     from fieldwork.recruitment import services as recruitment
     from fieldwork.recruitment.dispositions import Disposition
     from fieldwork.recruitment.models import ContactChannel
-    from fieldwork.scheduling.appointments import bookable_people
 
     form = BulkForm(formdata=formdata) if formdata is not None else BulkForm()
     people = bookable_people()
@@ -136,7 +136,7 @@ def send_booking_links(
     **options,
 ) -> BulkResult:
     """One booking link each, emailed; `interviewer` None means each one's assigned one."""
-    from fieldwork.scheduling.appointments import interviewers_by_id
+    from fieldwork.accounts.services import interviewers_by_id
     from fieldwork.scheduling.errors import SchedulingError
     from fieldwork.scheduling.links import send_booking_link
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from fieldwork.accounts.models import User, UserRole
+from fieldwork.accounts.models import User
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, Study
 from fieldwork.scheduling.models import (
@@ -150,16 +149,3 @@ def appointments_of_participant(participant_id: int) -> list[Appointment]:
             .order_by(Appointment.starts_at.desc())
         ).unique()
     )
-
-
-def bookable_people() -> list[User]:
-    """Everyone who can hold an interview in the study being worked on: its interviewers, and
-    coordinators who interview too."""
-    from fieldwork.accounts.services import list_users
-
-    people = [user for user in list_users() if user.is_enabled]
-    return sorted(people, key=lambda user: (user.role != UserRole.INTERVIEWER, user.name))
-
-
-def interviewers_by_id(ids: Sequence[int]) -> dict[int, User]:
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

@@ -17,13 +17,11 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.models import User
+from fieldwork.accounts.services import bookable_people
 from fieldwork.core.time import local, now_utc, zone_label
 from fieldwork.extensions import db
 from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import availability, busy, feed_tokens
-from fieldwork.scheduling.appointments import (
-    bookable_people,
-)
 from fieldwork.scheduling.availability import add_window, week_view, windows_for_viewer
 from fieldwork.scheduling.errors import SchedulingError
 from fieldwork.scheduling.feed_tokens import feed_of, regenerate_feed_token

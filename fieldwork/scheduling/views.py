@@ -30,6 +30,7 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
+from fieldwork.accounts.services import bookable_people
 from fieldwork.core.downloads import csv_download, record_download
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import NonexistentTime, local, now_utc, to_utc, zone_label
@@ -44,7 +45,6 @@ from fieldwork.scheduling.appointments import (
     AppointmentFilters,
     appointment_query,
     appointment_rows,
-    bookable_people,
     get_appointment,
     get_appointment_with_history,
 )

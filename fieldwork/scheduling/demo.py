@@ -85,21 +85,13 @@ def _consent(study: Study, participant: Participant, actor: User) -> bool:
     return True
 
 
-def load_scheduling_demo(study: Study) -> dict[str, int]:
-    """Add availability and appointments to the demo study; returns what was made."""
-    zone = study.timezone
-    interviewers = list(
-        db.session.scalars(select(User).where(User.role == UserRole.INTERVIEWER).order_by(User.id))
-    )
-    coordinator = db.session.scalar(
-        select(User).where(User.role == UserRole.COORDINATOR).order_by(User.id)
-    )
-    if not interviewers or coordinator is None:
-        return {"windows": 0, "appointments": 0}
-    # The demo's booking rules: a day's notice, four weeks ahead, a quarter of an hour between
-    # interviews, at most three a day each, and the bank holidays of England and Wales.
+def _demo_rules_and_windows(study: Study, interviewers: list[User]) -> None:
+    """The demo's booking rules: a day's notice, four weeks ahead, a quarter of an hour between
+    interviews, at most three a day each, and the bank holidays of England and Wales; a team
+    away day; and each interviewer's weekly windows."""
     from fieldwork.scheduling import slots
 
+    zone = study.timezone
     slots.save_rules(
         study,
         slots.Rules(
@@ -123,95 +115,128 @@ def load_scheduling_demo(study: Study) -> dict[str, int]:
         if index == 0:
             add_window(interviewer, 4, dt.time(9), dt.time(12, 30), zone)
 
-    people = list(
-        db.session.scalars(
-            select(Participant)
-            .where(
-                Participant.study_id == study.id,
-                Participant.status.in_(_BOOKABLE),
-                Participant.email != "",
-            )
-            .order_by(Participant.id)
-            .limit(12)
-        )
-    )
-    today = now_utc().astimezone(ZoneInfo(zone)).date()
-    monday_last_fortnight = _weekday_on_or_after(today - dt.timedelta(days=21), 0)
-    monday_ahead = _weekday_on_or_after(today + dt.timedelta(days=3), 0)
-    made = 0
 
-    def book(person, interviewer, day, hour, mode=AppointmentMode.TELEPHONE, **fields):
-        nonlocal made
+class _DemoBookings:
+    """Books the demo's interviews as the coordinator; counts them."""
+
+    def __init__(self, study: Study, coordinator: User, interviewers: list[User]):
+        self.study = study
+        self.coordinator = coordinator
+        self.interviewers = interviewers
+        self.made = 0
+        self.today = now_utc().astimezone(ZoneInfo(study.timezone)).date()
+        self.monday_last_fortnight = _weekday_on_or_after(self.today - dt.timedelta(days=21), 0)
+        self.monday_ahead = _weekday_on_or_after(self.today + dt.timedelta(days=3), 0)
+
+    def book(self, person, interviewer, day, hour, mode=AppointmentMode.TELEPHONE, **fields):
         request = BookingRequest(
-            starts_at=to_utc(day, dt.time(hour), zone),
-            minutes=study.interview_minutes,
+            starts_at=to_utc(day, dt.time(hour), self.study.timezone),
+            minutes=self.study.interview_minutes,
             mode=mode,
             **fields,
         )
-        made += 1
+        self.made += 1
         return book_appointment(
-            study,
+            self.study,
             person,
             interviewer,
             request,
-            coordinator,
+            self.coordinator,
             confirmed=True,
             already_took_place=request.starts_at <= now_utc(),
         )
 
-    plan = iter(people)
-    # Held interviews in the past, with consent and outcomes recorded.
-    for offset, person in zip(range(3), plan, strict=False):
-        interviewer = interviewers[offset % len(interviewers)]
-        day = monday_last_fortnight + dt.timedelta(days=offset)
-        appointment = book(
-            person,
-            interviewer,
-            day,
-            10 + offset,
-            AppointmentMode.IN_PERSON if offset == 0 else AppointmentMode.TELEPHONE,
-            location="Jobcentre Plus district office, meeting room 2" if offset == 0 else "",
-            travel_minutes_before=45 if offset == 0 else 0,
-            travel_minutes_after=45 if offset == 0 else 0,
-        )
-        _consent(study, person, coordinator)
-        record_outcome(appointment, AppointmentStatus.HELD, 50 + offset * 5, True, interviewer)
-    # A no-show last week.
-    person = next(plan, None)
-    if person is not None:
-        appointment = book(person, interviewers[0], monday_last_fortnight + dt.timedelta(7), 14)
-        record_outcome(appointment, AppointmentStatus.NO_SHOW, None, None, coordinator)
-    # Booked ahead: video and telephone interviews over the next fortnight.
-    for offset, person in zip(range(4), plan, strict=False):
-        interviewer = interviewers[offset % len(interviewers)]
-        day = monday_ahead + dt.timedelta(days=offset % 4 + 7 * (offset // 2))
-        book(
-            person,
-            interviewer,
-            day,
-            11 + offset % 3,
-            AppointmentMode.VIDEO if offset % 2 else AppointmentMode.TELEPHONE,
-            video_link="https://video.example.org/fieldwork-demo" if offset % 2 else "",
-        )
-    # Cancelled by the participant.
-    person = next(plan, None)
-    if person is not None:
-        appointment = book(person, interviewers[-1], monday_ahead + dt.timedelta(days=2), 15)
-        cancel_appointment(appointment, "Annual leave that week.", coordinator)
-    # Moved across the next clock change: 10:00 local before it, 10:00 local after it.
-    person = next(plan, None)
-    change = _next_clock_change(zone, today + dt.timedelta(days=2))
-    if person is not None and change is not None:
+    def held_and_missed(self, plan) -> None:
+        """Held interviews in the past, with consent and outcomes recorded; a no-show."""
+        interviewers = self.interviewers
+        for offset, person in zip(range(3), plan, strict=False):
+            interviewer = interviewers[offset % len(interviewers)]
+            day = self.monday_last_fortnight + dt.timedelta(days=offset)
+            in_person = offset == 0
+            appointment = self.book(
+                person,
+                interviewer,
+                day,
+                10 + offset,
+                AppointmentMode.IN_PERSON if in_person else AppointmentMode.TELEPHONE,
+                location="Jobcentre Plus district office, meeting room 2" if in_person else "",
+                travel_minutes_before=45 if in_person else 0,
+                travel_minutes_after=45 if in_person else 0,
+            )
+            _consent(self.study, person, self.coordinator)
+            record_outcome(appointment, AppointmentStatus.HELD, 50 + offset * 5, True, interviewer)
+        person = next(plan, None)
+        if person is not None:
+            day = self.monday_last_fortnight + dt.timedelta(7)
+            appointment = self.book(person, interviewers[0], day, 14)
+            record_outcome(appointment, AppointmentStatus.NO_SHOW, None, None, self.coordinator)
+
+    def ahead(self, plan) -> None:
+        """Video and telephone interviews over the next fortnight."""
+        for offset, person in zip(range(4), plan, strict=False):
+            interviewer = self.interviewers[offset % len(self.interviewers)]
+            day = self.monday_ahead + dt.timedelta(days=offset % 4 + 7 * (offset // 2))
+            self.book(
+                person,
+                interviewer,
+                day,
+                11 + offset % 3,
+                AppointmentMode.VIDEO if offset % 2 else AppointmentMode.TELEPHONE,
+                video_link="https://video.example.org/fieldwork-demo" if offset % 2 else "",
+            )
+
+    def cancelled_and_moved(self, plan) -> None:
+        """One cancelled by the participant; one moved across the next clock change (10:00
+        local before it, 10:00 local after it)."""
+        person = next(plan, None)
+        if person is not None:
+            day = self.monday_ahead + dt.timedelta(days=2)
+            appointment = self.book(person, self.interviewers[-1], day, 15)
+            cancel_appointment(appointment, "Annual leave that week.", self.coordinator)
+        person = next(plan, None)
+        zone = self.study.timezone
+        change = _next_clock_change(zone, self.today + dt.timedelta(days=2))
+        if person is None or change is None:
+            return
         before = max(
-            _weekday_on_or_after(change - dt.timedelta(days=6), 1), today + dt.timedelta(days=1)
+            _weekday_on_or_after(change - dt.timedelta(days=6), 1),
+            self.today + dt.timedelta(days=1),
         )
         after = _weekday_on_or_after(change + dt.timedelta(days=1), 1)
-        appointment = book(person, interviewers[0], before, 10)
+        appointment = self.book(person, self.interviewers[0], before, 10)
         reschedule_appointment(
             appointment,
             to_utc(after, dt.time(10), zone),
-            study.interview_minutes,
-            coordinator,
+            self.study.interview_minutes,
+            self.coordinator,
             confirmed=True,
         )
-    return {"windows": len(interviewers) * 4 + 1, "appointments": made}
+
+
+def load_scheduling_demo(study: Study) -> dict[str, int]:
+    """Add availability and appointments to the demo study; returns what was made."""
+    interviewers = list(
+        db.session.scalars(select(User).where(User.role == UserRole.INTERVIEWER).order_by(User.id))
+    )
+    coordinator = db.session.scalar(
+        select(User).where(User.role == UserRole.COORDINATOR).order_by(User.id)
+    )
+    if not interviewers or coordinator is None:
+        return {"windows": 0, "appointments": 0}
+    _demo_rules_and_windows(study, interviewers)
+    people = db.session.scalars(
+        select(Participant)
+        .where(
+            Participant.study_id == study.id,
+            Participant.status.in_(_BOOKABLE),
+            Participant.email != "",
+        )
+        .order_by(Participant.id)
+        .limit(12)
+    )
+    plan = iter(list(people))
+    bookings = _DemoBookings(study, coordinator, interviewers)
+    bookings.held_and_missed(plan)
+    bookings.ahead(plan)
+    bookings.cancelled_and_moved(plan)
+    return {"windows": len(interviewers) * 4 + 1, "appointments": bookings.made}

@@ -93,53 +93,63 @@ def _attendees(appointment: Appointment) -> tuple[Attendee, ...]:
 _UNSET = object()
 
 
+def _interviewer_lines(
+    appointment: Appointment, guide: TopicGuide | None | object
+) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+    """What only the interviewer's event says (who, how to reach them, the topic guide,
+    travel, notes), and the guide as an attachment."""
+    study = appointment.study
+    participant = appointment.participant
+    lines = [
+        f"Interview for the study “{study.name}”.",
+        f"Participant: {participant.reference} {participant.name}",
+        f"Role: {participant.role.name}",
+        f"Organisation: {participant.organisation.name}",
+    ]
+    if participant.phone:
+        lines.append(f"Telephone: {participant.phone}")
+    if participant.email:
+        lines.append(f"Email: {participant.email}")
+    if guide is _UNSET:
+        guide = _topic_guide(appointment)
+    attachments: tuple[tuple[str, str], ...] = ()
+    if isinstance(guide, TopicGuide):
+        lines.append(f"Topic guide: {guide.title} – {guide.url}")
+        attachments = ((guide.title, guide.url),)
+    if appointment.travel_minutes_before or appointment.travel_minutes_after:
+        lines.append(
+            f"Travel: {appointment.travel_minutes_before} minutes before, "
+            f"{appointment.travel_minutes_after} minutes after."
+        )
+    if appointment.notes:
+        lines.append(f"Notes: {appointment.notes}")
+    return lines, attachments
+
+
 def calendar_event(
     appointment: Appointment, *, for_interviewer: bool, guide: TopicGuide | None | object = _UNSET
 ) -> CalendarEvent:
     """The appointment as a calendar event for one side: the interviewer's version names the
     participant and carries the role's topic guide; the participant's names the interviewer."""
-    study = appointment.study
-    participant = appointment.participant
     from fieldwork.invites.bodies import describe_end, describe_for_reader
 
+    study = appointment.study
     mode = appointment.mode.label
     zone = appointment.timezone if for_interviewer else participant_zone(appointment)
     when = (
         f"{describe_for_reader(appointment.starts_at, zone, appointment.timezone)}, "
         f"until {describe_end(appointment.ends_at, zone)}"
     )
-    lines: list[str] = []
-    attachments: tuple[tuple[str, str], ...] = ()
     if for_interviewer:
-        summary = f"Interview {participant.reference} – {study.name} ({mode})"
-        lines += [
-            f"Interview for the study “{study.name}”.",
-            f"Participant: {participant.reference} {participant.name}",
-            f"Role: {participant.role.name}",
-            f"Organisation: {participant.organisation.name}",
-        ]
-        if participant.phone:
-            lines.append(f"Telephone: {participant.phone}")
-        if participant.email:
-            lines.append(f"Email: {participant.email}")
-        if guide is _UNSET:
-            guide = _topic_guide(appointment)
-        if isinstance(guide, TopicGuide):
-            lines.append(f"Topic guide: {guide.title} – {guide.url}")
-            attachments = ((guide.title, guide.url),)
-        if appointment.travel_minutes_before or appointment.travel_minutes_after:
-            lines.append(
-                f"Travel: {appointment.travel_minutes_before} minutes before, "
-                f"{appointment.travel_minutes_after} minutes after."
-            )
-        if appointment.notes:
-            lines.append(f"Notes: {appointment.notes}")
+        summary = f"Interview {appointment.participant.reference} – {study.name} ({mode})"
+        lines, attachments = _interviewer_lines(appointment, guide)
     else:
         summary = f"{study.name}: research interview ({mode})"
-        lines += [
+        lines = [
             f"An interview for the research study “{study.name}”.",
             f"Your interviewer: {appointment.interviewer.name}",
         ]
+        attachments = ()
     lines += [f"How: {mode}", f"When: {when}"]
     calling = call_line(appointment, for_interviewer=for_interviewer)
     if calling:

@@ -25,9 +25,6 @@ from fieldwork.scheduling.models import (
     BusyCalendar,
 )
 
-#: How far ahead a participant's booking link offers slots.
-SELF_BOOKING_DAYS = 28
-
 Interval = tuple[dt.datetime, dt.datetime]
 
 
@@ -228,16 +225,6 @@ def free_slots(
         )
         if free_of_interviewer and free_of_participant
     ]
-
-
-def self_booking_range(zone_name: str, today: dt.date) -> Interval:
-    """From the start of tomorrow in the study's zone, for SELF_BOOKING_DAYS days."""
-    zone = ZoneInfo(zone_name)
-    first = today + dt.timedelta(days=1)
-    start = dt.datetime.combine(first, dt.time()).replace(tzinfo=zone).astimezone(dt.UTC)
-    last = first + dt.timedelta(days=SELF_BOOKING_DAYS)
-    end = dt.datetime.combine(last, dt.time()).replace(tzinfo=zone).astimezone(dt.UTC)
-    return start, end
 
 
 #: How far ahead the coordinator's booking form offers an interviewer's free slots

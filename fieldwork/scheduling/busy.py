@@ -83,11 +83,6 @@ def resolve_checked(url: str) -> tuple[urllib.parse.SplitResult, str]:
     return parts, str(addresses[0])
 
 
-def check_public_address(url: str) -> None:
-    """Refuse an address that is not http(s) or is on a private network (see resolve_checked)."""
-    resolve_checked(url)
-
-
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """An HTTP connection to a fixed IP address; the Host header keeps the name."""
 

@@ -33,7 +33,7 @@ MAX_RULE_STEPS = 200_000
 #: Address space the expanding process may use.
 EXPANSION_MEMORY_BYTES = 1024 * 1024 * 1024
 
-_TOO_COSTLY, _UNREADABLE, _TOO_MANY = 3, 4, 5
+_TOO_COSTLY, _TOO_MANY = 3, 5
 
 
 class CalendarLimitError(ValueError):

@@ -16,7 +16,6 @@ from sqlalchemy.orm import aliased, joinedload
 from fieldwork.accounts.models import User
 from fieldwork.core.pagination import Page, paginate
 from fieldwork.core.time import now_utc
-from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, RecruitmentStatus, Study
 from fieldwork.scheduling.models import Appointment, AppointmentStatus
 
@@ -121,19 +120,6 @@ def to_rebook(study: Study, viewer: User | None, limit: int = 20) -> Page:
     if viewer is not None and not viewer.is_coordinator:
         statement = statement.where(Participant.interviewer_id == viewer.id)
     return _shortlist(_with_people(statement), limit)
-
-
-def is_to_rebook(participant: Participant) -> bool:
-    """Whether one participant is on the "to rebook" list (for their page)."""
-    if participant.status in FINISHED_STATUSES:
-        return False
-    latest = db.session.scalars(
-        select(Appointment.status)
-        .where(Appointment.participant_id == participant.id)
-        .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
-        .limit(1)
-    ).first()
-    return latest in REBOOK_OUTCOMES
 
 
 def to_contact(study: Study, viewer: User, limit: int = 20) -> Page:

@@ -17,9 +17,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.models import User
-from fieldwork.accounts.services import bookable_people
+from fieldwork.accounts.services import bookable_people, get_user
 from fieldwork.core.time import local, now_utc, zone_label
-from fieldwork.extensions import db
 from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import availability, busy, feed_tokens
 from fieldwork.scheduling.availability import add_window, week_view, windows_for_viewer
@@ -89,7 +88,7 @@ def _own_choices(field) -> None:
 
 
 def _may_manage(user_id: int | None) -> User | None:
-    user = db.session.get(User, user_id) if user_id else None
+    user = get_user(user_id) if user_id else None
     if user is None or (not current_user.is_coordinator and user.id != current_user.id):
         return None
     return user

@@ -19,8 +19,8 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
+from fieldwork.accounts.services import get_user
 from fieldwork.core.time import local, now_utc, zone_label
-from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Study
@@ -104,7 +104,7 @@ def _offer_slots(
 def _chosen_person(raw) -> User | None:
     if not raw:
         return None
-    user = db.session.get(User, raw)
+    user = get_user(raw)
     return user if user is not None and user.is_enabled else None
 
 

@@ -30,14 +30,13 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
-from fieldwork.accounts.services import bookable_people
+from fieldwork.accounts.services import bookable_people, get_user
 from fieldwork.core.downloads import csv_download, record_download
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import NonexistentTime, local, now_utc, to_utc, zone_label
 from fieldwork.core.web import viewer_timezone
-from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
-from fieldwork.sampling.models import Role
+from fieldwork.sampling.queries import get_role
 from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import calendar_view, messages
 from fieldwork.scheduling.appointments import (
@@ -84,7 +83,7 @@ def people_choices() -> list[tuple]:
 
 
 def interviewer_or_error(form_field) -> User | None:
-    user = db.session.get(User, form_field.data) if form_field.data else None
+    user = get_user(form_field.data) if form_field.data else None
     if user is None or not user.is_enabled:
         form_field.errors = [*form_field.errors, "Choose the interviewer."]
         return None
@@ -347,7 +346,7 @@ def outcome(appointment_id: int):
 @blueprint.route("/roles/<int:role_id>/topic-guide", methods=["GET", "POST"])
 @coordinator_required
 def topic_guide(role_id: int):
-    role = db.session.get(Role, role_id)
+    role = get_role(role_id)
     if role is None:
         abort(404)
     guide = topic_guide_for_role(role.id)
@@ -363,7 +362,7 @@ def topic_guide(role_id: int):
 @blueprint.post("/roles/<int:role_id>/topic-guide/remove")
 @coordinator_required
 def remove_topic_guide(role_id: int):
-    role = db.session.get(Role, role_id)
+    role = get_role(role_id)
     if role is None:
         abort(404)
     save_topic_guide(role, "", "")

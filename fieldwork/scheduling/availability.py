@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.scheduling.errors import SchedulingError
 from fieldwork.scheduling.models import (
@@ -259,8 +260,8 @@ def add_window(
         valid_from=valid_from,
         valid_until=valid_until,
     )
-    db.session.add(window)
-    db.session.commit()
+    with transaction():
+        db.session.add(window)
     return window
 
 
@@ -280,8 +281,8 @@ def delete_window(window_id: int, viewer: User) -> bool:
     window = db.session.get(AvailabilityWindow, window_id)
     if window is None or (not viewer.is_coordinator and window.interviewer_id != viewer.id):
         return False
-    db.session.delete(window)
-    db.session.commit()
+    with transaction():
+        db.session.delete(window)
     return True
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from contextlib import nullcontext
 
 from blinker import NamedSignal
 from sqlalchemy import func, select
@@ -29,6 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment.services import has_consent_to_take_part
 from fieldwork.sampling import assignment
@@ -158,7 +160,7 @@ def book_appointment(
     check_timing(request.starts_at, already_took_place=already_took_place)
     if participant.study_id != study.id:
         raise SchedulingError("That participant is not in this study.")
-    try:
+    with transaction():
         lock_booking(interviewer.id, participant.id)
         _check_booking(study.timezone, participant, interviewer, request, confirmed=confirmed)
         appointment = _new_appointment(study, participant, interviewer, request, actor)
@@ -181,10 +183,6 @@ def book_appointment(
             messages.queue_appointment_messages(appointment.id, "invite")
         if audit_action:
             audit_participant_change(audit_action, appointment, new_starts_at=request.starts_at)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return appointment
 
 
@@ -229,7 +227,7 @@ def reschedule_appointment(
     check_timing(request.starts_at, already_took_place=False)
     interviewer = db.session.get(User, appointment.interviewer_id)
     participant = db.session.get(Participant, appointment.participant_id)
-    try:
+    with transaction():
         lock_booking(interviewer.id, participant.id)
         _reread(appointment)
         _require_open(appointment)
@@ -257,10 +255,6 @@ def reschedule_appointment(
             audit_participant_change(
                 audit_action, appointment, old_starts_at=old_start, new_starts_at=starts_at
             )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return appointment
 
 
@@ -300,7 +294,8 @@ def cancel_appointment(
             db.session.rollback()
             raise
     _require_open(appointment)  # the locks stay until the request ends its transaction
-    try:
+    # Inside a withdrawal (commit=False) the withdrawal's code owns the transaction.
+    with transaction() if commit else nullcontext():
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now_utc()
         appointment.cancel_reason = reason.strip()
@@ -323,12 +318,6 @@ def cancel_appointment(
             actor=actor,
             is_participant_still_booked=_has_booking(appointment.participant_id),
         )
-        if commit:
-            db.session.commit()
-    except BaseException:
-        if commit:
-            db.session.rollback()
-        raise
     return appointment
 
 
@@ -402,7 +391,7 @@ def record_outcome(
         return appointment
     # Refused here without a rollback: the page shows the appointment as it loaded it.
     _check_outcome(appointment, status, actual_minutes)
-    try:
+    with transaction():
         appointment.status = status
         appointment.actual_minutes = minutes
         appointment.is_recorded = recorded
@@ -419,10 +408,6 @@ def record_outcome(
             actor=actor,
             is_participant_still_booked=_has_booking(appointment.participant_id),
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return appointment
 
 

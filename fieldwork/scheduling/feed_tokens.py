@@ -7,6 +7,7 @@ from sqlalchemy import select
 from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.scheduling.appointments import with_people
 from fieldwork.scheduling.models import (
@@ -24,22 +25,23 @@ def feed_of(interviewer: User) -> CalendarFeed | None:
 def regenerate_feed_token(interviewer: User) -> str:
     """A new feed token for the interviewer; the previous URL stops working at once."""
     token = new_token()
-    feed = feed_of(interviewer)
-    if feed is None:
-        db.session.add(CalendarFeed(interviewer_id=interviewer.id, token_hash=hash_token(token)))
-    else:
-        feed.token_hash = hash_token(token)
-        feed.created_at = now_utc()
-        feed.last_used_at = None
-    db.session.commit()
+    with transaction():
+        feed = feed_of(interviewer)
+        if feed is None:
+            feed = CalendarFeed(interviewer_id=interviewer.id, token_hash=hash_token(token))
+            db.session.add(feed)
+        else:
+            feed.token_hash = hash_token(token)
+            feed.created_at = now_utc()
+            feed.last_used_at = None
     return token
 
 
 def revoke_feed(interviewer: User) -> None:
-    feed = feed_of(interviewer)
-    if feed is not None:
-        db.session.delete(feed)
-        db.session.commit()
+    with transaction():
+        feed = feed_of(interviewer)
+        if feed is not None:
+            db.session.delete(feed)
 
 
 def feed_appointments(token: str) -> tuple[User, list[Appointment]] | None:
@@ -54,8 +56,8 @@ def feed_appointments(token: str) -> tuple[User, list[Appointment]] | None:
     interviewer = db.session.get(User, feed.interviewer_id)
     if interviewer is None or not interviewer.is_enabled:
         return None
-    feed.last_used_at = now_utc()
-    db.session.commit()
+    with transaction():
+        feed.last_used_at = now_utc()
     appointments = list(
         db.session.scalars(
             with_people(select(Appointment))

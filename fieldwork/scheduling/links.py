@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, Study
 from fieldwork.scheduling.appointments import with_people
@@ -88,14 +89,10 @@ def send_booking_link(
 
     if not participant.email:
         raise SchedulingError(f"{participant.reference} has no email address to send a link to.")
-    try:
+    with transaction():
         link, token = create_booking_link(participant, interviewer, actor, **options)
         messages.queue_booking_link_message(link, link_url_for_token(token))
         link.sent_at = now_utc()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return link, token
 
 
@@ -104,8 +101,8 @@ def revoke_booking_link(link_id: int, participant: Participant) -> BookingLink |
     if link is None or link.participant_id != participant.id:
         return None
     if link.revoked_at is None:
-        link.revoked_at = now_utc()
-        db.session.commit()
+        with transaction():
+            link.revoked_at = now_utc()
     return link
 
 
@@ -196,11 +193,11 @@ def remember_participant_zone(link: BookingLink, zone_name: str) -> None:
 
 def store_participant_zone(link: BookingLink, zone_name: str) -> None:
     """The participant chose a zone: store it with them and their open booking (commits)."""
-    remember_participant_zone(link, zone_name)
-    current = current_booking(link)
-    if current is not None:
-        current.participant_timezone = zone_name
-    db.session.commit()
+    with transaction():
+        remember_participant_zone(link, zone_name)
+        current = current_booking(link)
+        if current is not None:
+            current.participant_timezone = zone_name
 
 
 def book_through_link(

@@ -1,8 +1,8 @@
 """Forms for studies, phases, districts, organisations and roles, and their list filters.
 
 The forms check what a field can check alone (present, a number, a date, not too long); the
-rules that involve the database or several fields live in frame_services, whose errors the views
-put beside the field they name.
+rules that involve the database or several fields live in the `sampling.frame` modules, whose
+errors the views put beside the field they name.
 """
 
 from __future__ import annotations

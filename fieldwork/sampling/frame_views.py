@@ -14,8 +14,13 @@ from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import administrator_required, coordinator_required
 from fieldwork.core.pagination import parse_page_number
 from fieldwork.extensions import db
-from fieldwork.sampling import frame_services as frame
 from fieldwork.sampling import services
+from fieldwork.sampling.frame import common
+from fieldwork.sampling.frame import districts as district_services
+from fieldwork.sampling.frame import organisations as organisation_services
+from fieldwork.sampling.frame import phases as phase_services
+from fieldwork.sampling.frame import roles as role_services
+from fieldwork.sampling.frame import studies as study_services
 from fieldwork.sampling.frame_forms import (
     DeleteStudyForm,
     DistrictFilterForm,
@@ -113,7 +118,7 @@ def _study_fields(form: StudyForm) -> dict:
 
 @blueprint.get("/studies")
 def studies():
-    return render_template("frame/studies.html", rows=frame.study_rows())
+    return render_template("frame/studies.html", rows=study_services.study_rows())
 
 
 @blueprint.get("/studies/<slug>")
@@ -123,7 +128,7 @@ def study(slug: str):
     return render_template(
         "frame/study.html",
         study=found,
-        summary=frame.study_summary(found),
+        summary=study_services.study_summary(found),
         is_current=current is not None and current.id == found.id,
     )
 
@@ -134,7 +139,7 @@ def new_study():
     form = StudyForm()
     if form.validate_on_submit():
         try:
-            created = frame.save_study(None, **_study_fields(form))
+            created = study_services.save_study(None, **_study_fields(form))
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -164,7 +169,7 @@ def edit_study(slug: str):
     form = StudyForm(obj=found)
     if form.validate_on_submit():
         try:
-            saved = frame.save_study(found, **_study_fields(form))
+            saved = study_services.save_study(found, **_study_fields(form))
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -191,14 +196,17 @@ def delete_study(slug: str):
     if form.validate_on_submit():
         name = found.name
         try:
-            frame.delete_study(found, form.confirm_name.data, current_user)
+            study_services.delete_study(found, form.confirm_name.data, current_user)
         except FrameError as error:
             _show_error(form, error)
         else:
             flash(f"The study {name} and its whole sample frame have been deleted.", "success")
             return redirect(url_for("frame.studies"))
     return render_template(
-        "frame/delete_study.html", study=found, form=form, summary=frame.study_summary(found)
+        "frame/delete_study.html",
+        study=found,
+        form=form,
+        summary=study_services.study_summary(found),
     ), 422 if form.errors else 200
 
 
@@ -206,7 +214,7 @@ def delete_study(slug: str):
 
 
 def _phase_or_404(phase_id: int):
-    found = frame.get_phase(require_study(), phase_id)
+    found = phase_services.get_phase(require_study(), phase_id)
     if found is None:
         abort(404)
     return found
@@ -222,8 +230,8 @@ def phase(phase_id: int):
     return render_template(
         "frame/phase.html",
         phase=found,
-        districts=frame.districts_in_phase(found),
-        participants=frame.participant_count(found.study_id, phase_id=found.id),
+        districts=phase_services.districts_in_phase(found),
+        participants=common.participant_count(found.study_id, phase_id=found.id),
     )
 
 
@@ -233,12 +241,14 @@ def new_phase():
     current = require_study()
     form = PhaseForm()
     if request.method == "GET":
-        next_number = max((row.phase.number for row in frame.phase_rows(current)), default=0) + 1
+        next_number = (
+            max((row.phase.number for row in phase_services.phase_rows(current)), default=0) + 1
+        )
         form.number.data = next_number
         form.name.data = f"Phase {next_number}"
     if form.validate_on_submit():
         try:
-            created = frame.save_phase(current, None, **_phase_fields(form))
+            created = phase_services.save_phase(current, None, **_phase_fields(form))
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -261,7 +271,7 @@ def edit_phase(phase_id: int):
     form = PhaseForm(obj=found)
     if form.validate_on_submit():
         try:
-            saved = frame.save_phase(require_study(), found, **_phase_fields(form))
+            saved = phase_services.save_phase(require_study(), found, **_phase_fields(form))
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -286,8 +296,8 @@ def delete_phase(phase_id: int):
     found = _phase_or_404(phase_id)
     return _delete_flow(
         found,
-        frame.delete_phase,
-        frame.why_not_delete_phase,
+        phase_services.delete_phase,
+        phase_services.why_not_delete_phase,
         url_for("frame.phase", phase_id=found.id),
         url_for("frame.districts"),
     )
@@ -297,7 +307,7 @@ def delete_phase(phase_id: int):
 
 
 def _district_or_404(district_id: int):
-    found = frame.get_district(require_study(), district_id)
+    found = district_services.get_district(require_study(), district_id)
     if found is None:
         abort(404)
     return found
@@ -306,13 +316,13 @@ def _district_or_404(district_id: int):
 @blueprint.get("/districts")
 def districts():
     current = require_study()
-    phases = frame.phase_rows(current)
+    phases = phase_services.phase_rows(current)
     form = DistrictFilterForm(request.args)
     form.phase.choices = [("", "Any phase")] + [(row.phase.id, row.phase.name) for row in phases]
     search, phase_id = "", None
     if form.validate():
         search, phase_id = form.q.data or "", form.phase.data
-    page = frame.district_page(
+    page = district_services.district_page(
         current, _page_number(), current_app.config["PAGE_SIZE"], search=search, phase_id=phase_id
     )
     return render_template(
@@ -331,7 +341,7 @@ def district(district_id: int):
     return render_template(
         "frame/district.html",
         district=found,
-        participants=frame.participant_count(found.study_id, district_id=found.id),
+        participants=common.participant_count(found.study_id, district_id=found.id),
     )
 
 
@@ -361,7 +371,7 @@ def new_district():
         form.phase_id.data = int(request.args["phase"])
     if form.validate_on_submit():
         try:
-            created = frame.save_district(current, None, **_district_fields(form))
+            created = district_services.save_district(current, None, **_district_fields(form))
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -384,7 +394,7 @@ def edit_district(district_id: int):
     form = _district_form(current, obj=found)
     if form.validate_on_submit():
         try:
-            saved = frame.save_district(current, found, **_district_fields(form))
+            saved = district_services.save_district(current, found, **_district_fields(form))
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -408,8 +418,8 @@ def delete_district(district_id: int):
     found = _district_or_404(district_id)
     return _delete_flow(
         found,
-        frame.delete_district,
-        frame.why_not_delete_district,
+        district_services.delete_district,
+        district_services.why_not_delete_district,
         url_for("frame.district", district_id=found.id),
         url_for("frame.districts"),
         consequence="Organisations that cover it will simply stop covering it.",
@@ -420,7 +430,7 @@ def delete_district(district_id: int):
 
 
 def _organisation_or_404(organisation_id: int):
-    found = frame.get_organisation(require_study(), organisation_id)
+    found = organisation_services.get_organisation(require_study(), organisation_id)
     if found is None:
         abort(404)
     return found
@@ -438,7 +448,7 @@ def organisations():
         search = form.q.data or ""
         kind = OrganisationKind(form.kind.data) if form.kind.data else None
         district_id = form.district.data
-    page = frame.organisation_page(
+    page = organisation_services.organisation_page(
         current,
         _page_number(),
         current_app.config["PAGE_SIZE"],
@@ -461,8 +471,8 @@ def organisation(organisation_id: int):
     return render_template(
         "frame/organisation.html",
         organisation=found,
-        subcontractors=frame.subcontractors_of(found),
-        participants=frame.participant_count(found.study_id, organisation_id=found.id),
+        subcontractors=organisation_services.subcontractors_of(found),
+        participants=common.participant_count(found.study_id, organisation_id=found.id),
     )
 
 
@@ -470,7 +480,7 @@ def _organisation_form(current: Study, organisation=None, **kwargs) -> Organisat
     form = OrganisationForm(**kwargs)
     form.lead_provider_id.choices = [("", "None")] + [
         (o.id, o.name)
-        for o in frame.lead_providers_of(current)
+        for o in organisation_services.lead_providers_of(current)
         if organisation is None or o.id != organisation.id
     ]
     form.district_ids.choices = [
@@ -497,7 +507,9 @@ def new_organisation():
     form = _organisation_form(current)
     if form.validate_on_submit():
         try:
-            created = frame.save_organisation(current, None, **_organisation_fields(form))
+            created = organisation_services.save_organisation(
+                current, None, **_organisation_fields(form)
+            )
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -522,7 +534,9 @@ def edit_organisation(organisation_id: int):
     )
     if form.validate_on_submit():
         try:
-            saved = frame.save_organisation(current, found, **_organisation_fields(form))
+            saved = organisation_services.save_organisation(
+                current, found, **_organisation_fields(form)
+            )
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -546,8 +560,8 @@ def delete_organisation(organisation_id: int):
     found = _organisation_or_404(organisation_id)
     return _delete_flow(
         found,
-        frame.delete_organisation,
-        frame.why_not_delete_organisation,
+        organisation_services.delete_organisation,
+        organisation_services.why_not_delete_organisation,
         url_for("frame.organisation", organisation_id=found.id),
         url_for("frame.organisations"),
     )
@@ -557,7 +571,7 @@ def delete_organisation(organisation_id: int):
 
 
 def _role_or_404(role_id: int):
-    found = frame.get_role(require_study(), role_id)
+    found = role_services.get_role(require_study(), role_id)
     if found is None:
         abort(404)
     return found
@@ -580,7 +594,7 @@ def roles():
         "frame/roles.html",
         study=current,
         form=form,
-        rows=frame.role_rows(current, search),
+        rows=role_services.role_rows(current, search),
         is_filtered=_is_filtered(form),
     )
 
@@ -591,7 +605,7 @@ def role(role_id: int):
     return render_template(
         "frame/role.html",
         role=found,
-        participants=frame.participant_count(found.study_id, role_id=found.id),
+        participants=common.participant_count(found.study_id, role_id=found.id),
     )
 
 
@@ -602,7 +616,7 @@ def new_role():
     form = RoleForm()
     if form.validate_on_submit():
         try:
-            created = frame.save_role(current, None, **_role_fields(form))
+            created = role_services.save_role(current, None, **_role_fields(form))
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -624,7 +638,7 @@ def edit_role(role_id: int):
     form = RoleForm(obj=found)
     if form.validate_on_submit():
         try:
-            saved = frame.save_role(require_study(), found, **_role_fields(form))
+            saved = role_services.save_role(require_study(), found, **_role_fields(form))
         except FrameError as error:
             _show_error(form, error)
         else:
@@ -648,8 +662,8 @@ def delete_role(role_id: int):
     found = _role_or_404(role_id)
     return _delete_flow(
         found,
-        frame.delete_role,
-        frame.why_not_delete_role,
+        role_services.delete_role,
+        role_services.why_not_delete_role,
         url_for("frame.role", role_id=found.id),
         url_for("frame.roles"),
     )

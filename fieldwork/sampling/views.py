@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import coordinator_required
@@ -16,6 +17,7 @@ from fieldwork.sampling.models import (
     District,
     Organisation,
     OrganisationKind,
+    Participant,
     RecruitmentStatus,
     Role,
     Study,
@@ -181,91 +183,119 @@ def bulk_action():
         flash("Select at least one participant first (tick the boxes in the list).", "error")
         return redirect(_back_to_list())
     form.validate()
-    problem, result, verb = None, None, ""
-    if action == "assign":
-        interviewer = db.session.get(accounts.User, form.assign_to.data or 0)
-        if form.assign_to.data and (interviewer is None or not interviewer.is_enabled):
-            problem = "Choose who to assign them to."
-        else:
-            result = bulk.assign(chosen, interviewer, current_user)
-            verb = f"Assigned to {interviewer.name}" if interviewer else "Assignment removed"
-    elif action == "booking_links":
-        interviewer = db.session.get(accounts.User, form.link_interviewer.data or 0)
-        mode = form.link_mode.data or "telephone"
-        if form.link_interviewer.data and (interviewer is None or not interviewer.is_enabled):
-            problem = "Choose the interviewer whose free times the links offer."
-        elif form.link_days.errors or form.link_video.errors or form.link_location.errors:
-            problem = "Check the booking link's details: " + " ".join(
-                form.link_days.errors + form.link_video.errors + form.link_location.errors
-            )
-        elif mode == "in_person" and not (form.link_location.data or "").strip():
-            problem = "Enter the place for in-person interviews."
-        elif form.link_video.data and not form.link_video.data.lower().startswith(
-            ("https://", "http://")
-        ):
-            problem = "Enter a video link starting with https://."
-        else:
-            from fieldwork.scheduling.models import AppointmentMode
-
-            result = bulk.send_booking_links(
-                chosen,
-                interviewer,
-                current_user,
-                lambda token: url_for("feeds.self_booking", token=token, _external=True),
-                mode=AppointmentMode(mode),
-                location=form.link_location.data or "" if mode == "in_person" else "",
-                video_link=form.link_video.data or "" if mode == "video" else "",
-                days=form.link_days.data or 14,
-            )
-            verb = "Booking link emailed"
-    elif action == "consent_requests":
-        from fieldwork.recruitment import services as recruitment
-
-        version = (
-            recruitment.get_version(form.consent_version.data, study)
-            if form.consent_version.data
-            else None
-        )
-        if version is None or not version.is_published:
-            problem = "Choose the consent form to send."
-        elif form.consent_days.errors:
-            problem = "A consent link can last from 1 to 90 days."
-        else:
-            result = bulk.send_consent_requests(
-                chosen,
-                version,
-                current_user,
-                lambda token: url_for("recruitment.online_consent", token=token, _external=True),
-                form.consent_days.data or 14,
-            )
-            verb = "Consent request emailed"
-    else:
-        from fieldwork.core.time import now_utc
-        from fieldwork.recruitment.dispositions import Disposition
-        from fieldwork.recruitment.models import ContactChannel
-
-        values = {d.value for d in Disposition}
-        channels = {c.value for c in ContactChannel}
-        if form.disposition.data not in values:
-            problem = "Choose the outcome to record."
-        elif form.channel.data not in channels or form.note.errors:
-            problem = "Choose how they were contacted (and keep the note short)."
-        else:
-            disposition = Disposition(form.disposition.data)
-            result = bulk.record_outcome(
-                chosen,
-                disposition,
-                ContactChannel(form.channel.data),
-                form.note.data or "",
-                current_user,
-                now_utc(),
-            )
-            verb = f"“{disposition.label}” recorded"
+    problem, result, verb = _BULK_HANDLERS[action](study, form, chosen)
     if problem:
         flash(problem, "error")
     elif result is not None:
         flash(result.summary(verb), "success" if result.done else "warning")
     return redirect(_back_to_list())
+
+
+#: What a bulk action gives back: a problem to show (nothing done), or the result and its verb.
+BulkOutcome = tuple[str | None, bulk.BulkResult | None, str]
+
+
+def _bulk_assign(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
+    interviewer = db.session.get(accounts.User, form.assign_to.data or 0)
+    if form.assign_to.data and (interviewer is None or not interviewer.is_enabled):
+        return "Choose who to assign them to.", None, ""
+    result = bulk.assign(chosen, interviewer, current_user)
+    return (
+        None,
+        result,
+        (f"Assigned to {interviewer.name}" if interviewer else "Assignment removed"),
+    )
+
+
+def _booking_link_problem(form: FlaskForm, interviewer: accounts.User | None) -> str | None:
+    """Why the booking-link fields cannot be used, or None."""
+    mode = form.link_mode.data or "telephone"
+    if form.link_interviewer.data and (interviewer is None or not interviewer.is_enabled):
+        return "Choose the interviewer whose free times the links offer."
+    if form.link_days.errors or form.link_video.errors or form.link_location.errors:
+        return "Check the booking link's details: " + " ".join(
+            form.link_days.errors + form.link_video.errors + form.link_location.errors
+        )
+    if mode == "in_person" and not (form.link_location.data or "").strip():
+        return "Enter the place for in-person interviews."
+    if form.link_video.data and not form.link_video.data.lower().startswith(
+        ("https://", "http://")
+    ):
+        return "Enter a video link starting with https://."
+    return None
+
+
+def _bulk_booking_links(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
+    interviewer = db.session.get(accounts.User, form.link_interviewer.data or 0)
+    problem = _booking_link_problem(form, interviewer)
+    if problem:
+        return problem, None, ""
+    from fieldwork.scheduling.models import AppointmentMode
+
+    mode = form.link_mode.data or "telephone"
+    result = bulk.send_booking_links(
+        chosen,
+        interviewer,
+        current_user,
+        lambda token: url_for("feeds.self_booking", token=token, _external=True),
+        mode=AppointmentMode(mode),
+        location=form.link_location.data or "" if mode == "in_person" else "",
+        video_link=form.link_video.data or "" if mode == "video" else "",
+        days=form.link_days.data or 14,
+    )
+    return None, result, "Booking link emailed"
+
+
+def _bulk_consent_requests(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
+    from fieldwork.recruitment import services as recruitment
+
+    version = (
+        recruitment.get_version(form.consent_version.data, study)
+        if form.consent_version.data
+        else None
+    )
+    if version is None or not version.is_published:
+        return "Choose the consent form to send.", None, ""
+    if form.consent_days.errors:
+        return "A consent link can last from 1 to 90 days.", None, ""
+    result = bulk.send_consent_requests(
+        chosen,
+        version,
+        current_user,
+        lambda token: url_for("recruitment.online_consent", token=token, _external=True),
+        form.consent_days.data or 14,
+    )
+    return None, result, "Consent request emailed"
+
+
+def _bulk_outcome(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
+    from fieldwork.core.time import now_utc
+    from fieldwork.recruitment.dispositions import Disposition
+    from fieldwork.recruitment.models import ContactChannel
+
+    if form.disposition.data not in {d.value for d in Disposition}:
+        return "Choose the outcome to record.", None, ""
+    if form.channel.data not in {c.value for c in ContactChannel} or form.note.errors:
+        return "Choose how they were contacted (and keep the note short).", None, ""
+    disposition = Disposition(form.disposition.data)
+    result = bulk.record_outcome(
+        chosen,
+        disposition,
+        ContactChannel(form.channel.data),
+        form.note.data or "",
+        current_user,
+        now_utc(),
+    )
+    return None, result, f"“{disposition.label}” recorded"
+
+
+#: Each bulk action's handler, by the value of the button pressed (bulk.ACTIONS).
+_BULK_HANDLERS = {
+    "assign": _bulk_assign,
+    "booking_links": _bulk_booking_links,
+    "consent_requests": _bulk_consent_requests,
+    "status": _bulk_outcome,
+}
 
 
 @blueprint.get("/participants/<int:participant_id>")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldwork.extensions import db
-from fieldwork.sampling import frame_services as frame
+from fieldwork.sampling.frame import common, districts, organisations, phases, roles, studies
 from fieldwork.sampling.models import (
     District,
     Organisation,
@@ -50,7 +50,7 @@ def study_fields(**changes) -> dict:
     return fields
 
 
-def refusal(call, *args, **kwargs) -> frame.FrameFieldError:
+def refusal(call, *args, **kwargs) -> common.FrameFieldError:
     """Run a service call that must refuse, and return its error (field and message)."""
     with pytest.raises(FrameError) as caught:
         call(*args, **kwargs)
@@ -62,7 +62,7 @@ def refusal(call, *args, **kwargs) -> frame.FrameFieldError:
 
 
 def test_a_study_is_created_with_its_settings(app):
-    study = frame.save_study(None, **study_fields())
+    study = studies.save_study(None, **study_fields())
     assert db.session.get(Study, study.id).slug == "employment-pathways"
     assert study.interview_minutes == 60
 
@@ -71,38 +71,38 @@ def test_a_study_is_created_with_its_settings(app):
     "slug", ["Upper", "with space", "-leading", "trailing-", "under_score", "é", "x" * 61]
 )
 def test_a_study_slug_has_lower_case_letters_digits_and_inner_hyphens_only(app, slug):
-    error = refusal(frame.save_study, None, **study_fields(slug=slug))
+    error = refusal(studies.save_study, None, **study_fields(slug=slug))
     assert error.field == "slug"
     assert "lower-case letters, digits and hyphens" in str(error)
 
 
 def test_a_study_slug_is_unique_and_not_a_reserved_word(app):
     make_study(slug="taken")
-    assert refusal(frame.save_study, None, **study_fields(slug="taken")).field == "slug"
-    assert "reserved" in str(refusal(frame.save_study, None, **study_fields(slug="new")))
+    assert refusal(studies.save_study, None, **study_fields(slug="taken")).field == "slug"
+    assert "reserved" in str(refusal(studies.save_study, None, **study_fields(slug="new")))
 
 
 def test_a_study_keeps_its_own_slug_when_edited(app):
     study = make_study(slug="mine")
-    frame.save_study(study, **study_fields(slug="mine", name="Renamed"))
+    studies.save_study(study, **study_fields(slug="mine", name="Renamed"))
     assert db.session.get(Study, study.id).name == "Renamed"
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "", "../../etc/passwd"])
 def test_a_study_time_zone_must_be_a_real_iana_zone(app, zone):
-    assert refusal(frame.save_study, None, **study_fields(timezone=zone)).field == "timezone"
+    assert refusal(studies.save_study, None, **study_fields(timezone=zone)).field == "timezone"
 
 
 def test_fieldwork_cannot_end_before_it_starts(app):
     error = refusal(
-        frame.save_study,
+        studies.save_study,
         None,
         **study_fields(
             fieldwork_starts_on=dt.date(2008, 5, 2), fieldwork_ends_on=dt.date(2008, 5, 1)
         ),
     )
     assert error.field == "fieldwork_ends_on"
-    frame.save_study(
+    studies.save_study(
         None,
         **study_fields(
             fieldwork_starts_on=dt.date(2008, 5, 1), fieldwork_ends_on=dt.date(2008, 5, 1)
@@ -115,24 +115,24 @@ def test_fieldwork_cannot_end_before_it_starts(app):
 )
 def test_an_interview_lasts_between_15_and_480_minutes(app, minutes, allowed):
     if allowed:
-        assert frame.save_study(None, **study_fields(interview_minutes=minutes)).id
+        assert studies.save_study(None, **study_fields(interview_minutes=minutes)).id
     else:
-        error = refusal(frame.save_study, None, **study_fields(interview_minutes=minutes))
+        error = refusal(studies.save_study, None, **study_fields(interview_minutes=minutes))
         assert error.field == "interview_minutes"
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "team@", "", "a b@example.org"])
 def test_the_organiser_email_must_be_valid(app, email):
     assert (
-        refusal(frame.save_study, None, **study_fields(organiser_email=email)).field
+        refusal(studies.save_study, None, **study_fields(organiser_email=email)).field
         == "organiser_email"
     )
 
 
 def test_deleting_a_study_needs_its_name_typed_exactly(app):
     study = make_study(name="Keep me")
-    assert refusal(frame.delete_study, study, "keep me").field == "confirm_name"
-    assert refusal(frame.delete_study, study, "").field == "confirm_name"
+    assert refusal(studies.delete_study, study, "keep me").field == "confirm_name"
+    assert refusal(studies.delete_study, study, "").field == "confirm_name"
     assert db.session.get(Study, study.id) is not None
 
 
@@ -148,7 +148,7 @@ def test_deleting_a_study_removes_its_whole_frame_and_nothing_of_other_studies(a
     )
     doomed_id = doomed["study"].id
 
-    frame.delete_study(doomed["study"], "Test study")
+    studies.delete_study(doomed["study"], "Test study")
 
     assert db.session.get(Study, doomed_id) is None
     for model in (Phase, District, Organisation, Role, Participant):
@@ -164,10 +164,10 @@ def test_deleting_a_study_removes_its_whole_frame_and_nothing_of_other_studies(a
 
 def test_a_phase_number_is_unique_within_a_study(app):
     study = make_study(phases=2)
-    error = refusal(frame.save_phase, study, None, number=2, name="Again")
+    error = refusal(phases.save_phase, study, None, number=2, name="Again")
     assert error.field == "number" and "already has a phase 2" in str(error)
     other = make_study(phases=1)
-    assert frame.save_phase(other, None, number=2, name="Phase 2").study_id == other.id
+    assert phases.save_phase(other, None, number=2, name="Phase 2").study_id == other.id
 
 
 def test_a_phase_cannot_be_deleted_while_participants_are_in_its_districts(app):
@@ -176,28 +176,28 @@ def test_a_phase_cannot_be_deleted_while_participants_are_in_its_districts(app):
         make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
     phase = phase_of(f["study"], 1)
     assert "2 participants are in the districts of Phase 1" in str(
-        refusal(frame.delete_phase, phase)
+        refusal(phases.delete_phase, phase)
     )
 
 
 def test_a_phase_with_districts_but_no_participants_cannot_be_deleted_either(app):
     f = make_frame()
-    message = str(refusal(frame.delete_phase, phase_of(f["study"], 2)))
+    message = str(refusal(phases.delete_phase, phase_of(f["study"], 2)))
     assert "still has 1 district" in message
 
 
 def test_an_empty_phase_is_deleted(app):
     study = make_study(phases=3)
     phase = phase_of(study, 3)
-    frame.delete_phase(phase)
-    assert [row.phase.number for row in frame.phase_rows(study)] == [1, 2]
+    phases.delete_phase(phase)
+    assert [row.phase.number for row in phases.phase_rows(study)] == [1, 2]
 
 
 def test_phase_rows_count_districts_and_participants_per_phase(app):
     f = make_frame()
     make_district(f["study"], "East", phase=2)
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
-    rows = frame.phase_rows(f["study"])
+    rows = phases.phase_rows(f["study"])
     assert [(r.phase.number, r.districts, r.participants) for r in rows] == [(1, 1, 1), (2, 2, 0)]
 
 
@@ -207,15 +207,17 @@ def test_phase_rows_count_districts_and_participants_per_phase(app):
 def test_a_district_name_is_unique_in_a_study_whatever_the_case(app):
     f = make_frame()
     phase = phase_of(f["study"], 1)
-    error = refusal(frame.save_district, f["study"], None, name="  north ", phase_id=phase.id)
+    error = refusal(districts.save_district, f["study"], None, name="  north ", phase_id=phase.id)
     assert error.field == "name"
 
 
 def test_a_district_must_be_in_a_phase_of_its_own_study(app):
     study, other = make_study(), make_study()
-    error = refusal(frame.save_district, study, None, name="X", phase_id=phase_of(other, 1).id)
+    error = refusal(districts.save_district, study, None, name="X", phase_id=phase_of(other, 1).id)
     assert error.field == "phase_id"
-    assert refusal(frame.save_district, study, None, name="X", phase_id=None).field == "phase_id"
+    assert (
+        refusal(districts.save_district, study, None, name="X", phase_id=None).field == "phase_id"
+    )
 
 
 def test_a_placeholder_district_is_renamed_and_marked_identified(app):
@@ -223,7 +225,7 @@ def test_a_placeholder_district_is_renamed_and_marked_identified(app):
     placeholder = make_district(
         study, "UNKNOWN phase-2 district 1 of 6", phase=2, is_placeholder=True
     )
-    frame.save_district(
+    districts.save_district(
         study,
         placeholder,
         name="Leeds",
@@ -242,15 +244,15 @@ def test_a_placeholder_district_is_renamed_and_marked_identified(app):
 def test_a_district_in_use_cannot_be_deleted_and_the_message_says_how_many(app):
     f = make_frame()
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
-    assert "1 participant is still in North" in str(refusal(frame.delete_district, f["north"]))
+    assert "1 participant is still in North" in str(refusal(districts.delete_district, f["north"]))
 
 
 def test_deleting_a_district_stops_organisations_covering_it(app):
     f = make_frame()
     south_id = f["south"].id
-    frame.delete_district(f["south"])
+    districts.delete_district(f["south"])
     assert db.session.get(District, south_id) is None
-    provider = frame.get_organisation(f["study"], f["provider"].id)
+    provider = organisations.get_organisation(f["study"], f["provider"].id)
     assert [d.name for d in provider.districts] == ["North"]
 
 
@@ -258,17 +260,17 @@ def test_the_district_page_lists_filter_by_phase_and_name_and_count_what_uses_th
     f = make_frame()
     make_district(f["study"], "Northampton", phase=2)
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
-    everything = frame.district_page(f["study"], 1, 50)
+    everything = districts.district_page(f["study"], 1, 50)
     assert [(r.district.name, r.organisations, r.participants) for r in everything.items] == [
         ("North", 2, 1),
         ("Northampton", 0, 0),
         ("South", 1, 0),
     ]
-    found = frame.district_page(
+    found = districts.district_page(
         f["study"], 1, 50, search="NORTH", phase_id=phase_of(f["study"], 2).id
     )
     assert [r.district.name for r in found.items] == ["Northampton"]
-    assert frame.district_page(f["study"], 1, 50, search="100%_").total == 0
+    assert districts.district_page(f["study"], 1, 50, search="100%_").total == 0
 
 
 # --- Organisations ---------------------------------------------------------------------------
@@ -283,7 +285,7 @@ def organisation(study, **changes) -> Organisation:
         "notes": "",
     }
     fields.update(changes)
-    return frame.save_organisation(study, None, **fields)
+    return organisations.save_organisation(study, None, **fields)
 
 
 def test_a_sub_contractor_must_name_its_lead_provider(app):
@@ -306,9 +308,14 @@ def test_a_lead_provider_must_be_a_lead_provider_of_the_same_study(app):
 def test_an_organisation_cannot_be_its_own_lead_provider(app):
     f = make_frame()
     sub = make_organisation(f["study"], "Sub", SUB, lead_provider_id=f["provider"].id)
-    sub = frame.get_organisation(f["study"], sub.id)
+    sub = organisations.get_organisation(f["study"], sub.id)
     error = refusal(
-        frame.save_organisation, f["study"], sub, name="Sub", kind=SUB, lead_provider_id=sub.id
+        organisations.save_organisation,
+        f["study"],
+        sub,
+        name="Sub",
+        kind=SUB,
+        lead_provider_id=sub.id,
     )
     assert "its own lead provider" in str(error)
 
@@ -331,7 +338,7 @@ def test_an_organisation_covers_districts_of_its_own_study_only(app):
     error = refusal(organisation, f["study"], district_ids=[f["north"].id, other["north"].id])
     assert error.field == "district_ids"
     made = organisation(f["study"], district_ids=[f["north"].id, f["south"].id])
-    assert [d.name for d in frame.get_organisation(f["study"], made.id).districts] == [
+    assert [d.name for d in organisations.get_organisation(f["study"], made.id).districts] == [
         "North",
         "South",
     ]
@@ -339,8 +346,8 @@ def test_an_organisation_covers_districts_of_its_own_study_only(app):
 
 def test_editing_an_organisation_replaces_its_districts(app):
     f = make_frame()
-    provider = frame.get_organisation(f["study"], f["provider"].id)
-    frame.save_organisation(
+    provider = organisations.get_organisation(f["study"], f["provider"].id)
+    organisations.save_organisation(
         f["study"],
         provider,
         name="Acme Employment",
@@ -349,7 +356,7 @@ def test_editing_an_organisation_replaces_its_districts(app):
         notes="Now south only",
     )
     db.session.expire_all()
-    provider = frame.get_organisation(f["study"], f["provider"].id)
+    provider = organisations.get_organisation(f["study"], f["provider"].id)
     assert [d.name for d in provider.districts] == ["South"]
     assert provider.notes == "Now south only"
 
@@ -357,17 +364,17 @@ def test_editing_an_organisation_replaces_its_districts(app):
 def test_an_organisation_kind_cannot_change_while_its_people_hold_roles_for_the_old_kind(app):
     f = make_frame()
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
-    jcp = frame.get_organisation(f["study"], f["jcp"].id)
-    error = refusal(frame.save_organisation, f["study"], jcp, name=jcp.name, kind=LEAD)
+    jcp = organisations.get_organisation(f["study"], f["jcp"].id)
+    error = refusal(organisations.save_organisation, f["study"], jcp, name=jcp.name, kind=LEAD)
     assert error.field == "kind" and "1 participant is at Jobcentre Plus North" in str(error)
 
 
 def test_a_lead_provider_stays_one_while_sub_contractors_name_it(app):
     f = make_frame()
     make_organisation(f["study"], "Sub", SUB, lead_provider_id=f["provider"].id)
-    provider = frame.get_organisation(f["study"], f["provider"].id)
+    provider = organisations.get_organisation(f["study"], f["provider"].id)
     error = refusal(
-        frame.save_organisation,
+        organisations.save_organisation,
         f["study"],
         provider,
         name=provider.name,
@@ -381,7 +388,7 @@ def test_an_organisation_in_use_cannot_be_deleted_and_the_message_says_how_many(
     for _ in range(3):
         make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
     assert "3 participants are still at Jobcentre Plus North" in str(
-        refusal(frame.delete_organisation, f["jcp"])
+        refusal(organisations.delete_organisation, f["jcp"])
     )
 
 
@@ -390,14 +397,14 @@ def test_a_lead_provider_named_by_sub_contractors_cannot_be_deleted(app):
     for name in ("Sub A", "Sub B"):
         make_organisation(f["study"], name, SUB, lead_provider_id=f["provider"].id)
     assert "2 sub-contractors name Acme Employment" in str(
-        refusal(frame.delete_organisation, f["provider"])
+        refusal(organisations.delete_organisation, f["provider"])
     )
 
 
 def test_deleting_an_organisation_removes_its_coverage_not_the_districts(app):
     f = make_frame()
     provider_id = f["provider"].id
-    frame.delete_organisation(f["provider"])
+    organisations.delete_organisation(f["provider"])
     assert db.session.get(Organisation, provider_id) is None
     assert (
         db.session.scalar(
@@ -416,7 +423,7 @@ def test_the_organisation_list_filters_by_name_kind_and_district_with_counts(app
         f["study"], "Acme Sub", SUB, [f["south"]], lead_provider_id=f["provider"].id
     )
     make_participant(f["study"], district=f["north"], organisation=f["provider"], role=f["manager"])
-    rows = frame.organisation_page(f["study"], 1, 50).items
+    rows = organisations.organisation_page(f["study"], 1, 50).items
     assert [(r.organisation.name, r.districts, r.participants) for r in rows] == [
         ("Acme Employment", 2, 1),
         ("Acme Sub", 1, 0),
@@ -425,11 +432,11 @@ def test_the_organisation_list_filters_by_name_kind_and_district_with_counts(app
     assert rows[1].organisation.lead_provider.name == "Acme Employment"
     assert [
         r.organisation.id
-        for r in frame.organisation_page(f["study"], 1, 50, search="acme", kind=SUB).items
+        for r in organisations.organisation_page(f["study"], 1, 50, search="acme", kind=SUB).items
     ] == [sub.id]
     assert [
         r.organisation.name
-        for r in frame.organisation_page(f["study"], 1, 50, district_id=f["north"].id).items
+        for r in organisations.organisation_page(f["study"], 1, 50, district_id=f["north"].id).items
     ] == ["Acme Employment", "Jobcentre Plus North"]
 
 
@@ -438,13 +445,13 @@ def test_the_organisation_list_pages_through_the_study(app):
     for number in range(7):
         make_organisation(study, f"Org {number:02d}")
     make_organisation(make_study(), "Elsewhere")
-    second = frame.organisation_page(study, 2, 5)
+    second = organisations.organisation_page(study, 2, 5)
     assert (second.total, second.pages, [r.organisation.name for r in second.items]) == (
         7,
         2,
         ["Org 05", "Org 06"],
     )
-    assert frame.organisation_page(study, 99, 5).page == 2
+    assert organisations.organisation_page(study, 99, 5).page == 2
 
 
 # --- Roles -----------------------------------------------------------------------------------
@@ -453,14 +460,14 @@ def test_the_organisation_list_pages_through_the_study(app):
 def test_a_role_name_is_unique_in_a_study(app):
     f = make_frame()
     error = refusal(
-        frame.save_role, f["study"], None, name="Lead Provider Manager", organisation_kind=LEAD
+        roles.save_role, f["study"], None, name="Lead Provider Manager", organisation_kind=LEAD
     )
     assert error.field == "name"
 
 
 def test_a_role_needs_a_known_kind_of_organisation(app):
     study = make_study()
-    error = refusal(frame.save_role, study, None, name="Adviser", organisation_kind="council")
+    error = refusal(roles.save_role, study, None, name="Adviser", organisation_kind="council")
     assert error.field == "organisation_kind"
 
 
@@ -468,7 +475,7 @@ def test_a_role_kind_cannot_change_while_people_hold_it_at_organisations_of_the_
     f = make_frame()
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
     error = refusal(
-        frame.save_role,
+        roles.save_role,
         f["study"],
         f["tppm"],
         name=f["tppm"].name,
@@ -477,7 +484,7 @@ def test_a_role_kind_cannot_change_while_people_hold_it_at_organisations_of_the_
     assert error.field == "organisation_kind" and "1 participant is in this role" in str(error)
     unused = make_role(f["study"], "Unused", OrganisationKind.JCP)
     assert (
-        frame.save_role(
+        roles.save_role(
             f["study"], unused, name="Unused", organisation_kind=OrganisationKind.DWP
         ).organisation_kind
         == "dwp"
@@ -487,19 +494,19 @@ def test_a_role_kind_cannot_change_while_people_hold_it_at_organisations_of_the_
 def test_a_role_in_use_cannot_be_deleted_and_the_message_says_how_many(app):
     f = make_frame()
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
-    assert "1 participant is still in the role" in str(refusal(frame.delete_role, f["tppm"]))
+    assert "1 participant is still in the role" in str(refusal(roles.delete_role, f["tppm"]))
     role_id = f["manager"].id
-    frame.delete_role(f["manager"])
+    roles.delete_role(f["manager"])
     assert db.session.get(Role, role_id) is None
 
 
 def test_role_rows_count_participants_and_search_by_name(app):
     f = make_frame()
     make_participant(f["study"], district=f["north"], organisation=f["jcp"], role=f["tppm"])
-    assert [(r.role.name, r.participants) for r in frame.role_rows(f["study"])] == [
+    assert [(r.role.name, r.participants) for r in roles.role_rows(f["study"])] == [
         ("JCP Third Party Provision Manager", 1),
         ("Lead provider manager", 0),
     ]
-    assert [r.role.name for r in frame.role_rows(f["study"], "provider MAN")] == [
+    assert [r.role.name for r in roles.role_rows(f["study"], "provider MAN")] == [
         "Lead provider manager"
     ]

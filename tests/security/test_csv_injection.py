@@ -17,7 +17,7 @@ from fieldwork.exports.package import write_directory
 from fieldwork.extensions import db
 from fieldwork.recruitment import services as recruitment
 from fieldwork.recruitment.models import ConsentMethod
-from fieldwork.sampling import frame_services
+from fieldwork.sampling.frame import common, districts, organisations, phases, roles, studies
 from fieldwork.sampling.imports import reader
 from fieldwork.sampling.models import OrganisationKind
 from tests.factories import (
@@ -136,21 +136,21 @@ def test_the_zip_download_holds_no_formula_either(hostile_study, client, auth):
 def test_services_refuse_frame_names_that_start_a_formula(app, kind, name):
     study = make_study()
     save = {
-        "study": lambda: frame_services.save_study(
+        "study": lambda: studies.save_study(
             None, name=name, slug="new-study", organiser_email="team@example.org"
         ),
-        "phase": lambda: frame_services.save_phase(study, None, number=3, name=name),
-        "district": lambda: frame_services.save_district(
+        "phase": lambda: phases.save_phase(study, None, number=3, name=name),
+        "district": lambda: districts.save_district(
             study, None, name=name, phase_id=phase_of(study, 1).id
         ),
-        "organisation": lambda: frame_services.save_organisation(
+        "organisation": lambda: organisations.save_organisation(
             study, None, name=name, kind=OrganisationKind.JCP
         ),
-        "role": lambda: frame_services.save_role(
+        "role": lambda: roles.save_role(
             study, None, name=name, organisation_kind=OrganisationKind.JCP
         ),
     }[kind]
-    with pytest.raises(frame_services.FrameFieldError) as raised:
+    with pytest.raises(common.FrameFieldError) as raised:
         save()
     assert raised.value.field == "name"
     assert "spreadsheets read such text as a formula" in str(raised.value)

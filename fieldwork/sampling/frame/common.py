@@ -1,0 +1,136 @@
+"""What the frame's modules share: the field error, message phrasing, name rules, paging.
+
+A change that breaks a rule raises `FrameFieldError` (a `FrameError`) naming the form field
+the message belongs beside; list functions load a page of rows, counts included, in one query
+(plus one COUNT) whatever the size of the study.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+
+from fieldwork.core.pagination import Page
+from fieldwork.core.spreadsheet import refuse_formula_name
+from fieldwork.extensions import db
+from fieldwork.sampling.models import (
+    District,
+    Participant,
+    Study,
+)
+from fieldwork.sampling.services import FrameError
+
+T = TypeVar("T")
+
+
+class FrameFieldError(FrameError):
+    """A FrameError about one field; `field` is the name of the form field it belongs beside."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def people_are(count: int) -> str:
+    """'1 participant is' / '3 participants are', for messages."""
+    return f"{count} participant is" if count == 1 else f"{count} participants are"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def clean_text(text: str | None) -> str:
+    return (text or "").strip()
+
+
+def commit_or_refuse(field: str, message: str) -> None:
+    """Commit; if a unique constraint fires anyway (two people saving at once), say so."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise FrameFieldError(field, message)
+
+
+def name_taken(model: Any, study_id: int, name: str, except_id: int | None) -> bool:
+    """True when another row of `model` in the study has this name, ignoring case."""
+    statement = select(model.id).where(
+        model.study_id == study_id, func.lower(model.name) == name.lower()
+    )
+    if except_id is not None:
+        statement = statement.where(model.id != except_id)
+    return db.session.scalar(statement.limit(1)) is not None
+
+
+def require_name(name: str | None, what: str) -> str:
+    cleaned = clean_text(name)
+    if not cleaned:
+        raise FrameFieldError("name", f"Enter the {what}'s name.")
+    refusal = refuse_formula_name(cleaned, what)
+    if refusal:
+        raise FrameFieldError("name", refusal)
+    return cleaned
+
+
+def page_of_rows(
+    count_statement: Select,
+    rows_statement: Select,
+    page: int,
+    per_page: int,
+    make_row: Callable[[Any], T],
+) -> Page[T]:
+    """Like core.pagination.paginate, for statements that select an entity and its counts."""
+    total = (
+        db.session.scalar(
+            select(func.count()).select_from(count_statement.order_by(None).subquery())
+        )
+        or 0
+    )
+    page = min(page, max(1, math.ceil(total / per_page)))
+    result = db.session.execute(rows_statement.limit(per_page).offset((page - 1) * per_page))
+    return Page(
+        items=[make_row(row) for row in result.unique().all()],
+        page=page,
+        per_page=per_page,
+        total=total,
+    )
+
+
+def participants_per(column: Any, study: Study):
+    """A grouped subquery: (key, n) participants of the study per value of `column`."""
+    return (
+        select(column.label("key"), func.count().label("n"))
+        .where(Participant.study_id == study.id)
+        .group_by(column)
+        .subquery()
+    )
+
+
+def participant_count(
+    study_id: int,
+    *,
+    district_id: int | None = None,
+    organisation_id: int | None = None,
+    role_id: int | None = None,
+    phase_id: int | None = None,
+) -> int:
+    """How many participants of the study use a district, organisation, role or phase."""
+    statement = (
+        select(func.count()).select_from(Participant).where(Participant.study_id == study_id)
+    )
+    if district_id is not None:
+        statement = statement.where(Participant.district_id == district_id)
+    if organisation_id is not None:
+        statement = statement.where(Participant.organisation_id == organisation_id)
+    if role_id is not None:
+        statement = statement.where(Participant.role_id == role_id)
+    if phase_id is not None:
+        statement = statement.where(
+            Participant.district_id.in_(select(District.id).where(District.phase_id == phase_id))
+        )
+    return db.session.scalar(statement) or 0

@@ -1,0 +1,133 @@
+"""Districts: the paged list, saving and deleting one.
+
+A change that breaks a rule raises `FrameFieldError` (a `FrameError`) naming the form field
+the message belongs beside; list functions load a page of rows, counts included, in one query
+(plus one COUNT) whatever the size of the study.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from fieldwork.core.pagination import Page
+from fieldwork.extensions import db
+from fieldwork.sampling.frame.common import (
+    FrameFieldError,
+    clean_text,
+    commit_or_refuse,
+    name_taken,
+    page_of_rows,
+    participant_count,
+    participants_per,
+    people_are,
+    require_name,
+)
+from fieldwork.sampling.models import (
+    District,
+    Participant,
+    Phase,
+    Study,
+    organisation_district,
+)
+from fieldwork.sampling.services import FrameError
+
+
+@dataclass
+class DistrictRow:
+    district: District
+    organisations: int
+    participants: int
+
+
+def district_page(
+    study: Study, page: int, per_page: int, *, search: str = "", phase_id: int | None = None
+) -> Page[DistrictRow]:
+    """One page of the study's districts, by phase then name, with their counts."""
+    matching = select(District.id).where(District.study_id == study.id)
+    if search.strip():
+        matching = matching.where(District.name.icontains(search.strip(), autoescape=True))
+    if phase_id:
+        matching = matching.where(District.phase_id == phase_id)
+    covering = (
+        select(organisation_district.c.district_id.label("key"), func.count().label("n"))
+        .join(District, District.id == organisation_district.c.district_id)
+        .where(District.study_id == study.id)
+        .group_by(organisation_district.c.district_id)
+        .subquery()
+    )
+    people = participants_per(Participant.district_id, study)
+    rows = (
+        select(District, func.coalesce(covering.c.n, 0), func.coalesce(people.c.n, 0))
+        .join(District.phase)
+        .options(contains_eager(District.phase))
+        .outerjoin(covering, covering.c.key == District.id)
+        .outerjoin(people, people.c.key == District.id)
+        .where(District.id.in_(matching))
+        .order_by(Phase.number, District.name, District.id)
+    )
+    return page_of_rows(matching, rows, page, per_page, lambda row: DistrictRow(*row))
+
+
+def get_district(study: Study, district_id: int) -> District | None:
+    """A district of `study` with the organisations covering it; None for another study's."""
+    return db.session.scalar(
+        select(District)
+        .where(District.id == district_id, District.study_id == study.id)
+        .options(selectinload(District.organisations))
+    )
+
+
+def save_district(
+    study: Study,
+    district: District | None,
+    *,
+    name: str,
+    phase_id: int | None,
+    is_placeholder: bool = False,
+    source: str = "",
+) -> District:
+    """Create (district=None) or update a district: a unique name, a phase of the study.
+
+    Renaming a placeholder and unticking `is_placeholder` is how a coordinator records a
+    district that has since been identified.
+    """
+    name = require_name(name, "district")
+    if name_taken(District, study.id, name, district.id if district else None):
+        raise FrameFieldError("name", f"This study already has a district called {name}.")
+    phase = db.session.get(Phase, phase_id) if phase_id else None
+    if phase is None or phase.study_id != study.id:
+        raise FrameFieldError("phase_id", "Choose a phase of this study.")
+    if district is None:
+        district = District(study_id=study.id)
+        db.session.add(district)
+    district.name = name
+    district.phase_id = phase.id
+    district.is_placeholder = bool(is_placeholder)
+    district.source = clean_text(source)
+    commit_or_refuse("name", f"This study already has a district called {name}.")
+    return district
+
+
+def why_not_delete_district(district: District) -> str | None:
+    people = participant_count(district.study_id, district_id=district.id)
+    if people:
+        return (
+            f"{people_are(people)} still in {district.name}: move them to another district "
+            f"or delete them first."
+        )
+    return None
+
+
+def delete_district(district: District) -> None:
+    """Delete a district nobody is sampled in; organisations simply stop covering it."""
+    reason = why_not_delete_district(district)
+    if reason:
+        raise FrameError(reason)
+    db.session.execute(
+        delete(organisation_district).where(organisation_district.c.district_id == district.id)
+    )
+    db.session.execute(delete(District).where(District.id == district.id))
+    db.session.commit()

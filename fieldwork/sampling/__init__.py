@@ -13,9 +13,13 @@ def init_app(app: Flask) -> None:
     from fieldwork.sampling import (
         api,
         assignment_views,  # noqa: F401  (adds its route to the sampling blueprint)
+        district_views,  # noqa: F401  (adds its routes to the frame blueprint)
         frame_views,
         import_cli,
         import_views,
+        organisation_views,  # noqa: F401  (adds its routes to the frame blueprint)
+        phase_views,  # noqa: F401  (adds its routes to the frame blueprint)
+        role_views,  # noqa: F401  (adds its routes to the frame blueprint)
         services,
         views,
     )

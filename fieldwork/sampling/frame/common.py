@@ -1,9 +1,4 @@
-"""What the frame's modules share: the field error, message phrasing, name rules, paging.
-
-A change that breaks a rule raises `FrameFieldError` (a `FrameError`) naming the form field
-the message belongs beside; list functions load a page of rows, counts included, in one query
-(plus one COUNT) whatever the size of the study.
-"""
+"""What the frame's modules share: the field error, message phrasing, name rules, paging."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Studies: the list, a study's summary, creating, editing and deleting one.
-
-A change that breaks a rule raises `FrameFieldError` (a `FrameError`) naming the form field
-the message belongs beside; list functions load a page of rows, counts included, in one query
-(plus one COUNT) whatever the size of the study.
-"""
+"""Studies: the list, a study's summary, creating, editing and deleting one."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ answered but not described.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import inspect
 from typing import Any
@@ -41,6 +42,15 @@ class Text(fields.String):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str:
         return "" if value is None else str(value)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """A moment in UTC, ISO 8601 with a Z: 2026-03-23T09:00:00Z."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 class WholeNumber(fields.Integer):

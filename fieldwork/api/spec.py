@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from fieldwork.api import openapi, schemas
 from fieldwork.api.blueprint import BASE_PATH, IdConverter, id_parameter_schema
 from fieldwork.core.errors import http_error
+from fieldwork.extensions import csrf
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -104,7 +105,12 @@ def api_of(app: Flask) -> FieldworkApi:
 
 
 def register(app: Flask, blueprint: flask_smorest.Blueprint) -> None:
-    """Mount a domain's API blueprint on `app` and describe its routes in the document."""
+    """Mount a domain's API blueprint on `app` and describe its routes in the document.
+
+    The API is exempt from CSRF: a write needs a bearer token, which a cross-site form cannot
+    send, and a session cookie alone never authorises one (`fieldwork.accounts.access`).
+    """
+    csrf.exempt(blueprint)
     api_of(app).register_blueprint(blueprint)
 
 

@@ -8,12 +8,11 @@ import logging
 import click
 from flask import Flask
 
-from fieldwork.extensions import csrf
-
 
 def init_app(app: Flask) -> None:
     """Register the models, the pages (blueprint "reminders"), the API ("reminders_api"),
     the reminders' periodic jobs and the `scheduler` command."""
+    from fieldwork.api.spec import register
     from fieldwork.core.views import register_health_check
     from fieldwork.reminders import api, digest, jobs, models, scheduler, views  # noqa: F401
     from fieldwork.reminders.health import scheduler_health
@@ -50,8 +49,7 @@ def init_app(app: Flask) -> None:
 
     subscribers.connect()
     app.register_blueprint(views.blueprint)
-    csrf.exempt(api.blueprint)
-    app.register_blueprint(api.blueprint)
+    register(app, api.blueprint)
 
     @app.cli.command("scheduler")
     @click.option("--sweep-seconds", type=float, help="Seconds between sweeps (default 10).")

@@ -95,7 +95,35 @@ def test_bad_parameters_answer_400_naming_them(client, world, reminders):
 
 def test_the_endpoints_are_in_the_openapi_document(app):
     paths = document_for(app)["paths"]
-    assert {"/reminders", "/reminders/{id}", "/outbox", "/outbox/{id}"} <= set(paths)
+    current = {
+        "/studies/{slug}/reminders",
+        "/reminders/{reminder_id}",
+        "/studies/{slug}/outbox",
+        "/outbox/{message_id}",
+    }
+    assert current <= set(paths)
+    for old in ("/reminders", "/outbox"):
+        assert paths[old]["get"]["deprecated"] is True
+    for path in current:
+        assert "deprecated" not in paths[path]["get"]
+
+
+def test_a_studys_lists_answer_what_the_old_paths_answer_for_it(app, client, world, reminders):
+    """The lists under /studies/{slug}/ answer what /reminders?study= and /outbox?study= did;
+    the old paths keep answering for one release, with a Deprecation header."""
+    headers = _bearer(world["coordinator"])
+    slug = world["study"].slug
+    for new, old in (
+        (f"/api/v1/studies/{slug}/reminders", f"/api/v1/reminders?study={slug}"),
+        (f"/api/v1/studies/{slug}/outbox", f"/api/v1/outbox?study={slug}"),
+    ):
+        current, deprecated = client.get(new, headers=headers), client.get(old, headers=headers)
+        assert current.status_code == deprecated.status_code == 200
+        assert current.json["items"] == deprecated.json["items"]
+        assert current.json["total"] >= 2
+        assert "Deprecation" not in current.headers
+        assert deprecated.headers["Deprecation"] == "true"
+    assert client.get("/api/v1/studies/nope/reminders", headers=headers).status_code == 404
 
 
 def test_the_document_with_these_endpoints_is_valid_openapi(app):

@@ -4,10 +4,11 @@
 
 Serves the app on loopback (Werkzeug, threaded) with its in-process scheduler running, as
 `flask run` does, and points SMTP_HOST at a server that accepts connections and never says a
-word. Books interviews through the JSON API (POST /api/v1/appointments with a coordinator's
-bearer token) and requests /favicon.ico (no database, no mail) as the floor, alternating, and
-prints median, 95th percentile and maximum of each side by side. No request may wait for the
-mail server: the script exits 1 if a booking's 95th percentile reaches one second.
+word. Books interviews through the JSON API (POST /api/v1/studies/{slug}/appointments with a
+coordinator's bearer token) and requests /favicon.ico (no database, no mail) as the floor,
+alternating, and prints median, 95th percentile and maximum of each side by side. No request
+may wait for the mail server: the script exits 1 if a booking's 95th percentile reaches one
+second.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ class HungSMTPServer:
         return len(self.held)
 
 
-def build(count: int) -> tuple[list[int], int, str]:
-    """A study with `count` participants, an interviewer and a coordinator's API token."""
+def build(count: int) -> tuple[str, list[int], int, str]:
+    """A study (its slug) with `count` participants, an interviewer and a coordinator's API
+    token."""
     frame = build_frame("Booking benchmark", count)
     study, interviewer = frame.study, frame.interviewer
     coordinator = User(
@@ -83,7 +85,7 @@ def build(count: int) -> tuple[list[int], int, str]:
     participants = frame.participants
     _, token = create_api_token(coordinator, "bench")
     db.session.commit()
-    return [p.id for p in participants], interviewer.id, token
+    return study.slug, [p.id for p in participants], interviewer.id, token
 
 
 def timed(request: urllib.request.Request) -> tuple[float, int]:
@@ -122,7 +124,7 @@ def main() -> int:
     )
     with app.app_context():
         db.create_all()
-        participant_ids, interviewer_id, token = build(args.bookings)
+        slug, participant_ids, interviewer_id, token = build(args.bookings)
         dialect = db.engine.dialect.name
     scheduler = ReminderScheduler(app).start()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
@@ -145,7 +147,7 @@ def main() -> int:
                 }
             ).encode()
             request = urllib.request.Request(  # noqa: S310 (loopback http)
-                f"{base}/api/v1/appointments",
+                f"{base}/api/v1/studies/{slug}/appointments",
                 data=body,
                 method="POST",
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -171,7 +173,7 @@ def main() -> int:
     print(f"database: {dialect}; SMTP server at 127.0.0.1:{smtp.port} accepts and never answers")
     print(f"{'request':<34}{'n':>5}{'median':>10}{'p95':>10}{'max':>10}")
     for name, values in (
-        ("POST /api/v1/appointments", bookings),
+        ("POST /api/v1/studies/…/appointments", bookings),
         ("GET /favicon.ico (floor)", floor),
     ):
         median, p95, most = summary(values)

@@ -18,7 +18,7 @@ import flask_smorest
 from flask import abort, request
 from sqlalchemy import Select
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
 from fieldwork.api.schemas import MAX_ID
@@ -42,6 +42,16 @@ class IdConverter(IntegerConverter):
 def id_parameter_schema(converter: IdConverter) -> dict[str, Any]:
     """How an `<id:...>` path parameter is described in the document."""
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+class ApiError(HTTPException):
+    """An error answer with more than a message (e.g. a booking's `warnings`); the app's error
+    handler puts `details` beside code and message."""
+
+    def __init__(self, code: int, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details
 
 
 class ArgumentParser(FlaskParser):

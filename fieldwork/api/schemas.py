@@ -113,24 +113,35 @@ class SortedList(fields.List):
 # --- Schemas ---------------------------------------------------------------------------------
 
 
-class Resource(ma.Schema):
+class Described(ma.Schema):
+    """A schema whose docstring describes it in the document (apispec reads Meta)."""
+
+    #: True on the bases below, whose docstrings are for the reader of this module.
+    is_base = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("__doc__") and not cls.__dict__.get("is_base"):
+            cls.Meta = type("Meta", (cls.Meta,), {"description": inspect.cleandoc(cls.__doc__)})
+
+
+class Resource(Described):
     """Base of every answer's schema: all fields required, none other allowed."""
+
+    is_base = True
 
     class Meta:
         unknown = ma.RAISE
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """The class's docstring describes it in the document (apispec reads Meta)."""
-        super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("__doc__"):
-            cls.Meta = type("Meta", (cls.Meta,), {"description": inspect.cleandoc(cls.__doc__)})
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         field_obj.required = True
 
 
-class Arguments(ma.Schema):
-    """Base of query-argument schemas: unknown arguments are ignored, as they always were."""
+class Arguments(Described):
+    """Base of argument and request-body schemas: unknown names are ignored, as they always
+    were."""
+
+    is_base = True
 
     class Meta:
         unknown = ma.EXCLUDE
@@ -147,6 +158,20 @@ class PageArguments(Arguments):
         load_default=DEFAULT_PER_PAGE,
         metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."},
     )
+
+
+class EmptyFiltersPageArguments(PageArguments):
+    """Paging, and filters where an empty value means no filter (as some lists always took
+    them; elsewhere an empty filter is an error)."""
+
+    @ma.pre_load
+    def drop_empty_filters(self, data: Any, **kwargs: Any) -> dict[str, Any]:
+        paging = set(PageArguments._declared_fields)
+        return {
+            name: value
+            for name, value in data.items()
+            if name in paging or str(value).strip() != ""
+        }
 
 
 class SearchPageArguments(PageArguments):

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from fieldwork.api import openapi, schemas
+from fieldwork.api import schemas
 from fieldwork.api.blueprint import BASE_PATH, IdConverter, id_parameter_schema
 from fieldwork.core.errors import http_error
 from fieldwork.extensions import csrf
@@ -127,7 +127,6 @@ def document(app: Flask | None = None) -> dict[str, Any]:
     # flask-smorest's own pagination (an X-Pagination header) is not used: lists answer the
     # page envelope, so its schema would only confuse a reader.
     spec["components"]["schemas"].pop("PaginationMetadata", None)
-    openapi.merge_contributors(spec, app)
     return spec
 
 

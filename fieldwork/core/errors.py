@@ -31,7 +31,9 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     the error page. The API toolkit's error handler answers through this too."""
     roll_back()
     if wants_json():
-        response = jsonify(error={"code": error.code, "message": error.description})
+        # An API error may carry more (a message per field, warnings): `details`.
+        details = getattr(error, "details", {})
+        response = jsonify(error={"code": error.code, "message": error.description, **details})
         response.status_code = error.code or 500
         for name, value in error.get_headers():  # e.g. Allow on a 405
             if name.lower() != "content-type":

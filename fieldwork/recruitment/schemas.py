@@ -3,15 +3,13 @@ consent links), the filters of their lists, and the bodies of its writes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
-from marshmallow import fields, pre_load, validate
+from marshmallow import fields, validate
 
 from fieldwork.api.schemas import (
     Choice,
+    EmptyFiltersPageArguments,
     Id,
-    PageArguments,
     Resource,
     SortedList,
     Text,
@@ -115,19 +113,8 @@ AuditEventPage = page_of(AuditEvent)
 # --- Arguments -------------------------------------------------------------------------------
 
 
-class _RecordArguments(PageArguments):
-    """An empty filter here means no filter (as these lists always took it)."""
-
+class _RecordArguments(EmptyFiltersPageArguments):
     participant = WholeNumber(metadata={"description": "Only this participant, by id."})
-
-    @pre_load
-    def drop_empty_filters(self, data: Any, **kwargs: Any) -> dict[str, Any]:
-        paging = set(PageArguments._declared_fields)
-        return {
-            name: value
-            for name, value in data.items()
-            if name in paging or str(value).strip() != ""
-        }
 
 
 class ContactAttemptArguments(_RecordArguments):

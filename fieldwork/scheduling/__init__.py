@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from fieldwork.extensions import csrf
-
 
 def init_app(app: Flask) -> None:
     """Register the blueprints, the template helpers, and the withdrawal hook."""
+    from fieldwork.api.spec import register
     from fieldwork.scheduling import api, appointments, booking, feeds, rules_views, views
 
     # Each of these adds its pages to the scheduling blueprint (views.blueprint) when imported.
@@ -22,8 +21,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(rules_views.blueprint)
     app.register_blueprint(feeds.blueprint)
-    csrf.exempt(api.blueprint)
-    app.register_blueprint(api.blueprint)
+    register(app, api.blueprint)
 
     # The participant page includes templates/scheduling/_participant_appointments.html,
     # which loads its rows through this global (one query).

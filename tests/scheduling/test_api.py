@@ -4,8 +4,8 @@ others' appointments."""
 from __future__ import annotations
 
 from fieldwork.accounts import services as accounts
+from fieldwork.api.spec import document
 from fieldwork.extensions import db
-from fieldwork.scheduling import api
 from fieldwork.scheduling.models import Appointment
 from tests.scheduling.conftest import at, book
 
@@ -143,22 +143,48 @@ def test_availability_lists_windows_busy_times_and_free_slots(world, client):
     assert "2026-03-23T09:00:00Z" in body["free_slots"]
 
 
-def test_the_openapi_fragments_name_every_route():
-    paths = api.openapi_paths()
-    assert set(paths) == {
-        "/appointments",
-        "/appointments/{id}",
-        "/appointments/{id}/reschedule",
-        "/appointments/{id}/cancel",
-        "/participants/{id}/booking-links",
-        "/availability",
+def test_the_document_names_every_route_and_marks_the_old_paths_deprecated(app):
+    paths = document()["paths"]
+    current = {
+        "/studies/{slug}/appointments": {"get", "post"},
+        "/appointments/{appointment_id}": {"get"},
+        "/appointments/{appointment_id}/reschedule": {"post"},
+        "/appointments/{appointment_id}/cancel": {"post"},
+        "/participants/{participant_id}/booking-links": {"post"},
+        "/availability": {"get"},
     }
-    schemas = api.openapi_schemas()
-    for item in paths.values():
-        for operation in item.values():
-            for response in operation["responses"].values():
-                ref = response["content"]["application/json"]["schema"]["$ref"]
-                assert ref.rsplit("/", 1)[1] in schemas
+    for path, methods in current.items():
+        assert {m for m in paths[path] if m != "parameters"} == methods, path
+        assert not any(paths[path][m].get("deprecated") for m in methods), path
+    assert paths["/appointments"]["get"]["deprecated"] is True
+    assert paths["/appointments"]["post"]["deprecated"] is True
+
+
+def test_a_studys_appointments_are_listed_and_booked_under_its_path(world, client):
+    """The study's path lists what the old ?study= list did, and books there; a participant
+    of another study cannot be booked under this one's path."""
+    mine = book(world, at(2026, 3, 23, 10))
+    headers = _bearer(world["coordinator"])
+    slug = world["study"].slug
+    current = client.get(f"/api/v1/studies/{slug}/appointments", headers=headers)
+    old = client.get(f"/api/v1/appointments?study={slug}", headers=headers)
+    assert current.status_code == old.status_code == 200
+    assert [item["id"] for item in current.json["items"]] == [mine.id]
+    assert current.json["items"] == old.json["items"]
+    assert old.headers["Deprecation"] == "true" and "Deprecation" not in current.headers
+    assert set(current.json) == {"items", "page", "per_page", "total", "pages", "next", "prev"}
+    booked = client.post(
+        f"/api/v1/studies/{slug}/appointments",
+        headers=headers,
+        json={
+            "participant_id": world["second"].id,
+            "interviewer_id": world["kathryn"].id,
+            "starts_at": "2026-03-24T10:00:00Z",
+        },
+    )
+    assert booked.status_code == 201, booked.json
+    assert booked.headers["Location"].endswith(f"/api/v1/appointments/{booked.json['id']}")
+    assert client.get("/api/v1/studies/nope/appointments", headers=headers).status_code == 404
 
 
 def test_an_integration_makes_a_booking_link_and_the_participant_can_use_it(world, client):

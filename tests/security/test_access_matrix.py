@@ -96,8 +96,10 @@ SHARED_ENDPOINTS = {
     "sampling_api.get_role": "the sample frame is shared by the study team",
     "sampling_api.list_participants": "lists only the interviewer's own participants",
     "scheduling_api.list_appointments": "lists only the interviewer's own appointments",
+    "scheduling_api.list_appointments_by_query": "lists only the interviewer's own appointments",
     "scheduling_api.get_availability": "availability of interviewers, no personal data",
-    "coverage_api.coverage": "coverage of the sample frame, in counts",
+    "coverage_api.get_coverage": "coverage of the sample frame, in counts",
+    "coverage_api.get_coverage_by_query": "coverage of the sample frame, in counts",
     "pipeline.board": "lists only the interviewer's own held interviews",
 }
 

@@ -31,7 +31,7 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     the error page. The API toolkit's error handler answers through this too."""
     roll_back()
     if wants_json():
-        # An API error may carry more (a message per field, warnings): `details`.
+        # An API error may carry more (e.g. a booking's warnings): `details`.
         details = getattr(error, "details", {})
         response = jsonify(error={"code": error.code, "message": error.description, **details})
         response.status_code = error.code or 500

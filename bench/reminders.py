@@ -119,6 +119,32 @@ def build(count: int) -> None:
         ][:count],
     )
     db.session.commit()
+    prepare()
+
+
+def prepare() -> None:
+    """Write each reminder's email as booking does (reminders.services.plan_reminders), so the
+    sweep measured is the one a real installation runs."""
+    from sqlalchemy.orm import joinedload
+
+    from fieldwork.reminders.messages import prepare_reminder_email
+    from fieldwork.reminders.settings import settings_for
+
+    reminders = (
+        db.session.scalars(
+            sa.select(Reminder).options(
+                joinedload(Reminder.appointment).joinedload(Appointment.participant),
+                joinedload(Reminder.appointment).joinedload(Appointment.interviewer),
+                joinedload(Reminder.appointment).joinedload(Appointment.study),
+            )
+        )
+        .unique()
+        .all()
+    )
+    settings = settings_for(reminders[0].appointment.study_id)
+    for reminder in reminders:
+        prepare_reminder_email(reminder, reminder.appointment, settings)
+    db.session.commit()
 
 
 def main() -> int:

@@ -26,9 +26,9 @@ from sqlalchemy import or_, select
 
 from fieldwork.extensions import db
 from fieldwork.invites.headers import set_addresses
+from fieldwork.outbox.composing import message_addresses
 from fieldwork.outbox.models import OutboxMessage, OutboxState
 from fieldwork.outbox.rewriting import replace_all, scrub_part
-from fieldwork.outbox.services import message_addresses
 
 #: What an erased person's address becomes in stored messages (".invalid" cannot be delivered).
 ERASED_ADDRESS = "erased@erased.invalid"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldwork.core.models import string_enum
@@ -74,6 +74,9 @@ class OutboxMessage(Model):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     #: The full MIME message as it goes over SMTP.
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Whether the message holds a private link or token, to be removed from `raw` once it
+    #: has gone (found when queued, so sending parses only the messages that have one).
+    has_secrets: Mapped[bool] = mapped_column(default=True, server_default=true())
     state: Mapped[OutboxState] = mapped_column(
         string_enum(OutboxState, 20), default=OutboxState.PENDING, index=True
     )

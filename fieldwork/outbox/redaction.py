@@ -35,6 +35,12 @@ def _part_text(part) -> str:
     return text
 
 
+def secrets_in_text(text: str) -> set[str]:
+    """The token links and bare tokens in one decoded text (plain, HTML or calendar)."""
+    text = text.replace("&amp;", "&")
+    return set(_LINK.findall(text)) | set(_BARE.findall(_LINK.sub(" ", text)))
+
+
 def secrets_in(raw: bytes) -> list[str]:
     """The token links and bare tokens a stored message holds, longest first."""
     message = message_from_bytes(raw, policy=SMTP)
@@ -42,10 +48,7 @@ def secrets_in(raw: bytes) -> list[str]:
     for part in message.walk():
         if part.is_multipart() or part.get_content_type() not in _TEXT_TYPES:
             continue
-        text = _part_text(part).replace("&amp;", "&")
-        links = set(_LINK.findall(text))
-        found |= links
-        found |= {token for token in _BARE.findall(_LINK.sub(" ", text))}
+        found |= secrets_in_text(_part_text(part))
     return sorted(found, key=lambda value: (-len(value), value))
 
 

@@ -1,12 +1,16 @@
-"""Sending the outbox, each message exactly once.
+"""Sending the outbox, each message exactly once, in batches.
 
-Exactly-once comes from the database. A sender claims rows with a conditional UPDATE
-(pending → sending, only if still pending) and commits that claim before it talks SMTP; only
-the sender whose UPDATE changed a row sends it. The row becomes 'sent' after the server
-accepted the message; a failed attempt puts it back to 'pending' with a later next_attempt_at
-(1, 2, 4 ... minutes, at most an hour), or 'failed' after OUTBOX_MAX_ATTEMPTS. A row left in
-'sending' (the process died between claim and confirmation, or the server took the message and
-never answered) is never resent blindly: it shows as interrupted on the outbox page, in the
+Exactly-once comes from the database. A sender claims a batch of due rows with one conditional
+UPDATE (pending → sending, only where still pending; on PostgreSQL the candidates are read
+`FOR UPDATE SKIP LOCKED`, so two senders take different rows instead of queueing behind each
+other) and commits that claim before it talks SMTP; only the sender whose UPDATE changed a row
+sends it. It then sends the batch over one SMTP connection and confirms the outcomes together
+(at least every CONFIRM_EVERY_SECONDS): 'sent' once the server accepted a message; a failed
+attempt back to 'pending' with a later next_attempt_at (1, 2, 4 ... minutes, at most an hour),
+or 'failed' after OUTBOX_MAX_ATTEMPTS. Claimed rows not yet tried when the sender is told to
+stop, or after HOLD_CLAIM_FOR, are handed back as they were. A row left in 'sending' (the
+process died between claim and confirmation, or the server took the message and never
+answered) is never resent blindly: it shows as interrupted on the outbox page, in the
 coordinators' banner and on /healthz, where a coordinator can send it again.
 """
 
@@ -16,6 +20,7 @@ import datetime as dt
 import logging
 import smtplib
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -52,100 +57,157 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _due_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
-    statement = (
+#: Claimed rows wait at most this long for their turn before the rest of a batch is handed
+#: back (far inside INTERRUPTED_AFTER, so a row waiting its turn never looks interrupted).
+HOLD_CLAIM_FOR_SECONDS = 30.0
+#: Outcomes within a batch are committed at least this often.
+CONFIRM_EVERY_SECONDS = 1.0
+
+
+def _claim_due(
+    session: Session, now: dt.datetime, limit: int
+) -> tuple[list[OutboxMessage], list[int]]:
+    """Claim up to `limit` due rows for this sender (committed); returns the rows won, oldest
+    first, and the ids another sender took between the read and the claim."""
+    candidates = (
         select(OutboxMessage.id)
         .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
-    # No row locks: the conditional UPDATE in _claim decides who sends, on every database.
-    return list(session.scalars(statement))
-
-
-def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
-    """pending → sending for this sender only; True if this sender won the row."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.PENDING)
-        .values(
-            state=OutboxState.SENDING,
-            claimed_at=now,
-            attempts=OutboxMessage.attempts + 1,
-            last_error="",
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.scalars(candidates))
+    won = set(
+        session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
+            .values(
+                state=OutboxState.SENDING,
+                claimed_at=now,
+                attempts=OutboxMessage.attempts + 1,
+                last_error="",
+            )
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
     )
     session.commit()
-    return result.rowcount == 1
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(won))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    session.commit()  # ends the read: nothing stays open while the server is talked to
+    return list(rows), [message_id for message_id in ids if message_id not in won]
+
+
+def _release(session: Session, rows: list[OutboxMessage]) -> None:
+    """Hand claimed rows not yet tried back to the queue, as they were before the claim."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_([row.id for row in rows]),
+            OutboxMessage.state == OutboxState.SENDING,
+        )
+        .values(state=OutboxState.PENDING, claimed_at=None, attempts=OutboxMessage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+class _Connection:
+    """The sweep's one SMTP connection: opened when first needed, dropped after an error whose
+    state it cannot know, closed politely at the end."""
+
+    def __init__(self) -> None:
+        self._connection: smtplib.SMTP | None = None
+
+    def get(self) -> smtplib.SMTP:
+        if self._connection is None:
+            self._connection = smtp.open_connection()
+        return self._connection
+
+    def drop(self, polite: bool = False) -> None:
+        if self._connection is not None:
+            _close(self._connection, polite)
+            self._connection = None
+
+
+def _redact(row: OutboxMessage) -> None:
+    """The stored copy of a message that has gone (or failed for good) keeps no working link."""
+    if row.has_secrets:
+        redact_links(row)
+
+
+def _attempt(
+    mail: _Connection, row: OutboxMessage, now: dt.datetime, max_attempts: int, report: SendReport
+) -> None:
+    """Send one claimed row and record the outcome on it (committed by the caller)."""
+    try:
+        refused = smtp.send_raw(mail.get(), row.sender, row.recipient_list, row.raw)
+    except smtp.PermanentSendError as error:
+        row.state = OutboxState.FAILED
+        row.last_error = str(error)[:2000]
+        _redact(row)
+        report.failed.append(row.id)
+    except smtp.UnconfirmedSendError as error:
+        # It may have arrived: stay 'sending' (interrupted, shown at once), and drop the
+        # connection, whose state is unknown.
+        mail.drop()
+        row.last_error = str(error)[:2000]
+        report.interrupted.append(row.id)
+    except (OSError, smtplib.SMTPException) as error:
+        mail.drop()
+        row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if row.attempts >= max_attempts:
+            row.state = OutboxState.FAILED
+            _redact(row)
+            report.failed.append(row.id)
+        else:
+            row.state = OutboxState.PENDING
+            row.next_attempt_at = now + backoff(row.attempts)
+            report.deferred.append(row.id)
+    else:
+        row.state = OutboxState.SENT
+        row.sent_at = now_utc()
+        _redact(row)
+        row.last_error = f"refused by the server: {refused}" if refused else ""
+        report.sent.append(row.id)
 
 
 def send_due(
     limit: int = 100, now: dt.datetime | None = None, stop: threading.Event | None = None
 ) -> SendReport:
-    """Send the pending messages that are due, each once, committing after each message
-    (right after the server's answer), and stopping between two messages once `stop` is set.
+    """Claim up to `limit` due messages, send each once over one connection, and confirm the
+    outcomes in batches; once `stop` is set, the rows not yet tried go back to the queue.
 
     Runs in a session of its own, so it never commits anything the caller left pending.
     """
     now = now or now_utc()
-    max_attempts = int(current_app.config["OUTBOX_MAX_ATTEMPTS"])
     report = SendReport()
     if not smtp.is_configured():
         _mark_not_configured(now)
         return report
-    connection: smtplib.SMTP | None = None
+    max_attempts = int(current_app.config["OUTBOX_MAX_ATTEMPTS"])
+    mail = _Connection()
     with Session(db.engine, expire_on_commit=False) as session:
-        candidates = _due_ids(session, now, limit)
-        session.commit()  # ends the read transaction before any claim
         try:
-            for message_id in candidates:
-                if stop is not None and stop.is_set():
+            rows, report.skipped = _claim_due(session, now, limit)
+            claimed_at = confirmed_at = time.monotonic()
+            for index, row in enumerate(rows):
+                if (stop is not None and stop.is_set()) or (
+                    time.monotonic() - claimed_at > HOLD_CLAIM_FOR_SECONDS
+                ):
+                    _release(session, rows[index:])
                     break
-                if not _claim(session, message_id, now):
-                    report.skipped.append(message_id)
-                    continue
-                row = session.get(OutboxMessage, message_id, populate_existing=True)
-                try:
-                    if connection is None:
-                        connection = smtp.open_connection()
-                    refused = smtp.send_raw(connection, row.sender, row.recipient_list, row.raw)
-                except smtp.PermanentSendError as error:
-                    row.state = OutboxState.FAILED
-                    row.last_error = str(error)[:2000]
-                    redact_links(row)
-                    report.failed.append(message_id)
-                except smtp.UnconfirmedSendError as error:
-                    # It may have arrived: stay 'sending' (interrupted, shown at once), and
-                    # drop the connection, whose state is unknown.
-                    _close(connection)
-                    connection = None
-                    row.last_error = str(error)[:2000]
-                    report.interrupted.append(message_id)
-                except (OSError, smtplib.SMTPException) as error:
-                    if connection is not None:
-                        _close(connection)
-                        connection = None
-                    row.last_error = f"{type(error).__name__}: {error}"[:2000]
-                    if row.attempts >= max_attempts:
-                        row.state = OutboxState.FAILED
-                        redact_links(row)
-                        report.failed.append(message_id)
-                    else:
-                        row.state = OutboxState.PENDING
-                        row.next_attempt_at = now + backoff(row.attempts)
-                        report.deferred.append(message_id)
-                else:
-                    row.state = OutboxState.SENT
-                    row.sent_at = now_utc()
-                    # The stored copy keeps no working link (no usable secret at rest).
-                    redact_links(row)
-                    row.last_error = f"refused by the server: {refused}" if refused else ""
-                    report.sent.append(message_id)
-                session.commit()
+                _attempt(mail, row, now, max_attempts, report)
+                if time.monotonic() - confirmed_at >= CONFIRM_EVERY_SECONDS:
+                    session.commit()
+                    confirmed_at = time.monotonic()
+            session.commit()
         finally:
-            if connection is not None:
-                _close(connection, polite=True)
+            mail.drop(polite=True)
     return report
 
 

@@ -10,15 +10,16 @@ no mail server configured". Here too: the coordinator's retry, and what an inter
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import getaddresses, make_msgid
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
-from fieldwork.outbox import smtp
+from fieldwork.outbox import smtp, wakeup
+from fieldwork.outbox.composing import PreparedMessage, prepare
 from fieldwork.outbox.models import OutboxKind, OutboxMessage, OutboxState
 
 #: A claim older than this without a result means the sender died mid-send. Longer than the
@@ -30,10 +31,36 @@ class OutboxError(Exception):
     """A request the outbox cannot carry out (e.g. retrying a message already sent)."""
 
 
-def message_addresses(message: EmailMessage, *names: str) -> list[tuple[str, str]]:
-    """(name, address) of every mailbox in these headers, empty addresses left out."""
-    fields = [str(value) for name in names for value in message.get_all(name, [])]
-    return [(name, address) for name, address in getaddresses(fields) if address]
+@dataclass(frozen=True)
+class Outgoing:
+    """One prepared message to queue, and what it belongs to."""
+
+    message: PreparedMessage
+    study_id: int | None
+    appointment_id: int | None = None
+
+
+def _row_values(
+    outgoing: Outgoing, kind: OutboxKind, when: dt.datetime, now: dt.datetime
+) -> dict[str, object]:
+    message = outgoing.message
+    return {
+        "study_id": outgoing.study_id,
+        "appointment_id": outgoing.appointment_id,
+        "kind": kind,
+        "subject": message.subject,
+        "sender": message.sender,
+        "recipients": ",".join(message.recipients),
+        "message_id": message.message_id,
+        "raw": message.raw,
+        "has_secrets": message.has_secrets,
+        "state": OutboxState.PENDING,
+        "attempts": 0,
+        "last_error": "",
+        "due_at": when,
+        "next_attempt_at": when,
+        "created_at": now,
+    }
 
 
 def enqueue(
@@ -45,37 +72,31 @@ def enqueue(
     due_at: dt.datetime | None = None,
 ) -> OutboxMessage:
     """Record a message to be sent, in the caller's transaction (no commit here), so a
-    booking and its messages are saved together or not at all."""
-    kind = OutboxKind(kind)
-    if message.get_all("Bcc"):
-        raise ValueError("the outbox sends to To and Cc only; a Bcc header is refused")
-    recipients = [address for _, address in message_addresses(message, "To", "Cc")]
-    if not recipients:
-        raise ValueError("a message needs at least one To or Cc address")
-    senders = message_addresses(message, "From")
-    if len(senders) != 1:
-        raise ValueError("a message needs exactly one From address")
-    if message["Message-ID"] is None:
-        message["Message-ID"] = make_msgid(domain=senders[0][1].rpartition("@")[2] or None)
-    when = due_at or now_utc()
-    row = OutboxMessage(
-        study_id=study_id,
-        appointment_id=appointment_id,
-        kind=kind,
-        subject=str(message["Subject"] or "")[:998],
-        sender=senders[0][1],
-        recipients=",".join(recipients),
-        message_id=str(message["Message-ID"]),
-        raw=message.as_bytes(policy=SMTP),
-        state=OutboxState.PENDING,
-        attempts=0,
-        last_error="",
-        due_at=when,
-        next_attempt_at=when,
-    )
+    booking and its messages are saved together or not at all. ValueError for a message
+    the outbox cannot send safely (see composing.prepare)."""
+    now = now_utc()
+    outgoing = Outgoing(prepare(message), study_id, appointment_id)
+    row = OutboxMessage(**_row_values(outgoing, OutboxKind(kind), due_at or now, now))
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def enqueue_many(
+    items: Sequence[Outgoing], *, kind: str, due_at: dt.datetime | None = None
+) -> list[int]:
+    """Record many prepared messages in one INSERT, in the caller's transaction (no commit);
+    returns their ids in the order given. For sweeps that queue by the hundred."""
+    if not items:
+        return []
+    now = now_utc()
+    kind = OutboxKind(kind)
+    ids = db.session.scalars(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        [_row_values(item, kind, due_at or now, now) for item in items],
+    ).all()
+    wakeup.mark_ready(db.session)
+    return list(ids)
 
 
 def retry(message_id: int) -> None:

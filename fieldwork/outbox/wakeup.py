@@ -31,6 +31,12 @@ def _notify(session: Session) -> None:
             log.exception("outbox: a messages_ready receiver failed")
 
 
+def mark_ready(session: Session) -> None:
+    """Wake the sender after this session's next commit (for rows inserted in bulk, which
+    the flush hook below does not see)."""
+    session.info[_FLAG] = True
+
+
 def _is_ready(instance: object) -> bool:
     from fieldwork.outbox.models import OutboxMessage, OutboxState
 

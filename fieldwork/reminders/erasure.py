@@ -1,6 +1,7 @@
 """Erasure in reminders: the errors recorded for an erased participant's reminders (an SMTP
-server's answer often quotes the address) lose the erased values; pending reminders to them
-are cancelled. Subscribed to `participant_erased`, in the erasure's transaction."""
+server's answer often quotes the address) lose the erased values, the emails written ahead for
+their reminders are dropped, and pending reminders to them are cancelled. Subscribed to
+`participant_erased`, in the erasure's transaction."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def erase_participant_details(participant_id: int, values: tuple[str, ...]) -> i
     )
     for reminder in reminders:
         before = (reminder.last_error, reminder.state)
+        # The email written ahead names the participant; it is written again if still needed.
+        reminder.prepared_email = None
         error = reminder.last_error or ""
         if any(value.lower() in error.lower() for value in values):
             reminder.last_error = "[removed: the participant's personal data was erased]"

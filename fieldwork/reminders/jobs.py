@@ -21,15 +21,17 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from fieldwork.core.time import now_utc
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.outbox import sending
 from fieldwork.outbox import services as outbox
+from fieldwork.outbox.composing import PreparedMessage
 from fieldwork.reminders import services, templating
-from fieldwork.reminders.messages import build_reminder_email
-from fieldwork.reminders.models import Reminder, ReminderState
+from fieldwork.reminders.messages import reminder_email
+from fieldwork.reminders.models import Reminder, ReminderSettings, ReminderState
 from fieldwork.reminders.settings import settings_by_study
 from fieldwork.scheduling.models import Appointment, AppointmentStatus
 
@@ -85,72 +87,74 @@ def _settle(reminder: Reminder, state: ReminderState, why: str, now: dt.datetime
     reminder.settled_at = now
 
 
-def _queue_batch(now: dt.datetime, limit: int, report: SweepReport) -> int:
-    """One transaction: claim, then queue, miss or cancel each claimed reminder; commit."""
-    try:
-        claimed = _claim_batch(now, limit)
-        if not claimed:
-            db.session.commit()
-            return 0
-        reminders = (
-            db.session.scalars(
-                select(Reminder)
-                .options(
-                    joinedload(Reminder.appointment).joinedload(Appointment.participant),
-                    joinedload(Reminder.appointment).joinedload(Appointment.interviewer),
-                    joinedload(Reminder.appointment).joinedload(Appointment.study),
-                )
-                .where(Reminder.id.in_(claimed))
-                .order_by(Reminder.due_at, Reminder.id)
-                .execution_options(populate_existing=True)
+def _claimed_reminders(claimed: list[int]) -> list[Reminder]:
+    """The claimed reminders with what their emails say loaded (appointment, people, study,
+    the email written when each was planned)."""
+    return list(
+        db.session.scalars(
+            select(Reminder)
+            .options(
+                joinedload(Reminder.appointment).joinedload(Appointment.participant),
+                joinedload(Reminder.appointment).joinedload(Appointment.interviewer),
+                joinedload(Reminder.appointment).joinedload(Appointment.study),
             )
-            .unique()
-            .all()
+            .options(undefer(Reminder.prepared_email))
+            .where(Reminder.id.in_(claimed))
+            .order_by(Reminder.due_at, Reminder.id)
+            .execution_options(populate_existing=True)
         )
+        .unique()
+        .all()
+    )
+
+
+def _message_or_settle(
+    reminder: Reminder, settings: ReminderSettings, now: dt.datetime, report: SweepReport
+) -> PreparedMessage | None:
+    """The reminder's email, or None after settling a reminder that must not go (appointment
+    no longer booked: cancelled; interview started: missed; email cannot be written: failed)."""
+    appointment = reminder.appointment
+    if appointment.status != AppointmentStatus.BOOKED:
+        why = f"The appointment is {appointment.status.label.lower()}."
+        _settle(reminder, ReminderState.CANCELLED, why, now)
+        report.cancelled.append(reminder.id)
+        return None
+    if appointment.starts_at <= now:
+        due = reminder.due_at.astimezone(ZoneInfo(appointment.timezone))
+        why = (
+            f"It fell due at {due:%d %b %Y %H:%M %Z} while no scheduler was running, "
+            "and the interview had started by the time one ran."
+        )
+        _settle(reminder, ReminderState.MISSED, why, now)
+        report.missed.append(reminder.id)
+        return None
+    try:
+        return reminder_email(reminder, appointment, settings)
+    except (templating.TemplateProblem, ValueError) as error:
+        _settle(reminder, ReminderState.FAILED, f"Could not write the email: {error}", now)
+        report.failed.append(reminder.id)
+        return None
+
+
+def _queue_batch(now: dt.datetime, limit: int, report: SweepReport) -> int:
+    """One transaction: claim a batch, then queue (in one INSERT), miss or cancel each claimed
+    reminder. Returns how many were claimed."""
+    with transaction():
+        claimed = _claim_batch(now, limit)
+        reminders = _claimed_reminders(claimed) if claimed else []
         settings = settings_by_study({r.appointment.study_id for r in reminders})
+        queued: list[tuple[Reminder, outbox.Outgoing]] = []
         for reminder in reminders:
-            appointment = reminder.appointment
-            if appointment.status != AppointmentStatus.BOOKED:
-                _settle(
-                    reminder,
-                    ReminderState.CANCELLED,
-                    f"The appointment is {appointment.status.label.lower()}.",
-                    now,
-                )
-                report.cancelled.append(reminder.id)
-                continue
-            if appointment.starts_at <= now:
-                due = reminder.due_at.astimezone(ZoneInfo(appointment.timezone))
-                _settle(
-                    reminder,
-                    ReminderState.MISSED,
-                    f"It fell due at {due:%d %b %Y %H:%M %Z} while no scheduler was running, "
-                    "and the interview had started by the time one ran.",
-                    now,
-                )
-                report.missed.append(reminder.id)
-                continue
-            try:
-                message = build_reminder_email(
-                    reminder, appointment, settings[appointment.study_id]
-                )
-            except (templating.TemplateProblem, ValueError) as error:
-                _settle(reminder, ReminderState.FAILED, f"Could not write the email: {error}", now)
-                report.failed.append(reminder.id)
-                continue
-            row = outbox.enqueue(
-                message,
-                kind="reminder",
-                study_id=appointment.study_id,
-                appointment_id=appointment.id,
-                due_at=now,
-            )
-            reminder.outbox_message_id = row.id
+            study_id = reminder.appointment.study_id
+            message = _message_or_settle(reminder, settings[study_id], now, report)
+            if message is not None:
+                outgoing = outbox.Outgoing(message, study_id, reminder.appointment_id)
+                queued.append((reminder, outgoing))
+        ids = outbox.enqueue_many([item for _, item in queued], kind="reminder", due_at=now)
+        for (reminder, _), message_id in zip(queued, ids, strict=True):
+            reminder.outbox_message_id = message_id
+            reminder.prepared_email = None
             report.queued.append(reminder.id)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return len(claimed)
 
 
@@ -169,7 +173,7 @@ def sweep_due_reminders(now: dt.datetime | None = None, limit: int | None = None
 
 
 def sweep_outbox(
-    now: dt.datetime | None = None, limit: int = 100, stop: threading.Event | None = None
+    now: dt.datetime | None = None, limit: int = 500, stop: threading.Event | None = None
 ) -> sending.SendReport:
     """Send what the outbox holds that is due (each message once, retried with backoff when
     the server is away), then carry the outcome into the reminders.

@@ -4,13 +4,16 @@ preview) and the reminder as an email."""
 from __future__ import annotations
 
 import datetime as dt
-from email.message import EmailMessage
-from email.policy import SMTP
+import functools
+import hashlib
+import json
+from email.headerregistry import Address
 from zoneinfo import ZoneInfo
 
 from flask import render_template
 
 from fieldwork.core.time import now_utc
+from fieldwork.outbox.composing import PreparedMessage, compose_alternative, restamp
 from fieldwork.reminders import templating
 from fieldwork.reminders.models import (
     DEFAULT_OFFSETS,
@@ -140,51 +143,126 @@ def message_domain(study: Study) -> str:
     return (study.organiser_email or "fieldwork@localhost").rpartition("@")[2] or "localhost"
 
 
+@functools.lru_cache(maxsize=4096)
+def _mailbox(name: str, email: str) -> Address:
+    """fieldwork.invites.mail.mailbox, remembered: a sweep writes to the same organisers and
+    interviewers again and again, and checking an address is the slow part."""
+    from fieldwork.invites.mail import mailbox
+
+    return mailbox(name, email)
+
+
 def build_reminder_email(
     reminder: Reminder, appointment: Appointment, settings: ReminderSettings
-) -> EmailMessage:
-    """The reminder as an email: From the study's organiser, To the one recipient, with the
-    reminder's own Message-ID. Raises TemplateProblem or ValueError (unusable address)."""
+) -> PreparedMessage:
+    """The reminder as an email ready for the outbox: From the study's organiser, To the one
+    recipient, with the reminder's own Message-ID. Raises TemplateProblem or ValueError
+    (unusable address). Written straight to bytes (fieldwork.outbox.composing)."""
+    return _build(reminder, appointment, settings, reminder_context(reminder, appointment))
+
+
+def _build(
+    reminder: Reminder, appointment: Appointment, settings: ReminderSettings, context: dict
+) -> PreparedMessage:
     from fieldwork.invites.bodies import inline_css
-    from fieldwork.invites.headers import address_message
-    from fieldwork.invites.mail import header_text, mailbox
+    from fieldwork.invites.mail import header_text
 
     study = appointment.study
-    if reminder.recipient == ReminderRecipient.INTERVIEWER:
-        name, address = appointment.interviewer.name, appointment.interviewer.email
-    else:
-        name, address = appointment.participant.name, appointment.participant.email
     rendered = templating.render(
         settings.subject_template(reminder.recipient),
         settings.body_template(reminder.recipient),
-        reminder_context(reminder, appointment),
+        context,
     )
-    message = EmailMessage(policy=SMTP)
-    address_message(
-        message,
-        sender=mailbox(
-            study.organiser_name or study.name, study.organiser_email or "fieldwork@localhost"
-        ),
-        to=[mailbox(name, address)],
+    html = render_template(
+        "emails/reminder.html",
+        subject=rendered.subject,
+        body=rendered.html_fragment,
+        study_name=study.name,
+        organiser_name=study.organiser_name,
+        organiser_email=study.organiser_email,
+    )
+    name, address = _recipient(reminder, appointment)
+    return compose_alternative(
+        sender=_mailbox(*_sender(study)),
+        to=[_mailbox(name, address)],
+        subject=header_text(rendered.subject),
+        text=rendered.text,
+        html=inline_css(html),
         message_id=reminder.message_id,
+        # RFC 3834: an automatic message; well-behaved autoresponders do not answer it.
+        headers=[("Auto-Submitted", "auto-generated")],
     )
-    message["Subject"] = header_text(rendered.subject)
-    message["MIME-Version"] = "1.0"
-    # RFC 3834: an automatic message; well-behaved autoresponders do not answer it.
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8")
-    message.add_alternative(
-        inline_css(
-            render_template(
-                "emails/reminder.html",
-                subject=rendered.subject,
-                body=rendered.html_fragment,
-                study_name=study.name,
-                organiser_name=study.organiser_name,
-                organiser_email=study.organiser_email,
+
+
+def _recipient(reminder: Reminder, appointment: Appointment) -> tuple[str, str]:
+    if reminder.recipient == ReminderRecipient.INTERVIEWER:
+        return appointment.interviewer.name, appointment.interviewer.email
+    return appointment.participant.name, appointment.participant.email
+
+
+def _sender(study: Study) -> tuple[str, str]:
+    return study.organiser_name or study.name, study.organiser_email or "fieldwork@localhost"
+
+
+def _written_from(
+    reminder: Reminder, appointment: Appointment, settings: ReminderSettings, context: dict
+) -> str:
+    """A digest of everything the email is written from: the texts, the variables, the
+    addresses and the Message-ID. Equal digests give equal emails (but for the Date)."""
+    inputs = [
+        settings.subject_template(reminder.recipient),
+        settings.body_template(reminder.recipient),
+        sorted((key, str(value)) for key, value in context.items()),
+        _recipient(reminder, appointment),
+        _sender(appointment.study),
+        reminder.message_id,
+    ]
+    return hashlib.sha256(json.dumps(inputs).encode("utf-8")).hexdigest()
+
+
+def prepare_reminder_email(
+    reminder: Reminder, appointment: Appointment, settings: ReminderSettings
+) -> None:
+    """Write the reminder's email now (when it is planned, in the booking's transaction) and
+    keep it on the reminder, so the sweep that sends thousands at their time only checks and
+    queues them. A reminder whose email cannot be written yet keeps none; the sweep writes
+    it at its time, and says why if it still cannot."""
+    context = reminder_context(reminder, appointment)
+    try:
+        message = _build(reminder, appointment, settings, context)
+    except (templating.TemplateProblem, ValueError):
+        reminder.prepared_email = None
+        return
+    head = {
+        "written_from": _written_from(reminder, appointment, settings, context),
+        "sender": message.sender,
+        "recipients": list(message.recipients),
+        "subject": message.subject,
+        "message_id": message.message_id,
+        "has_secrets": message.has_secrets,
+    }
+    reminder.prepared_email = json.dumps(head).encode("utf-8") + b"\n" + message.raw
+
+
+def reminder_email(
+    reminder: Reminder, appointment: Appointment, settings: ReminderSettings
+) -> PreparedMessage:
+    """The email to queue for a due reminder: the one written when it was planned if what it
+    says would be the same now (texts, time, place, names and addresses unchanged), dated
+    now; otherwise written afresh. Raises as build_reminder_email does."""
+    context = reminder_context(reminder, appointment)
+    if reminder.prepared_email:
+        head_line, _, raw = reminder.prepared_email.partition(b"\n")
+        head = json.loads(head_line)
+        if head["written_from"] == _written_from(reminder, appointment, settings, context):
+            return restamp(
+                PreparedMessage(
+                    sender=head["sender"],
+                    recipients=tuple(head["recipients"]),
+                    subject=head["subject"],
+                    message_id=head["message_id"],
+                    raw=raw,
+                    has_secrets=head["has_secrets"],
+                )
             )
-        ),
-        subtype="html",
-        charset="utf-8",
-    )
-    return message
+    return _build(reminder, appointment, settings, context)

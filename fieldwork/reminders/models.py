@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
@@ -83,6 +83,10 @@ class Reminder(Model):
     #: The Message-ID header, fixed when the reminder is planned, so a resend carries the same
     #: one and receiving servers can drop a duplicate.
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    #: The email written when the reminder was planned (fieldwork.reminders.messages), so the
+    #: sweep only queues it; used only while what it was written from is unchanged, and
+    #: cleared once queued or when the participant is erased.
+    prepared_email: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: When the state last changed to sent, failed, cancelled or missed.
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

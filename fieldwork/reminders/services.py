@@ -17,16 +17,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from fieldwork.accounts.models import User
 from fieldwork.core.pagination import Page, paginate
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.outbox import services as outbox
 from fieldwork.outbox.models import OutboxKind, OutboxMessage, OutboxState
-from fieldwork.reminders.messages import message_domain
+from fieldwork.reminders.messages import message_domain, prepare_reminder_email
 from fieldwork.reminders.models import (
     Reminder,
     ReminderRecipient,
+    ReminderSettings,
     ReminderState,
 )
 from fieldwork.reminders.settings import ReminderError, settings_for
@@ -73,8 +76,29 @@ def plan_reminders(appointment: Appointment) -> list[Reminder]:
             )
             db.session.add(reminder)
             created.append(reminder)
+    _prepare_emails(appointment, created, settings, study, participant)
     db.session.flush()
     return created
+
+
+def _prepare_emails(
+    appointment: Appointment,
+    reminders: list[Reminder],
+    settings: ReminderSettings,
+    study: Study | None,
+    participant: Participant | None,
+) -> None:
+    """Write each new reminder's email now, so the sweep only queues it at its time."""
+    if not reminders or study is None or participant is None:
+        return
+    interviewer = db.session.get(User, appointment.interviewer_id)
+    # The booking's appointment has its people and study in the session already; give them
+    # to it without a query (its relationships never load lazily).
+    set_committed_value(appointment, "study", study)
+    set_committed_value(appointment, "participant", participant)
+    set_committed_value(appointment, "interviewer", interviewer)
+    for reminder in reminders:
+        prepare_reminder_email(reminder, appointment, settings)
 
 
 def cancel_reminders(

@@ -208,7 +208,7 @@ def make_demo() -> Demo:
     booking, calendar feed), an API token and a busy calendar for each person, a booking
     link for each person's first participant, and a quota if the demo sets none."""
     from fieldwork.accounts import services as accounts
-    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.links import create_consent_link
     from fieldwork.recruitment.models import ConsentFormVersion
     from fieldwork.scheduling import busy
     from fieldwork.scheduling.feed_tokens import regenerate_feed_token
@@ -224,7 +224,7 @@ def make_demo() -> Demo:
     coordinator, interviewer = users["coordinator"], users["interviewer"]
     person = participant_for(demo, "interviewer")
     version = _first(ConsentFormVersion, ConsentFormVersion.published_at.is_not(None))
-    _, consent_token = recruitment.create_consent_link(person, version, coordinator)
+    _, consent_token = create_consent_link(person, version, coordinator)
     _, booking_token = create_booking_link(
         person, interviewer, coordinator, mode=AppointmentMode.TELEPHONE
     )

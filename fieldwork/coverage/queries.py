@@ -72,7 +72,7 @@ from fieldwork.recruitment.models import (
     ContactAttempt,
     DataHandling,
 )
-from fieldwork.recruitment.services import TAKE_PART
+from fieldwork.recruitment.status import TAKE_PART
 from fieldwork.sampling.models import District, Organisation, Participant
 from fieldwork.sampling.models import RecruitmentStatus as S
 from fieldwork.scheduling.models import Appointment

@@ -18,7 +18,7 @@ from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.home import services
 from fieldwork.outbox.models import OutboxMessage, OutboxState
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.contacts import follow_ups_query
 from fieldwork.sampling.models import Study
 from fieldwork.scheduling import queries as scheduling
 
@@ -62,7 +62,7 @@ def to_rebook_panel(user: User, study: Study) -> home.Panel:
 def follow_ups_panel(user: User, study: Study) -> home.Panel:
     """Contacts whose next action falls today or earlier (the viewer's own for interviewers)."""
     today = services.viewer_day(_zone(user)).today
-    due = paginate(recruitment.follow_ups_query(study, user, today), 1, 10)
+    due = paginate(follow_ups_query(study, user, today), 1, 10)
     return home.Panel("home/_follow_ups.html", {"due": due, "today": today})
 
 

@@ -15,12 +15,10 @@ def init_app(app: Flask) -> None:
         services,
         views,
     )
-    from fieldwork.recruitment import services as recruitment
-    from fieldwork.recruitment.signals import participant_erased
+    from fieldwork.recruitment.signals import participant_erased, participant_withdrawn
 
     app.register_blueprint(views.blueprint)
-    if services.on_participant_withdrawn not in recruitment.on_withdrawal:
-        recruitment.on_withdrawal.append(services.on_participant_withdrawn)
+    participant_withdrawn.connect(services.on_participant_withdrawn)
     participant_erased.connect(erasure.on_participant_erased)
     home.register_panel("pipeline_due", 45, ("coordinator", "interviewer"), due_panel)
 

@@ -652,8 +652,8 @@ def undo_step(
     return entry
 
 
-def on_participant_withdrawn(participant: Participant) -> None:
-    """Registered in recruitment's `on_withdrawal` (same transaction, no commit here): when the
+def on_participant_withdrawn(participant: Participant, **_: object) -> None:
+    """Receives recruitment's `participant_withdrawn` (same transaction, no commit): when the
     participant asked for their data to be destroyed, every step done for their interviews is
     marked to undo, so the board lists it until someone records that it was."""
     if participant.id not in _destroy_requested([participant.id]):

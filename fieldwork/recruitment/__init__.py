@@ -12,16 +12,17 @@ def init_app(app: Flask) -> None:
     from fieldwork.recruitment import (
         api,
         cli,
+        contacts,
         models,  # noqa: F401  (tables join the metadata)
-        services,
+        panel,
         views,
     )
 
     app.register_blueprint(views.blueprint)
     register(app, api.blueprint)
     cli.init_app(app)
-    app.jinja_env.globals["recruitment_panel"] = services.recruitment_panel
-    app.jinja_env.globals["organisation_access"] = services.access_of
+    app.jinja_env.globals["recruitment_panel"] = panel.recruitment_panel
+    app.jinja_env.globals["organisation_access"] = contacts.access_of
 
     from fieldwork.recruitment import subscribers
 

@@ -22,11 +22,17 @@ def init_app(app: Flask) -> None:
     def erase_participant(reference: str, study_slug: str, yes: bool) -> None:
         """Withdraw (if not yet withdrawn) and erase the personal data of the participant
         with this pseudonymous REFERENCE, everywhere the app keeps it."""
-        from fieldwork.recruitment import services
+        from fieldwork.recruitment.consent import withdraw
+        from fieldwork.recruitment.erasure import (
+            erase_personal_data,
+            is_erased,
+            participants_with_reference,
+        )
         from fieldwork.recruitment.models import DataHandling
+        from fieldwork.recruitment.status import RecruitmentError
         from fieldwork.sampling.models import RecruitmentStatus
 
-        found = services.participants_with_reference(reference, study_slug)
+        found = participants_with_reference(reference, study_slug)
         if not found:
             raise click.ClickException(f"No participant has the reference {reference!r}.")
         if len(found) > 1:
@@ -34,7 +40,7 @@ def init_app(app: Flask) -> None:
                 f"{len(found)} studies have a participant {reference}; name one with --study."
             )
         participant = found[0]
-        if services.is_erased(participant):
+        if is_erased(participant):
             raise click.ClickException(f"{reference}'s personal data is already erased.")
         if not yes:
             click.confirm(
@@ -44,15 +50,15 @@ def init_app(app: Flask) -> None:
             )
         try:
             if participant.status != RecruitmentStatus.WITHDRAWN:
-                services.withdraw(
+                withdraw(
                     participant,
                     None,
                     reason="Erasure requested outside the tool",
                     data_handling=DataHandling.KEEP_ANONYMISED,
                 )
                 click.echo(f"{reference} withdrawn; their future appointments are cancelled.")
-            services.erase_personal_data(participant, None)
-        except services.RecruitmentError as error:
+            erase_personal_data(participant, None)
+        except RecruitmentError as error:
             db.session.rollback()
             raise click.ClickException(str(error)) from error
         click.echo(f"Erased the personal data of {reference}.")

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from fieldwork.accounts.models import User
 from fieldwork.core.time import format_moment
 from fieldwork.extensions import db
-from fieldwork.recruitment import services
+from fieldwork.recruitment.consent_versions import get_version
+from fieldwork.recruitment.links import CONSENT_LINK_DAYS, create_consent_link
 from fieldwork.recruitment.models import ConsentFormVersion, ConsentLink
+from fieldwork.recruitment.status import RecruitmentError
 from fieldwork.sampling.models import Participant, Study
 
 
@@ -21,7 +23,7 @@ def send_consent_request(
     version: ConsentFormVersion,
     actor: User | None,
     url_for_token: Callable[[str], str],
-    valid_days: int = services.CONSENT_LINK_DAYS,
+    valid_days: int = CONSENT_LINK_DAYS,
 ) -> ConsentLink:
     """Create a consent link and queue the email carrying it (the study's "consent request"
     text); commit, then ask the outbox to send. Raises RecruitmentError."""
@@ -29,15 +31,13 @@ def send_consent_request(
     from fieldwork.outbox.services import enqueue
 
     if not participant.email:
-        raise services.RecruitmentError(
+        raise RecruitmentError(
             f"{participant.reference} has no email address to send a consent request to."
         )
     study = db.session.get(Study, participant.study_id)
-    version = services.get_version(version.id) or version  # with its form loaded
+    version = get_version(version.id) or version  # with its form loaded
     try:
-        link, token = services.create_consent_link(
-            participant, version, actor, valid_days, commit=False
-        )
+        link, token = create_consent_link(participant, version, actor, valid_days, commit=False)
         words = messaging.render_message(
             study.id,
             "consent_request",

@@ -11,8 +11,16 @@ from sqlalchemy import select
 from fieldwork.accounts.models import User, UserRole
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
-from fieldwork.recruitment import services
+from fieldwork.recruitment.consent import record_consent, withdraw
+from fieldwork.recruitment.consent_versions import (
+    ItemSpec,
+    create_consent_form,
+    get_version,
+    publish_version,
+)
+from fieldwork.recruitment.contacts import log_contact_attempt, save_access
 from fieldwork.recruitment.dispositions import Disposition
+from fieldwork.recruitment.links import create_consent_link, give_online_consent
 from fieldwork.recruitment.models import (
     AccessAgreement,
     ConsentMethod,
@@ -32,12 +40,12 @@ CONSENT_TEXT = (
     "anonymised transcript in a data archive so that other researchers can use it."
 )
 CONSENT_ITEMS = [
-    services.ItemSpec("take_part", "I agree to take part in an interview.", True),
-    services.ItemSpec("audio_recording", "I agree to the interview being audio recorded."),
-    services.ItemSpec(
+    ItemSpec("take_part", "I agree to take part in an interview.", True),
+    ItemSpec("audio_recording", "I agree to the interview being audio recorded."),
+    ItemSpec(
         "anonymised_quotes", "I agree to my words being quoted in publications, without my name."
     ),
-    services.ItemSpec(
+    ItemSpec(
         "archiving", "I agree to the anonymised transcript being deposited in a data archive."
     ),
 ]
@@ -78,11 +86,9 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
     coordinator = db.session.scalar(
         select(User).where(User.role == UserRole.COORDINATOR).order_by(User.id).limit(1)
     )
-    form = services.create_consent_form(
-        study, "Interview consent", CONSENT_TEXT, CONSENT_ITEMS, coordinator
-    )
-    version = services.get_version(form.versions[0].id)
-    services.publish_version(version, coordinator)
+    form = create_consent_form(study, "Interview consent", CONSENT_TEXT, CONSENT_ITEMS, coordinator)
+    version = get_version(form.versions[0].id)
+    publish_version(version, coordinator)
 
     subcontractor = db.session.scalar(
         select(Organisation)
@@ -93,7 +99,7 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
         .limit(1)
     )
     if subcontractor is not None:
-        services.save_access(
+        save_access(
             subcontractor,
             coordinator,
             contact_name="Operations manager",
@@ -130,7 +136,7 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
                 Disposition.LEFT_MESSAGE,
             ):
                 follow_up = (today + dt.timedelta(days=chance.randint(-6, 5))).date()
-            services.log_contact_attempt(
+            log_contact_attempt(
                 participant,
                 actor,
                 attempted_at=start + dt.timedelta(days=4 * step),
@@ -149,10 +155,10 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
         answers = {item.key: True for item in CONSENT_ITEMS}
         answers["archiving"] = chance.random() < 0.8
         if position % 3 == 1:
-            link, _ = services.create_consent_link(participant, version, coordinator)
-            services.give_online_consent(link, answers, participant.name)
+            link, _ = create_consent_link(participant, version, coordinator)
+            give_online_consent(link, answers, participant.name)
         else:
-            services.record_consent(
+            record_consent(
                 participant,
                 version,
                 method=chance.choice([ConsentMethod.WRITTEN, ConsentMethod.VERBAL]),
@@ -161,7 +167,7 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
                 given_at=today - dt.timedelta(days=chance.randint(1, 10)),
             )
     if len(agreed) > 4:
-        services.withdraw(
+        withdraw(
             db.session.get(Participant, agreed[4]),
             coordinator,
             reason="Changed roles and no longer has time.",

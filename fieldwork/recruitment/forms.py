@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 
 from fieldwork.recruitment import dispositions
+from fieldwork.recruitment.consent_versions import STANDARD_ITEM_KEYS
 from fieldwork.recruitment.models import (
     AccessAgreement,
     ConsentFormVersion,
@@ -35,7 +36,6 @@ from fieldwork.recruitment.models import (
     ContactChannel,
     DataHandling,
 )
-from fieldwork.recruitment.services import STANDARD_ITEM_KEYS
 from fieldwork.sampling.forms import PHONE_PATTERN, coerce_optional_int
 
 DATE = {"type": "date"}

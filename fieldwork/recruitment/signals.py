@@ -1,6 +1,12 @@
 """Signals the recruitment domain publishes, for other domains to react to.
 
-`participant_erased` is sent by `services.erase_personal_data` inside the erasure's
+`participant_withdrawn` is sent by `consent.withdraw` inside the withdrawal's transaction, after
+consents are withdrawn and the status is Withdrawn, as
+`receiver(participant, data_handling=DataHandling, actor=User | None)`. Scheduling cancels the
+person's future appointments; the pipeline marks done steps to undo when data is to be
+destroyed. A receiver that raises rolls the withdrawal back; receivers never commit.
+
+`participant_erased` is sent by `erasure.erase_personal_data` inside the erasure's
 transaction, after the participant's own rows are blanked and before the commit. Every domain
 that keeps a copy of a person's details (outbox, scheduling, reminders, audit, imports)
 subscribes and removes its copy in that same transaction; a receiver that raises rolls the whole
@@ -16,6 +22,9 @@ from dataclasses import dataclass
 from blinker import Namespace
 
 _signals = Namespace()
+
+#: Sent with the participant (already Withdrawn) as sender, `data_handling` and `actor`.
+participant_withdrawn = _signals.signal("participant-withdrawn")
 
 #: Sent with the participant (already blanked) as sender and `person=ErasedPerson`.
 participant_erased = _signals.signal("participant-erased")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from fieldwork.accounts.models import User
 from fieldwork.extensions import db
-from fieldwork.recruitment import services
+from fieldwork.recruitment.status import mark_interviewed, mark_scheduled, mark_unscheduled
 from fieldwork.sampling.models import Participant
 from fieldwork.scheduling.signals import (
     appointment_booked,
@@ -27,7 +27,7 @@ def _participant(appointment: Appointment) -> Participant:
 
 
 def mark_booked(appointment: Appointment, actor: User | None = None, **_) -> None:
-    services.mark_scheduled(_participant(appointment), actor)
+    mark_scheduled(_participant(appointment), actor)
 
 
 def mark_cancelled(
@@ -37,7 +37,7 @@ def mark_cancelled(
     **_,
 ) -> None:
     if not is_participant_still_booked:
-        services.mark_unscheduled(_participant(appointment), actor)
+        mark_unscheduled(_participant(appointment), actor)
 
 
 def mark_outcome(
@@ -49,9 +49,9 @@ def mark_outcome(
     """Held: Interviewed (refused without consent to take part). A no-show or a late
     cancellation with nothing else booked: back to Agreed, and on the "to rebook" list."""
     if appointment.is_held:
-        services.mark_interviewed(_participant(appointment), actor)
+        mark_interviewed(_participant(appointment), actor)
     elif not is_participant_still_booked:
-        services.mark_unscheduled(_participant(appointment), actor)
+        mark_unscheduled(_participant(appointment), actor)
 
 
 def connect() -> None:

@@ -22,7 +22,17 @@ from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.time import now_utc
 from fieldwork.core.web import public
 from fieldwork.extensions import db
-from fieldwork.recruitment import consent_copy, consent_requests, forms, services
+from fieldwork.recruitment import (
+    consent,
+    consent_copy,
+    consent_requests,
+    consent_versions,
+    contacts,
+    erasure,
+    forms,
+    links,
+    referrals,
+)
 from fieldwork.recruitment.dispositions import RULES, Disposition
 from fieldwork.recruitment.models import (
     AccessAgreement,
@@ -31,6 +41,7 @@ from fieldwork.recruitment.models import (
     ContactChannel,
     DataHandling,
 )
+from fieldwork.recruitment.status import RecruitmentError
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Organisation
 from fieldwork.sampling.views import require_study
@@ -70,7 +81,7 @@ def log_contact(participant_id: int):
         now = now_utc().astimezone(_user_zone())
         form.attempted_on.data = now.date()
         form.attempted_time.data = now.time().replace(second=0, microsecond=0)
-    warning = services.gatekeeper_warning(person)
+    warning = contacts.gatekeeper_warning(person)
     needs_confirmation = False
     if form.validate_on_submit():
         if warning and form.confirmed.data != "yes":
@@ -81,7 +92,7 @@ def log_contact(participant_id: int):
                 form.attempted_on.data, form.attempted_time.data, tzinfo=_user_zone()
             )
             try:
-                attempt = services.log_contact_attempt(
+                attempt = contacts.log_contact_attempt(
                     person,
                     current_user,
                     attempted_at=attempted_at,
@@ -90,7 +101,7 @@ def log_contact(participant_id: int):
                     note=form.note.data or "",
                     next_action_on=form.next_action_on.data,
                 )
-            except services.RecruitmentError as error:
+            except RecruitmentError as error:
                 db.session.rollback()
                 form.attempted_on.errors = [*form.attempted_on.errors, str(error)]
             else:
@@ -120,7 +131,7 @@ def log_contact(participant_id: int):
 def follow_ups():
     study = require_study()
     page = paginate(
-        services.follow_ups_query(study, current_user, _today()),
+        contacts.follow_ups_query(study, current_user, _today()),
         parse_page_number(request.args.get("page")),
         current_app.config["PAGE_SIZE"],
     )
@@ -138,13 +149,13 @@ def add_referral(participant_id: int):
         referrer = None
         reference = (form.referred_by.data or "").strip()
         if reference:
-            referrer = services.find_participant_by_reference(person.study, reference)
+            referrer = referrals.find_participant_by_reference(person.study, reference)
             if referrer is None:
                 form.referred_by.errors.append(f"No participant has the reference {reference}.")
         if not form.referred_by.errors:
             try:
-                services.record_referral(person, referrer, form.note.data or "", current_user)
-            except services.RecruitmentError as error:
+                referrals.record_referral(person, referrer, form.note.data or "", current_user)
+            except RecruitmentError as error:
                 db.session.rollback()
                 form.referred_by.errors.append(str(error))
             else:
@@ -163,7 +174,7 @@ def record_consent(participant_id: int):
     """Written or verbal consent, recorded by a coordinator or by the participant's own
     interviewer (who often takes it at the start of the interview)."""
     person = _participant_or_404(participant_id)
-    versions = services.published_versions(person.study)
+    versions = consent_versions.published_versions(person.study)
     if not versions:
         if not current_user.is_coordinator:
             flash("No consent form is published yet; ask a coordinator to publish one.", "error")
@@ -187,7 +198,7 @@ def record_consent(participant_id: int):
         given_at = dt.datetime.combine(form.given_on.data, dt.time(12), tzinfo=_user_zone())
         given_at = min(given_at, now_utc())
         try:
-            services.record_consent(
+            consent.record_consent(
                 person,
                 version,
                 method=ConsentMethod(form.method.data),
@@ -196,10 +207,10 @@ def record_consent(participant_id: int):
                 given_at=given_at,
                 typed_name=form.typed_name.data or "",
             )
-        except services.RecruitmentError as error:
+        except RecruitmentError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
-            version = services.get_version(version.id)
+            version = consent_versions.get_version(version.id)
         else:
             flash(f"Consent recorded for {person.reference}.", "success")
             return redirect(_participant_url(person))
@@ -218,7 +229,7 @@ def record_consent(participant_id: int):
 @coordinator_required
 def create_consent_link(participant_id: int):
     person = _participant_or_404(participant_id)
-    versions = services.published_versions(person.study)
+    versions = consent_versions.published_versions(person.study)
     form = forms.ConsentLinkForm()
     form.version_id.choices = [(v.id, f"{v.form.title}, version {v.number}") for v in versions]
     if not form.validate_on_submit():
@@ -237,16 +248,16 @@ def create_consent_link(participant_id: int):
                 lambda token: url_for("recruitment.online_consent", token=token, _external=True),
                 valid_days=form.valid_days.data,
             )
-        except services.RecruitmentError as error:
+        except RecruitmentError as error:
             flash(str(error), "error")
         else:
             flash(f"Consent request emailed to {person.email}.", "success")
         return redirect(_participant_url(person))
     try:
-        link, token = services.create_consent_link(
+        link, token = links.create_consent_link(
             person, version, current_user, valid_days=form.valid_days.data
         )
-    except services.RecruitmentError as error:
+    except RecruitmentError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(_participant_url(person))
@@ -265,7 +276,7 @@ def revoke_consent_link(link_id: int):
     if link is None:
         abort(404)
     person = _participant_or_404(link.participant_id)
-    services.revoke_consent_link(link, current_user)
+    links.revoke_consent_link(link, current_user)
     flash("The consent link no longer works.", "success")
     return redirect(_participant_url(person))
 
@@ -277,13 +288,13 @@ def withdraw(participant_id: int):
     form = forms.WithdrawalForm()
     if form.validate_on_submit():
         try:
-            services.withdraw(
+            consent.withdraw(
                 person,
                 current_user,
                 reason=form.reason.data or "",
                 data_handling=DataHandling(form.data_handling.data),
             )
-        except services.RecruitmentError as error:
+        except RecruitmentError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
         else:
@@ -304,8 +315,8 @@ def erase(participant_id: int):
     form = forms.EraseForm()
     if form.validate_on_submit():
         try:
-            services.erase_personal_data(person, current_user)
-        except services.RecruitmentError as error:
+            erasure.erase_personal_data(person, current_user)
+        except RecruitmentError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
         else:
@@ -326,12 +337,12 @@ def organisation_access(organisation_id: int):
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or organisation.study_id != study.id:
         abort(404)
-    access = services.access_of(organisation.id)
+    access = contacts.access_of(organisation.id)
     form = forms.OrganisationAccessForm(obj=access)
     if request.method == "GET" and access is not None:
         form.agreement.data = AccessAgreement(access.agreement).value
     if form.validate_on_submit():
-        services.save_access(
+        contacts.save_access(
             organisation,
             current_user,
             contact_name=form.contact_name.data,
@@ -352,9 +363,9 @@ def organisation_access(organisation_id: int):
 # --- Consent forms ---------------------------------------------------------------------------
 
 
-def _items_from(form) -> list[services.ItemSpec]:
+def _items_from(form) -> list[consent_versions.ItemSpec]:
     return [
-        services.ItemSpec(key, text_field.data.strip(), bool(required_field.data))
+        consent_versions.ItemSpec(key, text_field.data.strip(), bool(required_field.data))
         for key, text_field, required_field in forms.item_fields(form)
         if (text_field.data or "").strip()
     ]
@@ -365,7 +376,9 @@ def _items_from(form) -> list[services.ItemSpec]:
 def consent_forms():
     study = require_study()
     return render_template(
-        "recruitment/consent_forms.html", study=study, forms=services.consent_forms_of(study)
+        "recruitment/consent_forms.html",
+        study=study,
+        forms=consent_versions.consent_forms_of(study),
     )
 
 
@@ -378,10 +391,10 @@ def new_consent_form():
         form.item_take_part_required.data = True
     if form.validate_on_submit():
         try:
-            created = services.create_consent_form(
+            created = consent_versions.create_consent_form(
                 study, form.title.data, form.text.data, _items_from(form), current_user
             )
-        except services.RecruitmentError as error:
+        except RecruitmentError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
         else:
@@ -399,7 +412,7 @@ def new_consent_form():
 @coordinator_required
 def consent_form(form_id: int):
     study = require_study()
-    found = services.get_consent_form(form_id, study)
+    found = consent_versions.get_consent_form(form_id, study)
     if found is None:
         abort(404)
     return render_template("recruitment/consent_form.html", consent_form=found)
@@ -408,7 +421,7 @@ def consent_form(form_id: int):
 @blueprint.route("/consent-forms/versions/<int:version_id>/edit", methods=["GET", "POST"])
 @coordinator_required
 def edit_version(version_id: int):
-    version = services.get_version(version_id, require_study())
+    version = consent_versions.get_version(version_id, require_study())
     if version is None:
         abort(404)
     if version.is_published:
@@ -427,11 +440,11 @@ def edit_version(version_id: int):
                 getattr(form, f"item_{item.key}_required").data = item.is_required
     if form.validate_on_submit():
         try:
-            services.update_draft(version, form.text.data, _items_from(form), current_user)
-        except services.RecruitmentError as error:
+            consent_versions.update_draft(version, form.text.data, _items_from(form), current_user)
+        except RecruitmentError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
-            version = services.get_version(version.id)
+            version = consent_versions.get_version(version.id)
         else:
             flash(f"Draft version {version.number} is saved.", "success")
             return redirect(url_for("recruitment.consent_form", form_id=version.form_id))
@@ -446,22 +459,22 @@ def edit_version(version_id: int):
 @blueprint.post("/consent-forms/versions/<int:version_id>/new-draft")
 @coordinator_required
 def new_draft(version_id: int):
-    version = services.get_version(version_id, require_study())
+    version = consent_versions.get_version(version_id, require_study())
     if version is None:
         abort(404)
-    draft = services.new_draft_from(version, current_user)
+    draft = consent_versions.new_draft_from(version, current_user)
     return redirect(url_for("recruitment.edit_version", version_id=draft.id))
 
 
 @blueprint.post("/consent-forms/versions/<int:version_id>/publish")
 @coordinator_required
 def publish_version(version_id: int):
-    version = services.get_version(version_id, require_study())
+    version = consent_versions.get_version(version_id, require_study())
     if version is None:
         abort(404)
     try:
-        services.publish_version(version, current_user)
-    except services.RecruitmentError as error:
+        consent_versions.publish_version(version, current_user)
+    except RecruitmentError as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
@@ -481,7 +494,7 @@ def _link_problem(state: str):
 @blueprint.route("/consent/<token>", methods=["GET", "POST"])
 @public
 def online_consent(token: str):
-    lookup = services.find_consent_link(token)
+    lookup = links.find_consent_link(token)
     if lookup.state in ("unknown", "revoked", "expired"):
         return _link_problem(lookup.state)
     link = lookup.link
@@ -504,11 +517,11 @@ def online_consent(token: str):
             for item in version.items
         }
         try:
-            services.give_online_consent(link, answers, form.typed_name.data)
-        except services.RecruitmentError as error:
+            links.give_online_consent(link, answers, form.typed_name.data)
+        except RecruitmentError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
-            link = services.find_consent_link(token).link
+            link = links.find_consent_link(token).link
             version = link.version
         else:
             address = consent_copy.queue_consent_copy(link_id)
@@ -538,7 +551,7 @@ def online_consent(token: str):
 @blueprint.route("/consent/<token>/withdraw", methods=["GET", "POST"])
 @public
 def online_withdraw(token: str):
-    lookup = services.find_consent_link(token)
+    lookup = links.find_consent_link(token)
     if lookup.state in ("unknown", "revoked", "expired"):
         return _link_problem(lookup.state)
     if lookup.state != "used":
@@ -547,13 +560,13 @@ def online_withdraw(token: str):
     form = forms.WithdrawalForm()
     if form.validate_on_submit():
         try:
-            services.withdraw_online(
+            links.withdraw_online(
                 link, form.reason.data or "", DataHandling(form.data_handling.data)
             )
-        except services.RecruitmentError as error:
+        except RecruitmentError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
-            link = services.find_consent_link(token).link
+            link = links.find_consent_link(token).link
         else:
             flash("You have withdrawn from the study. Thank you for letting us know.", "success")
             return redirect(url_for("recruitment.online_consent", token=token))

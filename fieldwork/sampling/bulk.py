@@ -84,7 +84,7 @@ class BulkForm(FlaskForm):
 def bulk_form(study: Study, formdata=None) -> BulkForm:
     """The bulk form with its choices filled for `study`."""
     from fieldwork.accounts.services import bookable_people
-    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.consent_versions import published_versions
     from fieldwork.recruitment.dispositions import Disposition
     from fieldwork.recruitment.models import ContactChannel
 
@@ -98,7 +98,7 @@ def bulk_form(study: Study, formdata=None) -> BulkForm:
     ]
     form.consent_version.choices = [SelectChoice("", "Choose a consent form")] + [
         SelectChoice(str(v.id), f"{v.form.title}, version {v.number}")
-        for v in recruitment.published_versions(study)
+        for v in published_versions(study)
     ]
     form.disposition.choices = [SelectChoice("", "Choose the outcome")] + [
         SelectChoice(d.value, d.label) for d in Disposition
@@ -167,7 +167,7 @@ def send_consent_requests(
     valid_days: int,
 ) -> BulkResult:
     from fieldwork.recruitment import consent_requests
-    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.status import RecruitmentError
 
     result = BulkResult()
     for person in participants:
@@ -176,7 +176,7 @@ def send_consent_requests(
             continue
         try:
             consent_requests.send_consent_request(person, version, actor, url_for_token, valid_days)
-        except recruitment.RecruitmentError as error:
+        except RecruitmentError as error:
             db.session.rollback()
             result.skipped.append((person.reference, str(error)))
         else:
@@ -193,12 +193,13 @@ def record_outcome(
     attempted_at,
 ) -> BulkResult:
     """A contact attempt each, through the contact log, so the status follows its rules."""
-    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.contacts import log_contact_attempt
+    from fieldwork.recruitment.status import RecruitmentError
 
     result = BulkResult()
     for person in participants:
         try:
-            recruitment.log_contact_attempt(
+            log_contact_attempt(
                 person,
                 actor,
                 attempted_at=attempted_at,
@@ -206,7 +207,7 @@ def record_outcome(
                 disposition=disposition,
                 note=note,
             )
-        except recruitment.RecruitmentError as error:
+        except RecruitmentError as error:
             db.session.rollback()
             result.skipped.append((person.reference, str(error)))
         else:

@@ -247,10 +247,10 @@ def _bulk_booking_links(study: Study, form: FlaskForm, chosen: list[Participant]
 
 
 def _bulk_consent_requests(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
-    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.consent_versions import get_version
 
     version = (
-        recruitment.get_version(form.consent_version.data, study)
+        get_version(form.consent_version.data, study)
         if form.consent_version.data
         else None
     )

@@ -10,7 +10,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprints, the template helpers, and the withdrawal hook."""
+    """Register the blueprints and the template helpers; cancel a withdrawn participant's
+    appointments and forget an erased one's details (recruitment's signals)."""
     from fieldwork.api.spec import register
     from fieldwork.scheduling import api, appointments, booking, feeds, rules_views, views
 
@@ -34,12 +35,9 @@ def init_app(app: Flask) -> None:
         """Just the wall-clock time in `zone`, e.g. '10:00'."""
         return value.astimezone(ZoneInfo(zone)).strftime("%H:%M") if value else ""
 
-    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.signals import participant_erased, participant_withdrawn
 
-    if booking.on_participant_withdrawn not in recruitment.on_withdrawal:
-        recruitment.on_withdrawal.append(booking.on_participant_withdrawn)
-
-    from fieldwork.recruitment.signals import participant_erased
+    participant_withdrawn.connect(booking.on_participant_withdrawn)
     from fieldwork.scheduling import erasure
 
     participant_erased.connect(erasure.on_participant_erased)

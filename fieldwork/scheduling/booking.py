@@ -32,7 +32,7 @@ from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc
 from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
-from fieldwork.recruitment.services import has_consent_to_take_part
+from fieldwork.recruitment.status import has_consent_to_take_part
 from fieldwork.sampling import assignment
 from fieldwork.sampling.models import Participant, Study
 from fieldwork.scheduling import messages
@@ -414,7 +414,7 @@ def record_outcome(
 def cancel_future_appointments(participant: Participant, reason: str = "") -> int:
     """Cancel a withdrawn participant's future bookings, cancellations queued; no commit.
 
-    Connected to recruitment's withdrawal, so it joins that transaction; the withdrawal
+    Called on recruitment's `participant_withdrawn`, so it joins that transaction; the withdrawal
     code commits, and its commit wakes the outbox's sender.
     """
     upcoming = db.session.scalars(
@@ -435,6 +435,6 @@ def cancel_future_appointments(participant: Participant, reason: str = "") -> in
     return count
 
 
-def on_participant_withdrawn(participant: Participant) -> None:
-    """The callback recruitment calls when a participant withdraws."""
+def on_participant_withdrawn(participant: Participant, **_: object) -> None:
+    """Receives recruitment's `participant_withdrawn`, inside the withdrawal's transaction."""
     cancel_future_appointments(participant)

@@ -53,28 +53,34 @@ def _weekday_on_or_after(day: dt.date, weekday: int) -> dt.date:
 
 def _consent(study: Study, participant: Participant, actor: User) -> bool:
     """Record written consent to take part (needed before an interview counts as held)."""
-    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.consent import record_consent
+    from fieldwork.recruitment.consent_versions import (
+        STANDARD_ITEM_KEYS,
+        ItemSpec,
+        create_consent_form,
+        get_version,
+        publish_version,
+        published_versions,
+    )
+    from fieldwork.recruitment.status import TAKE_PART, has_consent_to_take_part
 
-    if recruitment.has_consent_to_take_part(participant):
+    if has_consent_to_take_part(participant):
         return True
-    versions = recruitment.published_versions(study)
+    versions = published_versions(study)
     if not versions:
-        form = recruitment.create_consent_form(
+        form = create_consent_form(
             study,
             "Interview consent",
             "We are studying outcome-based contracting in Provider-Led Pathways to Work. "
             "Taking part is voluntary and you may withdraw at any time.",
-            [
-                recruitment.ItemSpec(key, text, key == recruitment.TAKE_PART)
-                for key, text in recruitment.STANDARD_ITEM_KEYS.items()
-            ],
+            [ItemSpec(key, text, key == TAKE_PART) for key, text in STANDARD_ITEM_KEYS.items()],
             actor,
         )
-        version = recruitment.get_version(form.versions[0].id)
-        recruitment.publish_version(version, actor)
-        versions = recruitment.published_versions(study)
-    version = recruitment.get_version(versions[0].id)
-    recruitment.record_consent(
+        version = get_version(form.versions[0].id)
+        publish_version(version, actor)
+        versions = published_versions(study)
+    version = get_version(versions[0].id)
+    record_consent(
         participant,
         version,
         method="written",

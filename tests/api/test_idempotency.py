@@ -16,7 +16,7 @@ from fieldwork.api.models import IdempotencyKey
 from fieldwork.core.jobs import registered_jobs
 from fieldwork.core.time import now_utc, set_clock
 from fieldwork.extensions import db
-from fieldwork.recruitment.services import erase_personal_data
+from fieldwork.recruitment.erasure import erase_personal_data
 from fieldwork.scheduling.models import Appointment
 from tests.api.conftest import make_quick_user
 from tests.race import race

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from fieldwork.extensions import db
-from fieldwork.recruitment import services
+from fieldwork.recruitment.links import create_consent_link, find_consent_link, revoke_consent_link
 from fieldwork.recruitment.models import Consent, ConsentMethod
 from tests.browser.test_self_booking import SHOTS
 from tests.factories import make_frame, make_participant, make_user
@@ -33,7 +33,7 @@ def test_a_participant_consents_online_prints_and_a_revoked_link_gets_a_clear_pa
         reference="P1-001",
     )
     version = make_published_version(frame["study"], coordinator)
-    link, token = services.create_consent_link(person, version, coordinator)
+    link, token = create_consent_link(person, version, coordinator)
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server(f"/consent/{token}"))
@@ -88,7 +88,7 @@ def test_a_participant_consents_online_prints_and_a_revoked_link_gets_a_clear_pa
     consent = db.session.scalars(db.select(Consent)).one()
     assert consent.method == ConsentMethod.ONLINE and consent.typed_name == "Ann Adams"
 
-    services.revoke_consent_link(services.find_consent_link(token).link, coordinator)
+    revoke_consent_link(find_consent_link(token).link, coordinator)
     console.expect_status(410, 404)
     response = page.goto(live_server(f"/consent/{token}"))
     assert response.status == 410

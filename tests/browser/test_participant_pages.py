@@ -9,7 +9,7 @@ import pytest
 
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.links import create_consent_link, give_online_consent
 from fieldwork.scheduling.availability import add_window
 from fieldwork.scheduling.links import create_booking_link
 from fieldwork.scheduling.models import AppointmentMode
@@ -50,9 +50,9 @@ def test_participant_pages_have_no_axe_violation_at_390_and_1280(app, page, live
         )
         db.session.commit()
         version = make_published_version(frame["study"], coordinator)
-        _, consent_token = recruitment.create_consent_link(people[1], version, coordinator)
-        used_link, used_token = recruitment.create_consent_link(people[0], version, coordinator)
-        recruitment.give_online_consent(used_link, {item.key: True for item in ITEMS}, "Ann Adams")
+        _, consent_token = create_consent_link(people[1], version, coordinator)
+        used_link, used_token = create_consent_link(people[0], version, coordinator)
+        give_online_consent(used_link, {item.key: True for item in ITEMS}, "Ann Adams")
         console.expect_status(404)
         paths = [
             f"/book/{booking_token}?detected=1",

@@ -16,7 +16,8 @@ import pytest
 from fieldwork.core.time import UTC, set_clock
 from fieldwork.coverage import quotas, services
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import record_consent, withdraw
+from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ConsentMethod, ContactChannel, DataHandling
 from fieldwork.sampling.models import OrganisationKind, RecruitmentStatus
@@ -76,7 +77,7 @@ class Builder:
         self.version = version
 
     def contact(self, person, disposition: Disposition, when=None) -> None:
-        recruitment.log_contact_attempt(
+        log_contact_attempt(
             person,
             self.coordinator,
             attempted_at=when or at(5, 1),
@@ -85,7 +86,7 @@ class Builder:
         )
 
     def consent(self, person) -> None:
-        recruitment.record_consent(
+        record_consent(
             person,
             self.version,
             method=ConsentMethod.WRITTEN,
@@ -95,7 +96,7 @@ class Builder:
         )
 
     def withdraw(self, person, handling: DataHandling) -> None:
-        recruitment.withdraw(person, self.coordinator, data_handling=handling, reason="")
+        withdraw(person, self.coordinator, data_handling=handling, reason="")
 
     def appointment(self, person, starts_at, status: AppointmentStatus) -> Appointment:
         return add_appointment(self.study, person, self.interviewer, starts_at, status)

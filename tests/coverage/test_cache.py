@@ -21,8 +21,9 @@ from fieldwork.core.revisions import revision_of
 from fieldwork.coverage import cache, quotas, services
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import withdraw
 from fieldwork.recruitment.dispositions import Disposition
+from fieldwork.recruitment.erasure import erase_personal_data
 from fieldwork.recruitment.models import ConsentAnswer, ContactAttempt, DataHandling
 from fieldwork.sampling.models import (
     District,
@@ -148,13 +149,11 @@ def _district(world: dict) -> None:
 
 
 def _withdrawal(world: dict) -> None:
-    recruitment.withdraw(
-        world["people"]["C01"], world["coordinator"], data_handling=DataHandling.DESTROY
-    )
+    withdraw(world["people"]["C01"], world["coordinator"], data_handling=DataHandling.DESTROY)
 
 
 def _erasure(world: dict) -> None:
-    recruitment.erase_personal_data(world["people"]["A10"], world["coordinator"])
+    erase_personal_data(world["people"]["A10"], world["coordinator"])
 
 
 def _bulk_insert(world: dict) -> None:

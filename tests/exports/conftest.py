@@ -15,8 +15,10 @@ from sqlalchemy import select
 from fieldwork.core.time import set_clock
 from fieldwork.coverage.models import Quota, cell_key
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import record_consent, withdraw
+from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.dispositions import Disposition
+from fieldwork.recruitment.erasure import ERASED_NAME, erase_personal_data
 from fieldwork.recruitment.models import ConsentMethod, ContactChannel, DataHandling
 from fieldwork.sampling.models import OrganisationKind, Participant, Study
 from fieldwork.scheduling.booking import book_appointment, record_outcome
@@ -54,7 +56,7 @@ def personal_values_in_database(with_free_text: bool = False) -> set[str]:
         columns += [Participant.job_title, Participant.notes]
     values: set[str] = set()
     for row in db.session.execute(select(*columns)):
-        values.update(value for value in row if value and value != recruitment.ERASED_NAME)
+        values.update(value for value in row if value and value != ERASED_NAME)
     return values
 
 
@@ -132,7 +134,7 @@ def awkward(app) -> AwkwardStudy:
 
     for day, story in enumerate(stories):
         person = people[story[0]]
-        recruitment.log_contact_attempt(
+        log_contact_attempt(
             person,
             coordinator,
             attempted_at=START + dt.timedelta(days=day % 3, hours=day),
@@ -142,14 +144,14 @@ def awkward(app) -> AwkwardStudy:
         )
     for story in ("agreed", "noarchive", "withdrawn", "erased"):
         person = people[story]
-        recruitment.log_contact_attempt(
+        log_contact_attempt(
             person,
             coordinator,
             attempted_at=START + dt.timedelta(days=2, hours=10),
             channel=ContactChannel.EMAIL,
             disposition=Disposition.AGREED,
         )
-        recruitment.record_consent(
+        record_consent(
             person,
             version,
             method=ConsentMethod.WRITTEN,
@@ -180,14 +182,14 @@ def awkward(app) -> AwkwardStudy:
     )
     clock["now"] = START + dt.timedelta(days=4)
     record_outcome(appointment, AppointmentStatus.HELD, 70, True, coordinator)
-    recruitment.withdraw(
+    withdraw(
         people["withdrawn"],
         coordinator,
         reason=f"{people['withdrawn'].name} changed jobs",
         data_handling=DataHandling.DESTROY,
     )
-    recruitment.erase_personal_data(people["erased"], coordinator)
-    recruitment.erase_personal_data(people["erasednoconsent"], coordinator)
+    erase_personal_data(people["erased"], coordinator)
+    erase_personal_data(people["erasednoconsent"], coordinator)
 
     phase_ids = {district.phase.number: district.phase_id for district in (north, placeholder)}
     db.session.add_all(

@@ -16,7 +16,7 @@ from fieldwork.exports.disclosure import control
 from fieldwork.exports.models import ExportSettings
 from fieldwork.exports.package import write_directory
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import record_consent
 from fieldwork.recruitment.models import ConsentMethod
 from fieldwork.sampling.models import OrganisationKind
 from tests.factories import (
@@ -82,7 +82,7 @@ def _frame(count: int = 6):
         participant = make_participant(
             study, district=districts[n % 2], organisation=organisations[n], role=role
         )
-        recruitment.record_consent(
+        record_consent(
             participant,
             version,
             method=ConsentMethod.WRITTEN,
@@ -102,7 +102,7 @@ def _rows(directory: Path, name: str) -> list[dict]:
 def test_a_later_consent_that_declines_archiving_excludes_the_person(app, tmp_path):
     study, coordinator, version, people = _frame()
     answers = {**all_yes(), "archiving": False}
-    recruitment.record_consent(
+    record_consent(
         people[0],
         version,
         method=ConsentMethod.WRITTEN,

@@ -14,7 +14,7 @@ from fieldwork.core.time import UTC
 from fieldwork.exports import services as exports
 from fieldwork.extensions import db
 from fieldwork.pipeline import services as pipeline
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import withdraw
 from fieldwork.recruitment.models import DataHandling
 from fieldwork.sampling.models import Participant
 from tests.pipeline.conftest import clock, make_interview, world  # noqa: F401  (fixtures)
@@ -43,7 +43,7 @@ def test_the_pipeline_resources_list_counts_and_archivable_transcripts(world, tm
             pipeline.record_step(interview, step.id, world["coordinator"])
     pipeline.record_step(partial, steps[0].id, world["coordinator"])
     person = db.session.get(Participant, gone.participant_id)
-    recruitment.withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
+    withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
     for entry in pipeline.interview_progress(gone, world["study"]).to_undo:
         pipeline.undo_step(gone, entry.id, world["coordinator"], "Deleted.")
 

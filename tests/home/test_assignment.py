@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from fieldwork.audit.models import AuditEvent
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.contacts import log_contact_attempt, next_working_day
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import Consent, ContactAttempt, ContactChannel
 from fieldwork.sampling import assignment
@@ -171,8 +171,8 @@ def test_a_call_back_without_a_date_is_due_the_next_working_day_and_says_so(
     assert attempt.next_action_on == dt.date(2026, 3, 23)
     html = client.get(response.location).get_data(as_text=True)
     assert "Next action due Monday 23 March 2026 (the next working day" in html
-    assert recruitment.next_working_day(dt.date(2026, 3, 23)) == dt.date(2026, 3, 24)
-    recruitment.log_contact_attempt(
+    assert next_working_day(dt.date(2026, 3, 23)) == dt.date(2026, 3, 24)
+    log_contact_attempt(
         world["second"],
         world["coordinator"],
         attempted_at=NOW,

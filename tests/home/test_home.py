@@ -11,7 +11,7 @@ from fieldwork import home
 from fieldwork.extensions import db
 from fieldwork.home import services as home_services
 from fieldwork.outbox.models import OutboxKind, OutboxMessage, OutboxState
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ContactChannel
 from fieldwork.sampling.models import RecruitmentStatus
@@ -87,7 +87,7 @@ def test_a_no_show_or_late_cancellation_puts_the_person_back_to_rebook(
 def test_follow_ups_due_and_failed_or_late_messages_link_to_act(world, client, auth, clock):
     """A follow-up due today links to logging the contact; a failed message and one pending
     well past its due time link to the outbox, filtered."""
-    recruitment.log_contact_attempt(
+    log_contact_attempt(
         world["second"],
         world["coordinator"],
         attempted_at=NOW - dt.timedelta(days=2),
@@ -277,7 +277,7 @@ def test_the_home_pages_cost_the_same_queries_at_any_size(
         clock.move(NOW)
         if number % 2:
             record_outcome(missed, AppointmentStatus.NO_SHOW, None, None, world["coordinator"])
-        recruitment.log_contact_attempt(
+        log_contact_attempt(
             person,
             world["other"],
             attempted_at=NOW - dt.timedelta(days=1),

@@ -9,9 +9,9 @@ import datetime as dt
 
 import pytest
 
+from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ContactChannel
-from fieldwork.recruitment.services import log_contact_attempt
 from tests.factories import make_participant
 from tests.scheduling.conftest import NOW, at, book
 

@@ -10,7 +10,7 @@ import pytest
 
 from fieldwork.core.time import UTC, set_clock
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import record_consent
 from fieldwork.recruitment.models import ConsentMethod
 from fieldwork.sampling.models import RecruitmentStatus
 from fieldwork.scheduling.models import Appointment, AppointmentMode, AppointmentStatus
@@ -50,7 +50,7 @@ def make_interview(
         interviewer_id=(interviewer or world["interviewer"]).id,
         **fields,
     )
-    recruitment.record_consent(
+    record_consent(
         person,
         world["version"],
         method=ConsentMethod.WRITTEN,

@@ -10,7 +10,7 @@ from fieldwork.core.time import UTC
 from fieldwork.extensions import db
 from fieldwork.pipeline import services
 from fieldwork.pipeline.models import PipelineEntry
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import withdraw
 from fieldwork.recruitment.models import DataHandling
 from fieldwork.sampling.models import Participant
 from fieldwork.scheduling.models import AppointmentStatus
@@ -106,7 +106,7 @@ def test_undoing_a_step_after_a_withdrawal_from_the_page(world, client, auth):
     first = services.steps_of(world["study"])[0]
     services.record_step(interview, first.id, world["coordinator"])
     person = db.session.get(Participant, interview.participant_id)
-    recruitment.withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
+    withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
     auth.login(world["coordinator"])
     assert "Steps to undo" in client.get("/pipeline").text
     entry = db.session.query(PipelineEntry).one()

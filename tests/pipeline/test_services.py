@@ -14,7 +14,8 @@ from fieldwork.coverage import services as coverage
 from fieldwork.extensions import db
 from fieldwork.pipeline import services
 from fieldwork.pipeline.models import DEFAULT_STEPS, PipelineEntry
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import withdraw
+from fieldwork.recruitment.erasure import erase_personal_data
 from fieldwork.recruitment.models import DataHandling
 from fieldwork.sampling.models import Participant
 from fieldwork.scheduling.models import AppointmentStatus
@@ -150,7 +151,7 @@ def test_a_withdrawal_asking_to_destroy_lists_the_steps_to_undo_and_records_the_
     for step in steps[:2]:
         services.record_step(interview, step.id, world["coordinator"])
     person = db.session.get(Participant, interview.participant_id)
-    recruitment.withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
+    withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
 
     board = services.board(world["study"], world["coordinator"])
     assert [item.reference for item in board.to_undo] == ["GONE"]
@@ -177,7 +178,7 @@ def test_a_withdrawal_keeping_the_data_undoes_nothing(world):
     first = services.steps_of(world["study"])[0]
     services.record_step(interview, first.id, world["coordinator"])
     person = db.session.get(Participant, interview.participant_id)
-    recruitment.withdraw(person, world["coordinator"], data_handling=DataHandling.KEEP_ANONYMISED)
+    withdraw(person, world["coordinator"], data_handling=DataHandling.KEEP_ANONYMISED)
     progress = services.interview_progress(interview, world["study"])
     assert progress.to_undo == [] and not progress.must_destroy
     with pytest.raises(services.PipelineError, match="withdrawal asks"):
@@ -337,7 +338,7 @@ def test_erasing_a_participant_blanks_their_steps_notes_and_personal_file_names(
         location="Team drive",
         checksum="c" * 64,
     )
-    recruitment.erase_personal_data(person, world["coordinator"])
+    erase_personal_data(person, world["coordinator"])
     entry = db.session.query(PipelineEntry).one()
     assert (entry.note, entry.file_name, entry.location, entry.checksum) == (
         "",

@@ -7,7 +7,8 @@ import pytest
 from fieldwork.accounts.services import create_api_token
 from fieldwork.api.spec import document
 from fieldwork.core.time import now_utc
-from fieldwork.recruitment import services
+from fieldwork.recruitment.consent import record_consent
+from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ConsentMethod, ContactChannel
 from tests.recruitment.helpers import all_yes, make_published_version
@@ -23,7 +24,7 @@ def bearer(user) -> dict[str, str]:
 @pytest.fixture
 def history(world):
     ann, cora = world["ann"], world["cora"]
-    services.log_contact_attempt(
+    log_contact_attempt(
         ann,
         cora,
         attempted_at=now_utc(),
@@ -31,7 +32,7 @@ def history(world):
         disposition=Disposition.LEFT_MESSAGE,
         note="Sent info sheet",
     )
-    services.record_consent(
+    record_consent(
         ann,
         make_published_version(world["study"], cora),
         method=ConsentMethod.WRITTEN,

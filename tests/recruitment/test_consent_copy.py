@@ -10,13 +10,13 @@ import sqlalchemy as sa
 
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.recruitment import services
+from fieldwork.recruitment.links import create_consent_link
 from tests.recruitment.helpers import ITEMS, make_published_version
 
 
 def test_consenting_online_emails_a_copy_of_the_answers_with_version_and_date(world, client):
     version = make_published_version(world["study"], world["cora"])
-    _, token = services.create_consent_link(world["ann"], version, world["cora"])
+    _, token = create_consent_link(world["ann"], version, world["cora"])
     answers = {f"item_{item.key}": "yes" for item in ITEMS}
     answers["item_archiving"] = "no"
     response = client.post(f"/consent/{token}", data={**answers, "typed_name": "Ann Adams"})

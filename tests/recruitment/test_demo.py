@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from fieldwork.extensions import db
+from fieldwork.recruitment.consent_versions import published_versions
 from fieldwork.recruitment.demo import load_recruitment_demo
 from fieldwork.recruitment.models import Consent, ConsentMethod, ContactAttempt
-from fieldwork.recruitment.services import published_versions
 from fieldwork.sampling.demo import load_demo
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 

@@ -20,9 +20,13 @@ from fieldwork.extensions import db
 from fieldwork.outbox import sending
 from fieldwork.outbox.models import OutboxMessage
 from fieldwork.recruitment import consent_copy
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import withdraw
+from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.dispositions import Disposition
+from fieldwork.recruitment.erasure import erase_personal_data
+from fieldwork.recruitment.links import create_consent_link, give_online_consent
 from fieldwork.recruitment.models import ContactChannel
+from fieldwork.recruitment.referrals import record_referral
 from fieldwork.reminders import jobs
 from fieldwork.sampling.models import Participant, Study
 from fieldwork.scheduling.booking import book_appointment, reschedule_appointment
@@ -123,7 +127,7 @@ def erased_story(app, client, auth, clock, smtp_server, instance_folder):  # noq
     upload(client)  # a second upload left waiting for confirmation, kept on disk
     person = db.session.scalars(select(Participant).where(Participant.email == EMAIL)).one()
 
-    recruitment.log_contact_attempt(
+    log_contact_attempt(
         person,
         coordinator,
         attempted_at=NOW - dt.timedelta(days=1),
@@ -132,8 +136,8 @@ def erased_story(app, client, auth, clock, smtp_server, instance_folder):  # noq
         note=f"Spoke to {NAME} on {PHONE}; confirm to {EMAIL}",
     )
     version = make_published_version(study, coordinator)
-    link, _ = recruitment.create_consent_link(person, version, coordinator)
-    recruitment.give_online_consent(link, all_yes(), NAME)
+    link, _ = create_consent_link(person, version, coordinator)
+    give_online_consent(link, all_yes(), NAME)
     assert consent_copy.queue_consent_copy(link.id) == EMAIL  # the copy names them
     db.session.commit()
     send_booking_link(
@@ -168,8 +172,8 @@ def erased_story(app, client, auth, clock, smtp_server, instance_folder):  # noq
     clock.now = start + dt.timedelta(days=1) - dt.timedelta(hours=1)
     jobs.sweep_due_reminders(now=clock.now)
     deliver(clock)
-    recruitment.record_referral(friend, person, f"{NAME} ({EMAIL}) suggested them", coordinator)
-    recruitment.withdraw(person, coordinator, reason=f"{NAME} has moved on")
+    record_referral(friend, person, f"{NAME} ({EMAIL}) suggested them", coordinator)
+    withdraw(person, coordinator, reason=f"{NAME} has moved on")
     deliver(clock)
 
     received = [m.message for m in smtp_server.messages]
@@ -220,7 +224,7 @@ def test_an_erased_person_is_nowhere_in_the_database_backups_files_or_disk(
 
 def test_the_messages_keep_their_shape_and_say_what_was_removed(app, erased_story, runner):
     person = erased_story["person"]
-    recruitment.erase_personal_data(person, erased_story["coordinator"])
+    erase_personal_data(person, erased_story["coordinator"])
     rows = db.session.scalars(select(OutboxMessage)).all()
     assert rows
     for row in rows:

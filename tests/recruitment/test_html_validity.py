@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from fieldwork.core.time import now_utc
-from fieldwork.recruitment import services
+from fieldwork.recruitment.contacts import log_contact_attempt, save_access
 from fieldwork.recruitment.dispositions import Disposition
+from fieldwork.recruitment.links import create_consent_link
 from fieldwork.recruitment.models import AccessAgreement, ContactChannel
 from tests.pagecheck import require_vnu, vnu_errors
 from tests.recruitment.helpers import make_published_version
@@ -15,8 +16,8 @@ def test_recruitment_pages_are_valid_html(world, client, auth, tmp_path):
     require_vnu()
     ann, cora = world["ann"], world["cora"]
     v = make_published_version(world["study"], cora)
-    services.save_access(world["jcp"], cora, agreement=AccessAgreement.REFUSED)
-    services.log_contact_attempt(
+    save_access(world["jcp"], cora, agreement=AccessAgreement.REFUSED)
+    log_contact_attempt(
         ann,
         cora,
         attempted_at=now_utc(),
@@ -24,7 +25,7 @@ def test_recruitment_pages_are_valid_html(world, client, auth, tmp_path):
         disposition=Disposition.LEFT_MESSAGE,
         next_action_on=now_utc().date(),
     )
-    _, token = services.create_consent_link(ann, v, cora)
+    _, token = create_consent_link(ann, v, cora)
     auth.login(cora)
     pages = {}
     for url in [

@@ -10,8 +10,12 @@ from flask_login import login_user
 
 from fieldwork.core.time import UTC, now_utc, set_clock
 from fieldwork.extensions import db
-from fieldwork.recruitment import services
+from fieldwork.recruitment.consent import record_consent
+from fieldwork.recruitment.consent_versions import consent_forms_of, get_version, published_versions
+from fieldwork.recruitment.contacts import access_of, log_contact_attempt, save_access
 from fieldwork.recruitment.dispositions import Disposition
+from fieldwork.recruitment.erasure import ERASED_NAME
+from fieldwork.recruitment.links import create_consent_link, find_consent_link, revoke_consent_link
 from fieldwork.recruitment.models import (
     AccessAgreement,
     Consent,
@@ -19,6 +23,9 @@ from fieldwork.recruitment.models import (
     ContactAttempt,
     ContactChannel,
 )
+from fieldwork.recruitment.referrals import record_referral, referrals_of
+from fieldwork.recruitment.signals import participant_withdrawn
+from fieldwork.recruitment.status import has_consent_to_take_part
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 from fieldwork.sampling.services import get_participant
 from tests.recruitment.helpers import all_yes, make_published_version
@@ -71,7 +78,7 @@ def test_the_contact_form_names_each_missing_answer(world, client, auth):
 
 def test_an_attempt_with_a_refusing_organisation_asks_for_confirmation_first(world, client, auth):
     ann, cora = world["ann"], world["cora"]
-    services.save_access(world["jcp"], cora, agreement=AccessAgreement.REFUSED)
+    save_access(world["jcp"], cora, agreement=AccessAgreement.REFUSED)
     auth.login(cora)
     url = f"/participants/{ann.id}/contacts/new"
     assert "has refused" in client.get(url).get_data(as_text=True)
@@ -89,7 +96,7 @@ def test_the_follow_ups_page_lists_due_people_and_interviewers_see_theirs(world,
     ann, bob, cora = world["ann"], world["bob"], world["cora"]
     today = now_utc().date()
     for person, due in ((ann, today), (bob, today - dt.timedelta(days=2))):
-        services.log_contact_attempt(
+        log_contact_attempt(
             person,
             cora,
             attempted_at=now_utc() - dt.timedelta(days=3),
@@ -132,7 +139,7 @@ def test_a_coordinator_records_written_consent_through_the_form(world, client, a
         },
     )
     assert response.status_code == 302
-    assert services.has_consent_to_take_part(db.session.get(Participant, ann.id))
+    assert has_consent_to_take_part(db.session.get(Participant, ann.id))
     auth.logout()
     auth.login(world["ivy"])
     assert client.get(url).status_code == 200, "ann's own interviewer records her consent"
@@ -143,7 +150,7 @@ def test_a_coordinator_records_written_consent_through_the_form(world, client, a
 
 def _link(world) -> str:
     version = make_published_version(world["study"], world["cora"])
-    _, token = services.create_consent_link(world["ann"], version, world["cora"])
+    _, token = create_consent_link(world["ann"], version, world["cora"])
     return token
 
 
@@ -185,17 +192,21 @@ def test_online_consent_through_the_private_link(world, client):
     assert "Withdraw from the study" in shown
 
 
-def test_the_participant_withdraws_through_the_same_link(world, client, monkeypatch):
+def test_the_participant_withdraws_through_the_same_link(world, client):
     token = _link(world)
     client.post(f"/consent/{token}", data=_answers(typed_name="Ann Adams"))
-    cancelled: list[str] = []
-    monkeypatch.setattr(services, "on_withdrawal", [lambda p: cancelled.append(p.reference)])
+    withdrawn: list[str] = []
+
+    def receiver(participant, **_):
+        withdrawn.append(participant.reference)
+
     assert client.get(f"/consent/{token}/withdraw").status_code == 200
-    response = client.post(
-        f"/consent/{token}/withdraw", data={"data_handling": "keep_anonymised", "reason": ""}
-    )
+    with participant_withdrawn.connected_to(receiver):
+        response = client.post(
+            f"/consent/{token}/withdraw", data={"data_handling": "keep_anonymised", "reason": ""}
+        )
     assert response.status_code == 302
-    assert cancelled == ["P1-001"]
+    assert withdrawn == ["P1-001"]
     assert status_of(world["ann"].id) == RecruitmentStatus.WITHDRAWN
     assert "You have withdrawn" in client.get(f"/consent/{token}").get_data(as_text=True)
 
@@ -216,8 +227,8 @@ def test_unknown_expired_and_revoked_links_get_a_clear_page_not_a_500(world, cli
         == 410
     )
     set_clock(None)
-    link = services.find_consent_link(token).link
-    services.revoke_consent_link(link, world["cora"])
+    link = find_consent_link(token).link
+    revoke_consent_link(link, world["cora"])
     revoked = client.get(f"/consent/{token}")
     assert revoked.status_code == 410
     assert "withdrawn this link" in revoked.get_data(as_text=True)
@@ -249,11 +260,11 @@ def test_a_coordinator_emails_a_consent_request_and_revokes_it(world, client, au
     text = message.get_body(("plain",)).get_content()
     token = re.search(r"/consent/([A-Za-z0-9_-]+)", text).group(1)
     assert token not in page
-    assert services.find_consent_link(token).state == "open"
-    link = services.find_consent_link(token).link
+    assert find_consent_link(token).state == "open"
+    link = find_consent_link(token).link
     assert client.post(f"/consent-links/{link.id}/revoke").status_code == 302
     db.session.expire_all()
-    assert services.find_consent_link(token).state == "revoked"
+    assert find_consent_link(token).state == "revoked"
 
 
 def test_without_an_email_address_the_link_is_shown_once_to_pass_on(world, client, auth):
@@ -268,7 +279,7 @@ def test_without_an_email_address_the_link_is_shown_once_to_pass_on(world, clien
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     url = page.split('id="consent-link-url">', 1)[1].split("<", 1)[0]
-    assert services.find_consent_link(url.rsplit("/", 1)[1]).state == "open"
+    assert find_consent_link(url.rsplit("/", 1)[1]).state == "open"
 
 
 def test_withdrawal_and_erasure_pages(world, client, auth):
@@ -283,7 +294,7 @@ def test_withdrawal_and_erasure_pages(world, client, auth):
     assert client.post(f"/participants/{ann.id}/erase", data={}).status_code == 422
     assert client.post(f"/participants/{ann.id}/erase", data={"confirm": "y"}).status_code == 302
     db.session.expire_all()
-    assert db.session.get(Participant, ann.id).name == services.ERASED_NAME
+    assert db.session.get(Participant, ann.id).name == ERASED_NAME
 
 
 def test_the_published_version_edit_page_refuses_and_a_new_draft_can_be_made(world, client, auth):
@@ -298,7 +309,7 @@ def test_the_published_version_edit_page_refuses_and_a_new_draft_can_be_made(wor
         == 302
     )
     db.session.expire_all()
-    assert services.get_version(version.id).text.startswith("We are studying")
+    assert get_version(version.id).text.startswith("We are studying")
     draft = client.post(f"/consent-forms/versions/{version.id}/new-draft")
     assert "/edit" in draft.headers["Location"]
     assert client.get(draft.headers["Location"]).status_code == 200
@@ -319,9 +330,9 @@ def test_creating_a_consent_form_through_the_pages(world, client, auth):
         },
     )
     assert response.status_code == 302
-    form = services.consent_forms_of(world["study"])[0]
+    form = consent_forms_of(world["study"])[0]
     assert client.post(f"/consent-forms/versions/{form.versions[0].id}/publish").status_code == 302
-    assert services.published_versions(world["study"])[0].number == 1
+    assert published_versions(world["study"])[0].number == 1
     assert "Main form" in client.get("/consent-forms").get_data(as_text=True)
     auth.logout()
     auth.login(world["ivy"])
@@ -348,7 +359,7 @@ def test_the_organisation_access_page(world, client, auth):
         ).status_code
         == 302
     )
-    access = services.access_of(world["jcp"].id)
+    access = access_of(world["jcp"].id)
     assert access.agreement == AccessAgreement.REFUSED and access.is_do_not_contact
     assert client.get("/organisations/999999/access").status_code == 404
 
@@ -358,13 +369,13 @@ def test_a_referral_is_recorded_from_the_participant_page(world, client, auth):
     url = f"/participants/{world['ann'].id}/referrals/new"
     assert client.post(url, data={"referred_by": "P9-999"}).status_code == 422
     assert client.post(url, data={"referred_by": "p2-001", "note": "Colleague"}).status_code == 302
-    assert services.referrals_of(world["ann"])["referred_by"][0].note == "Colleague"
+    assert referrals_of(world["ann"])["referred_by"][0].note == "Colleague"
 
 
 def test_the_participant_sections_show_log_consent_referrals_and_history(world, app):
     ann, cora = world["ann"], world["cora"]
     version = make_published_version(world["study"], cora)
-    services.log_contact_attempt(
+    log_contact_attempt(
         ann,
         cora,
         attempted_at=now_utc(),
@@ -372,10 +383,10 @@ def test_the_participant_sections_show_log_consent_referrals_and_history(world, 
         disposition=Disposition.CALL_BACK,
         note="Call <after> 3",
     )
-    services.record_consent(
+    record_consent(
         get_participant(ann.id), version, method=ConsentMethod.VERBAL, answers=all_yes(), actor=cora
     )
-    services.record_referral(get_participant(ann.id), world["bob"], "", cora)
+    record_referral(get_participant(ann.id), world["bob"], "", cora)
     with app.test_request_context("/"):
         login_user(db.session.get(type(cora), cora.id))
         html = render_template(

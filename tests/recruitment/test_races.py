@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from fieldwork.audit.models import AuditEvent
 from fieldwork.extensions import db
-from fieldwork.recruitment import services
+from fieldwork.recruitment.links import create_consent_link
 from fieldwork.recruitment.models import Consent
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 from tests.race import race
@@ -20,7 +20,7 @@ ALL_YES = {f"item_{item.key}": "yes" for item in ITEMS}
 
 def _link(world) -> str:
     version = make_published_version(world["study"], world["cora"])
-    _, token = services.create_consent_link(world["ann"], version, world["cora"])
+    _, token = create_consent_link(world["ann"], version, world["cora"])
     return token
 
 

@@ -9,9 +9,32 @@ import sqlalchemy as sa
 
 from fieldwork.audit.models import AuditEvent
 from fieldwork.core.time import UTC, now_utc, set_clock
+from fieldwork.core.tokens import hash_token
 from fieldwork.extensions import db
-from fieldwork.recruitment import services
+from fieldwork.recruitment.consent import record_consent, withdraw
+from fieldwork.recruitment.consent_versions import (
+    ItemSpec,
+    PublishedVersionError,
+    create_consent_form,
+    get_version,
+    new_draft_from,
+    publish_version,
+    update_draft,
+)
+from fieldwork.recruitment.contacts import (
+    follow_ups_query,
+    gatekeeper_warning,
+    log_contact_attempt,
+    save_access,
+)
 from fieldwork.recruitment.dispositions import Disposition
+from fieldwork.recruitment.erasure import ERASED_NAME, erase_personal_data
+from fieldwork.recruitment.links import (
+    create_consent_link,
+    find_consent_link,
+    give_online_consent,
+    revoke_consent_link,
+)
 from fieldwork.recruitment.models import (
     AccessAgreement,
     ConsentFormVersion,
@@ -19,14 +42,24 @@ from fieldwork.recruitment.models import (
     ContactChannel,
     DataHandling,
 )
-from fieldwork.recruitment.signals import participant_erased
+from fieldwork.recruitment.panel import recruitment_panel
+from fieldwork.recruitment.referrals import record_referral, referrals_of
+from fieldwork.recruitment.signals import participant_erased, participant_withdrawn
+from fieldwork.recruitment.status import (
+    ConsentRequired,
+    RecruitmentError,
+    has_consent_to_take_part,
+    mark_interviewed,
+    mark_scheduled,
+    mark_unscheduled,
+)
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 from tests.factories import make_participant
 from tests.recruitment.helpers import all_yes, make_published_version
 
 
 def log(person, actor, disposition, *, days_ago=0, next_action_on=None, note=""):
-    return services.log_contact_attempt(
+    return log_contact_attempt(
         person,
         actor,
         attempted_at=now_utc() - dt.timedelta(days=days_ago),
@@ -67,8 +100,8 @@ def test_an_attempt_that_changes_nothing_writes_no_status_event(world):
 
 
 def test_an_attempt_in_the_future_is_refused(world):
-    with pytest.raises(services.RecruitmentError, match="future"):
-        services.log_contact_attempt(
+    with pytest.raises(RecruitmentError, match="future"):
+        log_contact_attempt(
             world["ann"],
             world["cora"],
             attempted_at=now_utc() + dt.timedelta(days=1),
@@ -79,20 +112,18 @@ def test_an_attempt_in_the_future_is_refused(world):
 
 def test_the_gatekeeper_warning_names_a_refusing_or_do_not_contact_organisation(world):
     ann, cora = world["ann"], world["cora"]
-    assert services.gatekeeper_warning(ann) is None
-    services.save_access(
+    assert gatekeeper_warning(ann) is None
+    save_access(
         world["jcp"], cora, agreement=AccessAgreement.AGREED, agreed_on=dt.date(2008, 1, 10)
     )
-    assert services.gatekeeper_warning(ann) is None
-    services.save_access(
+    assert gatekeeper_warning(ann) is None
+    save_access(
         world["jcp"], cora, agreement=AccessAgreement.REFUSED, agreed_on=dt.date(2008, 2, 1)
     )
     ann = services_participant(ann.id)
-    assert "has refused" in services.gatekeeper_warning(ann)
-    services.save_access(
-        world["jcp"], cora, agreement=AccessAgreement.UNKNOWN, is_do_not_contact=True
-    )
-    assert "do not contact" in services.gatekeeper_warning(ann)
+    assert "has refused" in gatekeeper_warning(ann)
+    save_access(world["jcp"], cora, agreement=AccessAgreement.UNKNOWN, is_do_not_contact=True)
+    assert "do not contact" in gatekeeper_warning(ann)
     assert [e.after for e in events("organisation_access.changed")][-1] == {
         "agreement": "unknown",
         "agreed_on": None,
@@ -112,12 +143,12 @@ def services_participant(participant_id: int) -> Participant:
 
 def test_a_published_version_cannot_change(world):
     version = make_published_version(world["study"], world["cora"])
-    with pytest.raises(services.PublishedVersionError):
-        services.update_draft(version, "New text", [], world["cora"])
-    with pytest.raises(services.PublishedVersionError):
-        services.publish_version(version, world["cora"])
+    with pytest.raises(PublishedVersionError):
+        update_draft(version, "New text", [], world["cora"])
+    with pytest.raises(PublishedVersionError):
+        publish_version(version, world["cora"])
     db.session.expire_all()
-    again = services.get_version(version.id)
+    again = get_version(version.id)
     assert again.text.startswith("We are studying")
     assert [item.key for item in again.items] == [
         "take_part",
@@ -129,38 +160,38 @@ def test_a_published_version_cannot_change(world):
 
 def test_editing_a_published_version_makes_a_new_draft_copying_it(world):
     version = make_published_version(world["study"], world["cora"])
-    draft = services.new_draft_from(version, world["cora"])
-    version = services.get_version(version.id)
+    draft = new_draft_from(version, world["cora"])
+    version = get_version(version.id)
     assert draft.number == 2 and not draft.is_published
     assert draft.text == version.text
     assert [(i.key, i.text, i.is_required) for i in draft.items] == [
         (i.key, i.text, i.is_required) for i in version.items
     ]
     # Asking again reuses the open draft rather than making version 3.
-    assert services.new_draft_from(version, world["cora"]).id == draft.id
-    draft = services.get_version(draft.id)
-    services.update_draft(
+    assert new_draft_from(version, world["cora"]).id == draft.id
+    draft = get_version(draft.id)
+    update_draft(
         draft,
         "Changed text",
-        [services.ItemSpec("take_part", "I will take part.", True)],
+        [ItemSpec("take_part", "I will take part.", True)],
         world["cora"],
     )
-    services.publish_version(services.get_version(draft.id), world["cora"])
+    publish_version(get_version(draft.id), world["cora"])
     db.session.expire_all()
-    assert services.get_version(version.id).text != "Changed text"
+    assert get_version(version.id).text != "Changed text"
     assert db.session.scalar(sa.select(sa.func.count(ConsentFormVersion.id))) == 2
 
 
 def test_a_version_needs_a_required_take_part_item_to_publish(world):
-    form = services.create_consent_form(
+    form = create_consent_form(
         world["study"],
         "Odd form",
         "Text",
-        [services.ItemSpec("audio_recording", "Recording is fine.")],
+        [ItemSpec("audio_recording", "Recording is fine.")],
         world["cora"],
     )
-    with pytest.raises(services.RecruitmentError, match="take part"):
-        services.publish_version(services.get_version(form.versions[0].id), world["cora"])
+    with pytest.raises(RecruitmentError, match="take part"):
+        publish_version(get_version(form.versions[0].id), world["cora"])
 
 
 # --- Consent ----------------------------------------------------------------------------------
@@ -169,12 +200,12 @@ def test_a_version_needs_a_required_take_part_item_to_publish(world):
 def test_recording_written_consent_agrees_the_participant_and_is_audited(world):
     ann, cora = world["ann"], world["cora"]
     version = make_published_version(world["study"], cora)
-    assert not services.has_consent_to_take_part(ann)
+    assert not has_consent_to_take_part(ann)
     answers = {**all_yes(), "archiving": False}
-    consent = services.record_consent(
+    consent = record_consent(
         ann, version, method=ConsentMethod.WRITTEN, answers=answers, actor=cora
     )
-    assert services.has_consent_to_take_part(ann)
+    assert has_consent_to_take_part(ann)
     assert ann.status == RecruitmentStatus.AGREED
     assert consent.recorded_by_id == cora.id
     [recorded] = events("consent.recorded")
@@ -183,8 +214,8 @@ def test_recording_written_consent_agrees_the_participant_and_is_audited(world):
 
 def test_consent_without_the_required_item_is_refused(world):
     version = make_published_version(world["study"], world["cora"])
-    with pytest.raises(services.RecruitmentError, match="no consent"):
-        services.record_consent(
+    with pytest.raises(RecruitmentError, match="no consent"):
+        record_consent(
             world["ann"],
             version,
             method=ConsentMethod.VERBAL,
@@ -194,17 +225,17 @@ def test_consent_without_the_required_item_is_refused(world):
 
 
 def test_consent_to_a_draft_is_refused(world):
-    form = services.create_consent_form(
+    form = create_consent_form(
         world["study"],
         "Draft",
         "Text",
-        [services.ItemSpec("take_part", "Yes", True)],
+        [ItemSpec("take_part", "Yes", True)],
         world["cora"],
     )
-    with pytest.raises(services.RecruitmentError, match="published"):
-        services.record_consent(
+    with pytest.raises(RecruitmentError, match="published"):
+        record_consent(
             world["ann"],
-            services.get_version(form.versions[0].id),
+            get_version(form.versions[0].id),
             method=ConsentMethod.VERBAL,
             answers={"take_part": True},
             actor=world["cora"],
@@ -213,11 +244,11 @@ def test_consent_to_a_draft_is_refused(world):
 
 def test_an_interview_cannot_be_marked_held_without_consent_to_take_part(world):
     ann, cora = world["ann"], world["cora"]
-    services.mark_scheduled(ann, cora)
+    mark_scheduled(ann, cora)
     assert ann.status == RecruitmentStatus.SCHEDULED
-    with pytest.raises(services.ConsentRequired):
-        services.mark_interviewed(ann, cora)
-    services.record_consent(
+    with pytest.raises(ConsentRequired):
+        mark_interviewed(ann, cora)
+    record_consent(
         ann,
         make_published_version(world["study"], cora),
         method=ConsentMethod.VERBAL,
@@ -225,50 +256,51 @@ def test_an_interview_cannot_be_marked_held_without_consent_to_take_part(world):
         actor=cora,
     )
     assert ann.status == RecruitmentStatus.SCHEDULED  # consent does not undo the booking
-    services.mark_interviewed(ann, cora)
+    mark_interviewed(ann, cora)
     assert ann.status == RecruitmentStatus.INTERVIEWED
 
 
 def test_a_cancelled_booking_returns_the_participant_to_agreed(world):
     ann, cora = world["ann"], world["cora"]
-    services.mark_scheduled(ann, cora)
-    services.mark_unscheduled(ann, cora)
+    mark_scheduled(ann, cora)
+    mark_unscheduled(ann, cora)
     assert ann.status == RecruitmentStatus.AGREED
 
 
 # --- Withdrawal and erasure -------------------------------------------------------------------
 
 
-def test_withdrawal_withdraws_consents_calls_the_hooks_and_is_audited(world, monkeypatch):
+def test_withdrawal_withdraws_consents_signals_it_and_is_audited(world):
     ann, cora = world["ann"], world["cora"]
     version = make_published_version(world["study"], cora)
-    services.record_consent(
-        ann, version, method=ConsentMethod.WRITTEN, answers=all_yes(), actor=cora
-    )
-    _, token = services.create_consent_link(ann, version, cora)
-    called: list[str] = []
-    monkeypatch.setattr(services, "on_withdrawal", [lambda p: called.append(p.reference)])
-    services.withdraw(ann, cora, reason="Too busy", data_handling=DataHandling.DESTROY)
-    assert called == ["P1-001"]
+    record_consent(ann, version, method=ConsentMethod.WRITTEN, answers=all_yes(), actor=cora)
+    _, token = create_consent_link(ann, version, cora)
+    called: list[tuple] = []
+
+    def receiver(participant, *, data_handling, actor):
+        called.append((participant.reference, participant.status, data_handling, actor))
+
+    with participant_withdrawn.connected_to(receiver):
+        withdraw(ann, cora, reason="Too busy", data_handling=DataHandling.DESTROY)
+    assert called == [("P1-001", RecruitmentStatus.WITHDRAWN, DataHandling.DESTROY, cora)]
     assert ann.status == RecruitmentStatus.WITHDRAWN
-    assert not services.has_consent_to_take_part(ann)
-    assert services.find_consent_link(token).state == "revoked"
+    assert not has_consent_to_take_part(ann)
+    assert find_consent_link(token).state == "revoked"
     [withdrawn] = events("participant.withdrawn")
     assert withdrawn.before == {"status": "agreed"}
     assert withdrawn.after["status"] == "withdrawn"
     assert withdrawn.after["data_handling"] == "destroy"
     assert len(events("consent.withdrawn")) == 1
-    with pytest.raises(services.RecruitmentError):
-        services.withdraw(ann, cora)
+    with pytest.raises(RecruitmentError):
+        withdraw(ann, cora)
 
 
-def test_a_failing_withdrawal_hook_rolls_the_withdrawal_back(world, monkeypatch):
-    def broken(participant):
+def test_a_failing_withdrawal_receiver_rolls_the_withdrawal_back(world):
+    def broken(participant, **_):
         raise RuntimeError("calendar down")
 
-    monkeypatch.setattr(services, "on_withdrawal", [broken])
-    with pytest.raises(RuntimeError):
-        services.withdraw(world["ann"], world["cora"])
+    with participant_withdrawn.connected_to(broken), pytest.raises(RuntimeError):
+        withdraw(world["ann"], world["cora"])
     db.session.expire_all()
     assert db.session.get(Participant, world["ann"].id).status == RecruitmentStatus.IDENTIFIED
     assert events("participant.withdrawn") == []
@@ -302,12 +334,12 @@ def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_counts(world, mo
         note="Spoke to Ann Adams' PA",
         next_action_on=now_utc().date(),
     )
-    _, token = services.create_consent_link(ann, version, cora)
-    link = services.find_consent_link(token).link
-    services.give_online_consent(link, all_yes(), "Ann Adams")
-    services.record_referral(bob, ann, "Ann Adams suggested Bob", cora)
-    services.record_referral(ann, None, "ann.adams@example.org came via the JCP list", cora)
-    services.withdraw(ann, cora, reason="Ann Adams is leaving", data_handling="keep_anonymised")
+    _, token = create_consent_link(ann, version, cora)
+    link = find_consent_link(token).link
+    give_online_consent(link, all_yes(), "Ann Adams")
+    record_referral(bob, ann, "Ann Adams suggested Bob", cora)
+    record_referral(ann, None, "ann.adams@example.org came via the JCP list", cora)
+    withdraw(ann, cora, reason="Ann Adams is leaving", data_handling="keep_anonymised")
     for needle in ("Ann Adams", "ann.adams@example.org"):
         assert _text_columns_containing(needle), "the set-up should spread the data around"
 
@@ -318,7 +350,7 @@ def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_counts(world, mo
         erased_hook.append(person.participant_id)
 
     with participant_erased.connected_to(receiver):
-        services.erase_personal_data(ann, cora)
+        erase_personal_data(ann, cora)
 
     for needle in (
         "Ann Adams",
@@ -332,13 +364,13 @@ def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_counts(world, mo
     assert _counts() == counts_before
     db.session.expire_all()
     kept = db.session.get(Participant, ann.id)
-    assert kept.reference == "P1-001" and kept.name == services.ERASED_NAME
+    assert kept.reference == "P1-001" and kept.name == ERASED_NAME
     assert kept.status == RecruitmentStatus.WITHDRAWN
     [erased] = events("participant.erased")
     assert "Ann" not in str(erased.after) and "example.org" not in str(erased.after)
-    assert services.find_consent_link(token).state == "revoked"
-    with pytest.raises(services.RecruitmentError, match="already erased"):
-        services.erase_personal_data(kept, cora)
+    assert find_consent_link(token).state == "revoked"
+    with pytest.raises(RecruitmentError, match="already erased"):
+        erase_personal_data(kept, cora)
 
 
 def _counts() -> list[tuple]:
@@ -356,29 +388,29 @@ def _counts() -> list[tuple]:
 def test_a_consent_link_is_stored_hashed_expires_and_can_be_revoked(world):
     ann, cora = world["ann"], world["cora"]
     version = make_published_version(world["study"], cora)
-    link, token = services.create_consent_link(ann, version, cora, valid_days=7)
-    assert len(token) >= 43 and link.token_hash == services.hash_token(token)
+    link, token = create_consent_link(ann, version, cora, valid_days=7)
+    assert len(token) >= 43 and link.token_hash == hash_token(token)
     assert token not in str(db.session.execute(sa.text("SELECT * FROM consent_link")).all())
-    assert services.find_consent_link(token).state == "open"
-    assert services.find_consent_link(token + "x").state == "unknown"
+    assert find_consent_link(token).state == "open"
+    assert find_consent_link(token + "x").state == "unknown"
     set_clock(lambda: dt.datetime.now(UTC) + dt.timedelta(days=8))
-    assert services.find_consent_link(token).state == "expired"
+    assert find_consent_link(token).state == "expired"
     set_clock(None)
-    services.revoke_consent_link(link, cora)
-    assert services.find_consent_link(token).state == "revoked"
+    revoke_consent_link(link, cora)
+    assert find_consent_link(token).state == "revoked"
 
 
 def test_online_consent_is_recorded_without_a_user_and_keeps_the_link_for_viewing(world):
     ann, cora = world["ann"], world["cora"]
     version = make_published_version(world["study"], cora)
-    link, token = services.create_consent_link(ann, version, cora, valid_days=1)
-    consent = services.give_online_consent(link, all_yes(), "Ann Adams")
+    link, token = create_consent_link(ann, version, cora, valid_days=1)
+    consent = give_online_consent(link, all_yes(), "Ann Adams")
     assert consent.method == ConsentMethod.ONLINE and consent.recorded_by_id is None
     assert consent.typed_name == "Ann Adams"
     set_clock(lambda: dt.datetime.now(UTC) + dt.timedelta(days=3))
-    assert services.find_consent_link(token).state == "used"
-    with pytest.raises(services.RecruitmentError):
-        services.give_online_consent(services.find_consent_link(token).link, all_yes(), "Ann")
+    assert find_consent_link(token).state == "used"
+    with pytest.raises(RecruitmentError):
+        give_online_consent(find_consent_link(token).link, all_yes(), "Ann")
 
 
 # --- Follow-ups -------------------------------------------------------------------------------
@@ -410,19 +442,19 @@ def test_follow_ups_list_latest_due_attempts_oldest_first_and_scope_interviewers
     log(dan, cora, Disposition.NO_ANSWER, days_ago=6, next_action_on=today - dt.timedelta(4))
     log(dan, cora, Disposition.CALL_BACK, days_ago=1, next_action_on=today + dt.timedelta(2))
 
-    rows = list(db.session.scalars(services.follow_ups_query(study, cora, today)))
+    rows = list(db.session.scalars(follow_ups_query(study, cora, today)))
     assert [row.participant.reference for row in rows] == ["P1-002", "P1-001", "P2-001"]
-    mine = list(db.session.scalars(services.follow_ups_query(study, ivy, today)))
+    mine = list(db.session.scalars(follow_ups_query(study, ivy, today)))
     assert [row.participant.reference for row in mine] == ["P1-002", "P1-001"]
 
 
 def test_referrals_are_recorded_both_ways(world):
     ann, bob, cora = world["ann"], world["bob"], world["cora"]
-    services.record_referral(bob, ann, "Her colleague", cora)
-    assert [r.participant.reference for r in services.referrals_of(ann)["referred"]] == ["P2-001"]
-    assert services.referrals_of(bob)["referred_by"][0].referred_by.reference == "P1-001"
-    with pytest.raises(services.RecruitmentError):
-        services.record_referral(ann, ann, "", cora)
+    record_referral(bob, ann, "Her colleague", cora)
+    assert [r.participant.reference for r in referrals_of(ann)["referred"]] == ["P2-001"]
+    assert referrals_of(bob)["referred_by"][0].referred_by.reference == "P1-001"
+    with pytest.raises(RecruitmentError):
+        record_referral(ann, ann, "", cora)
 
 
 def test_the_participant_panel_costs_the_same_queries_with_a_long_history(world, count_queries):
@@ -431,16 +463,14 @@ def test_the_participant_panel_costs_the_same_queries_with_a_long_history(world,
     log(bob, cora, Disposition.NO_ANSWER)
     person = services_participant(bob.id)
     with count_queries() as small:
-        services.recruitment_panel(person)
+        recruitment_panel(person)
     for days in range(12):
         log(ann, cora, Disposition.NO_ANSWER, days_ago=days, note=f"try {days}")
-    services.record_consent(
-        ann, version, method=ConsentMethod.VERBAL, answers=all_yes(), actor=cora
-    )
-    services.create_consent_link(ann, version, cora)
-    services.record_referral(ann, bob, "", cora)
+    record_consent(ann, version, method=ConsentMethod.VERBAL, answers=all_yes(), actor=cora)
+    create_consent_link(ann, version, cora)
+    record_referral(ann, bob, "", cora)
     person = services_participant(ann.id)
     with count_queries() as large:
-        panel = services.recruitment_panel(person)
+        panel = recruitment_panel(person)
     assert len(panel["attempts"]) == 12 and panel["has_consent_to_take_part"]
     assert large.count == small.count == 7

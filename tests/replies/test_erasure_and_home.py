@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from fieldwork.audit.models import AuditEvent
 from fieldwork.audit.sentences import sentence
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.erasure import erase_personal_data
 from fieldwork.replies import services
 from fieldwork.replies.models import CalendarReply, MailboxMessage, ReplyAnswer
 from tests.replies.conftest import at, book
@@ -35,7 +35,7 @@ def test_erasing_a_participant_blanks_their_answers_but_keeps_what_they_answered
     )
     _read(reply_email(appointment.ical_uid, "kathryn@example.org", "ACCEPTED"))
 
-    recruitment.erase_personal_data(world["first"], world["coordinator"])
+    erase_personal_data(world["first"], world["coordinator"])
 
     db.session.expire_all()
     participant_reply, interviewer_reply = db.session.scalars(

@@ -15,8 +15,8 @@ from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox import sending
 from fieldwork.outbox.models import OutboxMessage
+from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.models import ConsentLink, ContactAttempt
-from fieldwork.recruitment.services import log_contact_attempt
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 from fieldwork.scheduling.availability import add_window
 from fieldwork.scheduling.booking import book_appointment

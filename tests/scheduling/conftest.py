@@ -15,7 +15,7 @@ from sqlalchemy import select
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import record_consent
 from fieldwork.scheduling.availability import add_window
 from fieldwork.scheduling.booking import book_appointment
 from fieldwork.scheduling.checks import BookingRequest
@@ -115,7 +115,7 @@ def book(
 
 def give_consent(world, participant):
     version = make_published_version(world["study"], world["coordinator"])
-    recruitment.record_consent(
+    record_consent(
         participant, version, method="written", answers=all_yes(), actor=world["coordinator"]
     )
 

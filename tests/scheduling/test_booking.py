@@ -215,11 +215,11 @@ def test_cancellation_sends_method_cancel_with_a_higher_sequence(world):
 
 
 def test_withdrawal_cancels_future_interviews_with_cancellations_sent(world):
-    from fieldwork.recruitment import services as recruitment
+    from fieldwork.recruitment.consent import withdraw
 
     past = book(world, at(2026, 3, 20, 9), confirmed=True, already_took_place=True)
     future = book(world, at(2026, 3, 23, 10))
-    recruitment.withdraw(world["first"], world["coordinator"], reason="Changed jobs")
+    withdraw(world["first"], world["coordinator"], reason="Changed jobs")
     db.session.expire_all()
     assert db.session.get(Appointment, future.id).status == AppointmentStatus.CANCELLED
     assert db.session.get(Appointment, past.id).status == AppointmentStatus.BOOKED

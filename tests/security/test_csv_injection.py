@@ -15,7 +15,7 @@ from fieldwork.coverage.models import Quota, cell_key
 from fieldwork.exports.datapackage import build_package
 from fieldwork.exports.package import write_directory
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.consent import record_consent
 from fieldwork.recruitment.models import ConsentMethod
 from fieldwork.sampling.frame import common, districts, organisations, phases, roles, studies
 from fieldwork.sampling.imports import reader
@@ -81,7 +81,7 @@ def hostile_study(app):
             name=f"=Person {number}",
             job_title="-adviser",
         )
-        recruitment.record_consent(
+        record_consent(
             person, version, method=ConsentMethod.WRITTEN, answers=all_yes(), actor=coordinator
         )
     return {"study": study, "coordinator": coordinator}

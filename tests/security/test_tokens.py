@@ -19,7 +19,7 @@ from fieldwork.accounts import services as accounts
 from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc, set_clock
 from fieldwork.extensions import db
-from fieldwork.recruitment import services as recruitment
+from fieldwork.recruitment.links import create_consent_link, revoke_consent_link
 from fieldwork.recruitment.models import ConsentFormVersion
 from fieldwork.sampling.models import Participant
 from fieldwork.scheduling.feed_tokens import regenerate_feed_token, revoke_feed
@@ -85,7 +85,7 @@ def _make_tokens(people: People) -> Tokens:
     coordinator, interviewer = people.coordinator, people.interviewer
     person, version = people.participant, people.version
     api_row, api = accounts.create_api_token(interviewer, "to revoke")
-    consent_link, consent = recruitment.create_consent_link(person, version, coordinator)
+    consent_link, consent = create_consent_link(person, version, coordinator)
     booking_link, booking = create_booking_link(
         person, interviewer, coordinator, mode=AppointmentMode.TELEPHONE
     )
@@ -96,7 +96,7 @@ def _make_tokens(people: People) -> Tokens:
     def revoke_consent() -> None:
         from fieldwork.recruitment.models import ConsentLink
 
-        recruitment.revoke_consent_link(db.session.get(ConsentLink, consent_id), coordinator)
+        revoke_consent_link(db.session.get(ConsentLink, consent_id), coordinator)
 
     def revoke_booking() -> None:
         revoke_booking_link(booking_id, person)

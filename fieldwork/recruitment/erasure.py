@@ -1,0 +1,143 @@
+"""Erasing a participant's personal data everywhere while keeping the pseudonymous record."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from fieldwork.accounts.models import User
+from fieldwork.audit import services as audit
+from fieldwork.core.storage import compact_storage
+from fieldwork.core.time import now_utc
+from fieldwork.extensions import db
+from fieldwork.recruitment.models import (
+    Consent,
+    ConsentLink,
+    ContactAttempt,
+    Referral,
+)
+from fieldwork.recruitment.signals import ErasedPerson, participant_erased
+from fieldwork.recruitment.status import RecruitmentError
+from fieldwork.sampling.models import Participant, Study
+
+#: The name an erased participant keeps, so lists and exports still read.
+ERASED_NAME = "Erased participant"
+
+
+def erase_personal_data(participant: Participant, actor: User | None) -> None:
+    """Remove the participant's personal data everywhere while keeping the pseudonymous
+    reference, role, district, organisation, status and the dated events, so coverage
+    figures stay true. Commits.
+
+    The participant's own rows are blanked here; then `participant_erased` is sent in the same
+    transaction, and every domain that keeps a copy (outbox messages, appointments and booking
+    links, reminders, audit payloads, uploaded import files) removes it. A receiver that fails
+    rolls everything back. After the commit, `compact_storage` overwrites the free space the
+    old values occupied (SQLite).
+    """
+    if is_erased(participant):
+        raise RecruitmentError(f"{participant.reference}'s personal data is already erased.")
+    attempts = list(
+        db.session.scalars(
+            select(ContactAttempt).where(ContactAttempt.participant_id == participant.id)
+        )
+    )
+    consents = list(
+        db.session.scalars(select(Consent).where(Consent.participant_id == participant.id))
+    )
+    referrals = list(
+        db.session.scalars(
+            select(Referral).where(
+                or_(
+                    Referral.participant_id == participant.id,
+                    Referral.referred_by_participant_id == participant.id,
+                )
+            )
+        )
+    )
+    person = ErasedPerson(
+        participant_id=participant.id,
+        study_id=participant.study_id,
+        reference=participant.reference,
+        name=(participant.name or "").strip(),
+        email=(participant.email or "").strip().lower(),
+        phone=(participant.phone or "").strip(),
+        values=_erased_values(
+            participant.name,
+            participant.email,
+            participant.phone,
+            participant.job_title,
+            participant.notes,
+            *(a.note for a in attempts),
+            *(c.typed_name for c in consents),
+            *(c.withdrawal_reason for c in consents),
+            *(r.note for r in referrals),
+        ),
+    )
+    participant.name = ERASED_NAME
+    participant.email = ""
+    participant.phone = ""
+    participant.job_title = ""
+    participant.notes = ""
+    for attempt in attempts:
+        attempt.note = ""
+    for consent in consents:
+        consent.typed_name = ""
+        consent.withdrawal_reason = ""
+    for referral in referrals:
+        referral.note = ""
+    now = now_utc()
+    for link in db.session.scalars(
+        select(ConsentLink).where(
+            ConsentLink.participant_id == participant.id, ConsentLink.revoked_at.is_(None)
+        )
+    ):
+        link.revoked_at = now
+    db.session.flush()
+    audit.scrub_participant_events(
+        participant.id,
+        person.values,
+        study_id=participant.study_id,
+        identifying=[person.name, person.email, person.phone],
+    )
+    audit.record_event(
+        "participant.erased",
+        actor=actor,
+        study_id=participant.study_id,
+        subject_type="participant",
+        subject_id=participant.id,
+        participant_id=participant.id,
+        after={
+            "erased": ["name", "email", "phone", "job_title", "notes"],
+            "contact_attempt_notes": len(attempts),
+            "consent_signatures": len(consents),
+            "referral_notes": len(referrals),
+        },
+    )
+    try:
+        participant_erased.send(participant, person=person)
+        db.session.flush()
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    compact_storage()
+
+
+def _erased_values(*values: str | None) -> tuple[str, ...]:
+    """The distinct non-empty values, longest first (so a full name goes before a part)."""
+    cleaned = {value.strip() for value in values if value and value.strip()}
+    return tuple(sorted(cleaned, key=lambda value: (-len(value), value)))
+
+
+def participants_with_reference(reference: str, study_slug: str = "") -> list[Participant]:
+    """The participants with this pseudonymous reference (in one study when a slug is given)."""
+    statement = select(Participant).where(Participant.reference == reference.strip())
+    if study_slug:
+        statement = statement.join(Study, Study.id == Participant.study_id).where(
+            Study.slug == study_slug
+        )
+    return list(db.session.scalars(statement.order_by(Participant.id)))
+
+
+def is_erased(participant: Participant) -> bool:
+    return participant.name == ERASED_NAME and not participant.email

@@ -107,7 +107,7 @@ class User(UserMixin, Model):
         """
         if not has_request_context():
             return self.role == UserRole.COORDINATOR
-        from fieldwork.sampling.services import current_study, study_named_by_api_request
+        from fieldwork.core.studies import current_study, study_named_by_api_request
 
         study = current_study()
         if study is None:

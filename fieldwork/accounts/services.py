@@ -194,7 +194,7 @@ def revoke_api_token(user: User, token_id: int) -> ApiToken:
 def _current_study_id() -> int | None:
     if not has_request_context():
         return None
-    from fieldwork.sampling.services import current_study
+    from fieldwork.core.studies import current_study
 
     study = current_study()
     return study.id if study is not None else None

@@ -184,7 +184,7 @@ def revoke_token(token_id: int):
 
 
 def _current_study_or_none():
-    from fieldwork.sampling.services import current_study
+    from fieldwork.core.studies import current_study
 
     return current_study()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from fieldwork.sampling.forms import coerce_optional_int
+from fieldwork.core.forms import coerce_optional_int
 
 
 class EventFilterForm(Form):

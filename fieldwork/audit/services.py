@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -15,8 +15,11 @@ from sqlalchemy.orm import joinedload
 from fieldwork.accounts.models import User
 from fieldwork.audit.models import AuditEvent
 from fieldwork.core.time import UTC, now_utc
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
-from fieldwork.sampling.models import Participant, Study
+
+if TYPE_CHECKING:
+    from fieldwork.sampling.models import Study
 
 #: What replaces an erased value inside earlier events.
 ERASED = "[erased]"
@@ -47,6 +50,20 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def record_download(actor: User | None, study_id: int | None, what: str) -> None:
+    """An audit event for a download of personal data ("Cora downloaded the participant list
+    as CSV"). Commits."""
+    with transaction():
+        record_event(
+            "export.downloaded",
+            actor=actor,
+            study_id=study_id,
+            subject_type="study",
+            subject_id=study_id,
+            after={"what": what},
+        )
 
 
 def _jsonable(value: Any) -> Any:
@@ -163,11 +180,13 @@ def event_query(study: Study, filters: EventFilters) -> Select:
     if filters.action:
         statement = statement.where(AuditEvent.action == filters.action)
     if filters.reference:
+        # The participant model, reached through the relationship: sampling sits above audit.
+        participant = AuditEvent.participant.property.mapper.class_
         statement = statement.where(
             AuditEvent.participant_id.in_(
-                select(Participant.id).where(
-                    Participant.study_id == study.id,
-                    func.upper(Participant.reference) == filters.reference.strip().upper(),
+                select(participant.id).where(
+                    participant.study_id == study.id,
+                    func.upper(participant.reference) == filters.reference.strip().upper(),
                 )
             )
         )

@@ -8,7 +8,7 @@ from fieldwork.accounts.access import coordinator_required
 from fieldwork.audit import sentences, services
 from fieldwork.audit.forms import EventFilterForm
 from fieldwork.core.pagination import paginate, parse_page_number
-from fieldwork.sampling.views import require_study
+from fieldwork.core.studies import require_study
 
 blueprint = Blueprint("audit", __name__)
 

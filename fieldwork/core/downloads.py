@@ -19,23 +19,6 @@ def csv_filename(stem: str) -> str:
     return f"{safe}-{now_utc():%Y-%m-%d}.csv"
 
 
-def record_download(actor: Any, study_id: int | None, what: str) -> None:
-    """An audit event for a download of personal data ("Cora downloaded the participant list
-    as CSV"); commits it on its own."""
-    from fieldwork.audit import services as audit
-    from fieldwork.extensions import db
-
-    audit.record_event(
-        "export.downloaded",
-        actor=actor,
-        study_id=study_id,
-        subject_type="study",
-        subject_id=study_id,
-        after={"what": what},
-    )
-    db.session.commit()
-
-
 def csv_download(stem: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Response:
     """A CSV attachment: UTF-8 with a byte-order mark (so Excel reads accents), CRLF lines,
     cells that a spreadsheet would run as formulas neutralised."""

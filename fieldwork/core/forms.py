@@ -26,3 +26,13 @@ class Chosen:
 
         if field.data is None:
             raise StopValidation(self.message)
+
+
+def coerce_optional_int(value) -> int | None:
+    """For select fields whose first option is 'any'/'none': '' becomes None."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # never a valid choice: the field reports "Not a valid choice"

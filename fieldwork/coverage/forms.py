@@ -7,7 +7,7 @@ from wtforms import Field, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from fieldwork.sampling.forms import coerce_optional_int
+from fieldwork.core.forms import coerce_optional_int
 from fieldwork.sampling.models import ORGANISATION_KIND_LABELS, Phase, Role
 
 #: The largest target accepted: far above any qualitative study, low enough to catch typos.

@@ -63,7 +63,7 @@ from sqlalchemy import (
 )
 
 from fieldwork.extensions import db
-from fieldwork.pipeline import services as pipeline
+from fieldwork.pipeline.figures import reached_step_condition
 from fieldwork.recruitment.dispositions import CATEGORY_BY_CODE, AaporCategory
 from fieldwork.recruitment.models import (
     Consent,
@@ -215,9 +215,9 @@ def participant_facts(
                 "is_interviewed"
             ),
             # The study may count an interview only once its pipeline reaches a step.
-            case(
-                (pipeline.reached_step_condition(study_id, Participant.id.expression), 1), else_=0
-            ).label("has_reached_step"),
+            case((reached_step_condition(study_id, Participant.id.expression), 1), else_=0).label(
+                "has_reached_step"
+            ),
             func.coalesce(appointments.c.has_future_booking, 0).label("is_booked"),
             _latest_disposition(Participant.id).label("last_disposition"),
             held.label("held"),

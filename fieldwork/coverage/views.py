@@ -23,15 +23,15 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core import spreadsheet
+from fieldwork.core.studies import require_study
 from fieldwork.coverage import forms, services
 from fieldwork.coverage import quotas as quota_services
 from fieldwork.coverage.chart import progress_chart
 from fieldwork.coverage.queries import BUCKET_RANK
 from fieldwork.coverage.rates import CASE_DEFINITIONS, DEFINITIONS
-from fieldwork.pipeline import services as pipeline
+from fieldwork.pipeline.steps import achieved_step
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import OrganisationKind
-from fieldwork.sampling.views import require_study
 
 blueprint = Blueprint("coverage", __name__)
 
@@ -57,7 +57,7 @@ def dashboard():
         study=study,
         board=board,
         chart=progress_chart(board),
-        achieved_step=pipeline.achieved_step(study),
+        achieved_step=achieved_step(study),
         **_context(),
     )
 

@@ -1,7 +1,7 @@
 """The pipeline resources of the export: how far held interviews have gone after the interview
 (counts and dates, no names), and the anonymised transcripts consent allows to be archived.
 
-No figure is computed here: `fieldwork.pipeline.services` counts the steps (one grouped query)
+No figure is computed here: `fieldwork.pipeline.figures` counts the steps (one grouped query)
 and lists the transcripts; this module lays them out as tables with schemas.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 from sqlalchemy import Select
 
 from fieldwork.exports.package import DatePrecision, Field, ForeignKey, Table, coarsen
-from fieldwork.pipeline import services as pipeline
+from fieldwork.pipeline.figures import archivable_transcripts, step_counts
 from fieldwork.sampling.models import Study
 
 
 def _steps_table(study: Study, precision: DatePrecision) -> Table:
-    held, counts = pipeline.step_counts(study)
+    held, counts = step_counts(study)
     return Table(
         "pipeline_steps",
         "Steps after the interview",
@@ -87,7 +87,7 @@ def _steps_table(study: Study, precision: DatePrecision) -> Table:
 def _transcripts_table(study: Study, archivable: Select, precision: DatePrecision) -> Table:
     rows = []
     numbers: dict[str, int] = {}
-    for item in pipeline.archivable_transcripts(study, archivable):
+    for item in archivable_transcripts(study, archivable):
         numbers[item.reference] = numbers.get(item.reference, 0) + 1
         rows.append(
             (

@@ -6,6 +6,8 @@ import datetime as dt
 import io
 import os
 
+from fieldwork.accounts.models import User
+from fieldwork.core.transactions import transaction
 from fieldwork.exports.datapackage import build_package, settings_for
 from fieldwork.exports.models import QUASI_IDENTIFIERS, ExportSettings
 from fieldwork.exports.package import DataPackage, DatePrecision, write_directory, write_zip
@@ -59,6 +61,23 @@ def export_zip(study: Study, precision: DatePrecision | str = DatePrecision.DAY)
     write_zip(build_package(study, precision), buffer)
     buffer.seek(0)
     return buffer
+
+
+def download_zip(study: Study, precision: DatePrecision | str, actor: User) -> io.BytesIO:
+    """`export_zip` for a person downloading it, with the audit event that says so. Commits."""
+    from fieldwork.audit import services as audit
+
+    archive = export_zip(study, precision)
+    with transaction():
+        audit.record_event(
+            "export.downloaded",
+            actor=actor,
+            study_id=study.id,
+            subject_type="study",
+            subject_id=study.id,
+            after={"what": "the open-data export", "dates": DatePrecision(precision).value},
+        )
+    return archive
 
 
 def save_settings(study: Study, included: list[str], min_cell_size: int, actor=None) -> None:

@@ -7,12 +7,10 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
-from fieldwork.audit import services as audit
 from fieldwork.exports import services
 from fieldwork.exports.forms import ExportForm, ExportSettingsForm
 from fieldwork.exports.models import QUASI_IDENTIFIER_LABELS
 from fieldwork.exports.package import DatePrecision
-from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
 
 blueprint = Blueprint("exports", __name__)
@@ -96,16 +94,7 @@ def download(slug: str):
     value = request.args.get("coarsen", DatePrecision.DAY.value)
     if value not in {precision.value for precision in DatePrecision}:
         abort(400, "Dates can be coarsened to the week or the month only.")
-    archive = services.export_zip(study, value)
-    audit.record_event(
-        "export.downloaded",
-        actor=current_user,
-        study_id=study.id,
-        subject_type="study",
-        subject_id=study.id,
-        after={"what": "the open-data export", "dates": value},
-    )
-    db.session.commit()
+    archive = services.download_zip(study, value, current_user)
     return send_file(
         archive,
         mimetype="application/zip",

@@ -1,23 +1,23 @@
 """The home page: what each person needs first today, built from panels that domains register.
 
-The page at `/` is a column of panels. Each domain that has something to say on it registers a
-panel function in its own `init_app`, so the home package never imports their internals::
+The page at `/` is a column of panels. A domain with something to say on it writes a panel
+function; `fieldwork.home.panels` registers it (home sits above every domain, so it imports
+them and they never import home)::
 
-    from fieldwork import home
+    # fieldwork/pipeline/panels.py
+    def due_panel(user, study) -> tuple[str, dict] | None:
+        board = board_of(study, user)             # O(1) queries, please
+        if not board.total:
+            return None                           # nothing to show: the panel is left out
+        return "pipeline/_home_due.html", {"board": board}
 
-    def init_app(app):
-        home.register_panel(
-            "pipeline_due",               # unique name; registering it again replaces it
-            order=35,                     # smaller first; the built-in panels use 10..90 in tens
-            roles=("coordinator", "interviewer"),  # who sees it (UserRole values)
-            function=due_panel,
-        )
-
-    def due_panel(user, study) -> home.Panel | None:
-        rows = pipeline_services.due_for(user, study, limit=10)   # O(1) queries, please
-        if not rows:
-            return None                   # nothing to show: the panel is left out
-        return home.Panel("pipeline/_home_due.html", {"rows": rows})
+    # fieldwork/home/panels.py, register_builtin_panels()
+    home.register_panel(
+        "pipeline_due",               # unique name; registering it again replaces it
+        order=45,                     # smaller first; the built-in panels use 10..90 in tens
+        roles=("coordinator", "interviewer"),  # who sees it (UserRole values)
+        function=pipeline_panels.due_panel,
+    )
 
 The function gets the logged-in user and the current study and returns a `Panel` (a template
 name and its context; a plain `(template, context)` tuple works too) or None. The template is
@@ -26,9 +26,9 @@ with an `<h2>`; it sees its context plus `user`, `study` and `zone` (the viewer'
 Keep a panel's queries constant whatever the size of the study: the home pages' query counts
 are tested at two data sizes. An interviewer's panel must show only that interviewer's rows.
 
-Built-in panels (interviews today and this week, outcomes overdue, to rebook, follow-ups due,
-messages needing attention, changes since the last visit, an interviewer's people to contact)
-are registered the same way in `fieldwork.home.panels`.
+The panels (interviews today and this week, outcomes overdue, to rebook, follow-ups due,
+pipeline steps due, messages needing attention, changes since the last visit, an
+interviewer's people to contact) are all registered in `fieldwork.home.panels`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.home import services
 from fieldwork.outbox.models import OutboxMessage, OutboxState
+from fieldwork.pipeline import panels as pipeline_panels
 from fieldwork.recruitment.contacts import follow_ups_query
+from fieldwork.replies import panels as replies_panels
 from fieldwork.sampling.models import Study
 from fieldwork.scheduling import queries as scheduling
 
@@ -109,9 +111,12 @@ def register_builtin_panels() -> None:
     both = ("coordinator", "interviewer")
     home.register_panel("interviews", 10, ("coordinator",), interviews_panel)
     home.register_panel("next_interviews", 10, ("interviewer",), next_interviews_panel)
+    home.register_panel("calendar_answers", 15, ("interviewer",), replies_panels.answers_panel)
     home.register_panel("outcomes", 20, both, outcomes_panel)
     home.register_panel("to_rebook", 30, both, to_rebook_panel)
+    home.register_panel("calendar_declines", 31, both, replies_panels.declines_panel)
     home.register_panel("follow_ups", 40, both, follow_ups_panel)
+    home.register_panel("pipeline_due", 45, both, pipeline_panels.due_panel)
     home.register_panel("to_contact", 50, ("interviewer",), to_contact_panel)
     home.register_panel("messages", 60, ("coordinator",), messages_panel)
     home.register_panel("changes", 70, ("coordinator",), changes_panel)

@@ -2,7 +2,7 @@
 
 Each kind of message (invitation, update, cancellation, booking link, consent request, user
 invitation) has a default text; a coordinator may replace it for their study, with a preview,
-and it is always rendered in Jinja's sandbox (fieldwork.reminders.templating, which reminders
+and it is always rendered in Jinja's sandbox (fieldwork.messaging.templating, which reminders
 have used from the start; reminders keep their own settings page, listed here too).
 """
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from fieldwork.reminders.templating import MAX_TEMPLATE_LENGTH
+from fieldwork.messaging.templating import MAX_TEMPLATE_LENGTH
 
 
 class MessageTemplateForm(FlaskForm):

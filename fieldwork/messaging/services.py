@@ -1,6 +1,6 @@
 """Rendering and editing the per-study message templates.
 
-Rendering is the reminders' sandbox (`fieldwork.reminders.templating.render`): a template is
+Rendering is the reminders' sandbox (`fieldwork.messaging.templating.render`): a template is
 untrusted text, every variable is escaped in the HTML part, a misspelt variable is reported
 when the template is saved. A stored template that still fails when a message is built (it
 was saved against other variables) gives way to the default text, so a message is never lost
@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
+from typing import TYPE_CHECKING
 
 from flask import render_template
 from markupsafe import Markup, escape
@@ -22,13 +23,15 @@ from fieldwork.accounts.models import User
 from fieldwork.extensions import db
 from fieldwork.messaging.kinds import KINDS, MessageKind
 from fieldwork.messaging.models import MessageTemplate
-from fieldwork.reminders.templating import (
+from fieldwork.messaging.templating import (
     RenderedReminder,
     TemplateProblem,
     check_syntax,
     render,
 )
-from fieldwork.sampling.models import Study
+
+if TYPE_CHECKING:
+    from fieldwork.sampling.models import Study
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.studies import require_study
 from fieldwork.messaging import services
 from fieldwork.messaging.forms import MessageTemplateForm
 from fieldwork.messaging.kinds import KINDS
-from fieldwork.sampling.views import require_study
 
 blueprint = Blueprint("messaging", __name__, url_prefix="/message-templates")
 

@@ -29,9 +29,9 @@ def attention_for_viewer():
     from flask import has_request_context
     from flask_login import current_user
 
+    from fieldwork.core.studies import current_study
     from fieldwork.extensions import db
     from fieldwork.outbox.attention import mail_attention
-    from fieldwork.sampling.services import current_study
 
     if not has_request_context() or not current_user or not current_user.is_authenticated:
         return None

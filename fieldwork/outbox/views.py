@@ -7,10 +7,10 @@ from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import parse_page_number
+from fieldwork.core.studies import current_study
 from fieldwork.core.time import now_utc
 from fieldwork.outbox import listing, services
 from fieldwork.outbox.forms import OutboxFilterForm, RetryForm
-from fieldwork.sampling.services import current_study
 
 blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
 
@@ -44,7 +44,8 @@ def messages():
 @coordinator_required
 def messages_csv():
     """The filtered outbox list, every page of it."""
-    from fieldwork.core.downloads import csv_download, record_download
+    from fieldwork.audit.services import record_download
+    from fieldwork.core.downloads import csv_download
 
     form = OutboxFilterForm(request.args)
     filters = listing.OutboxFilters()

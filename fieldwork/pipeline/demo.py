@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from fieldwork.accounts.models import User
 from fieldwork.extensions import db
-from fieldwork.pipeline import services
+from fieldwork.pipeline.recording import record_step
+from fieldwork.pipeline.steps import due_on, interview_day, setting_of, steps_of
 from fieldwork.sampling.models import Study
 from fieldwork.scheduling.models import Appointment, AppointmentStatus
 
@@ -23,8 +24,8 @@ def load_pipeline_demo(study: Study) -> None:
     )
     if coordinator is None:
         return
-    steps = services.steps_of(study)
-    services.setting_of(study)
+    steps = steps_of(study)
+    setting_of(study)
     held = list(
         db.session.scalars(
             select(Appointment)
@@ -33,11 +34,11 @@ def load_pipeline_demo(study: Study) -> None:
         )
     )
     for number, appointment in enumerate(held):
-        held_on = services.interview_day(appointment)
+        held_on = interview_day(appointment)
         for step in steps[: number % (len(steps) + 1)]:
-            due = services.due_on(held_on, step) or held_on
+            due = due_on(held_on, step) or held_on
             done_at = dt.datetime.combine(due, dt.time(11), tzinfo=dt.UTC)
-            services.record_step(
+            record_step(
                 appointment,
                 step.id,
                 coordinator,

@@ -12,8 +12,8 @@ import os
 from sqlalchemy import select
 
 from fieldwork.extensions import db
-from fieldwork.pipeline import services
 from fieldwork.pipeline.models import PipelineEntry
+from fieldwork.pipeline.recording import stored_path
 from fieldwork.scheduling.models import Appointment
 
 REMOVED = "[removed]"
@@ -39,7 +39,7 @@ def erase_participant_steps(participant_id: int, values: tuple[str, ...]) -> int
         )
     )
     for entry in entries:
-        path = services.stored_path(entry)
+        path = stored_path(entry)
         if path:
             os.remove(path)
         entry.stored_name = ""

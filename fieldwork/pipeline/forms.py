@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from fieldwork.pipeline.services import MAX_DUE_DAYS, MAX_STEPS
+from fieldwork.pipeline.steps import MAX_DUE_DAYS, MAX_STEPS
 
 
 class RecordStepForm(FlaskForm):

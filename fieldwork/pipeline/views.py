@@ -13,9 +13,28 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import Page, parse_page_number
-from fieldwork.pipeline import forms, services
-from fieldwork.sampling.views import require_study
-from fieldwork.scheduling.models import AppointmentStatus
+from fieldwork.core.studies import require_study
+from fieldwork.pipeline import forms
+from fieldwork.pipeline.board import COLUMN_LIMIT, board_of, interview_progress
+from fieldwork.pipeline.models import PipelineSetting, PipelineStep
+from fieldwork.pipeline.recording import (
+    entry_for,
+    get_held_interview,
+    record_step,
+    stored_path,
+    undo_step,
+    upload_settings,
+)
+from fieldwork.pipeline.steps import (
+    PipelineError,
+    StepSpec,
+    achieved_step,
+    save_steps,
+    setting_of,
+    steps_of,
+)
+from fieldwork.sampling.models import Study
+from fieldwork.scheduling.models import Appointment, AppointmentStatus
 
 blueprint = Blueprint("pipeline", __name__)
 
@@ -25,7 +44,7 @@ PER_PAGE = 50
 @blueprint.get("/pipeline")
 def board():
     study = require_study()
-    current = services.board(study, current_user)
+    current = board_of(study, current_user)
     raw_step = request.args.get("step", "")
     column = None
     page = None
@@ -46,13 +65,13 @@ def board():
         board=current,
         column=column,
         page=page,
-        column_limit=services.COLUMN_LIMIT,
-        achieved_step=services.achieved_step(study),
+        column_limit=COLUMN_LIMIT,
+        achieved_step=achieved_step(study),
     )
 
 
 def _interview_or_404(appointment_id: int):
-    appointment = services.get_held_interview(appointment_id, current_user)
+    appointment = get_held_interview(appointment_id, current_user)
     if appointment is None:
         abort(404, "There is no such interview, or it is not yours.")
     return appointment
@@ -77,51 +96,27 @@ def interview(appointment_id: int):
     if request.method == "POST" and action not in ("record", "undo"):
         flash("Choose what to do: record a step, or record that one was undone.", "error")
         return redirect(url_for("pipeline.interview", appointment_id=appointment.id))
-    if action == "record" and record_form.validate_on_submit():
-        upload = record_form.upload.data
-        has_upload = upload is not None and getattr(upload, "filename", "")
-        try:
-            entry = services.record_step(
-                appointment,
-                int(record_form.step_id.data) if record_form.step_id.data.isdigit() else 0,
-                current_user,
-                note=record_form.note.data or "",
-                file_name=record_form.file_name.data or "",
-                location=record_form.location.data or "",
-                checksum=record_form.checksum.data or "",
-                upload=upload.stream if has_upload else None,
-                upload_name=upload.filename if has_upload else "",
-            )
-        except services.PipelineError as error:
-            record_form.form_errors.append(str(error))
-        else:
-            step = next(s for s in services.steps_of(study) if s.id == entry.step_id)
-            flash(f"Recorded “{step.name}” for {reference}.", "success")
-            return redirect(url_for("pipeline.interview", appointment_id=appointment_id))
-    if action == "undo" and undo_form.validate_on_submit():
-        raw = undo_form.entry_id.data or ""
-        try:
-            services.undo_step(
-                appointment,
-                int(raw) if raw.isdigit() else 0,
-                current_user,
-                undo_form.undo_note.data,
-            )
-        except services.PipelineError as error:
-            undo_form.form_errors.append(str(error))
-        else:
-            flash("Recorded that the step was undone.", "success")
-            return redirect(url_for("pipeline.interview", appointment_id=appointment_id))
+    recorded = (
+        action == "record"
+        and record_form.validate_on_submit()
+        and _record(study, appointment, record_form)
+    )
+    if recorded:
+        flash(f"Recorded “{recorded}” for {reference}.", "success")
+        return redirect(url_for("pipeline.interview", appointment_id=appointment_id))
+    if action == "undo" and undo_form.validate_on_submit() and _undo(appointment, undo_form):
+        flash("Recorded that the step was undone.", "success")
+        return redirect(url_for("pipeline.interview", appointment_id=appointment_id))
     if undo_form.errors:
         # The undo forms are one per step, so the summary names the problem without a link.
         for problem in (*undo_form.entry_id.errors, *undo_form.undo_note.errors):
             undo_form.form_errors.append(problem)
         undo_form.entry_id.errors = []
         undo_form.undo_note.errors = []
-    progress = services.interview_progress(appointment, study)
+    progress = interview_progress(appointment, study)
     if progress.current is not None and not record_form.step_id.data:
         record_form.step_id.data = str(progress.current.step.id)
-    uploads_enabled, upload_limit, _ = services.upload_settings()
+    uploads_enabled, upload_limit, _ = upload_settings()
     status = 422 if record_form.errors or record_form.form_errors else 200
     if undo_form.errors or undo_form.form_errors:
         status = 422
@@ -137,6 +132,40 @@ def interview(appointment_id: int):
     ), status
 
 
+def _record(study: Study, appointment: Appointment, form: forms.RecordStepForm) -> str | None:
+    """Record the step the form names; the step's name when done, else None with the refusal
+    among the form's errors."""
+    upload = form.upload.data
+    has_upload = upload is not None and getattr(upload, "filename", "")
+    try:
+        entry = record_step(
+            appointment,
+            int(form.step_id.data) if form.step_id.data.isdigit() else 0,
+            current_user,
+            note=form.note.data or "",
+            file_name=form.file_name.data or "",
+            location=form.location.data or "",
+            checksum=form.checksum.data or "",
+            upload=upload.stream if has_upload else None,
+            upload_name=upload.filename if has_upload else "",
+        )
+    except PipelineError as error:
+        form.form_errors.append(str(error))
+        return None
+    return next(s.name for s in steps_of(study) if s.id == entry.step_id)
+
+
+def _undo(appointment: Appointment, form: forms.UndoStepForm) -> bool:
+    """Record that the step the form names was undone; True when done."""
+    raw = form.entry_id.data or ""
+    try:
+        undo_step(appointment, int(raw) if raw.isdigit() else 0, current_user, form.undo_note.data)
+    except PipelineError as error:
+        form.form_errors.append(str(error))
+        return False
+    return True
+
+
 @blueprint.get("/pipeline/interviews/<int:appointment_id>/files/<int:step_id>")
 def download(appointment_id: int, step_id: int):
     study = require_study()
@@ -144,8 +173,8 @@ def download(appointment_id: int, step_id: int):
     if appointment.study_id != study.id or appointment.status != AppointmentStatus.HELD:
         flash("That interview has no files in the pipeline.", "info")
         return redirect(url_for("pipeline.board"))
-    entry = services.entry_for(appointment, step_id)
-    path = services.stored_path(entry) if entry is not None else None
+    entry = entry_for(appointment, step_id)
+    path = stored_path(entry) if entry is not None else None
     if path is None:
         flash("No uploaded file is kept for that step.", "info")
         return redirect(url_for("pipeline.interview", appointment_id=appointment.id))
@@ -164,32 +193,10 @@ def download(appointment_id: int, step_id: int):
 @coordinator_required
 def steps():
     study = require_study()
-    current = services.steps_of(study)
-    setting = services.setting_of(study)
-    by_id = {step.id: step for step in current}
-    if request.method == "POST":
-        form = forms.StepsForm()
-    else:
-        form = forms.StepsForm(
-            data={
-                "steps": [
-                    {
-                        "step_id": str(step.id),
-                        "name": step.name,
-                        "due_working_days": step.due_working_days,
-                        "position": step.position,
-                    }
-                    for step in current
-                ]
-                + [{"position": len(current) + 1}],
-                "achieved_step": by_id[setting.achieved_step_id].name
-                if setting.achieved_step_id in by_id
-                else "",
-                "anonymised_step": by_id[setting.anonymised_step_id].name
-                if setting.anonymised_step_id in by_id
-                else "",
-            }
-        )
+    current = steps_of(study)
+    form = (
+        forms.StepsForm() if request.method == "POST" else _steps_form(current, setting_of(study))
+    )
     names = [step.name for step in current]
     form.achieved_step.choices = [SelectChoice("", "Held (no step)")] + [
         SelectChoice(name, name) for name in names
@@ -198,30 +205,63 @@ def steps():
         SelectChoice(name, name) for name in names
     ]
     if form.validate_on_submit():
-        specs = []
-        for index, row in enumerate(form.steps):
-            data = row.form
-            raw_id = data.step_id.data or ""
-            name = (data.name.data or "").strip()
-            if not raw_id and not name:
-                continue  # the empty row for a new step
-            specs.append(
-                services.StepSpec(
-                    id=None if not raw_id else int(raw_id) if raw_id.isdigit() else -1,
-                    name=name,
-                    due_working_days=data.due_working_days.data,
-                    position=data.position.data or index + 1,
-                    remove=bool(data.remove.data),
-                )
-            )
         try:
-            services.save_steps(
-                study, specs, form.achieved_step.data, form.anonymised_step.data, current_user
+            save_steps(
+                study,
+                _specs_from(form),
+                form.achieved_step.data,
+                form.anonymised_step.data,
+                current_user,
             )
-        except services.PipelineError as error:
+        except PipelineError as error:
             form.form_errors.append(str(error))
         else:
             flash("Saved the steps after the interview.", "success")
             return redirect(url_for("pipeline.steps"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("pipeline/steps.html", study=study, form=form), status
+
+
+def _steps_form(current: list[PipelineStep], setting: PipelineSetting) -> forms.StepsForm:
+    """The step editor filled with the study's steps, an empty row for a new one, and the
+    settings' chosen steps by name."""
+    by_id = {step.id: step for step in current}
+    achieved = by_id.get(setting.achieved_step_id) if setting.achieved_step_id else None
+    anonymised = by_id.get(setting.anonymised_step_id) if setting.anonymised_step_id else None
+    return forms.StepsForm(
+        data={
+            "steps": [
+                {
+                    "step_id": str(step.id),
+                    "name": step.name,
+                    "due_working_days": step.due_working_days,
+                    "position": step.position,
+                }
+                for step in current
+            ]
+            + [{"position": len(current) + 1}],
+            "achieved_step": achieved.name if achieved else "",
+            "anonymised_step": anonymised.name if anonymised else "",
+        }
+    )
+
+
+def _specs_from(form: forms.StepsForm) -> list[StepSpec]:
+    """The editor's rows as step specs; the empty row for a new step is left out."""
+    specs = []
+    for index, row in enumerate(form.steps):
+        data = row.form
+        raw_id = data.step_id.data or ""
+        name = (data.name.data or "").strip()
+        if not raw_id and not name:
+            continue
+        specs.append(
+            StepSpec(
+                id=None if not raw_id else int(raw_id) if raw_id.isdigit() else -1,
+                name=name,
+                due_working_days=data.due_working_days.data,
+                position=data.position.data or index + 1,
+                remove=bool(data.remove.data),
+            )
+        )
+    return specs

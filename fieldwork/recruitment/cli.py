@@ -6,8 +6,6 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from fieldwork.extensions import db
-
 
 def init_app(app: Flask) -> None:
     @app.cli.command("erase-participant")
@@ -59,6 +57,5 @@ def init_app(app: Flask) -> None:
                 click.echo(f"{reference} withdrawn; their future appointments are cancelled.")
             erase_personal_data(participant, None)
         except RecruitmentError as error:
-            db.session.rollback()
             raise click.ClickException(str(error)) from error
         click.echo(f"Erased the personal data of {reference}.")

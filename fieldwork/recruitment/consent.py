@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment import dispositions
 from fieldwork.recruitment.consent_versions import get_version
@@ -34,6 +35,7 @@ from fieldwork.recruitment.status import (
 from fieldwork.sampling.models import Participant
 
 
+@transaction()
 def record_consent(
     participant: Participant,
     version: ConsentFormVersion,
@@ -51,29 +53,8 @@ def record_consent(
     """
     method = ConsentMethod(method)
     version = get_version(version.id)  # type: ignore[assignment]  (fresh, with form and items)
-    if participant.status == S.WITHDRAWN:
-        raise RecruitmentError(f"{participant.reference} has withdrawn; record no new consent.")
-    if not version.is_published:
-        raise RecruitmentError("Consent can only be given to a published version.")
-    if version.form.study_id != participant.study_id:
-        raise RecruitmentError("That consent form belongs to another study.")
-    if method == ConsentMethod.ONLINE and not typed_name.strip():
-        raise RecruitmentError("Type your full name to sign.")
-    if method != ConsentMethod.ONLINE and actor is None:
-        raise RecruitmentError(
-            "Written or verbal consent is recorded by a member of the study team."
-        )
     given_at = given_at or now_utc()
-    if given_at > now_utc() + dt.timedelta(minutes=5):
-        raise RecruitmentError("Consent cannot be given in the future.")
-    unknown = set(answers) - {item.key for item in version.items}
-    if unknown:
-        raise RecruitmentError(f"Unknown consent items: {', '.join(sorted(unknown))}.")
-    missing = [item for item in version.items if item.is_required and not answers.get(item.key)]
-    if missing:
-        raise RecruitmentError(
-            "Without agreement to “" + missing[0].text + "” there is no consent to record."
-        )
+    _check_consent(participant, version, method, answers, actor, given_at, typed_name)
     consent = Consent(
         participant_id=participant.id,
         version_id=version.id,
@@ -107,8 +88,41 @@ def record_consent(
     if answers.get(TAKE_PART):
         new_status = dispositions.next_status(participant.status, Disposition.AGREED)
         change_status(participant, new_status, actor, "consent recorded")
-    db.session.commit()
     return consent
+
+
+def _check_consent(
+    participant: Participant,
+    version: ConsentFormVersion,
+    method: ConsentMethod,
+    answers: Mapping[str, bool],
+    actor: User | None,
+    given_at: dt.datetime,
+    typed_name: str,
+) -> None:
+    """Refuse (RecruitmentError) a consent that cannot be recorded as given."""
+    if participant.status == S.WITHDRAWN:
+        raise RecruitmentError(f"{participant.reference} has withdrawn; record no new consent.")
+    if not version.is_published:
+        raise RecruitmentError("Consent can only be given to a published version.")
+    if version.form.study_id != participant.study_id:
+        raise RecruitmentError("That consent form belongs to another study.")
+    if method == ConsentMethod.ONLINE and not typed_name.strip():
+        raise RecruitmentError("Type your full name to sign.")
+    if method != ConsentMethod.ONLINE and actor is None:
+        raise RecruitmentError(
+            "Written or verbal consent is recorded by a member of the study team."
+        )
+    if given_at > now_utc() + dt.timedelta(minutes=5):
+        raise RecruitmentError("Consent cannot be given in the future.")
+    unknown = set(answers) - {item.key for item in version.items}
+    if unknown:
+        raise RecruitmentError(f"Unknown consent items: {', '.join(sorted(unknown))}.")
+    missing = [item for item in version.items if item.is_required and not answers.get(item.key)]
+    if missing:
+        raise RecruitmentError(
+            "Without agreement to “" + missing[0].text + "” there is no consent to record."
+        )
 
 
 def consents_of(participant: Participant) -> list[Consent]:
@@ -128,6 +142,7 @@ def consents_of(participant: Participant) -> list[Consent]:
     )
 
 
+@transaction()
 def withdraw(
     participant: Participant,
     actor: User | None,
@@ -142,11 +157,34 @@ def withdraw(
     lock_participant(participant.id)
     db.session.refresh(participant)
     if participant.status == S.WITHDRAWN:
-        db.session.rollback()
         raise RecruitmentError(f"{participant.reference} has already withdrawn.")
     data_handling = DataHandling(data_handling)
     when = withdrawn_at or now_utc()
     reason = (reason or "").strip()
+    _withdraw_consents(participant, actor, when, reason, data_handling)
+    change_status(
+        participant,
+        S.WITHDRAWN,
+        actor,
+        "withdrawal",
+        action="participant.withdrawn",
+        extra={
+            "withdrawn_at": when.isoformat(),
+            "data_handling": data_handling.value,
+            "withdrawal_reason": reason,
+        },
+    )
+    participant_withdrawn.send(participant, data_handling=data_handling, actor=actor)
+
+
+def _withdraw_consents(
+    participant: Participant,
+    actor: User | None,
+    when: dt.datetime,
+    reason: str,
+    data_handling: DataHandling,
+) -> None:
+    """Withdraw the participant's consents (each audited) and revoke their unused links."""
     for consent in db.session.scalars(
         select(Consent).where(
             Consent.participant_id == participant.id, Consent.withdrawn_at.is_(None)
@@ -173,21 +211,3 @@ def withdraw(
         )
     ):
         link.revoked_at = when
-    change_status(
-        participant,
-        S.WITHDRAWN,
-        actor,
-        "withdrawal",
-        action="participant.withdrawn",
-        extra={
-            "withdrawn_at": when.isoformat(),
-            "data_handling": data_handling.value,
-            "withdrawal_reason": reason,
-        },
-    )
-    try:
-        participant_withdrawn.send(participant, data_handling=data_handling, actor=actor)
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.commit()

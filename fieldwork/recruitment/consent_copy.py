@@ -10,6 +10,7 @@ from email.policy import SMTP
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment.models import (
     Consent,
@@ -67,9 +68,10 @@ def build_consent_copy(link: ConsentLink, consent: Consent) -> EmailMessage:
     return message
 
 
+@transaction()
 def queue_consent_copy(link_id: int) -> str:
-    """Queue the copy of a used link's consent in the caller's transaction (no commit); the
-    address it goes to, or "" when the participant has none."""
+    """Queue the copy of a used link's consent (committed with the caller's transaction when
+    there is one); the address it goes to, or "" when the participant has none."""
     from fieldwork.outbox.services import enqueue
 
     link = (

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from fieldwork.accounts.models import User
 from fieldwork.core.time import format_moment
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment.consent_versions import get_version
 from fieldwork.recruitment.links import CONSENT_LINK_DAYS, create_consent_link
@@ -26,7 +27,7 @@ def send_consent_request(
     valid_days: int = CONSENT_LINK_DAYS,
 ) -> ConsentLink:
     """Create a consent link and queue the email carrying it (the study's "consent request"
-    text); commit, then ask the outbox to send. Raises RecruitmentError."""
+    text), in one transaction. Raises RecruitmentError."""
     from fieldwork.messaging import services as messaging
     from fieldwork.outbox.services import enqueue
 
@@ -36,8 +37,8 @@ def send_consent_request(
         )
     study = db.session.get(Study, participant.study_id)
     version = get_version(version.id) or version  # with its form loaded
-    try:
-        link, token = create_consent_link(participant, version, actor, valid_days, commit=False)
+    with transaction():  # the link and its email commit together; the commit wakes the outbox
+        link, token = create_consent_link(participant, version, actor, valid_days)
         words = messaging.render_message(
             study.id,
             "consent_request",
@@ -55,8 +56,4 @@ def send_consent_request(
         )
         message = messaging.words_email(study, participant.name, participant.email, words)
         enqueue(message, kind="other", study_id=study.id)
-        db.session.commit()  # the commit wakes the outbox's sender
-    except BaseException:
-        db.session.rollback()
-        raise
     return link

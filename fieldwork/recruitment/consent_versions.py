@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment.models import (
     ConsentForm,
@@ -62,17 +63,17 @@ def create_consent_form(
     version = ConsentFormVersion(number=1, text=text.strip())
     version.items = _make_items(items)
     form.versions = [version]
-    db.session.add(form)
-    db.session.flush()
-    audit.record_event(
-        "consent_form.created",
-        actor=actor,
-        study_id=study.id,
-        subject_type="consent_form",
-        subject_id=form.id,
-        after={"title": form.title},
-    )
-    db.session.commit()
+    with transaction():
+        db.session.add(form)
+        db.session.flush()
+        audit.record_event(
+            "consent_form.created",
+            actor=actor,
+            study_id=study.id,
+            subject_type="consent_form",
+            subject_id=form.id,
+            after={"title": form.title},
+        )
     return get_consent_form(form.id, study)  # type: ignore[return-value]
 
 
@@ -98,6 +99,7 @@ def get_version(version_id: int, study: Study | None = None) -> ConsentFormVersi
     return version
 
 
+@transaction()
 def update_draft(
     version: ConsentFormVersion, text: str, items: list[ItemSpec], actor: User | None
 ) -> ConsentFormVersion:
@@ -111,10 +113,10 @@ def update_draft(
     version.items.clear()
     db.session.flush()  # the old items go before new ones take their keys
     version.items.extend(_make_items(items))
-    db.session.commit()
     return version
 
 
+@transaction()
 def publish_version(version: ConsentFormVersion, actor: User | None) -> None:
     """Publish a draft; from now on it is fixed. Commits."""
     if version.is_published:
@@ -137,7 +139,6 @@ def publish_version(version: ConsentFormVersion, actor: User | None) -> None:
         subject_id=version.id,
         after={"version": version.number},
     )
-    db.session.commit()
 
 
 def new_draft_from(version: ConsentFormVersion, actor: User | None) -> ConsentFormVersion:
@@ -162,8 +163,8 @@ def new_draft_from(version: ConsentFormVersion, actor: User | None) -> ConsentFo
     draft.items = _make_items(
         [ItemSpec(item.key, item.text, item.is_required) for item in version.items]
     )
-    db.session.add(draft)
-    db.session.commit()
+    with transaction():
+        db.session.add(draft)
     return get_version(draft.id)  # type: ignore[return-value]
 
 

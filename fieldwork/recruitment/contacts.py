@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, joinedload
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment import dispositions
 from fieldwork.recruitment.dispositions import Disposition
@@ -49,6 +50,7 @@ def gatekeeper_warning(participant: Participant) -> str | None:
     )
 
 
+@transaction()
 def log_contact_attempt(
     participant: Participant,
     actor: User | None,
@@ -100,7 +102,6 @@ def log_contact_attempt(
     )
     new_status = dispositions.next_status(participant.status, disposition)
     change_status(participant, new_status, actor, f"contact attempt: {disposition.label}")
-    db.session.commit()
     return attempt
 
 
@@ -169,6 +170,7 @@ def follow_ups_query(study: Study, viewer: User | None, today: dt.date) -> Selec
     return statement
 
 
+@transaction()
 def save_access(organisation: Organisation, actor: User | None, **fields) -> OrganisationAccess:
     """Create or update an organisation's access record. Commits, with an audit event.
 
@@ -199,7 +201,6 @@ def save_access(organisation: Organisation, actor: User | None, **fields) -> Org
             before=before,
             after=after,
         )
-    db.session.commit()
     return access
 
 

@@ -23,6 +23,7 @@ from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.links import create_consent_link, give_online_consent
 from fieldwork.recruitment.models import (
     AccessAgreement,
+    ConsentFormVersion,
     ConsentMethod,
     ContactChannel,
     DataHandling,
@@ -108,6 +109,23 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
             notes="Declined on behalf of their staff: workload during contract start-up.",
         )
 
+    today = now_utc()
+    agreed = _contact_histories(study, coordinator, chance, today)
+    _consents(agreed, version, coordinator, chance, today)
+    if len(agreed) > 4:
+        withdraw(
+            db.session.get(Participant, agreed[4]),
+            coordinator,
+            reason="Changed roles and no longer has time.",
+            data_handling=DataHandling.KEEP_ANONYMISED,
+        )
+
+
+def _contact_histories(
+    study: Study, coordinator: User | None, chance: random.Random, today: dt.datetime
+) -> list[int]:
+    """Log each participant's contact attempts, a story drawn at random; the ids of those whose
+    story ends in agreement."""
     participant_ids = list(
         db.session.scalars(
             select(Participant.id)
@@ -117,7 +135,6 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
     )
     weights = [weight for weight, _ in STORIES]
     agreed: list[int] = []
-    today = now_utc()
     for participant_id in participant_ids:
         story = chance.choices([s for _, s in STORIES], weights)[0]
         start = today - dt.timedelta(days=chance.randint(15, 40), hours=chance.randint(0, 6))
@@ -147,7 +164,17 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
             )
         if story and story[-1] == Disposition.AGREED:
             agreed.append(participant_id)
+    return agreed
 
+
+def _consents(
+    agreed: list[int],
+    version: ConsentFormVersion,
+    coordinator: User | None,
+    chance: random.Random,
+    today: dt.datetime,
+) -> None:
+    """Two in three of those who agreed give consent: on paper or by phone, or online."""
     for position, participant_id in enumerate(agreed):
         participant = db.session.get(Participant, participant_id)
         if position % 3 == 2:
@@ -166,10 +193,3 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
                 actor=coordinator,
                 given_at=today - dt.timedelta(days=chance.randint(1, 10)),
             )
-    if len(agreed) > 4:
-        withdraw(
-            db.session.get(Participant, agreed[4]),
-            coordinator,
-            reason="Changed roles and no longer has time.",
-            data_handling=DataHandling.KEEP_ANONYMISED,
-        )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import or_, select
 
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
 from fieldwork.core.storage import compact_storage
 from fieldwork.core.time import now_utc
+from fieldwork.core.transactions import after_commit, transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment.models import (
     Consent,
@@ -23,6 +26,7 @@ from fieldwork.sampling.models import Participant, Study
 ERASED_NAME = "Erased participant"
 
 
+@transaction()
 def erase_personal_data(participant: Participant, actor: User | None) -> None:
     """Remove the participant's personal data everywhere while keeping the pseudonymous
     reference, role, district, organisation, status and the dated events, so coverage
@@ -36,24 +40,7 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
     """
     if is_erased(participant):
         raise RecruitmentError(f"{participant.reference}'s personal data is already erased.")
-    attempts = list(
-        db.session.scalars(
-            select(ContactAttempt).where(ContactAttempt.participant_id == participant.id)
-        )
-    )
-    consents = list(
-        db.session.scalars(select(Consent).where(Consent.participant_id == participant.id))
-    )
-    referrals = list(
-        db.session.scalars(
-            select(Referral).where(
-                or_(
-                    Referral.participant_id == participant.id,
-                    Referral.referred_by_participant_id == participant.id,
-                )
-            )
-        )
-    )
+    rows = _PersonalRows.of(participant)
     person = ErasedPerson(
         participant_id=participant.id,
         study_id=participant.study_id,
@@ -67,10 +54,7 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
             participant.phone,
             participant.job_title,
             participant.notes,
-            *(a.note for a in attempts),
-            *(c.typed_name for c in consents),
-            *(c.withdrawal_reason for c in consents),
-            *(r.note for r in referrals),
+            *rows.values(),
         ),
     )
     participant.name = ERASED_NAME
@@ -78,13 +62,7 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
     participant.phone = ""
     participant.job_title = ""
     participant.notes = ""
-    for attempt in attempts:
-        attempt.note = ""
-    for consent in consents:
-        consent.typed_name = ""
-        consent.withdrawal_reason = ""
-    for referral in referrals:
-        referral.note = ""
+    rows.blank()
     now = now_utc()
     for link in db.session.scalars(
         select(ConsentLink).where(
@@ -108,19 +86,59 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
         participant_id=participant.id,
         after={
             "erased": ["name", "email", "phone", "job_title", "notes"],
-            "contact_attempt_notes": len(attempts),
-            "consent_signatures": len(consents),
-            "referral_notes": len(referrals),
+            "contact_attempt_notes": len(rows.attempts),
+            "consent_signatures": len(rows.consents),
+            "referral_notes": len(rows.referrals),
         },
     )
-    try:
-        participant_erased.send(participant, person=person)
-        db.session.flush()
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    compact_storage()
+    participant_erased.send(participant, person=person)
+    db.session.flush()
+    after_commit(compact_storage)
+
+
+@dataclass
+class _PersonalRows:
+    """A participant's own rows that hold free text about them."""
+
+    attempts: list[ContactAttempt]
+    consents: list[Consent]
+    referrals: list[Referral]
+
+    @classmethod
+    def of(cls, participant: Participant) -> _PersonalRows:
+        attempts = db.session.scalars(
+            select(ContactAttempt).where(ContactAttempt.participant_id == participant.id)
+        )
+        consents = db.session.scalars(
+            select(Consent).where(Consent.participant_id == participant.id)
+        )
+        referrals = db.session.scalars(
+            select(Referral).where(
+                or_(
+                    Referral.participant_id == participant.id,
+                    Referral.referred_by_participant_id == participant.id,
+                )
+            )
+        )
+        return cls(list(attempts), list(consents), list(referrals))
+
+    def values(self) -> list[str | None]:
+        """Contact notes, consent signatures and withdrawal reasons, referral notes."""
+        return [
+            *(a.note for a in self.attempts),
+            *(c.typed_name for c in self.consents),
+            *(c.withdrawal_reason for c in self.consents),
+            *(r.note for r in self.referrals),
+        ]
+
+    def blank(self) -> None:
+        for attempt in self.attempts:
+            attempt.note = ""
+        for consent in self.consents:
+            consent.typed_name = ""
+            consent.withdrawal_reason = ""
+        for referral in self.referrals:
+            referral.note = ""
 
 
 def _erased_values(*values: str | None) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from fieldwork.core.forms import coerce_optional_int
 from fieldwork.recruitment import dispositions
 from fieldwork.recruitment.consent_versions import STANDARD_ITEM_KEYS
 from fieldwork.recruitment.models import (
@@ -36,7 +37,7 @@ from fieldwork.recruitment.models import (
     ContactChannel,
     DataHandling,
 )
-from fieldwork.sampling.forms import PHONE_PATTERN, coerce_optional_int
+from fieldwork.sampling.forms import PHONE_PATTERN
 
 DATE = {"type": "date"}
 

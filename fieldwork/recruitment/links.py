@@ -13,6 +13,7 @@ from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment.consent import record_consent, withdraw
 from fieldwork.recruitment.consent_versions import get_version
@@ -31,16 +32,15 @@ from fieldwork.sampling.models import Participant
 CONSENT_LINK_DAYS = 14
 
 
+@transaction()
 def create_consent_link(
     participant: Participant,
     version: ConsentFormVersion,
     actor: User | None,
     valid_days: int = CONSENT_LINK_DAYS,
-    *,
-    commit: bool = True,
 ) -> tuple[ConsentLink, str]:
-    """A new private link; returns it and the token, which is shown once. Commits unless
-    `commit` is False (the consent request commits it with its email)."""
+    """A new private link; returns it and the token, which is shown once. Commits (a consent
+    request opens the transaction around it, so the link commits with its email)."""
     version = get_version(version.id)  # type: ignore[assignment]  (fresh, with its form)
     if participant.status == S.WITHDRAWN:
         raise RecruitmentError(f"{participant.reference} has withdrawn.")
@@ -69,8 +69,6 @@ def create_consent_link(
         participant_id=participant.id,
         after={"version": version.number, "expires_at": link.expires_at},
     )
-    if commit:
-        db.session.commit()
     return link, token
 
 
@@ -112,6 +110,10 @@ def find_consent_link(token: str) -> LinkLookup:
     return LinkLookup("open", link)
 
 
+def get_consent_link(link_id: int) -> ConsentLink | None:
+    return db.session.get(ConsentLink, link_id)
+
+
 def links_of(participant: Participant) -> list[ConsentLink]:
     return list(
         db.session.scalars(
@@ -123,6 +125,7 @@ def links_of(participant: Participant) -> list[ConsentLink]:
     )
 
 
+@transaction()
 def revoke_consent_link(link: ConsentLink, actor: User | None) -> None:
     """Stop a link working at once. Commits."""
     if link.revoked_at is not None:
@@ -138,7 +141,6 @@ def revoke_consent_link(link: ConsentLink, actor: User | None) -> None:
         subject_id=link.id,
         participant_id=link.participant_id,
     )
-    db.session.commit()
 
 
 def _claim_consent_link(link: ConsentLink) -> bool:
@@ -158,6 +160,7 @@ def _claim_consent_link(link: ConsentLink) -> bool:
     return result.rowcount == 1
 
 
+@transaction()
 def give_online_consent(link: ConsentLink, answers: Mapping[str, bool], typed_name: str) -> Consent:
     """The participant consents through their link (which must be open). Commits.
 
@@ -168,7 +171,6 @@ def give_online_consent(link: ConsentLink, answers: Mapping[str, bool], typed_na
         raise RecruitmentError("This link can no longer be used to give consent.")
     lock_participant(link.participant_id)
     if not _claim_consent_link(link):
-        db.session.rollback()
         raise RecruitmentError("This link has just been used to give consent.")
     consent = record_consent(
         db.session.get(Participant, link.participant_id),
@@ -180,7 +182,6 @@ def give_online_consent(link: ConsentLink, answers: Mapping[str, bool], typed_na
     )
     link.used_at = consent.given_at
     link.consent_id = consent.id
-    db.session.commit()
     return consent
 
 

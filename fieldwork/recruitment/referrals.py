@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
 from fieldwork.core.time import now_utc
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment.models import (
     Referral,
@@ -25,6 +26,7 @@ def find_participant_by_reference(study: Study, reference: str) -> Participant |
     )
 
 
+@transaction()
 def record_referral(
     participant: Participant, referred_by: Participant | None, note: str, actor: User | None
 ) -> Referral:
@@ -52,7 +54,6 @@ def record_referral(
         participant_id=participant.id,
         after={"referred_by": referred_by.reference if referred_by else None},
     )
-    db.session.commit()
     return referral
 
 

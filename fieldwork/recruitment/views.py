@@ -19,9 +19,9 @@ from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import paginate, parse_page_number
+from fieldwork.core.studies import require_study
 from fieldwork.core.time import now_utc
 from fieldwork.core.web import public
-from fieldwork.extensions import db
 from fieldwork.recruitment import (
     consent,
     consent_copy,
@@ -36,15 +36,13 @@ from fieldwork.recruitment import (
 from fieldwork.recruitment.dispositions import RULES, Disposition
 from fieldwork.recruitment.models import (
     AccessAgreement,
-    ConsentLink,
     ConsentMethod,
     ContactChannel,
     DataHandling,
 )
 from fieldwork.recruitment.status import RecruitmentError
+from fieldwork.sampling import frame_services
 from fieldwork.sampling import services as sampling
-from fieldwork.sampling.models import Organisation
-from fieldwork.sampling.views import require_study
 
 blueprint = Blueprint("recruitment", __name__)
 
@@ -102,7 +100,6 @@ def log_contact(participant_id: int):
                     next_action_on=form.next_action_on.data,
                 )
             except RecruitmentError as error:
-                db.session.rollback()
                 form.attempted_on.errors = [*form.attempted_on.errors, str(error)]
             else:
                 message = (
@@ -156,7 +153,6 @@ def add_referral(participant_id: int):
             try:
                 referrals.record_referral(person, referrer, form.note.data or "", current_user)
             except RecruitmentError as error:
-                db.session.rollback()
                 form.referred_by.errors.append(str(error))
             else:
                 flash("Referral recorded.", "success")
@@ -208,7 +204,6 @@ def record_consent(participant_id: int):
                 typed_name=form.typed_name.data or "",
             )
         except RecruitmentError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
             version = consent_versions.get_version(version.id)
         else:
@@ -258,7 +253,6 @@ def create_consent_link(participant_id: int):
             person, version, current_user, valid_days=form.valid_days.data
         )
     except RecruitmentError as error:
-        db.session.rollback()
         flash(str(error), "error")
         return redirect(_participant_url(person))
     return render_template(
@@ -272,7 +266,7 @@ def create_consent_link(participant_id: int):
 @blueprint.post("/consent-links/<int:link_id>/revoke")
 @coordinator_required
 def revoke_consent_link(link_id: int):
-    link = db.session.get(ConsentLink, link_id)
+    link = links.get_consent_link(link_id)
     if link is None:
         abort(404)
     person = _participant_or_404(link.participant_id)
@@ -295,7 +289,6 @@ def withdraw(participant_id: int):
                 data_handling=DataHandling(form.data_handling.data),
             )
         except RecruitmentError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
         else:
             flash(
@@ -317,7 +310,6 @@ def erase(participant_id: int):
         try:
             erasure.erase_personal_data(person, current_user)
         except RecruitmentError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
         else:
             flash(f"The personal data of {person.reference} has been erased.", "success")
@@ -334,8 +326,8 @@ def erase(participant_id: int):
 @coordinator_required
 def organisation_access(organisation_id: int):
     study = require_study()
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None or organisation.study_id != study.id:
+    organisation = frame_services.get_organisation(study, organisation_id)
+    if organisation is None:
         abort(404)
     access = contacts.access_of(organisation.id)
     form = forms.OrganisationAccessForm(obj=access)
@@ -395,7 +387,6 @@ def new_consent_form():
                 study, form.title.data, form.text.data, _items_from(form), current_user
             )
         except RecruitmentError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
         else:
             flash(f"{created.title}: version 1 is a draft; publish it when ready.", "success")
@@ -442,7 +433,6 @@ def edit_version(version_id: int):
         try:
             consent_versions.update_draft(version, form.text.data, _items_from(form), current_user)
         except RecruitmentError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
             version = consent_versions.get_version(version.id)
         else:
@@ -475,7 +465,6 @@ def publish_version(version_id: int):
     try:
         consent_versions.publish_version(version, current_user)
     except RecruitmentError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
         flash(f"Version {version.number} is published.", "success")
@@ -519,14 +508,12 @@ def online_consent(token: str):
         try:
             links.give_online_consent(link, answers, form.typed_name.data)
         except RecruitmentError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
             link = links.find_consent_link(token).link
             version = link.version
         else:
             address = consent_copy.queue_consent_copy(link_id)
             if address:
-                db.session.commit()
                 flash(
                     f"Thank you: your consent is recorded. A copy is on its way to "
                     f"{address}, and you can print this page.",
@@ -564,7 +551,6 @@ def online_withdraw(token: str):
                 link, form.reason.data or "", DataHandling(form.data_handling.data)
             )
         except RecruitmentError as error:
-            db.session.rollback()
             form.form_errors.append(str(error))
             link = links.find_consent_link(token).link
         else:

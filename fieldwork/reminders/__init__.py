@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     """Register the models, the pages (blueprint "reminders"), the API ("reminders_api"),
     the reminders' periodic jobs and the `scheduler` command."""
     from fieldwork.api.spec import register
-    from fieldwork.core.views import register_health_check
+    from fieldwork.core.health import register_health_check
     from fieldwork.reminders import api, digest, jobs, models, scheduler, views  # noqa: F401
     from fieldwork.reminders.health import scheduler_health
 

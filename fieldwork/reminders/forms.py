@@ -7,7 +7,8 @@ from wtforms import BooleanField, Form, SelectField, StringField, TextAreaField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from fieldwork.reminders import services, templating
+from fieldwork.messaging import templating
+from fieldwork.reminders import services
 from fieldwork.reminders import settings as reminder_settings
 from fieldwork.reminders.models import ReminderSettings, ReminderState
 

@@ -26,10 +26,11 @@ from sqlalchemy.orm import joinedload, undefer
 from fieldwork.core.time import now_utc
 from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
+from fieldwork.messaging import templating
 from fieldwork.outbox import sending
 from fieldwork.outbox import services as outbox
 from fieldwork.outbox.composing import PreparedMessage
-from fieldwork.reminders import services, templating
+from fieldwork.reminders import services
 from fieldwork.reminders.messages import reminder_email
 from fieldwork.reminders.models import Reminder, ReminderSettings, ReminderState
 from fieldwork.reminders.settings import settings_by_study

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from flask import render_template
 
 from fieldwork.core.time import now_utc
+from fieldwork.messaging import templating
 from fieldwork.outbox.composing import PreparedMessage, compose_alternative, restamp
-from fieldwork.reminders import templating
 from fieldwork.reminders.models import (
     DEFAULT_OFFSETS,
     Reminder,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from fieldwork.accounts.models import User
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
-from fieldwork.reminders import templating
+from fieldwork.messaging import templating
 from fieldwork.reminders.messages import sample_context
 from fieldwork.reminders.models import (
     DEFAULT_OFFSETS,

@@ -8,12 +8,13 @@ from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import parse_page_number
+from fieldwork.core.studies import current_study
 from fieldwork.core.time import now_utc
+from fieldwork.messaging import templating
 from fieldwork.outbox.services import is_interrupted
-from fieldwork.reminders import services, templating
+from fieldwork.reminders import services
 from fieldwork.reminders import settings as reminder_settings
 from fieldwork.reminders.forms import ReminderFilterForm, ReminderSettingsForm, ResendForm
-from fieldwork.sampling.services import current_study
 
 blueprint = Blueprint("reminders", __name__, url_prefix="/reminders")
 

@@ -28,12 +28,6 @@ def init_app(app: Flask) -> None:
 
     participant_erased.connect(erasure.on_participant_erased)
 
-    from fieldwork import home
-    from fieldwork.replies import panels
-
-    home.register_panel("calendar_declines", 31, home.ROLES, panels.declines_panel)
-    home.register_panel("calendar_answers", 15, ("interviewer",), panels.answers_panel)
-
     from fieldwork.core.jobs import register_job
     from fieldwork.replies import mailbox
 

@@ -316,6 +316,15 @@ def to_rebook_query(study: Study) -> Select:
     )
 
 
+#: How many declines and proposals the action lists show before their own pages would be due.
+ACTION_LIMIT = 100
+
+
+def first_rows(statement: Select, limit: int = ACTION_LIMIT) -> list[CalendarReply]:
+    """The first rows of an action list (`to_rebook_query`, `proposals_query`)."""
+    return list(db.session.scalars(statement.limit(limit)))
+
+
 def declines_for(study: Study, viewer: User) -> Select:
     """The "to rebook" declines a viewer may see: all for coordinators, their own for
     interviewers."""

@@ -8,16 +8,12 @@ from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import paginate, parse_page_number
+from fieldwork.core.studies import require_study
 from fieldwork.core.time import zone_label
-from fieldwork.extensions import db
 from fieldwork.replies import mailbox, services
-from fieldwork.sampling.views import require_study
 from fieldwork.scheduling.errors import NeedsConfirmation, SchedulingError
 
 blueprint = Blueprint("replies", __name__)
-
-#: How many declines and proposals the action lists show before their own pages would be due.
-ACTION_LIMIT = 100
 
 
 @blueprint.get("/replies")
@@ -32,8 +28,8 @@ def replies():
     return render_template(
         "replies/replies.html",
         study=study,
-        to_rebook=list(db.session.scalars(services.to_rebook_query(study).limit(ACTION_LIMIT))),
-        proposals=list(db.session.scalars(services.proposals_query(study).limit(ACTION_LIMIT))),
+        to_rebook=services.first_rows(services.to_rebook_query(study)),
+        proposals=services.first_rows(services.proposals_query(study)),
         page=page,
         zone=zone_label(study.timezone),
         is_configured=mailbox.is_configured(),

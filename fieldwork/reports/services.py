@@ -28,7 +28,9 @@ from fieldwork.coverage import services as coverage
 from fieldwork.coverage.figures import Figures
 from fieldwork.coverage.rates import DEFINITIONS as RATE_DEFINITIONS
 from fieldwork.extensions import db
-from fieldwork.pipeline import services as pipeline
+from fieldwork.pipeline.board import board_of
+from fieldwork.pipeline.figures import step_counts
+from fieldwork.pipeline.steps import achieved_step
 from fieldwork.reports import queries
 from fieldwork.reports.models import ReportSetting, WeeklyReport
 from fieldwork.sampling.models import Study
@@ -187,11 +189,11 @@ def _risks(board: coverage.Dashboard, study: Study, as_of: dt.date) -> tuple[lis
 
 
 def _pipeline(study: Study, as_of: dt.datetime) -> dict:
-    held, counts = pipeline.step_counts(study, until=as_of)
-    board = pipeline.board(study, None, now=as_of - dt.timedelta(microseconds=1))
+    held, counts = step_counts(study, until=as_of)
+    board = board_of(study, None, now=as_of - dt.timedelta(microseconds=1))
     overdue = {c.step.position: c.overdue for c in board.columns if c.step}
     waiting = {c.step.position: len(c.interviews) for c in board.columns if c.step}
-    step = pipeline.achieved_step(study)
+    step = achieved_step(study)
     return {
         "held": held,
         "achieved_step": step.name if step else None,

@@ -19,9 +19,9 @@ from flask import (
 from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.studies import require_study
 from fieldwork.core.time import now_utc
 from fieldwork.reports import forms, pdf, services
-from fieldwork.sampling.views import require_study
 
 blueprint = Blueprint("reports", __name__)
 

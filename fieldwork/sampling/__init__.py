@@ -6,6 +6,7 @@ from flask import Flask
 from flask_login import current_user
 
 from fieldwork.core.navigation import navigation
+from fieldwork.core.studies import current_study, register_study_lookup
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
         views,
     )
 
+    register_study_lookup(services.find_study)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(frame_views.blueprint)
     app.register_blueprint(import_views.blueprint)
@@ -42,5 +44,5 @@ def init_app(app: Flask) -> None:
         return {
             "nav": navigation(),
             "studies": services.list_studies(),
-            "current_study": services.current_study(),
+            "current_study": current_study(),
         }

@@ -14,8 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from fieldwork.accounts.models import User
+from fieldwork.core.forms import coerce_optional_int
 from fieldwork.extensions import db
-from fieldwork.sampling.forms import coerce_optional_int
 from fieldwork.sampling.models import Participant, Study
 
 #: The most participants one bulk action takes (a page of the list holds fewer).

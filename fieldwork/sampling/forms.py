@@ -7,19 +7,10 @@ from wtforms import EmailField, Form, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
+from fieldwork.core.forms import coerce_optional_int
 from fieldwork.sampling.models import ORGANISATION_KIND_LABELS, RecruitmentStatus
 
 PHONE_PATTERN = r"^[0-9+() .\-]*$"
-
-
-def coerce_optional_int(value) -> int | None:
-    """For select fields whose first option is 'any'/'none': '' becomes None."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never a valid choice: the field reports "Not a valid choice"
 
 
 class ParticipantForm(FlaskForm):

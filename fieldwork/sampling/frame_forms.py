@@ -22,9 +22,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
-from fieldwork.core.forms import MultiCheckboxField
+from fieldwork.core.forms import MultiCheckboxField, coerce_optional_int
 from fieldwork.core.time import timezone_choices
-from fieldwork.sampling.forms import coerce_optional_int
 from fieldwork.sampling.models import ORGANISATION_KIND_LABELS
 
 #: SelectChoice objects: WTForms 3.3 deprecates tuples passed to a field's constructor.

@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import administrator_required, coordinator_required
 from fieldwork.core.pagination import parse_page_number
+from fieldwork.core.studies import current_study
 from fieldwork.extensions import db
 from fieldwork.sampling import services
 from fieldwork.sampling.frame import studies as study_services
@@ -113,7 +114,7 @@ def studies():
 @blueprint.get("/studies/<slug>")
 def study(slug: str):
     found = _study_or_404(slug)
-    current = services.current_study()
+    current = current_study()
     return render_template(
         "frame/study.html",
         study=found,

@@ -22,10 +22,10 @@ from wtforms.validators import InputRequired, Length, Regexp
 
 from fieldwork import PROJECT_ROOT
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.studies import require_study
 from fieldwork.sampling.imports import columns, reader, uploads, writer
 from fieldwork.sampling.imports.plan import FrameImportError, ImportProblem
 from fieldwork.sampling.models import Study
-from fieldwork.sampling.views import require_study
 
 blueprint = Blueprint("imports", __name__)
 

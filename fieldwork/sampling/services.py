@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from flask import g, has_request_context, request, session
+from flask import g, session
 from sqlalchemy import Select, func, or_, select, union, update
 from sqlalchemy.orm import joinedload
 
@@ -41,32 +41,14 @@ def get_study_by_slug(slug: str) -> Study | None:
     return db.session.scalar(select(Study).where(Study.slug == slug))
 
 
-def current_study() -> Study | None:
-    """The study the logged-in person is working on: chosen in the header, else the first."""
-    if "current_study" in g:
-        return g.current_study
-    named = study_named_by_api_request()
-    if named is not None:
-        # The API chooses no study in a header: the one its URL names is worked on (the
-        # membership guard hides a study the caller does not belong to, so it is None then).
-        g.current_study = db.session.scalar(select(Study).where(Study.slug == named))
-        return g.current_study
-    study = None
-    study_id = session.get("study_id")
-    if isinstance(study_id, int):
-        study = db.session.get(Study, study_id)
-    if study is None:
-        study = db.session.scalar(select(Study).order_by(Study.id).limit(1))
-    g.current_study = study
-    return study
-
-
-def study_named_by_api_request() -> str | None:
-    """The slug an API request names (`/studies/{slug}/...` or `?study=`), if it names one."""
-    if not has_request_context() or not request.path.startswith("/api/"):
-        return None
-    named = (request.view_args or {}).get("slug") or request.args.get("study")
-    return named if isinstance(named, str) and named else None
+def find_study(*, study_id: int | None = None, slug: str | None = None) -> Study | None:
+    """The study with this id or slug; with neither, the first study (core's current-study
+    rule looks studies up through this)."""
+    if study_id is not None:
+        return db.session.get(Study, study_id)
+    if slug is not None:
+        return db.session.scalar(select(Study).where(Study.slug == slug))
+    return db.session.scalar(select(Study).order_by(Study.id).limit(1))
 
 
 def select_study(study_id: int) -> Study | None:

@@ -8,8 +8,10 @@ from flask_wtf import FlaskForm
 
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import coordinator_required
-from fieldwork.core.downloads import csv_download, record_download
+from fieldwork.audit.services import record_download
+from fieldwork.core.downloads import csv_download
 from fieldwork.core.pagination import paginate, parse_page_number
+from fieldwork.core.studies import current_study, require_study
 from fieldwork.extensions import db
 from fieldwork.sampling import bulk, services
 from fieldwork.sampling.forms import ParticipantFilterForm, ParticipantForm
@@ -26,19 +28,11 @@ from fieldwork.sampling.models import (
 blueprint = Blueprint("sampling", __name__)
 
 
-def require_study() -> Study:
-    """The current study, or a 404 page that says there is none yet."""
-    study = services.current_study()
-    if study is None:
-        abort(404, "There is no study yet. Create one, or load the demo with `flask demo`.")
-    return study
-
-
 @blueprint.get("/study")
 def overview():
     """The study at a glance: dates, zone, organiser, the sample's counts (one click from
     the home page)."""
-    study = services.current_study()
+    study = current_study()
     if study is None:
         return render_template("sampling/no_study.html")
     return render_template(
@@ -249,11 +243,7 @@ def _bulk_booking_links(study: Study, form: FlaskForm, chosen: list[Participant]
 def _bulk_consent_requests(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
     from fieldwork.recruitment.consent_versions import get_version
 
-    version = (
-        get_version(form.consent_version.data, study)
-        if form.consent_version.data
-        else None
-    )
+    version = get_version(form.consent_version.data, study) if form.consent_version.data else None
     if version is None or not version.is_published:
         return "Choose the consent form to send.", None, ""
     if form.consent_days.errors:

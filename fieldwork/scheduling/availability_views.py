@@ -18,8 +18,8 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.models import User
 from fieldwork.accounts.services import bookable_people, get_user
+from fieldwork.core.studies import require_study
 from fieldwork.core.time import local, now_utc, zone_label
-from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import availability, busy, feed_tokens
 from fieldwork.scheduling.availability import add_window, week_view, windows_for_viewer
 from fieldwork.scheduling.errors import SchedulingError

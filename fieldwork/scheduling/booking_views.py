@@ -20,11 +20,11 @@ from wtforms.fields.choices import SelectChoice
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
 from fieldwork.accounts.services import get_user
+from fieldwork.core.studies import require_study
 from fieldwork.core.time import local, now_utc, zone_label
 from fieldwork.outbox import services as outbox
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import Study
-from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import availability
 from fieldwork.scheduling import slots as slot_service
 from fieldwork.scheduling.booking import (

@@ -28,8 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from fieldwork.core.forms import Chosen
-from fieldwork.sampling.forms import coerce_optional_int
+from fieldwork.core.forms import Chosen, coerce_optional_int
 from fieldwork.scheduling.checks import MAX_MINUTES, MAX_TRAVEL_MINUTES
 from fieldwork.scheduling.models import (
     OUTCOME_STATUSES,

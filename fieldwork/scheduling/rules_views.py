@@ -15,8 +15,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.studies import require_study
 from fieldwork.core.time import now_utc
-from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import notices, slots
 
 blueprint = Blueprint("booking_rules", __name__)

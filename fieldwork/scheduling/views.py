@@ -31,13 +31,14 @@ from wtforms.fields.choices import SelectChoice
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
 from fieldwork.accounts.services import bookable_people, get_user
-from fieldwork.core.downloads import csv_download, record_download
+from fieldwork.audit.services import record_download
+from fieldwork.core.downloads import csv_download
 from fieldwork.core.pagination import paginate, parse_page_number
+from fieldwork.core.studies import require_study
 from fieldwork.core.time import NonexistentTime, local, now_utc, to_utc, zone_label
 from fieldwork.core.web import viewer_timezone
 from fieldwork.outbox import services as outbox
 from fieldwork.sampling.queries import get_role
-from fieldwork.sampling.views import require_study
 from fieldwork.scheduling import calendar_view, messages
 from fieldwork.scheduling.appointments import (
     APPOINTMENT_CSV_HEADER,

@@ -13,7 +13,9 @@ from frictionless import validate
 from fieldwork.core.time import UTC
 from fieldwork.exports import services as exports
 from fieldwork.extensions import db
-from fieldwork.pipeline import services as pipeline
+from fieldwork.pipeline.board import interview_progress
+from fieldwork.pipeline.recording import record_step, undo_step
+from fieldwork.pipeline.steps import setting_of, steps_of
 from fieldwork.recruitment.consent import withdraw
 from fieldwork.recruitment.models import DataHandling
 from fieldwork.sampling.models import Participant
@@ -36,16 +38,16 @@ def test_the_pipeline_resources_list_counts_and_archivable_transcripts(world, tm
     )
     gone = make_interview(world, at, reference="P1-GONE")
     partial = make_interview(world, at, reference="P1-HALF")
-    steps = pipeline.steps_of(world["study"])
-    pipeline.setting_of(world["study"])
+    steps = steps_of(world["study"])
+    setting_of(world["study"])
     for interview in (kept, refused, gone):
         for step in steps[:4]:  # up to "Anonymised"
-            pipeline.record_step(interview, step.id, world["coordinator"])
-    pipeline.record_step(partial, steps[0].id, world["coordinator"])
+            record_step(interview, step.id, world["coordinator"])
+    record_step(partial, steps[0].id, world["coordinator"])
     person = db.session.get(Participant, gone.participant_id)
     withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
-    for entry in pipeline.interview_progress(gone, world["study"]).to_undo:
-        pipeline.undo_step(gone, entry.id, world["coordinator"], "Deleted.")
+    for entry in interview_progress(gone, world["study"]).to_undo:
+        undo_step(gone, entry.id, world["coordinator"], "Deleted.")
 
     directory = tmp_path / "package"
     exports.export_to_directory(world["study"], directory)

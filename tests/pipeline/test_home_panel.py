@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from fieldwork.core.time import UTC
-from fieldwork.pipeline import services
+from fieldwork.pipeline.recording import record_step
+from fieldwork.pipeline.steps import steps_of
 from tests.pipeline.conftest import make_interview
 
 
@@ -14,8 +15,8 @@ def test_the_home_page_lists_steps_due_and_overdue(world, client, auth):
     make_interview(world, dt.datetime(2026, 4, 2, 10, tzinfo=UTC), reference="P1-LATE")
     make_interview(world, dt.datetime(2026, 4, 21, 10, tzinfo=UTC), reference="P1-SOON")
     far = make_interview(world, dt.datetime(2026, 4, 21, 10, tzinfo=UTC), reference="P1-FAR")
-    for step in services.steps_of(world["study"])[:2]:  # next: transcript, due 5 May
-        services.record_step(far, step.id, world["coordinator"])
+    for step in steps_of(world["study"])[:2]:  # next: transcript, due 5 May
+        record_step(far, step.id, world["coordinator"])
     auth.login(world["interviewer"])
     html = client.get("/").text
     assert "After the interview: due (2)" in html

@@ -8,8 +8,9 @@ import re
 
 from fieldwork.core.time import UTC
 from fieldwork.extensions import db
-from fieldwork.pipeline import services
 from fieldwork.pipeline.models import PipelineEntry
+from fieldwork.pipeline.recording import record_step
+from fieldwork.pipeline.steps import StepSpec, achieved_step, save_steps, steps_of
 from fieldwork.recruitment.consent import withdraw
 from fieldwork.recruitment.models import DataHandling
 from fieldwork.sampling.models import Participant
@@ -44,7 +45,7 @@ def test_an_interviewer_sees_only_their_interviews_and_not_the_editor(world, cli
 
 def test_recording_a_step_from_the_interview_page(world, client, auth):
     interview = make_interview(world, EASTER_THURSDAY, reference="P1-REC")
-    first = services.steps_of(world["study"])[0]
+    first = steps_of(world["study"])[0]
     auth.login(world["interviewer"])
     page = client.get(f"/pipeline/interviews/{interview.id}")
     assert "Record “Recording received”" in page.text
@@ -68,7 +69,7 @@ def test_recording_a_step_from_the_interview_page(world, client, auth):
 
 def test_a_bad_checksum_shows_an_error_summary_and_saves_nothing(world, client, auth):
     interview = make_interview(world, EASTER_THURSDAY)
-    first = services.steps_of(world["study"])[0]
+    first = steps_of(world["study"])[0]
     auth.login(world["coordinator"])
     response = client.post(
         f"/pipeline/interviews/{interview.id}",
@@ -83,7 +84,7 @@ def test_another_interviewers_interview_is_not_found(world, client, auth):
     theirs = make_interview(world, EASTER_THURSDAY, interviewer=world["other_interviewer"])
     auth.login(world["interviewer"])
     assert client.get(f"/pipeline/interviews/{theirs.id}").status_code == 404
-    first = services.steps_of(world["study"])[0]
+    first = steps_of(world["study"])[0]
     response = client.post(
         f"/pipeline/interviews/{theirs.id}", data={"action": "record", "step_id": first.id}
     )
@@ -103,8 +104,8 @@ def test_an_interview_not_yet_held_sends_you_to_its_appointment(world, client, a
 
 def test_undoing_a_step_after_a_withdrawal_from_the_page(world, client, auth):
     interview = make_interview(world, EASTER_THURSDAY, reference="P1-GONE")
-    first = services.steps_of(world["study"])[0]
-    services.record_step(interview, first.id, world["coordinator"])
+    first = steps_of(world["study"])[0]
+    record_step(interview, first.id, world["coordinator"])
     person = db.session.get(Participant, interview.participant_id)
     withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
     auth.login(world["coordinator"])
@@ -126,7 +127,7 @@ def test_undoing_a_step_after_a_withdrawal_from_the_page(world, client, auth):
 
 
 def test_the_coordinator_edits_the_steps_and_the_coverage_step(world, client, auth):
-    steps = services.steps_of(world["study"])
+    steps = steps_of(world["study"])
     auth.login(world["coordinator"])
     assert client.get("/pipeline/steps").status_code == 200
     data = {"achieved_step": "Checked", "anonymised_step": "Anonymised"}
@@ -142,8 +143,8 @@ def test_the_coordinator_edits_the_steps_and_the_coverage_step(world, client, au
     assert "Saved the steps after the interview." in response.text, re.findall(
         r"error-summary__list.{0,300}", response.text, re.S
     )
-    assert [s.name for s in services.steps_of(world["study"])][-1] == "Quotes approved"
-    assert services.achieved_step(world["study"]).name == "Checked"
+    assert [s.name for s in steps_of(world["study"])][-1] == "Quotes approved"
+    assert achieved_step(world["study"]).name == "Checked"
     data[f"steps-{len(steps)}-name"] = "checked"
     clash = client.post("/pipeline/steps", data=data)
     assert clash.status_code == 422 and "same name" in clash.text
@@ -158,7 +159,7 @@ def test_an_uploaded_file_is_served_only_after_login_as_an_attachment(
     app.instance_path, saved = str(tmp_path), app.instance_path
     try:
         interview = make_interview(world, EASTER_THURSDAY)
-        first = services.steps_of(world["study"])[0]
+        first = steps_of(world["study"])[0]
         auth.login(world["interviewer"])
         response = client.post(
             f"/pipeline/interviews/{interview.id}",
@@ -186,11 +187,11 @@ def test_an_uploaded_file_is_served_only_after_login_as_an_attachment(
 
 def test_the_coverage_dashboard_shows_both_figures_once_a_step_is_chosen(world, client, auth):
     make_interview(world, EASTER_THURSDAY)
-    steps = services.steps_of(world["study"])
-    specs = [services.StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
+    steps = steps_of(world["study"])
+    specs = [StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
     auth.login(world["coordinator"])
     assert 'id="achieved-step"' not in client.get("/coverage").text
-    services.save_steps(world["study"], specs, "Checked", "Anonymised", world["coordinator"])
+    save_steps(world["study"], specs, "Checked", "Anonymised", world["coordinator"])
     html = client.get("/coverage").text
     assert "counts as achieved once “Checked” is done" in html
     assert "<strong>0</strong> achieved; <strong>1</strong> interviewed" in html

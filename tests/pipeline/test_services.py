@@ -12,8 +12,11 @@ import pytest
 from fieldwork.core.time import UTC
 from fieldwork.coverage import services as coverage
 from fieldwork.extensions import db
-from fieldwork.pipeline import services
+from fieldwork.pipeline.board import board_of, interview_progress
+from fieldwork.pipeline.figures import step_counts
 from fieldwork.pipeline.models import DEFAULT_STEPS, PipelineEntry
+from fieldwork.pipeline.recording import record_step, stored_path, undo_step
+from fieldwork.pipeline.steps import PipelineError, StepSpec, save_steps, steps_of
 from fieldwork.recruitment.consent import withdraw
 from fieldwork.recruitment.erasure import erase_personal_data
 from fieldwork.recruitment.models import DataHandling
@@ -25,16 +28,16 @@ EASTER_THURSDAY = dt.datetime(2026, 4, 2, 10, 0, tzinfo=UTC)
 
 
 def test_a_study_starts_with_the_default_steps_in_order(world):
-    steps = services.steps_of(world["study"])
+    steps = steps_of(world["study"])
     assert [(s.name, s.due_working_days) for s in steps] == list(DEFAULT_STEPS)
     assert [s.position for s in steps] == [1, 2, 3, 4, 5, 6]
-    assert services.steps_of(world["study"])[0].id == steps[0].id, "made once"
+    assert steps_of(world["study"])[0].id == steps[0].id, "made once"
 
 
 def test_a_step_records_who_when_a_note_and_the_files_reference(world):
     interview = make_interview(world, EASTER_THURSDAY)
-    first = services.steps_of(world["study"])[0]
-    entry = services.record_step(
+    first = steps_of(world["study"])[0]
+    entry = record_step(
         interview,
         first.id,
         world["interviewer"],
@@ -55,20 +58,20 @@ def test_a_step_records_who_when_a_note_and_the_files_reference(world):
 
 def test_steps_are_done_in_order_and_once(world):
     interview = make_interview(world, EASTER_THURSDAY)
-    steps = services.steps_of(world["study"])
-    with pytest.raises(services.PipelineError, match="first: steps are done in order"):
-        services.record_step(interview, steps[2].id, world["coordinator"])
-    services.record_step(interview, steps[0].id, world["coordinator"])
-    with pytest.raises(services.PipelineError, match="already recorded"):
-        services.record_step(interview, steps[0].id, world["coordinator"])
+    steps = steps_of(world["study"])
+    with pytest.raises(PipelineError, match="first: steps are done in order"):
+        record_step(interview, steps[2].id, world["coordinator"])
+    record_step(interview, steps[0].id, world["coordinator"])
+    with pytest.raises(PipelineError, match="already recorded"):
+        record_step(interview, steps[0].id, world["coordinator"])
     assert db.session.query(PipelineEntry).count() == 1
 
 
 def test_a_malformed_checksum_is_refused_and_nothing_is_saved(world):
     interview = make_interview(world, EASTER_THURSDAY)
-    first = services.steps_of(world["study"])[0]
-    with pytest.raises(services.PipelineError, match="64 hexadecimal"):
-        services.record_step(interview, first.id, world["coordinator"], checksum="xyz")
+    first = steps_of(world["study"])[0]
+    with pytest.raises(PipelineError, match="64 hexadecimal"):
+        record_step(interview, first.id, world["coordinator"], checksum="xyz")
     assert db.session.query(PipelineEntry).count() == 0
 
 
@@ -76,16 +79,16 @@ def test_an_interview_not_held_has_no_pipeline(world):
     booked = make_interview(
         world, dt.datetime(2026, 5, 1, 10, tzinfo=UTC), status=AppointmentStatus.BOOKED
     )
-    first = services.steps_of(world["study"])[0]
-    with pytest.raises(services.PipelineError, match="marked held"):
-        services.record_step(booked, first.id, world["coordinator"])
+    first = steps_of(world["study"])[0]
+    with pytest.raises(PipelineError, match="marked held"):
+        record_step(booked, first.id, world["coordinator"])
 
 
 def test_due_dates_count_working_days_after_the_interview_across_easter(world):
     """Held Thursday 2 April 2026 (Good Friday and Easter Monday follow): recording due 2
     working days after (8 April), transcript 10 (20 April)."""
     interview = make_interview(world, EASTER_THURSDAY)
-    progress = services.interview_progress(interview, world["study"])
+    progress = interview_progress(interview, world["study"])
     due = {state.step.name: state.due_on for state in progress.steps}
     assert due["Recording received"] == dt.date(2026, 4, 8)
     assert due["Sent for transcription"] == dt.date(2026, 4, 9)
@@ -102,9 +105,9 @@ def test_the_board_puts_each_interview_under_its_step_overdue_first(world):
     later = make_interview(world, dt.datetime(2026, 4, 14, 10, tzinfo=UTC), reference="LATER")
     fresh = make_interview(world, dt.datetime(2026, 4, 21, 10, tzinfo=UTC), reference="FRESH")
     done = make_interview(world, dt.datetime(2026, 3, 2, 10, tzinfo=UTC), reference="DONE")
-    for step in services.steps_of(world["study"]):
-        services.record_step(done, step.id, world["coordinator"])
-    board = services.board(world["study"], world["coordinator"])
+    for step in steps_of(world["study"]):
+        record_step(done, step.id, world["coordinator"])
+    board = board_of(world["study"], world["coordinator"])
     first = board.columns[0]
     assert [item.reference for item in first.interviews] == ["LATE", "LATER", "FRESH"]
     assert [item.is_overdue for item in first.interviews] == [True, True, False]
@@ -119,26 +122,26 @@ def test_an_interviewer_sees_only_their_interviews_on_the_board(world):
     make_interview(
         world, EASTER_THURSDAY, reference="THEIRS", interviewer=world["other_interviewer"]
     )
-    board = services.board(world["study"], world["interviewer"])
+    board = board_of(world["study"], world["interviewer"])
     assert [i.reference for c in board.columns for i in c.interviews] == ["MINE"]
 
 
 def test_the_board_takes_the_same_number_of_queries_for_more_interviews(world, count_queries):
     for day in range(3):
         make_interview(world, EASTER_THURSDAY + dt.timedelta(days=day))
-    services.steps_of(world["study"])
+    steps_of(world["study"])
 
     def load() -> None:  # the objects the test holds, expired by the commits above
         assert world["study"].timezone and world["coordinator"].role
 
     load()
     with count_queries() as small:
-        services.board(world["study"], world["coordinator"])
+        board_of(world["study"], world["coordinator"])
     for day in range(12):
         make_interview(world, EASTER_THURSDAY + dt.timedelta(days=day))
     load()
     with count_queries() as large:
-        services.board(world["study"], world["coordinator"])
+        board_of(world["study"], world["coordinator"])
     assert large.count == small.count <= 5
 
 
@@ -147,42 +150,42 @@ def test_a_withdrawal_asking_to_destroy_lists_the_steps_to_undo_and_records_the_
     transaction), the board lists the interview apart, no step can be added, and undoing is
     recorded with who, when and what was done."""
     interview = make_interview(world, EASTER_THURSDAY, reference="GONE")
-    steps = services.steps_of(world["study"])
+    steps = steps_of(world["study"])
     for step in steps[:2]:
-        services.record_step(interview, step.id, world["coordinator"])
+        record_step(interview, step.id, world["coordinator"])
     person = db.session.get(Participant, interview.participant_id)
     withdraw(person, world["coordinator"], data_handling=DataHandling.DESTROY)
 
-    board = services.board(world["study"], world["coordinator"])
+    board = board_of(world["study"], world["coordinator"])
     assert [item.reference for item in board.to_undo] == ["GONE"]
     assert board.total == 0, "a withdrawn interview waits on nothing"
-    progress = services.interview_progress(interview, world["study"])
+    progress = interview_progress(interview, world["study"])
     assert [e.step_id for e in progress.to_undo] == [steps[0].id, steps[1].id]
-    with pytest.raises(services.PipelineError, match="destroyed"):
-        services.record_step(interview, steps[2].id, world["coordinator"])
-    with pytest.raises(services.PipelineError, match="Say what was done"):
-        services.undo_step(interview, progress.to_undo[0].id, world["coordinator"], "  ")
+    with pytest.raises(PipelineError, match="destroyed"):
+        record_step(interview, steps[2].id, world["coordinator"])
+    with pytest.raises(PipelineError, match="Say what was done"):
+        undo_step(interview, progress.to_undo[0].id, world["coordinator"], "  ")
 
     for entry in progress.to_undo:
-        services.undo_step(interview, entry.id, world["coordinator"], "Deleted from the drive.")
-    progress = services.interview_progress(interview, world["study"])
+        undo_step(interview, entry.id, world["coordinator"], "Deleted from the drive.")
+    progress = interview_progress(interview, world["study"])
     assert progress.to_undo == []
     assert [(e.undone_by_id, e.undo_note) for e in progress.undone] == [
         (world["coordinator"].id, "Deleted from the drive.")
     ] * 2
-    assert services.board(world["study"], world["coordinator"]).to_undo == []
+    assert board_of(world["study"], world["coordinator"]).to_undo == []
 
 
 def test_a_withdrawal_keeping_the_data_undoes_nothing(world):
     interview = make_interview(world, EASTER_THURSDAY)
-    first = services.steps_of(world["study"])[0]
-    services.record_step(interview, first.id, world["coordinator"])
+    first = steps_of(world["study"])[0]
+    record_step(interview, first.id, world["coordinator"])
     person = db.session.get(Participant, interview.participant_id)
     withdraw(person, world["coordinator"], data_handling=DataHandling.KEEP_ANONYMISED)
-    progress = services.interview_progress(interview, world["study"])
+    progress = interview_progress(interview, world["study"])
     assert progress.to_undo == [] and not progress.must_destroy
-    with pytest.raises(services.PipelineError, match="withdrawal asks"):
-        services.undo_step(interview, progress.steps[0].entry.id, world["coordinator"], "x")
+    with pytest.raises(PipelineError, match="withdrawal asks"):
+        undo_step(interview, progress.steps[0].entry.id, world["coordinator"], "x")
 
 
 def test_coverage_counts_an_interview_once_the_chosen_step_is_done(world):
@@ -190,18 +193,18 @@ def test_coverage_counts_an_interview_once_the_chosen_step_is_done(world):
     as achieved only once that step is done; the dashboard has both figures."""
     interview = make_interview(world, EASTER_THURSDAY)
     study = world["study"]
-    steps = services.steps_of(study)
+    steps = steps_of(study)
     before = coverage.dashboard(study).overall
     assert (before.achieved, before.interviewed) == (1, 1)
 
-    specs = [services.StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
-    services.save_steps(study, specs, "Transcript received", "Anonymised", world["coordinator"])
+    specs = [StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
+    save_steps(study, specs, "Transcript received", "Anonymised", world["coordinator"])
     waiting = coverage.dashboard(study).overall
     assert (waiting.achieved, waiting.interviewed, waiting.pipeline) == (0, 1, 1)
     assert waiting.cases.interviews == 1, "the response rate still counts the interview"
 
     for step in steps[:3]:
-        services.record_step(interview, step.id, world["coordinator"])
+        record_step(interview, step.id, world["coordinator"])
     reached = coverage.dashboard(study).overall
     assert (reached.achieved, reached.interviewed) == (1, 1)
 
@@ -209,11 +212,11 @@ def test_coverage_counts_an_interview_once_the_chosen_step_is_done(world):
 def test_step_counts_are_one_grouped_figure_per_step(world):
     one = make_interview(world, EASTER_THURSDAY)
     two = make_interview(world, EASTER_THURSDAY + dt.timedelta(days=1))
-    steps = services.steps_of(world["study"])
-    services.record_step(one, steps[0].id, world["coordinator"])
-    services.record_step(one, steps[1].id, world["coordinator"])
-    services.record_step(two, steps[0].id, world["coordinator"])
-    held, counts = services.step_counts(world["study"])
+    steps = steps_of(world["study"])
+    record_step(one, steps[0].id, world["coordinator"])
+    record_step(one, steps[1].id, world["coordinator"])
+    record_step(two, steps[0].id, world["coordinator"])
+    held, counts = step_counts(world["study"])
     assert held == 2
     assert [(c.name, c.done) for c in counts][:3] == [
         ("Recording received", 2),
@@ -225,13 +228,13 @@ def test_step_counts_are_one_grouped_figure_per_step(world):
 
 def test_the_coordinator_edits_renames_reorders_adds_and_removes_steps(world):
     study = world["study"]
-    steps = services.steps_of(study)
-    specs = [services.StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
+    steps = steps_of(study)
+    specs = [StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
     specs[0].name = "Audio received"
     specs[4].remove = True  # "Checked"
     specs[1].position, specs[2].position = 3, 2
-    specs.append(services.StepSpec(None, "Quotes approved", 25, 7))
-    saved = services.save_steps(study, specs, None, "Anonymised", world["coordinator"])
+    specs.append(StepSpec(None, "Quotes approved", 25, 7))
+    saved = save_steps(study, specs, None, "Anonymised", world["coordinator"])
     assert [(s.name, s.due_working_days) for s in saved] == [
         ("Audio received", 2),
         ("Transcript received", 10),
@@ -244,14 +247,14 @@ def test_the_coordinator_edits_renames_reorders_adds_and_removes_steps(world):
 
 def test_a_step_an_interview_has_done_cannot_be_removed_and_nothing_changes(world):
     interview = make_interview(world, EASTER_THURSDAY)
-    steps = services.steps_of(world["study"])
-    services.record_step(interview, steps[0].id, world["coordinator"])
-    specs = [services.StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
+    steps = steps_of(world["study"])
+    record_step(interview, steps[0].id, world["coordinator"])
+    specs = [StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
     specs[0].remove = True
     specs[1].name = "Renamed"
-    with pytest.raises(services.PipelineError, match="cannot be removed"):
-        services.save_steps(world["study"], specs, None, None, world["coordinator"])
-    assert [s.name for s in services.steps_of(world["study"])][:2] == [
+    with pytest.raises(PipelineError, match="cannot be removed"):
+        save_steps(world["study"], specs, None, None, world["coordinator"])
+    assert [s.name for s in steps_of(world["study"])][:2] == [
         "Recording received",
         "Sent for transcription",
     ]
@@ -266,18 +269,18 @@ def test_a_step_an_interview_has_done_cannot_be_removed_and_nothing_changes(worl
     ],
 )
 def test_bad_step_lists_are_refused_with_a_reason(world, change, message):
-    steps = services.steps_of(world["study"])
-    specs = [services.StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
+    steps = steps_of(world["study"])
+    specs = [StepSpec(s.id, s.name, s.due_working_days, s.position) for s in steps]
     change(specs)
-    with pytest.raises(services.PipelineError, match=message):
-        services.save_steps(world["study"], specs, None, None, world["coordinator"])
+    with pytest.raises(PipelineError, match=message):
+        save_steps(world["study"], specs, None, None, world["coordinator"])
 
 
 def test_the_upload_store_is_off_by_default(world):
     interview = make_interview(world, EASTER_THURSDAY)
-    first = services.steps_of(world["study"])[0]
-    with pytest.raises(services.PipelineError, match="upload store is off"):
-        services.record_step(interview, first.id, world["coordinator"], upload=io.BytesIO(b"x"))
+    first = steps_of(world["study"])[0]
+    with pytest.raises(PipelineError, match="upload store is off"):
+        record_step(interview, first.id, world["coordinator"], upload=io.BytesIO(b"x"))
 
 
 def test_the_upload_store_keeps_a_file_under_instance_with_its_checksum(world, app, tmp_path):
@@ -285,9 +288,9 @@ def test_the_upload_store_keeps_a_file_under_instance_with_its_checksum(world, a
     app.instance_path, saved_instance = str(tmp_path), app.instance_path
     try:
         interview = make_interview(world, EASTER_THURSDAY)
-        steps = services.steps_of(world["study"])
+        steps = steps_of(world["study"])
         body = b"RIFF fake audio" * 10
-        entry = services.record_step(
+        entry = record_step(
             interview,
             steps[0].id,
             world["coordinator"],
@@ -296,17 +299,17 @@ def test_the_upload_store_keeps_a_file_under_instance_with_its_checksum(world, a
         )
         assert entry.checksum == hashlib.sha256(body).hexdigest()
         assert (entry.file_name, entry.stored_bytes) == ("a.wav", len(body))
-        path = services.stored_path(entry)
+        path = stored_path(entry)
         assert path.startswith(str(tmp_path / "pipeline-files"))
         with open(path, "rb") as kept:
             assert kept.read() == body
 
-        with pytest.raises(services.PipelineError, match="larger than the upload limit"):
-            services.record_step(
+        with pytest.raises(PipelineError, match="larger than the upload limit"):
+            record_step(
                 interview, steps[1].id, world["coordinator"], upload=io.BytesIO(b"x" * 1001)
             )
-        with pytest.raises(services.PipelineError, match="does not match"):
-            services.record_step(
+        with pytest.raises(PipelineError, match="does not match"):
+            record_step(
                 interview,
                 steps[1].id,
                 world["coordinator"],
@@ -328,8 +331,8 @@ def test_erasing_a_participant_blanks_their_steps_notes_and_personal_file_names(
     interview = make_interview(world, EASTER_THURSDAY)
     person = db.session.get(Participant, interview.participant_id)
     name = person.name
-    first = services.steps_of(world["study"])[0]
-    services.record_step(
+    first = steps_of(world["study"])[0]
+    record_step(
         interview,
         first.id,
         world["coordinator"],

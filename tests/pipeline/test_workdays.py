@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fieldwork.pipeline import services, workdays
+from fieldwork.pipeline import workdays
 from fieldwork.pipeline.models import PipelineStep
+from fieldwork.pipeline.steps import due_on
 
 D = dt.date
 
@@ -37,12 +38,12 @@ def test_christmas_boxing_day_observed_and_new_year_are_skipped():
 def test_a_transcript_due_ten_working_days_after_an_interview_before_easter():
     """Interview Thursday 2 April 2026: the 10 working days are 7-10, 13-17 and 20 April."""
     step = PipelineStep(name="Transcript received", due_working_days=10, position=3)
-    assert services.due_on(D(2026, 4, 2), step) == D(2026, 4, 20)
+    assert due_on(D(2026, 4, 2), step) == D(2026, 4, 20)
 
 
 def test_a_step_without_due_days_has_no_due_date():
     step = PipelineStep(name="Checked", due_working_days=None, position=5)
-    assert services.due_on(D(2026, 4, 2), step) is None
+    assert due_on(D(2026, 4, 2), step) is None
 
 
 def test_working_days_between_counts_after_the_start_up_to_the_end():

@@ -8,10 +8,10 @@ import datetime as dt
 from sqlalchemy import select, update
 
 from fieldwork.extensions import db
+from fieldwork.messaging.templating import DEFAULTS
 from fieldwork.outbox.models import OutboxMessage, OutboxState
 from fieldwork.reminders import jobs, services
 from fieldwork.reminders.models import Reminder, ReminderRecipient, ReminderSettings, ReminderState
-from fieldwork.reminders.templating import DEFAULTS
 from tests.reminders.conftest import NOW, make_appointment, message_ids, parsed
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fieldwork.reminders import templating
+from fieldwork.messaging import templating
 from tests.reminders.test_pages import _settings_form
 
 HOSTILE = [

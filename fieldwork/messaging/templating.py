@@ -1,4 +1,5 @@
-"""The reminder texts coordinators edit: Jinja templates rendered in a sandbox.
+"""The message texts coordinators edit (reminders, invitations, requests): Jinja templates
+rendered in a sandbox.
 
 A coordinator's template is untrusted code as far as the server is concerned, so it is only
 ever rendered by `jinja2.sandbox.SandboxedEnvironment` (no attribute access to internals,

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from fieldwork.recruitment import (
         api,
         cli,
+        consent_form_views,  # noqa: F401  (adds the consent form pages to the blueprint)
         contacts,
         models,  # noqa: F401  (tables join the metadata)
         panel,

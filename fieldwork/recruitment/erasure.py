@@ -63,13 +63,7 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
     participant.job_title = ""
     participant.notes = ""
     rows.blank()
-    now = now_utc()
-    for link in db.session.scalars(
-        select(ConsentLink).where(
-            ConsentLink.participant_id == participant.id, ConsentLink.revoked_at.is_(None)
-        )
-    ):
-        link.revoked_at = now
+    _revoke_links(participant)
     db.session.flush()
     audit.scrub_participant_events(
         participant.id,
@@ -94,6 +88,17 @@ def erase_personal_data(participant: Participant, actor: User | None) -> None:
     participant_erased.send(participant, person=person)
     db.session.flush()
     after_commit(compact_storage)
+
+
+def _revoke_links(participant: Participant) -> None:
+    """Every consent link of the participant stops working (used ones too)."""
+    now = now_utc()
+    for link in db.session.scalars(
+        select(ConsentLink).where(
+            ConsentLink.participant_id == participant.id, ConsentLink.revoked_at.is_(None)
+        )
+    ):
+        link.revoked_at = now
 
 
 @dataclass

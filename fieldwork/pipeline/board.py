@@ -131,10 +131,10 @@ def _progress(
         held_on = interview_day(appointment)
         states = []
         for step in steps:
-            entry = entries.get((appointment.id, step.id))
+            found = entries.get((appointment.id, step.id))
             due = due_on(held_on, step)
-            done = entry is not None and entry.is_done
-            states.append(StepState(step, entry, due, bool(due and not done and due < today)))
+            done = found is not None and found.is_done
+            states.append(StepState(step, found, due, bool(due and not done and due < today)))
         result.append(
             InterviewProgress(
                 appointment, held_on, states, must_destroy=appointment.participant_id in destroy

@@ -56,7 +56,7 @@ def step_counts(study: Study, until: dt.datetime | None = None) -> tuple[int, li
     entry_filter = [PipelineEntry.step_id == PipelineStep.id]
     if until is not None:
         entry_filter.append(PipelineEntry.done_at < until)
-    is_undone = PipelineEntry.undone_at.is_not(None)
+    is_undone: ColumnElement[bool] = PipelineEntry.undone_at.is_not(None)
     if until is not None:
         is_undone = and_(is_undone, PipelineEntry.undone_at < until)
     rows = db.session.execute(

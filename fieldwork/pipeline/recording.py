@@ -164,7 +164,7 @@ def _next_step(appointment: Appointment, step_id: int, now: dt.datetime | None) 
     """The interview's state of `step_id`, which must be the next step to record."""
     if appointment.status != AppointmentStatus.HELD:
         raise PipelineError("The pipeline starts once the interview is marked held.")
-    study = db.session.get(Study, appointment.study_id)
+    study = db.session.get_one(Study, appointment.study_id)
     progress = interview_progress(appointment, study, now)
     if progress.must_destroy:
         raise PipelineError(

@@ -88,7 +88,7 @@ def setting_of(study: Study) -> PipelineSetting:
             )
             db.session.add(setting)
     except IntegrityError:  # another request made it at the same moment
-        setting = db.session.get(PipelineSetting, study.id)
+        setting = db.session.get_one(PipelineSetting, study.id)
     return setting
 
 
@@ -136,10 +136,10 @@ def save_steps(
             ("achieved_step_id", achieved_step),
             ("anonymised_step_id", anonymised_step),
         ):
-            step = by_name.get(chosen.strip().casefold()) if chosen else None
-            if chosen and step is None:
+            named = by_name.get(chosen.strip().casefold()) if chosen else None
+            if chosen and named is None:
                 raise PipelineError("Choose a step of the list for each setting.")
-            setattr(setting, attribute, step.id if step else None)
+            setattr(setting, attribute, named.id if named else None)
         audit.record_event(
             "pipeline.steps_changed",
             actor=actor,

@@ -14,7 +14,7 @@ from fieldwork.core.time import now_utc
 from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment import dispositions
-from fieldwork.recruitment.consent_versions import get_version
+from fieldwork.recruitment.consent_versions import fresh_version
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import (
     Consent,
@@ -52,7 +52,7 @@ def record_consent(
     take part makes a participant who had not yet agreed Agreed.
     """
     method = ConsentMethod(method)
-    version = get_version(version.id)  # type: ignore[assignment]  (fresh, with form and items)
+    version = fresh_version(version)
     given_at = given_at or now_utc()
     _check_consent(participant, version, method, answers, actor, given_at, typed_name)
     consent = Consent(

@@ -99,6 +99,15 @@ def get_version(version_id: int, study: Study | None = None) -> ConsentFormVersi
     return version
 
 
+def fresh_version(version: ConsentFormVersion) -> ConsentFormVersion:
+    """`version` read again with its form and items: a service checks what is stored, not what
+    its caller holds."""
+    found = get_version(version.id)
+    if found is None:
+        raise RecruitmentError("That consent form version no longer exists.")
+    return found
+
+
 @transaction()
 def update_draft(
     version: ConsentFormVersion, text: str, items: list[ItemSpec], actor: User | None

@@ -72,7 +72,7 @@ def log_contact_attempt(
         raise RecruitmentError("A contact attempt cannot be in the future.")
     disposition = Disposition(disposition)
     if disposition == Disposition.CALL_BACK and next_action_on is None:
-        zone = ZoneInfo(db.session.get(Study, participant.study_id).timezone)
+        zone = ZoneInfo(db.session.get_one(Study, participant.study_id).timezone)
         next_action_on = next_working_day(attempted_at.astimezone(zone).date())
     attempt = ContactAttempt(
         participant_id=participant.id,

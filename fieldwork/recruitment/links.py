@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldwork.accounts.models import User
@@ -16,7 +17,7 @@ from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.recruitment.consent import record_consent, withdraw
-from fieldwork.recruitment.consent_versions import get_version
+from fieldwork.recruitment.consent_versions import fresh_version
 from fieldwork.recruitment.models import (
     Consent,
     ConsentAnswer,
@@ -41,7 +42,7 @@ def create_consent_link(
 ) -> tuple[ConsentLink, str]:
     """A new private link; returns it and the token, which is shown once. Commits (a consent
     request opens the transaction around it, so the link commits with its email)."""
-    version = get_version(version.id)  # type: ignore[assignment]  (fresh, with its form)
+    version = fresh_version(version)
     if participant.status == S.WITHDRAWN:
         raise RecruitmentError(f"{participant.reference} has withdrawn.")
     if not version.is_published:
@@ -157,7 +158,7 @@ def _claim_consent_link(link: ConsentLink) -> bool:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return cast(CursorResult, result).rowcount == 1
 
 
 @transaction()
@@ -173,8 +174,8 @@ def give_online_consent(link: ConsentLink, answers: Mapping[str, bool], typed_na
     if not _claim_consent_link(link):
         raise RecruitmentError("This link has just been used to give consent.")
     consent = record_consent(
-        db.session.get(Participant, link.participant_id),
-        get_version(link.version_id),
+        db.session.get_one(Participant, link.participant_id),
+        db.session.get_one(ConsentFormVersion, link.version_id),
         method=ConsentMethod.ONLINE,
         answers=answers,
         actor=None,
@@ -189,7 +190,7 @@ def withdraw_online(link: ConsentLink, reason: str, data_handling: DataHandling)
     """The participant withdraws through their (used) link. Commits."""
     if _state_of(link) != "used":
         raise RecruitmentError("This link cannot be used to withdraw.")
-    participant = db.session.get(Participant, link.participant_id)
+    participant = db.session.get_one(Participant, link.participant_id)
     withdraw(participant, None, reason=reason, data_handling=data_handling)
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.studies import current_study
 from fieldwork.exports import services
 from fieldwork.exports.forms import ExportForm, ExportSettingsForm
 from fieldwork.exports.models import QUASI_IDENTIFIER_LABELS
@@ -28,7 +29,7 @@ def page():
     form = ExportForm(request.args)
     form.study.choices = [SelectChoice(study.slug, study.name) for study in studies]
     if not form.study.data:
-        current = sampling.current_study()
+        current = current_study()
         form.study.data = current.slug if current else None
     if "coarsen" in request.args and form.validate():
         return redirect(

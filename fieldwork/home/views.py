@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from fieldwork.core.studies import current_study
 from fieldwork.home import services
-from fieldwork.sampling import services as sampling
 
 blueprint = Blueprint("home", __name__)
 
 
 @blueprint.get("/")
 def index():
-    study = sampling.current_study()
+    study = current_study()
     if study is None:
         return render_template("sampling/no_study.html")
     services.record_visit(current_user, study)

@@ -13,8 +13,17 @@ from werkzeug.exceptions import Conflict, UnprocessableEntity
 
 from fieldwork.api.blueprint import ApiBlueprint, found, page_of
 from fieldwork.api.writes import InvalidFields, require_coordinator_of
-from fieldwork.recruitment import consent_requests, queries, schemas, services
+from fieldwork.recruitment import (
+    consent,
+    consent_requests,
+    consent_versions,
+    contacts,
+    links,
+    queries,
+    schemas,
+)
 from fieldwork.recruitment.models import ConsentFormVersion, ConsentMethod
+from fieldwork.recruitment.status import RecruitmentError
 from fieldwork.sampling.api import study_or_404
 from fieldwork.sampling.models import Participant
 from fieldwork.sampling.services import get_participant
@@ -81,7 +90,7 @@ def _writable_participant(participant_id: int) -> Participant:
 
 
 def _published_version(participant: Participant, version_id: int) -> ConsentFormVersion:
-    version = services.get_version(version_id, participant.study)
+    version = consent_versions.get_version(version_id, participant.study)
     if version is None:
         raise InvalidFields({"version_id": "The study has no consent form version with this id."})
     return version
@@ -102,7 +111,7 @@ def record_contact_attempt(body: dict, participant_id: int):
     """
     participant = _writable_participant(participant_id)
     try:
-        attempt = services.log_contact_attempt(
+        attempt = contacts.log_contact_attempt(
             participant,
             current_user._get_current_object(),
             attempted_at=body["attempted_at"],
@@ -111,7 +120,7 @@ def record_contact_attempt(body: dict, participant_id: int):
             note=body.get("note", ""),
             next_action_on=body.get("next_action_on"),
         )
-    except services.RecruitmentError as error:
+    except RecruitmentError as error:
         raise UnprocessableEntity(str(error)) from error
     return queries.get_contact_attempt(attempt.id), 201
 
@@ -135,7 +144,7 @@ def record_consent(body: dict, participant_id: int):
     if body["method"] == ConsentMethod.ONLINE:
         raise InvalidFields({"method": "Online consent is given by the participant's link."})
     try:
-        consent = services.record_consent(
+        recorded = consent.record_consent(
             participant,
             version,
             method=body["method"],
@@ -144,9 +153,9 @@ def record_consent(body: dict, participant_id: int):
             given_at=body.get("given_at"),
             typed_name=body.get("typed_name", ""),
         )
-    except services.RecruitmentError as error:
+    except RecruitmentError as error:
         raise UnprocessableEntity(str(error)) from error
-    return queries.get_consent(consent.id), 201
+    return queries.get_consent(recorded.id), 201
 
 
 @blueprint.post("/participants/<id:participant_id>/consent-links")
@@ -178,11 +187,11 @@ def create_consent_link(body: dict, participant_id: int):
                 participant, version, current_user, url_of, valid_days=body["days"]
             )
         else:
-            link, token = services.create_consent_link(
+            link, token = links.create_consent_link(
                 participant, version, current_user, valid_days=body["days"]
             )
             url_of(token)
-    except services.RecruitmentError as error:
+    except RecruitmentError as error:
         raise UnprocessableEntity(str(error)) from error
     answer = {
         "id": link.id,

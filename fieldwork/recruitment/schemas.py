@@ -18,8 +18,8 @@ from fieldwork.api.schemas import (
 )
 from fieldwork.core.time import now_utc
 from fieldwork.recruitment.dispositions import AaporCategory, Disposition
+from fieldwork.recruitment.links import CONSENT_LINK_DAYS
 from fieldwork.recruitment.models import ConsentMethod, ContactChannel, DataHandling
-from fieldwork.recruitment.services import CONSENT_LINK_DAYS
 from fieldwork.sampling.schemas import ParticipantReference, Reference
 
 #: Longest action name accepted as a filter.

@@ -4,13 +4,13 @@ the study's coordinators only, audited, and safe to retry with an Idempotency-Ke
 from __future__ import annotations
 
 import pytest
-from fieldwork.recruitment.services import erase_personal_data
 from sqlalchemy import func, select
 
 from fieldwork.accounts.models import TokenScope
 from fieldwork.accounts.services import create_api_token
 from fieldwork.audit.models import AuditEvent
 from fieldwork.extensions import db
+from fieldwork.recruitment.erasure import erase_personal_data
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 from tests.factories import make_district, make_study
 from tests.race import race

@@ -13,7 +13,8 @@ from fieldwork.audit.models import AuditEvent
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
-from fieldwork.recruitment import services
+from fieldwork.recruitment.consent import withdraw
+from fieldwork.recruitment.erasure import erase_personal_data
 from fieldwork.recruitment.models import Consent, ConsentLink, ContactAttempt, DataHandling
 from fieldwork.sampling.models import Participant, RecruitmentStatus
 from tests.race import race
@@ -166,7 +167,7 @@ def test_consent_fields_that_do_not_fit_are_named(api_client, frame, writer, ver
 
 def test_a_withdrawn_participant_gives_no_new_consent(api_client, frame, writer, version):
     bob = db.session.get(Participant, frame["bob"].id)
-    services.withdraw(bob, frame["coordinator"], data_handling=DataHandling.KEEP_ANONYMISED)
+    withdraw(bob, frame["coordinator"], data_handling=DataHandling.KEEP_ANONYMISED)
     response = api_client.post(
         _url(frame, "bob", "consents"),
         json={"version_id": version.id, "method": "verbal", "answers": all_yes()},
@@ -274,7 +275,7 @@ def test_a_session_cookie_alone_cannot_write(api_client, api_auth, frame, what):
 
 @pytest.mark.parametrize("what", ["contact-attempts", "consents", "consent-links"])
 def test_nothing_is_recorded_for_an_erased_participant(api_client, frame, writer, version, what):
-    services.erase_personal_data(db.session.get(Participant, frame["dan"].id), frame["coordinator"])
+    erase_personal_data(db.session.get(Participant, frame["dan"].id), frame["coordinator"])
     body = _valid_body(what, version)
     response = api_client.post(_url(frame, "dan", what), json=body, headers=writer)
     assert response.status_code == 409

@@ -41,8 +41,8 @@ from fieldwork.recruitment.models import (
     DataHandling,
 )
 from fieldwork.recruitment.status import RecruitmentError
-from fieldwork.sampling import frame_services
 from fieldwork.sampling import services as sampling
+from fieldwork.sampling.frame.organisations import get_organisation
 
 blueprint = Blueprint("recruitment", __name__)
 
@@ -326,7 +326,7 @@ def erase(participant_id: int):
 @coordinator_required
 def organisation_access(organisation_id: int):
     study = require_study()
-    organisation = frame_services.get_organisation(study, organisation_id)
+    organisation = get_organisation(study, organisation_id)
     if organisation is None:
         abort(404)
     access = contacts.access_of(organisation.id)

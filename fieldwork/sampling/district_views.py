@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.studies import require_study
 from fieldwork.sampling import services
 from fieldwork.sampling.frame import common
 from fieldwork.sampling.frame import districts as district_services
@@ -26,7 +27,6 @@ from fieldwork.sampling.frame_views import (
 )
 from fieldwork.sampling.models import Study
 from fieldwork.sampling.services import FrameError
-from fieldwork.sampling.views import require_study
 
 
 def _district_or_404(district_id: int):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.studies import require_study
 from fieldwork.sampling import services
 from fieldwork.sampling.frame import common
 from fieldwork.sampling.frame import organisations as organisation_services
@@ -25,7 +26,6 @@ from fieldwork.sampling.frame_views import (
 )
 from fieldwork.sampling.models import OrganisationKind, Study
 from fieldwork.sampling.services import FrameError
-from fieldwork.sampling.views import require_study
 
 
 def _organisation_or_404(organisation_id: int):

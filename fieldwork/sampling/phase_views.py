@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.studies import require_study
 from fieldwork.sampling.frame import common
 from fieldwork.sampling.frame import phases as phase_services
 from fieldwork.sampling.frame_forms import PhaseForm
@@ -18,7 +19,6 @@ from fieldwork.sampling.frame_views import (
     show_error,
 )
 from fieldwork.sampling.services import FrameError
-from fieldwork.sampling.views import require_study
 
 
 def _phase_or_404(phase_id: int):

@@ -10,10 +10,10 @@ from email.utils import parsedate_to_datetime
 from sqlalchemy import select
 
 from fieldwork.extensions import db
+from fieldwork.messaging.templating import DEFAULTS
 from fieldwork.reminders import jobs, services
 from fieldwork.reminders.erasure import erase_participant_details
 from fieldwork.reminders.models import Reminder, ReminderSettings
-from fieldwork.reminders.templating import DEFAULTS
 from tests.reminders.conftest import NOW, make_appointment, parsed
 
 

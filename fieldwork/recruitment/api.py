@@ -5,6 +5,7 @@ Interviewers get 403."""
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from flask import abort, url_for
@@ -89,6 +90,18 @@ def _writable_participant(participant_id: int) -> Participant:
     return participant
 
 
+def _participant_first(view):
+    """Look the participant up (404, 403, 409) before the body is read, so that someone who
+    may not write for them learns nothing from a 400 about the body."""
+
+    @wraps(view)
+    def checked(*args, participant_id: int, **kwargs):
+        _writable_participant(participant_id)
+        return view(*args, participant_id=participant_id, **kwargs)
+
+    return checked
+
+
 def _published_version(participant: Participant, version_id: int) -> ConsentFormVersion:
     version = consent_versions.get_version(version_id, participant.study)
     if version is None:
@@ -97,6 +110,7 @@ def _published_version(participant: Participant, version_id: int) -> ConsentForm
 
 
 @blueprint.post("/participants/<id:participant_id>/contact-attempts")
+@_participant_first
 @blueprint.arguments(schemas.NewContactAttempt)
 @blueprint.response(201, schemas.ContactAttempt)
 @blueprint.write_errors(
@@ -126,6 +140,7 @@ def record_contact_attempt(body: dict, participant_id: int):
 
 
 @blueprint.post("/participants/<id:participant_id>/consents")
+@_participant_first
 @blueprint.arguments(schemas.NewConsent)
 @blueprint.response(201, schemas.Consent)
 @blueprint.write_errors(
@@ -159,6 +174,7 @@ def record_consent(body: dict, participant_id: int):
 
 
 @blueprint.post("/participants/<id:participant_id>/consent-links")
+@_participant_first
 @blueprint.arguments(schemas.NewConsentLink)
 @blueprint.response(201, schemas.ConsentLink)
 @blueprint.write_errors(

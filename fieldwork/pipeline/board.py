@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
 from fieldwork.extensions import db
-from fieldwork.pipeline import workdays
 from fieldwork.pipeline.models import (
     PipelineEntry,
     PipelineStep,
@@ -216,35 +215,3 @@ def board_of(study: Study, viewer: User | None = None, now: dt.datetime | None =
     for column in ordered:
         column.interviews.sort(key=_sort_key)
     return Board(study, today, steps, ordered, to_undo)
-
-
-@dataclass(frozen=True)
-class DueItem:
-    """A step due soon or overdue, for the home page."""
-
-    appointment_id: int
-    reference: str
-    step_name: str
-    due_on: dt.date
-    is_overdue: bool
-
-
-def due_items(current: Board, days: int = 5) -> list[DueItem]:
-    """The steps the board's interviews wait on that are overdue or due within `days` working
-    days, soonest first."""
-    horizon = workdays.add_working_days(current.today, days)
-    found = []
-    for column in current.columns:
-        for item in column.interviews:
-            state = item.current
-            if state and state.due_on and state.due_on <= horizon:
-                found.append(
-                    DueItem(
-                        item.appointment.id,
-                        item.reference,
-                        state.step.name,
-                        state.due_on,
-                        state.is_overdue,
-                    )
-                )
-    return sorted(found, key=lambda d: (d.due_on, d.reference))

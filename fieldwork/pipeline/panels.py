@@ -4,7 +4,7 @@ pipeline, so the pipeline never imports it): a panel is a `(template, context)` 
 from __future__ import annotations
 
 from fieldwork.accounts.models import User
-from fieldwork.pipeline.board import board_of, due_items
+from fieldwork.pipeline.due import due_steps, to_undo
 from fieldwork.sampling.models import Study
 
 #: How many due steps the home page lists (the board has them all).
@@ -13,12 +13,13 @@ HOME_LIMIT = 8
 
 def due_panel(user: User, study: Study) -> tuple[str, dict] | None:
     """Steps overdue or due within five working days, soonest first, and the steps a
-    withdrawal asks to undo (interviewers: their own interviews); None when there are none."""
-    board = board_of(study, user)
-    due = due_items(board)
-    if not due and not board.to_undo:
+    withdrawal asks to undo (interviewers: their own interviews); None when there are none.
+    Bounded queries: the panel never reads every held interview."""
+    due = due_steps(study, user, HOME_LIMIT)
+    undo = to_undo(study, user)
+    if not due.total and not undo:
         return None
     return (
         "pipeline/_home_due.html",
-        {"due": due[:HOME_LIMIT], "due_total": len(due), "to_undo": board.to_undo},
+        {"due": due.items, "due_total": due.total, "to_undo": undo},
     )

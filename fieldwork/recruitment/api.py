@@ -5,7 +5,6 @@ Interviewers get 403."""
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import abort, url_for
@@ -90,16 +89,8 @@ def _writable_participant(participant_id: int) -> Participant:
     return participant
 
 
-def _participant_first(view):
-    """Look the participant up (404, 403, 409) before the body is read, so that someone who
-    may not write for them learns nothing from a 400 about the body."""
-
-    @wraps(view)
-    def checked(*args, participant_id: int, **kwargs):
-        _writable_participant(participant_id)
-        return view(*args, participant_id=participant_id, **kwargs)
-
-    return checked
+#: Look the participant up (404, 403, 409) before the body is read.
+_participant_first = blueprint.checks_first(_writable_participant)
 
 
 def _published_version(participant: Participant, version_id: int) -> ConsentFormVersion:

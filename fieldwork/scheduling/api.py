@@ -17,14 +17,15 @@ from flask import abort, request, url_for
 from flask_login import current_user
 
 from fieldwork.accounts.models import User
+from fieldwork.accounts.services import get_user
 from fieldwork.api.blueprint import ApiBlueprint, ApiError, found, page_of
 from fieldwork.api.writes import FieldErrors, InvalidFields
 from fieldwork.core.time import now_utc
 from fieldwork.core.transactions import transaction
-from fieldwork.extensions import db
 from fieldwork.sampling.api import study_or_404
 from fieldwork.sampling.models import Participant, Study
 from fieldwork.sampling.queries import get_study
+from fieldwork.sampling.services import get_participant
 from fieldwork.scheduling import appointments, availability, booking, links, schemas
 from fieldwork.scheduling.checks import BookingRequest
 from fieldwork.scheduling.errors import ClashError, NeedsConfirmation, SchedulingError
@@ -63,6 +64,21 @@ def _refused(error: SchedulingError) -> ApiError:
 
 def _appointment_or_404(appointment_id: int) -> Appointment:
     return found(appointments.get_appointment(appointment_id, current_user), "appointment")
+
+
+def _writable_appointment(appointment_id: int) -> Appointment:
+    _require_writer()
+    return _appointment_or_404(appointment_id)
+
+
+def _writable_participant(participant_id: int) -> Participant:
+    _require_writer()
+    return found(get_participant(participant_id, current_user), "participant")
+
+
+def _writable_study(slug: str) -> Study:
+    _require_writer()
+    return study_or_404(slug)
 
 
 def _filters(arguments: dict[str, Any]) -> appointments.AppointmentFilters:
@@ -132,8 +148,8 @@ def get_appointment(appointment_id: int) -> Appointment:
 def _book(study: Study | None, body: dict[str, Any]) -> tuple[Appointment, int, dict[str, str]]:
     """Book from a checked body; the study is the participant's (and must be `study`)."""
     actor = _require_writer()
-    participant = db.session.get(Participant, body["participant_id"])
-    interviewer = db.session.get(User, body["interviewer_id"])
+    participant = get_participant(body["participant_id"], current_user)
+    interviewer = get_user(body["interviewer_id"])
     errors: dict[str, str] = {}
     if participant is None or (study is not None and participant.study_id != study.id):
         errors["participant_id"] = "No participant has that id."
@@ -143,7 +159,8 @@ def _book(study: Study | None, body: dict[str, Any]) -> tuple[Appointment, int, 
         errors["location"] = "Give the place for an in-person interview."
     if errors:
         raise _invalid(errors)
-    study = study or db.session.get(Study, participant.study_id)
+    assert participant is not None and interviewer is not None  # refused above otherwise
+    study = study or participant.study
     details = BookingRequest(
         starts_at=body["starts_at"],
         minutes=body.get("minutes") or study.interview_minutes,
@@ -163,10 +180,15 @@ def _book(study: Study | None, body: dict[str, Any]) -> tuple[Appointment, int, 
     location = url_for(
         "scheduling_api.get_appointment", appointment_id=appointment.id, _external=True
     )
-    return appointments.get_appointment(appointment.id), 201, {"Location": location}
+    return (
+        found(appointments.get_appointment(appointment.id), "appointment"),
+        201,
+        {"Location": location},
+    )
 
 
 @blueprint.post("/studies/<slug>/appointments")
+@blueprint.checks_first(_writable_study)
 @blueprint.arguments(schemas.NewAppointment)
 @blueprint.response(201, schemas.Appointment)
 @_documents_write_errors
@@ -181,6 +203,7 @@ def create_appointment(body: dict[str, Any], slug: str):
 
 @blueprint.post("/appointments")
 @blueprint.deprecated
+@blueprint.checks_first(_require_writer)
 @blueprint.arguments(schemas.NewAppointment)
 @blueprint.response(201, schemas.Appointment)
 @_documents_write_errors
@@ -193,6 +216,7 @@ def create_appointment_by_participant(body: dict[str, Any]):
 
 
 @blueprint.post("/appointments/<id:appointment_id>/reschedule")
+@blueprint.checks_first(_writable_appointment)
 @blueprint.arguments(schemas.Reschedule)
 @blueprint.response(200, schemas.Appointment)
 @_documents_write_errors
@@ -202,7 +226,7 @@ def reschedule_appointment(body: dict[str, Any], appointment_id: int) -> Appoint
     Keeps its iCalendar UID and raises SEQUENCE; invitations go out again.
     """
     actor = _require_writer()
-    appointment = _appointment_or_404(appointment_id)
+    appointment = _writable_appointment(appointment_id)
     try:
         booking.reschedule_appointment(
             appointment,
@@ -213,10 +237,11 @@ def reschedule_appointment(body: dict[str, Any], appointment_id: int) -> Appoint
         )
     except SchedulingError as error:
         raise _refused(error) from error
-    return appointments.get_appointment(appointment_id)
+    return found(appointments.get_appointment(appointment_id), "appointment")
 
 
 @blueprint.post("/appointments/<id:appointment_id>/cancel")
+@blueprint.checks_first(_writable_appointment)
 @blueprint.arguments(schemas.Cancellation)
 @blueprint.response(200, schemas.Appointment)
 @_documents_write_errors
@@ -231,13 +256,14 @@ def cancel_appointment(body: dict[str, Any], appointment_id: int) -> Appointment
         booking.cancel_appointment(appointment, body["reason"], actor)
     except SchedulingError as error:
         raise _refused(error) from error
-    return appointments.get_appointment(appointment_id)
+    return found(appointments.get_appointment(appointment_id), "appointment")
 
 
 # --- Booking links ---------------------------------------------------------------------------
 
 
 @blueprint.post("/participants/<id:participant_id>/booking-links")
+@blueprint.checks_first(_writable_participant)
 @blueprint.arguments(schemas.NewBookingLink)
 @blueprint.response(201, schemas.BookingLink)
 @_documents_write_errors
@@ -248,9 +274,9 @@ def create_booking_link(body: dict[str, Any], participant_id: int) -> dict[str, 
     `"send": true` also emails it to the participant through the outbox.
     """
     actor = _require_writer()
-    participant = found(db.session.get(Participant, participant_id), "participant")
+    participant = _writable_participant(participant_id)
     interviewer_id = body.get("interviewer_id") or participant.interviewer_id
-    interviewer = db.session.get(User, interviewer_id) if interviewer_id else None
+    interviewer = get_user(interviewer_id) if interviewer_id else None
     errors: dict[str, str] = {}
     if interviewer is None or not interviewer.is_enabled:
         errors["interviewer_id"] = "Give an active interviewer (the participant has none assigned)."
@@ -258,6 +284,7 @@ def create_booking_link(body: dict[str, Any], participant_id: int) -> dict[str, 
         errors["send"] = "The participant has no email address to send the link to."
     if errors:
         raise _invalid(errors)
+    assert interviewer is not None  # refused above otherwise
     options = {
         "mode": body["mode"],
         "location": body["location"],
@@ -303,7 +330,7 @@ def get_availability(**arguments: Any) -> dict[str, Any]:
     Weekly windows, occupied times and free slots over a range (default 28 days from now).
     Interviewers may ask only for their own.
     """
-    interviewer = db.session.get(User, arguments["interviewer"])
+    interviewer = get_user(arguments["interviewer"])
     if interviewer is None or (
         not current_user.is_coordinator and interviewer.id != current_user.id
     ):

@@ -3,13 +3,13 @@
 A link carries a fresh 256-bit token (fieldwork.core.tokens) of which only the SHA-256 is
 stored; it expires (invitations after 7 days, resets after 2 hours) and works once. Emails go
 through the outbox like every message (which replaces the link by a placeholder once sent).
-Asking for a reset says the same whether or not the address has an account.
+Asking for a reset says the same whether or not the address has an account. The emails are
+written and queued by fieldwork.messaging.account_mail, which receives `password_link_issued`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from email.message import EmailMessage
 
 from flask import current_app, url_for
 from sqlalchemy import select, update
@@ -28,7 +28,8 @@ from fieldwork.accounts.services import (
     normalise_email,
     set_membership,
 )
-from fieldwork.core.time import format_moment, now_utc
+from fieldwork.accounts.signals import password_link_issued
+from fieldwork.core.time import now_utc
 from fieldwork.core.tokens import hash_token, new_token
 from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
@@ -69,46 +70,6 @@ def new_password_link(user: User, purpose: PasswordLinkPurpose) -> str:
     return token
 
 
-def _send(
-    user: User, subject: str, body: str, sender: tuple[str, str], study_id: int | None
-) -> None:
-    from fieldwork.invites.headers import address_message
-    from fieldwork.outbox.services import enqueue
-
-    message = EmailMessage()
-    message["Subject"] = subject
-    message.set_content(body)
-    address_message(message, sender=sender, to=[(user.name, user.email)])
-    enqueue(message, kind="other", study_id=study_id)
-
-
-def _send_invitation(user: User, study, role: UserRole, invited_by: User, token: str) -> None:
-    """The invitation in the study's own words (Admin › Message texts), in the shared layout."""
-    from fieldwork.messaging.services import render_message, words_email
-    from fieldwork.outbox.services import enqueue
-
-    expires_at = now_utc() + LIFETIMES[PasswordLinkPurpose.INVITATION]
-    words = render_message(
-        study.id,
-        "user_invitation",
-        {
-            "recipient_name": user.name,
-            "study_name": study.name,
-            "organiser_name": study.organiser_name or "",
-            "organiser_email": study.organiser_email or "",
-            "url": _link_url(token),
-            "expires": format_moment(expires_at, user.timezone or study.timezone),
-            "role": role.value,
-            "inviter_name": invited_by.name,
-        },
-    )
-    enqueue(words_email(study, user.name, user.email, words), kind="other", study_id=study.id)
-
-
-def _fallback_sender() -> tuple[str, str]:
-    return ("Fieldwork", current_app.config["MAIL_FROM"])
-
-
 def invite_user(
     *, email: str, name: str, role: UserRole | str, timezone: str, study, invited_by: User
 ) -> tuple[User, bool]:
@@ -136,7 +97,15 @@ def invite_user(
         db.session.flush()
         db.session.add(Membership(user_id=user.id, study_id=study.id, role=role))
         token = new_password_link(user, PasswordLinkPurpose.INVITATION)
-        _send_invitation(user, study, role, invited_by, token)
+        password_link_issued.send(
+            user,
+            purpose=PasswordLinkPurpose.INVITATION,
+            url=_link_url(token),
+            lifetime=LIFETIMES[PasswordLinkPurpose.INVITATION],
+            study=study,
+            role=role,
+            invited_by=invited_by,
+        )
     user.forget_study_roles()
     return user, True
 
@@ -147,18 +116,14 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email or "")
     if user is None or not user.is_enabled:
         return
-    minutes = int(LIFETIMES[PasswordLinkPurpose.RESET].total_seconds() // 60)
     with transaction():
         token = new_password_link(user, PasswordLinkPurpose.RESET)
-        body = (
-            f"Hello {user.name},\n\n"
-            "Someone (we hope you) asked to choose a new password for your Fieldwork account."
-            "\n\n"
-            f"Choose it here (the link works once, for {minutes // 60} hours):\n\n"
-            f"{_link_url(token)}\n\n"
-            "If you did not ask, ignore this message: your password stays as it is.\n"
+        password_link_issued.send(
+            user,
+            purpose=PasswordLinkPurpose.RESET,
+            url=_link_url(token),
+            lifetime=LIFETIMES[PasswordLinkPurpose.RESET],
         )
-        _send(user, "Choose a new Fieldwork password", body, _fallback_sender(), None)
 
 
 def live_link(token: str) -> PasswordLink | None:

@@ -12,6 +12,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from fieldwork.messaging import views
+    from fieldwork.accounts.signals import password_link_issued
+    from fieldwork.messaging import account_mail, views
 
+    password_link_issued.connect(account_mail.send_password_link)
     app.register_blueprint(views.blueprint)

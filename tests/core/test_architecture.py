@@ -222,10 +222,6 @@ KNOWN_VIOLATIONS = {
     "accounts/scoping.py -> fieldwork.sampling.models (Participant)",
     "accounts/scoping.py -> fieldwork.sampling.models (Study)",
     "accounts/services.py -> fieldwork.sampling.models (Study)",
-    # Invitation and password emails are queued from accounts (a signal would invert this).
-    "accounts/invitations.py -> fieldwork.outbox.services (enqueue)",
-    "accounts/invitations.py -> fieldwork.messaging.services (render_message)",
-    "accounts/invitations.py -> fieldwork.messaging.services (words_email)",
     # The participant list's bulk actions (contact, consent link, booking link) act through
     # recruitment and scheduling; they belong above scheduling.
     "sampling/bulk.py -> fieldwork.recruitment.consent_versions (published_versions)",

@@ -19,6 +19,7 @@ from fieldwork.sampling.models import (
     Role,
     Study,
 )
+from fieldwork.sampling.queries import all_study_ids
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
@@ -45,7 +46,7 @@ def make_user(
         _pinned_emails.add(email.lower())
         study_ids = [study.id for study in studies]
     else:
-        study_ids = accounts.all_study_ids()
+        study_ids = all_study_ids()
     return accounts.create_user(
         email,
         name or f"{role.capitalize()} {number}",

@@ -89,7 +89,9 @@ def _criteria(session: Session, user_id: int) -> list:
     """The loader criteria for this user. Each is a lambda written out once, so that it follows
     aliased entities (joined eager loads) and SQLAlchemy caches it with `ids` as a parameter."""
     from fieldwork.accounts.models import Membership
-    from fieldwork.sampling.models import Participant, Study
+
+    # By name, like every model here: the scoping sits in accounts, below the domains it guards.
+    Study, Participant = _model("Study"), _model("Participant")
 
     ids, is_administrator = _member_study_ids(session, user_id)
     options = [with_loader_criteria(Study, lambda cls: cls.id.in_(ids), include_aliases=True)]

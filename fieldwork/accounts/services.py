@@ -35,15 +35,6 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def all_study_ids() -> list[int]:
-    """Every study of the installation (for commands, which act for the installation)."""
-    from fieldwork.sampling.models import Study
-
-    return list(
-        db.session.scalars(select(Study.id).order_by(Study.id).execution_options(all_studies=True))
-    )
-
-
 def create_user(
     email: str,
     name: str,

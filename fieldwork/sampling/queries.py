@@ -34,6 +34,13 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def all_study_ids() -> list[int]:
+    """Every study of the installation (for commands, which act for the installation)."""
+    return list(
+        db.session.scalars(select(Study.id).order_by(Study.id).execution_options(all_studies=True))
+    )
+
+
 def get_study(slug: str) -> Study | None:
     """A study by slug, with its phases; None for anything that cannot be a slug."""
     if len(slug) > MAX_SLUG_LENGTH or "\x00" in slug:

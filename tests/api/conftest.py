@@ -11,9 +11,10 @@ from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
 from fieldwork.accounts.models import Membership, User, UserRole
-from fieldwork.accounts.services import all_study_ids, create_api_token
+from fieldwork.accounts.services import create_api_token
 from fieldwork.extensions import db
 from fieldwork.sampling.models import OrganisationKind, RecruitmentStatus
+from fieldwork.sampling.queries import all_study_ids
 from tests.conftest import AuthActions
 from tests.factories import PASSWORD, make_frame, make_organisation, make_participant
 

@@ -217,11 +217,6 @@ def _foreign_module_aliases(tree: ast.Module, module: str, is_package: bool) -> 
 #: by a signal (issue 16). The test below lets none be added and asks that each one fixed be
 #: struck off here, so this list only shrinks.
 KNOWN_VIOLATIONS = {
-    # Memberships and the per-user scoping name the Study (sampling) at run time.
-    "accounts/cli.py -> fieldwork.sampling.models (Study)",
-    "accounts/scoping.py -> fieldwork.sampling.models (Participant)",
-    "accounts/scoping.py -> fieldwork.sampling.models (Study)",
-    "accounts/services.py -> fieldwork.sampling.models (Study)",
     # The participant list's bulk actions (contact, consent link, booking link) act through
     # recruitment and scheduling; they belong above scheduling.
     "sampling/bulk.py -> fieldwork.recruitment.consent_versions (published_versions)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from fieldwork.core.studies import current_study
@@ -19,8 +19,12 @@ def index():
     services.record_visit(current_user, study)
     zone = current_user.timezone
     # Each panel is its own template rendered with autoescaping; the page includes the HTML.
+    # The context processors (navigation, the study list) run once for every panel, not once
+    # per panel as render_template would: each costs queries.
+    shared = {"user": current_user, "study": study, "zone": zone}
+    current_app.update_template_context(shared)
     panels = [
-        render_template(panel.template, **panel.context, user=current_user, study=study, zone=zone)
+        current_app.jinja_env.get_template(panel.template).render({**shared, **panel.context})
         for panel in services.panels_for(current_user, study)
     ]
     return render_template(

@@ -1,6 +1,6 @@
 """Flask extensions, created once here and bound to the app in the factory."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -24,6 +24,10 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+    if TYPE_CHECKING:
+        #: Every model maps one table of its own (no inheritance mapping), so Core statements
+        #: (insert, update, COPY) take `Model.__table__` as the Table it is.
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)

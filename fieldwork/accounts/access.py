@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
@@ -92,6 +92,6 @@ def administrator_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def is_safe_next(target: str | None) -> bool:
+def is_safe_next(target: str | None) -> TypeGuard[str]:
     """True for a local path only, so the login page cannot send people elsewhere."""
     return target is not None and target.startswith("/") and not target.startswith(("//", "/\\"))

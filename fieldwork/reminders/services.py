@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, func, select, update
+from sqlalchemy import CursorResult, Select, and_, exists, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -49,6 +50,7 @@ def plan_reminders(appointment: Appointment) -> list[Reminder]:
         return []
     settings = settings_for(appointment.study_id)
     study = db.session.get(Study, appointment.study_id)
+    assert study is not None  # the appointment's foreign key keeps its study
     participant = db.session.get(Participant, appointment.participant_id)
     now = now_utc()
     recipients = [
@@ -113,7 +115,7 @@ def cancel_reminders(
         .values(state=ReminderState.CANCELLED, settled_at=now_utc(), last_error=reason)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def move_reminders(appointment: Appointment) -> list[Reminder]:

@@ -3,6 +3,8 @@ ones first in view, with what to do), and the one-click resend."""
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -74,15 +76,13 @@ def resend(reminder_id: int):
             "have arrived; it keeps its Message-ID, so mail programs can recognise the copy.",
             "success",
         )
-    return redirect(
-        request.form.get("next")
-        if _is_local(request.form.get("next"))
-        else url_for("reminders.reminders")
-    )
+    next_url = request.form.get("next")
+    return redirect(next_url if _is_local(next_url) else url_for("reminders.reminders"))
 
 
-def _is_local(target: str | None) -> bool:
-    return bool(target) and target.startswith("/reminders") and "//" not in target
+def _is_local(target: str | None) -> TypeGuard[str]:
+    """True for a path within the reminders pages, so the form cannot send people elsewhere."""
+    return target is not None and target.startswith("/reminders") and "//" not in target
 
 
 @blueprint.route("/settings", methods=["GET", "POST"])

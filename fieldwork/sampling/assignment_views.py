@@ -29,6 +29,8 @@ def assign_participant(participant_id: int):
         flash(str(error), "error")
     else:
         person = services.get_participant(participant_id, current_user)
+        if person is None:
+            abort(404)
         who = person.interviewer.name if person.interviewer else "nobody"
         if changed:
             flash(f"{person.reference} is now assigned to {who}.", "success")

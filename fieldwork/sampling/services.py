@@ -153,9 +153,9 @@ def participant_query(
     return statement
 
 
-def _phone_digits():
+def _phone_digits() -> ColumnElement[str]:
     """The stored phone without the separators people type (space - . ( ))."""
-    expression = Participant.phone
+    expression: ColumnElement[str] = Participant.phone.expression
     for separator in (" ", "-", ".", "(", ")"):
         expression = func.replace(expression, separator, "")
     return expression

@@ -184,9 +184,9 @@ class LeadProviders:
     """The second pass's lead-provider rules: each sub-contractor has one lead provider, a
     lead provider the study or the file has, and an existing one keeps what it has."""
 
-    def __init__(self, plan: ImportPlan) -> None:
+    def __init__(self, plan: ImportPlan, lookups: StudyLookups) -> None:
         self.plan = plan
-        self.lookups = plan.lookups
+        self.lookups = lookups
         #: The lead provider each organisation's rows chose so far; which rows named one.
         self.chosen: dict[str, str] = {}
         self.named: set[str] = set()

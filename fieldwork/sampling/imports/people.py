@@ -86,7 +86,7 @@ def second_pass(plan: ImportPlan, sink: RowSink | None = None) -> None:
     problem (the caller rolls back if one turns up later)."""
     assert plan.frame is not None and plan.lookups is not None
     lookups = plan.lookups
-    lead_providers = frame_things.LeadProviders(plan)
+    lead_providers = frame_things.LeadProviders(plan, lookups)
     seen = _Seen()
     references = _References(lookups, plan.taken_references)
     plan.participants_created = plan.participants_updated = 0

@@ -80,7 +80,7 @@ class NewOrganisation:
 class NewDistrict:
     name: str
     line: int
-    phase: Phase | None = None
+    phase: Phase
 
 
 class FrameUnreadable(Exception):

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
@@ -154,13 +155,16 @@ class _ParticipantCopy:
     through each column's type as an INSERT's would, and absent ones take the column's default."""
 
     def __init__(self, connection: Connection) -> None:
-        self.cursor = connection.connection.driver_connection.cursor()
+        driver_connection = connection.connection.driver_connection
+        # The session's connection is checked out and live while the import writes.
+        assert driver_connection is not None
+        self.cursor = driver_connection.cursor()
         columns = [column for column in _PARTICIPANT.columns if column.name != "id"]
         self.names = [column.name for column in columns]
         self.defaults = {
             column.name: column.default.arg
             for column in columns
-            if column.default is not None and column.default.is_scalar
+            if isinstance(column.default, ScalarElementColumnDefault)
         }
         self.processors = [
             column.type.bind_processor(connection.dialect) or _unchanged for column in columns

@@ -15,7 +15,8 @@ def replace_all(text: str, replacements: list[tuple[str, str]]) -> str:
     """Each (old, new) in turn, case-insensitively; `new` is taken literally."""
     for old, new in replacements:
         if old:
-            text = re.sub(re.escape(old), lambda _, new=new: new, text, flags=re.IGNORECASE)
+            # Backslashes doubled: re.sub then reads no group reference or escape in `new`.
+            text = re.sub(re.escape(old), new.replace("\\", "\\\\"), text, flags=re.IGNORECASE)
     return text
 
 

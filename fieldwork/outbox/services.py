@@ -152,7 +152,7 @@ def cancel_pending(appointment_id: int, kinds: tuple[str, ...] = ("reminder",)) 
         .values(state=OutboxState.CANCELLED)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def cancel_study_pending(study_id: int, reason: str) -> int:
@@ -164,7 +164,7 @@ def cancel_study_pending(study_id: int, reason: str) -> int:
         .values(state=OutboxState.CANCELLED, last_error=reason)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def describe_queued(appointment_id: int, since: dt.datetime) -> str:

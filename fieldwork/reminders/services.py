@@ -49,8 +49,7 @@ def plan_reminders(appointment: Appointment) -> list[Reminder]:
     if appointment.status != AppointmentStatus.BOOKED:
         return []
     settings = settings_for(appointment.study_id)
-    study = db.session.get(Study, appointment.study_id)
-    assert study is not None  # the appointment's foreign key keeps its study
+    study = db.session.get_one(Study, appointment.study_id)
     participant = db.session.get(Participant, appointment.participant_id)
     now = now_utc()
     recipients = [

@@ -54,7 +54,8 @@ def _chosen_interviewer(raw: str | None) -> User | None:
             if person.id == int(raw):
                 return person
     interviewers = [p for p in people if not p.is_coordinator]
-    return (interviewers or people or [None])[0]
+    candidates = interviewers or people
+    return candidates[0] if candidates else None
 
 
 @blueprint.get("/availability")

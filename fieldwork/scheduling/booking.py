@@ -225,8 +225,8 @@ def reschedule_appointment(
     )
     check_request(request)
     check_timing(request.starts_at, already_took_place=False)
-    interviewer = db.session.get(User, appointment.interviewer_id)
-    participant = db.session.get(Participant, appointment.participant_id)
+    interviewer = db.session.get_one(User, appointment.interviewer_id)
+    participant = db.session.get_one(Participant, appointment.participant_id)
     with transaction():
         lock_booking(interviewer.id, participant.id)
         _reread(appointment)
@@ -344,7 +344,7 @@ def _check_outcome(
         raise SchedulingError("The outcome can be recorded once the interview's time has come.")
     if actual_minutes is not None and not 1 <= actual_minutes <= MAX_MINUTES:
         raise SchedulingError(f"The length must be between 1 and {MAX_MINUTES} minutes.")
-    participant = db.session.get(Participant, appointment.participant_id)
+    participant = db.session.get_one(Participant, appointment.participant_id)
     if status == AppointmentStatus.HELD and not has_consent_to_take_part(participant):
         raise ConsentMissing(
             f"{participant.reference} has no consent to take part on record. "

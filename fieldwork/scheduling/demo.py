@@ -83,7 +83,7 @@ def _consent(study: Study, participant: Participant, actor: User) -> bool:
     record_consent(
         participant,
         version,
-        method="written",
+        method=ConsentMethod.WRITTEN,
         answers={item.key: True for item in version.items},
         actor=actor,
         given_at=now_utc() - dt.timedelta(days=30),
@@ -171,10 +171,10 @@ class _DemoBookings:
             )
             _consent(self.study, person, self.coordinator)
             record_outcome(appointment, AppointmentStatus.HELD, 50 + offset * 5, True, interviewer)
-        person = next(plan, None)
-        if person is not None:
+        no_show = next(plan, None)
+        if no_show is not None:
             day = self.monday_last_fortnight + dt.timedelta(7)
-            appointment = self.book(person, interviewers[0], day, 14)
+            appointment = self.book(no_show, interviewers[0], day, 14)
             record_outcome(appointment, AppointmentStatus.NO_SHOW, None, None, self.coordinator)
 
     def ahead(self, plan) -> None:

@@ -5,6 +5,7 @@ participants' self-booking pages. An unknown, expired or withdrawn token answers
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -177,7 +178,8 @@ def _page(link, token: str, *, status: int = 200, taken: bool = False):
     if picking:
         slots = slots_for_link(link, current.id if current else None)
         days = page_parts.days_with_slots(slots, zone_name)
-        day = days.get(page_parts.parse_day(request.args.get("day")))
+        day_chosen = page_parts.parse_day(request.args.get("day"))
+        day = days.get(day_chosen) if day_chosen is not None else None
         chosen = page_parts.parse_slot(request.args.get("slot"))
         if chosen is not None and day is not None and chosen in day.slots and not taken:
             length = dt.timedelta(minutes=study.interview_minutes)
@@ -204,12 +206,13 @@ def self_booking(token: str):
     return _page(link, token)
 
 
-def _back(token: str, **extra) -> str:
+def _back(token: str) -> str:
     """The booking page again, keeping the zone and clock the participant was using."""
-    args = {
+    # Any: url_for's keyword-only options (_external...) would otherwise be typed by the values.
+    args: dict[str, Any] = {
         name: request.form.get(name, "") for name in ("zone", "clock") if request.form.get(name, "")
     }
-    return url_for("feeds.self_booking", token=token, **args, **extra)
+    return url_for("feeds.self_booking", token=token, **args)
 
 
 @blueprint.post("/book/<token>")
@@ -253,7 +256,10 @@ def booking_zone(token: str):
         if not zones.is_offered_zone(zone_name):
             abort(400, "Choose a time zone from the list.")
         store_participant_zone(link, zone_name)
-        args = {"clock": request.form["clock"]} if request.form.get("clock") in ("12", "24") else {}
+        # Any: url_for's keyword-only options (_external...) would otherwise be typed by them.
+        args: dict[str, Any] = (
+            {"clock": request.form["clock"]} if request.form.get("clock") in ("12", "24") else {}
+        )
         if request.form.get("move") == "1":
             args["move"] = "1"
         return redirect(url_for("feeds.self_booking", token=token, zone=zone_name, **args))
@@ -293,6 +299,9 @@ def cancel_booking(token: str):
         cancelled = cancel_through_link(
             link, reason, zone_name if zones.is_offered_zone(zone_name) else ""
         )
+        if cancelled is None:  # cancelled meanwhile (another tab, the coordinator)
+            flash("There is no booked interview to cancel.", "info")
+            return redirect(_back(token))
         session[_outcome_key(link)] = {
             "kind": "cancelled",
             "appointment_id": cancelled.id,

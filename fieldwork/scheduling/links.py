@@ -163,8 +163,8 @@ def slots_for_link(
     """Free slots the link offers under the study's booking rules, in the interview length."""
     from fieldwork.scheduling.slots import bookable_slots
 
-    participant = db.session.get(Participant, link.participant_id)
-    study = db.session.get(Study, participant.study_id)
+    participant = db.session.get_one(Participant, link.participant_id)
+    study = db.session.get_one(Study, participant.study_id)
     return bookable_slots(
         study,
         link.interviewer_id,
@@ -186,7 +186,7 @@ SELF_BOOKED, SELF_MOVED, SELF_CANCELLED = (
 
 def remember_participant_zone(link: BookingLink, zone_name: str) -> None:
     """Store the zone the participant chose (or their browser reported); no commit."""
-    participant = db.session.get(Participant, link.participant_id)
+    participant = db.session.get_one(Participant, link.participant_id)
     if zone_name and participant.timezone != zone_name:
         participant.timezone = zone_name
 
@@ -211,9 +211,9 @@ def book_through_link(
     # Lock first (interviewer, then participant), so that of two posts through one link the
     # second sees the first's booking and moves it rather than booking a second interview.
     lock_booking(link.interviewer_id, link.participant_id)
-    participant = db.session.get(Participant, link.participant_id)
-    study = db.session.get(Study, participant.study_id)
-    interviewer = db.session.get(User, link.interviewer_id)
+    participant = db.session.get_one(Participant, link.participant_id)
+    study = db.session.get_one(Study, participant.study_id)
+    interviewer = db.session.get_one(User, link.interviewer_id)
     current = current_booking(link)
     if current is not None and current.starts_at == starts_at:
         db.session.rollback()  # that very time is already booked (a repeated post)

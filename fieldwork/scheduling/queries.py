@@ -92,16 +92,19 @@ def to_rebook(study: Study, viewer: User | None, limit: int = 20) -> Page:
     One query for the rows: the latest appointment per participant is picked by a window
     function (SQLite 3.25+ and PostgreSQL), then filtered.
     """
-    ranked = select(
-        Appointment.id.label("id"),
-        func.row_number()
-        .over(
-            partition_by=Appointment.participant_id,
-            order_by=(Appointment.starts_at.desc(), Appointment.id.desc()),
+    ranked = (
+        select(
+            Appointment.id.label("id"),
+            func.row_number()
+            .over(
+                partition_by=Appointment.participant_id,
+                order_by=(Appointment.starts_at.desc(), Appointment.id.desc()),
+            )
+            .label("position"),
         )
-        .label("position"),
-    ).where(Appointment.study_id == study.id)
-    ranked = ranked.subquery()
+        .where(Appointment.study_id == study.id)
+        .subquery()
+    )
     booked = aliased(Appointment)
     statement = (
         select(Appointment)

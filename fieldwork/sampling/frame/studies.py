@@ -114,7 +114,8 @@ def save_study(
     name = require_name(name, "study")
     slug = _checked_slug(slug, study)
     timezone = clean_text(timezone)
-    _check_schedule(timezone, fieldwork_starts_on, fieldwork_ends_on, interview_minutes)
+    _check_schedule(timezone, fieldwork_starts_on, fieldwork_ends_on)
+    interview_minutes = _checked_interview_minutes(interview_minutes)
     organiser_email = _checked_organiser_email(organiser_email)
     if study is None:
         study = Study()
@@ -155,9 +156,8 @@ def _check_schedule(
     timezone: str,
     fieldwork_starts_on: dt.date | None,
     fieldwork_ends_on: dt.date | None,
-    interview_minutes: int | None,
 ) -> None:
-    """A real time zone, a fieldwork window that ends after it starts, a sane interview length."""
+    """A real time zone and a fieldwork window that ends after it starts."""
     if not is_valid_timezone(timezone):
         raise FrameFieldError(
             "timezone", "Choose a time zone from the list, such as Europe/London."
@@ -166,11 +166,16 @@ def _check_schedule(
         raise FrameFieldError(
             "fieldwork_ends_on", "The end of fieldwork must be on or after its start."
         )
+
+
+def _checked_interview_minutes(interview_minutes: int | None) -> int:
+    """A sane interview length: given, and within INTERVIEW_MINUTES_RANGE."""
     low, high = INTERVIEW_MINUTES_RANGE
     if interview_minutes is None or not low <= interview_minutes <= high:
         raise FrameFieldError(
             "interview_minutes", f"An interview lasts between {low} and {high} minutes."
         )
+    return interview_minutes
 
 
 def _checked_organiser_email(organiser_email: str) -> str:

@@ -139,7 +139,7 @@ def _contact_histories(
         story = chance.choices([s for _, s in STORIES], weights)[0]
         start = today - dt.timedelta(days=chance.randint(15, 40), hours=chance.randint(0, 6))
         for step, disposition in enumerate(story):
-            participant = db.session.get(Participant, participant_id)
+            participant = db.session.get_one(Participant, participant_id)
             actor = (
                 db.session.get(User, participant.interviewer_id)
                 if participant.interviewer_id and chance.random() < 0.5
@@ -176,7 +176,7 @@ def _consents(
 ) -> None:
     """Two in three of those who agreed give consent: on paper or by phone, or online."""
     for position, participant_id in enumerate(agreed):
-        participant = db.session.get(Participant, participant_id)
+        participant = db.session.get_one(Participant, participant_id)
         if position % 3 == 2:
             continue  # agreed, consent still to come
         answers = {item.key: True for item in CONSENT_ITEMS}

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # recruitment sits below scheduling: it knows the appointment
 
 
 def _participant(appointment: Appointment) -> Participant:
-    return db.session.get(Participant, appointment.participant_id)
+    return db.session.get_one(Participant, appointment.participant_id)
 
 
 def mark_booked(appointment: Appointment, actor: User | None = None, **_) -> None:

@@ -368,6 +368,8 @@ def online_consent(token: str):
     if lookup.state in ("unknown", "revoked", "expired"):
         return _link_problem(lookup.state)
     link = lookup.link
+    if link is None or lookup.state in ("revoked", "expired"):
+        return _link_problem(lookup.state)
     if lookup.state == "used":
         return render_template(
             "recruitment/online_consent_given.html",
@@ -424,7 +426,6 @@ def online_withdraw(token: str):
         return _link_problem(lookup.state)
     if lookup.state != "used":
         return redirect(url_for("recruitment.online_consent", token=token))
-    link = lookup.link
     form = forms.WithdrawalForm()
     if form.validate_on_submit():
         try:

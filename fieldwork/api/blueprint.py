@@ -162,7 +162,7 @@ class ApiBlueprint(flask_smorest.Blueprint):
         def view(*args: Any, **kwargs: Any) -> Any:
             return func(*args, **kwargs), {"Deprecation": "true"}
 
-        return self.doc(deprecated=True)(view)  # type: ignore[return-value]
+        return self.doc(deprecated=True)(view)
 
 
 def _camel_case(name: str) -> str:

@@ -121,8 +121,12 @@ class Described(ma.Schema):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("__doc__") and not cls.__dict__.get("is_base"):
-            cls.Meta = type("Meta", (cls.Meta,), {"description": inspect.cleandoc(cls.__doc__)})
+        doc = cls.__dict__.get("__doc__")
+        if doc and not cls.__dict__.get("is_base"):
+            # A Meta made at run time, set with setattr: mypy treats the `class Meta` that
+            # marshmallow declares as a name no assignment may rebind.
+            meta = type("Meta", (cls.Meta,), {"description": inspect.cleandoc(doc)})
+            setattr(cls, "Meta", meta)  # noqa: B010
 
 
 class Resource(Described):

@@ -84,7 +84,9 @@ def _subject_header(subject: str) -> str:
             line = f"{line} {word}"
         lines.append(line)
         return "\r\n".join(lines).removeprefix("Subject: ")
-    chunks, current, size = [], [], 0
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
     for character in subject:
         width = len(character.encode("utf-8"))
         if size + width > 45:

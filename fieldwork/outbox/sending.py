@@ -22,10 +22,9 @@ import smtplib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fieldwork.core.time import now_utc

@@ -13,8 +13,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import CursorResult, and_, insert, or_, select, update
 
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
@@ -95,7 +96,7 @@ def enqueue_many(
         insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
         [_row_values(item, kind, due_at or now, now) for item in items],
     ).all()
-    wakeup.mark_ready(db.session)
+    wakeup.mark_ready(db.session())
     return list(ids)
 
 

@@ -136,7 +136,7 @@ def _record(study: Study, appointment: Appointment, form: forms.RecordStepForm) 
     """Record the step the form names; the step's name when done, else None with the refusal
     among the form's errors."""
     upload = form.upload.data
-    has_upload = upload is not None and getattr(upload, "filename", "")
+    has_upload = upload is not None and bool(getattr(upload, "filename", ""))
     try:
         entry = record_step(
             appointment,
@@ -175,7 +175,7 @@ def download(appointment_id: int, step_id: int):
         return redirect(url_for("pipeline.board"))
     entry = entry_for(appointment, step_id)
     path = stored_path(entry) if entry is not None else None
-    if path is None:
+    if entry is None or path is None:
         flash("No uploaded file is kept for that step.", "info")
         return redirect(url_for("pipeline.interview", appointment_id=appointment.id))
     response = send_file(

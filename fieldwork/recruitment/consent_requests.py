@@ -35,7 +35,7 @@ def send_consent_request(
         raise RecruitmentError(
             f"{participant.reference} has no email address to send a consent request to."
         )
-    study = db.session.get(Study, participant.study_id)
+    study = db.session.get_one(Study, participant.study_id)
     version = get_version(version.id) or version  # with its form loaded
     with transaction():  # the link and its email commit together; the commit wakes the outbox
         link, token = create_consent_link(participant, version, actor, valid_days)

@@ -15,7 +15,7 @@ from fieldwork.recruitment.consent import record_consent, withdraw
 from fieldwork.recruitment.consent_versions import (
     ItemSpec,
     create_consent_form,
-    get_version,
+    fresh_version,
     publish_version,
 )
 from fieldwork.recruitment.contacts import log_contact_attempt, save_access
@@ -88,7 +88,7 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
         select(User).where(User.role == UserRole.COORDINATOR).order_by(User.id).limit(1)
     )
     form = create_consent_form(study, "Interview consent", CONSENT_TEXT, CONSENT_ITEMS, coordinator)
-    version = get_version(form.versions[0].id)
+    version = fresh_version(form.versions[0])
     publish_version(version, coordinator)
 
     subcontractor = db.session.scalar(
@@ -114,7 +114,7 @@ def load_recruitment_demo(study: Study, seed: int = 2008) -> None:
     _consents(agreed, version, coordinator, chance, today)
     if len(agreed) > 4:
         withdraw(
-            db.session.get(Participant, agreed[4]),
+            db.session.get_one(Participant, agreed[4]),
             coordinator,
             reason="Changed roles and no longer has time.",
             data_handling=DataHandling.KEEP_ANONYMISED,

@@ -365,8 +365,6 @@ def _link_problem(state: str):
 @public
 def online_consent(token: str):
     lookup = links.find_consent_link(token)
-    if lookup.state in ("unknown", "revoked", "expired"):
-        return _link_problem(lookup.state)
     link = lookup.link
     if link is None or lookup.state in ("revoked", "expired"):
         return _link_problem(lookup.state)
@@ -393,6 +391,8 @@ def online_consent(token: str):
         except RecruitmentError as error:
             form.form_errors.append(str(error))
             link = links.find_consent_link(token).link
+            if link is None:  # gone meanwhile (the participant was erased)
+                return _link_problem("unknown")
             version = link.version
         else:
             address = consent_copy.queue_consent_copy(link_id)
@@ -422,7 +422,8 @@ def online_consent(token: str):
 @public
 def online_withdraw(token: str):
     lookup = links.find_consent_link(token)
-    if lookup.state in ("unknown", "revoked", "expired"):
+    link = lookup.link
+    if link is None or lookup.state in ("revoked", "expired"):
         return _link_problem(lookup.state)
     if lookup.state != "used":
         return redirect(url_for("recruitment.online_consent", token=token))
@@ -435,6 +436,8 @@ def online_withdraw(token: str):
         except RecruitmentError as error:
             form.form_errors.append(str(error))
             link = links.find_consent_link(token).link
+            if link is None:  # gone meanwhile (the participant was erased)
+                return _link_problem("unknown")
         else:
             flash("You have withdrawn from the study. Thank you for letting us know.", "success")
             return redirect(url_for("recruitment.online_consent", token=token))

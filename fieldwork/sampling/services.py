@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from flask import g, session
-from sqlalchemy import Select, func, or_, select, union, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, union, update
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User

@@ -58,10 +58,11 @@ def _consent(study: Study, participant: Participant, actor: User) -> bool:
         STANDARD_ITEM_KEYS,
         ItemSpec,
         create_consent_form,
-        get_version,
+        fresh_version,
         publish_version,
         published_versions,
     )
+    from fieldwork.recruitment.models import ConsentMethod
     from fieldwork.recruitment.status import TAKE_PART, has_consent_to_take_part
 
     if has_consent_to_take_part(participant):
@@ -76,10 +77,9 @@ def _consent(study: Study, participant: Participant, actor: User) -> bool:
             [ItemSpec(key, text, key == TAKE_PART) for key, text in STANDARD_ITEM_KEYS.items()],
             actor,
         )
-        version = get_version(form.versions[0].id)
-        publish_version(version, actor)
+        publish_version(fresh_version(form.versions[0]), actor)
         versions = published_versions(study)
-    version = get_version(versions[0].id)
+    version = fresh_version(versions[0])
     record_consent(
         participant,
         version,

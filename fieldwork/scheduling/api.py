@@ -11,7 +11,7 @@ others'). Bad input answers 400 with a message per field; a clash answers 409 na
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypedDict
+from typing import Any
 
 from flask import abort, request, url_for
 from flask_login import current_user

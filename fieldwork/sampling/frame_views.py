@@ -16,7 +16,6 @@ from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import administrator_required, coordinator_required
 from fieldwork.core.pagination import parse_page_number
 from fieldwork.core.studies import current_study
-from fieldwork.extensions import db
 from fieldwork.sampling import services
 from fieldwork.sampling.frame import studies as study_services
 from fieldwork.sampling.frame_forms import (
@@ -30,8 +29,8 @@ blueprint = Blueprint("frame", __name__)
 
 
 def show_error(form: FlaskForm, error: FrameError) -> None:
-    """Put a service's refusal beside the field it names, or above the form."""
-    db.session.rollback()
+    """Put a service's refusal beside the field it names, or above the form (the service's
+    transaction has already rolled its change back)."""
     field = getattr(form, getattr(error, "field", "") or "", None)
     if field is None:
         form.form_errors.append(str(error))
@@ -65,7 +64,6 @@ def delete_flow(found, delete, why_not, cancel_url: str, done_url: str, conseque
     try:
         delete(found)
     except FrameError as error:
-        db.session.rollback()
         return _confirm_delete(name, str(error), cancel_url, status=409)
     flash(f"{name} has been deleted.", "success")
     return redirect(done_url)

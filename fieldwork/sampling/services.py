@@ -381,9 +381,9 @@ def _save_participant(study: Study, participant: Participant | None, **fields) -
     return participant
 
 
+@transaction()
 def delete_participant(participant: Participant) -> None:
     db.session.delete(participant)
-    db.session.commit()
 
 
 # --- Look-ups for forms and filters -------------------------------------------------------------

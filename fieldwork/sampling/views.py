@@ -12,16 +12,12 @@ from fieldwork.audit.services import record_download
 from fieldwork.core.downloads import csv_download
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.studies import current_study, require_study
-from fieldwork.extensions import db
-from fieldwork.sampling import bulk, services
+from fieldwork.sampling import bulk, queries, services
 from fieldwork.sampling.forms import ParticipantFilterForm, ParticipantForm
 from fieldwork.sampling.models import (
-    District,
-    Organisation,
     OrganisationKind,
     Participant,
     RecruitmentStatus,
-    Role,
     Study,
 )
 
@@ -190,7 +186,7 @@ BulkOutcome = tuple[str | None, bulk.BulkResult | None, str]
 
 
 def _bulk_assign(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
-    interviewer = db.session.get(accounts.User, form.assign_to.data or 0)
+    interviewer = accounts.get_user(form.assign_to.data or 0)
     if form.assign_to.data and (interviewer is None or not interviewer.is_enabled):
         return "Choose who to assign them to.", None, ""
     result = bulk.assign(chosen, interviewer, current_user)
@@ -220,7 +216,7 @@ def _booking_link_problem(form: FlaskForm, interviewer: accounts.User | None) ->
 
 
 def _bulk_booking_links(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
-    interviewer = db.session.get(accounts.User, form.link_interviewer.data or 0)
+    interviewer = accounts.get_user(form.link_interviewer.data or 0)
     problem = _booking_link_problem(form, interviewer)
     if problem:
         return problem, None, ""
@@ -318,14 +314,10 @@ def _participant_form(study: Study, **kwargs) -> ParticipantForm:
 
 def _save(study: Study, form: ParticipantForm, person=None):
     """Save a validated participant form, or put the rule it breaks beside the field."""
-    organisation = db.session.get(Organisation, form.organisation_id.data)
-    role = db.session.get(Role, form.role_id.data)
-    district = db.session.get(District, form.district_id.data)
-    interviewer = (
-        db.session.get(accounts.User, form.interviewer_id.data)
-        if form.interviewer_id.data
-        else None
-    )
+    organisation = queries.get_organisation(form.organisation_id.data)
+    role = queries.get_role(form.role_id.data)
+    district = queries.get_district(form.district_id.data)
+    interviewer = accounts.get_user(form.interviewer_id.data) if form.interviewer_id.data else None
     try:
         return services.save_participant(
             study,
@@ -341,7 +333,6 @@ def _save(study: Study, form: ParticipantForm, person=None):
             notes=form.notes.data,
         )
     except services.FrameError as error:
-        db.session.rollback()
         target = form.email if "email" in str(error) else form.role_id
         target.errors = [*target.errors, str(error)]
         return None

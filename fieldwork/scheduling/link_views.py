@@ -14,9 +14,7 @@ from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.time import now_utc
-from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
-from fieldwork.sampling.models import Study
 from fieldwork.scheduling import links
 from fieldwork.scheduling.errors import SchedulingError
 from fieldwork.scheduling.forms import (
@@ -35,7 +33,7 @@ def booking_links(participant_id: int):
     participant = sampling.get_participant(participant_id)
     if participant is None:
         abort(404)
-    study = db.session.get(Study, participant.study_id)
+    study = participant.study
     form = BookingLinkForm()
     form.interviewer_id.choices = people_choices()
     if request.method == "GET":

@@ -43,13 +43,13 @@ def clean_text(text: str | None) -> str:
     return (text or "").strip()
 
 
-def commit_or_refuse(field: str, message: str) -> None:
-    """Commit; if a unique constraint fires anyway (two people saving at once), say so."""
+def flush_or_refuse(field: str, message: str) -> None:
+    """Write now; if a unique constraint fires anyway (two people saving at once), say so.
+    The caller's `transaction()` then rolls the change back."""
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()
-        raise FrameFieldError(field, message)
+        raise FrameFieldError(field, message) from None
 
 
 def name_taken(model: Any, study_id: int, name: str, except_id: int | None) -> bool:

@@ -8,11 +8,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from fieldwork.core.pagination import Page
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
-    commit_or_refuse,
+    flush_or_refuse,
     name_taken,
     page_of_rows,
     participant_count,
@@ -75,6 +76,7 @@ def get_district(study: Study, district_id: int) -> District | None:
     )
 
 
+@transaction()
 def save_district(
     study: Study,
     district: District | None,
@@ -102,7 +104,7 @@ def save_district(
     district.phase_id = phase.id
     district.is_placeholder = bool(is_placeholder)
     district.source = clean_text(source)
-    commit_or_refuse("name", f"This study already has a district called {name}.")
+    flush_or_refuse("name", f"This study already has a district called {name}.")
     return district
 
 
@@ -116,6 +118,7 @@ def why_not_delete_district(district: District) -> str | None:
     return None
 
 
+@transaction()
 def delete_district(district: District) -> None:
     """Delete a district nobody is sampled in; organisations simply stop covering it."""
     reason = why_not_delete_district(district)
@@ -125,4 +128,3 @@ def delete_district(district: District) -> None:
         delete(organisation_district).where(organisation_district.c.district_id == district.id)
     )
     db.session.execute(delete(District).where(District.id == district.id))
-    db.session.commit()

@@ -9,11 +9,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldwork.core.pagination import Page
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
-    commit_or_refuse,
+    flush_or_refuse,
     name_taken,
     page_of_rows,
     participant_count,
@@ -115,6 +116,7 @@ def lead_providers_of(study: Study) -> list[Organisation]:
     )
 
 
+@transaction()
 def save_organisation(
     study: Study,
     organisation: Organisation | None,
@@ -159,7 +161,7 @@ def save_organisation(
     organisation.lead_provider_id = lead_provider.id if lead_provider else None
     organisation.districts = districts
     organisation.notes = clean_text(notes)
-    commit_or_refuse("name", f"This study already has an organisation called {name}.")
+    flush_or_refuse("name", f"This study already has an organisation called {name}.")
     return organisation
 
 
@@ -238,6 +240,7 @@ def why_not_delete_organisation(organisation: Organisation) -> str | None:
     return None
 
 
+@transaction()
 def delete_organisation(organisation: Organisation) -> None:
     reason = why_not_delete_organisation(organisation)
     if reason:
@@ -248,4 +251,3 @@ def delete_organisation(organisation: Organisation) -> None:
         )
     )
     db.session.execute(delete(Organisation).where(Organisation.id == organisation.id))
-    db.session.commit()

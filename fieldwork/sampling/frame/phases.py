@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.frame.common import (
     FrameFieldError,
-    commit_or_refuse,
+    flush_or_refuse,
     participant_count,
     people_are,
     plural,
@@ -70,6 +71,7 @@ def districts_in_phase(phase: Phase) -> list[District]:
     )
 
 
+@transaction()
 def save_phase(
     study: Study,
     phase: Phase | None,
@@ -93,7 +95,7 @@ def save_phase(
     phase.number = number
     phase.name = name
     phase.go_live_on = go_live_on
-    commit_or_refuse("number", f"This study already has a phase {number}.")
+    flush_or_refuse("number", f"This study already has a phase {number}.")
     return phase
 
 
@@ -115,9 +117,9 @@ def why_not_delete_phase(phase: Phase) -> str | None:
     return None
 
 
+@transaction()
 def delete_phase(phase: Phase) -> None:
     reason = why_not_delete_phase(phase)
     if reason:
         raise FrameError(reason)
     db.session.execute(delete(Phase).where(Phase.id == phase.id))
-    db.session.commit()

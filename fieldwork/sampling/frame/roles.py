@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
-    commit_or_refuse,
+    flush_or_refuse,
     name_taken,
     participant_count,
     participants_per,
@@ -52,6 +53,7 @@ def get_role(study: Study, role_id: int) -> Role | None:
     return db.session.scalar(select(Role).where(Role.id == role_id, Role.study_id == study.id))
 
 
+@transaction()
 def save_role(
     study: Study,
     role: Role | None,
@@ -88,7 +90,7 @@ def save_role(
     role.name = name
     role.organisation_kind = kind
     role.description = clean_text(description)
-    commit_or_refuse("name", f"This study already has a role called {name}.")
+    flush_or_refuse("name", f"This study already has a role called {name}.")
     return role
 
 
@@ -102,9 +104,9 @@ def why_not_delete_role(role: Role) -> str | None:
     return None
 
 
+@transaction()
 def delete_role(role: Role) -> None:
     reason = why_not_delete_role(role)
     if reason:
         raise FrameError(reason)
     db.session.execute(delete(Role).where(Role.id == role.id))
-    db.session.commit()

@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
 
 from fieldwork.core.time import is_valid_timezone
+from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
     District,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
-    commit_or_refuse,
+    flush_or_refuse,
     require_name,
 )
 from fieldwork.sampling.frame.phases import PhaseRow, phase_rows
@@ -97,6 +98,7 @@ def study_summary(study: Study) -> StudySummary:
     return StudySummary(phase_rows(study), *totals)
 
 
+@transaction()
 def save_study(
     study: Study | None,
     *,
@@ -129,7 +131,7 @@ def save_study(
     study.organiser_name = clean_text(organiser_name)
     study.organiser_email = organiser_email
     study.interview_minutes = interview_minutes
-    commit_or_refuse("slug", f"Another study already uses the short name {slug}.")
+    flush_or_refuse("slug", f"Another study already uses the short name {slug}.")
     return study
 
 
@@ -194,6 +196,7 @@ def _checked_organiser_email(organiser_email: str) -> str:
     return organiser_email
 
 
+@transaction()
 def delete_study(study: Study, typed_name: str | None, actor: User | None = None) -> None:
     """Delete a study and its whole sample frame, once the user has typed its name exactly.
 
@@ -230,4 +233,3 @@ def delete_study(study: Study, typed_name: str | None, actor: User | None = None
     db.session.execute(delete(District).where(District.study_id == study_id))
     db.session.execute(delete(Phase).where(Phase.study_id == study_id))
     db.session.execute(delete(Study).where(Study.id == study_id))
-    db.session.commit()

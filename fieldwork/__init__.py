@@ -13,6 +13,8 @@ from fieldwork.extensions import csrf, db, limiter, login_manager, migrate
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# Long by design: the layers of configuration and then every domain's init_app in
+# the order they depend on each other; split, the order would be harder to see.
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration in layers, extensions, each domain's blueprint and CLI.
 

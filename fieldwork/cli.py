@@ -42,6 +42,8 @@ def prepare_development_database(app: Flask) -> None:
                 click.echo(f"     {login.role:<12} {login.email}  password: {login.password}")
 
 
+# Long by design: it registers the top-level commands, each a short nested function
+# whose click options are its documentation.
 def init_app(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.argument("email")

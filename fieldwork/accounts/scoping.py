@@ -85,6 +85,8 @@ def forget_member_studies() -> None:
     g.pop("_member_study_ids", None)
 
 
+# Long by design: one loader criterion per scoped model, each a lambda written out once
+# so SQLAlchemy can cache it; together they read as the table of who sees what.
 def _criteria(session: Session, user_id: int) -> list:
     """The loader criteria for this user. Each is a lambda written out once, so that it follows
     aliased entities (joined eager loads) and SQLAlchemy caches it with `ids` as a parameter."""

@@ -175,6 +175,8 @@ def _read(path: str | Path) -> Iterator[dict]:
         raise BackupError(f"cannot read {path}: {error}") from error
 
 
+# Long by design: one pass over the backup stream, whose state (the current table, its
+# batch, the deferred self-references, the counts) the loop shares.
 def restore_backup(path: str | Path) -> BackupSummary:
     """Replace every row of the database with the backup's, in one transaction.
 

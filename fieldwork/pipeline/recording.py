@@ -95,6 +95,8 @@ def stored_path(entry: PipelineEntry) -> str | None:
     return path if os.path.isfile(path) else None
 
 
+# Long mostly in its signature: every field a recorded step may carry is a keyword
+# argument, checked once here.
 def record_step(
     appointment: Appointment,
     step_id: int,

@@ -26,6 +26,8 @@ from fieldwork.sampling.models import Participant, Study
 ERASED_NAME = "Erased participant"
 
 
+# At the limit: the participant's own rows blanked in one place, so that nothing
+# personal is missed before `participant_erased` is sent.
 @transaction()
 def erase_personal_data(participant: Participant, actor: User | None) -> None:
     """Remove the participant's personal data everywhere while keeping the pseudonymous

@@ -9,6 +9,8 @@ import click
 from flask import Flask
 
 
+# Long by design: the domain's wiring (pages, API, jobs, receivers) and the
+# `scheduler` command with its options, which belong with the registration.
 def init_app(app: Flask) -> None:
     """Register the models, the pages (blueprint "reminders"), the API ("reminders_api"),
     the reminders' periodic jobs and the `scheduler` command."""

@@ -168,6 +168,8 @@ def _moment(event, name: str, zone_name: str) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
+# Long by design: RFC 5546's checks of a REPLY or COUNTER in the order the standard
+# gives them, each refusing with its own reason.
 def read_answer(
     text: str, sender_email: str, zone_for_uid: Callable[[str], str] = lambda uid: "UTC"
 ) -> CalendarAnswer:

@@ -192,6 +192,8 @@ def _email_domain(organisation: Organisation) -> str:
     return domain
 
 
+# Long by design: the demo study's data, written out in the order a coordinator would
+# enter it; it is data, not logic, and one seeded random generator runs through it.
 def load_demo(with_users: bool = True) -> Study:
     """Load the demo study into the database (it must not hold it yet). Commits."""
     if db.session.scalar(select(Study).where(Study.slug == DEMO_SLUG)) is not None:

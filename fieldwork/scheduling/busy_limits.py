@@ -80,6 +80,8 @@ def rule_steps(calendar, ends_at: dt.datetime) -> float:
     return total
 
 
+# Long by design: runs alone in the child process (this file imports nothing of
+# Fieldwork), parsing, expanding and merging in one bounded pass.
 def expand(
     data: bytes, starts_at: dt.datetime, ends_at: dt.datetime, default_zone: str
 ) -> list[tuple[dt.datetime, dt.datetime]]:

@@ -207,6 +207,8 @@ def booking_range(study: Study, rules: Rules, at: dt.datetime) -> tuple[dt.datet
     return earliest, latest
 
 
+# Long mostly in its signature: the booking rules it applies (notice, horizon,
+# buffer, travel) are keyword arguments, each used once.
 def bookable_slots(
     study: Study,
     interviewer_id: int,

@@ -22,18 +22,10 @@ class ExportError(ValueError):
 
 def study_to_export(slug: str | None) -> Study:
     """The study named by `slug`, else the only study; an ExportError says what to do."""
-    studies = sampling.list_studies()
-    slugs = ", ".join(study.slug for study in studies) or "none yet"
-    if slug:
-        study = sampling.get_study_by_slug(slug)
-        if study is None:
-            raise ExportError(f"There is no study {slug!r}. Studies: {slugs}.")
-        return study
-    if not studies:
-        raise ExportError("There is no study to export yet.")
-    if len(studies) > 1:
-        raise ExportError(f"There are several studies; choose one with --study. Studies: {slugs}.")
-    return studies[0]
+    try:
+        return sampling.study_for_command(slug, none_yet="There is no study to export yet.")
+    except sampling.StudyChoiceError as error:
+        raise ExportError(str(error)) from None
 
 
 def export_to_directory(

@@ -380,15 +380,7 @@ def study_named(slug: str | None) -> Study:
     """The study named by `slug`, else the only study; a ReportError says what to do."""
     from fieldwork.sampling import services as sampling
 
-    studies = sampling.list_studies()
-    slugs = ", ".join(study.slug for study in studies) or "none yet"
-    if slug:
-        study = sampling.get_study_by_slug(slug)
-        if study is None:
-            raise ReportError(f"There is no study {slug!r}. Studies: {slugs}.")
-        return study
-    if not studies:
-        raise ReportError("There is no study yet.")
-    if len(studies) > 1:
-        raise ReportError(f"There are several studies; choose one with --study. Studies: {slugs}.")
-    return studies[0]
+    try:
+        return sampling.study_for_command(slug)
+    except sampling.StudyChoiceError as error:
+        raise ReportError(str(error)) from None

@@ -41,6 +41,28 @@ def get_study_by_slug(slug: str) -> Study | None:
     return db.session.scalar(select(Study).where(Study.slug == slug))
 
 
+class StudyChoiceError(ValueError):
+    """A command could not tell which study it is for; the message says what to do."""
+
+
+def study_for_command(slug: str | None, *, none_yet: str = "There is no study yet.") -> Study:
+    """The study named by `slug`, else the only study (commands act on one study)."""
+    studies = list_studies()
+    slugs = ", ".join(study.slug for study in studies) or "none yet"
+    if slug:
+        study = get_study_by_slug(slug)
+        if study is None:
+            raise StudyChoiceError(f"There is no study {slug!r}. Studies: {slugs}.")
+        return study
+    if not studies:
+        raise StudyChoiceError(none_yet)
+    if len(studies) > 1:
+        raise StudyChoiceError(
+            f"There are several studies; choose one with --study. Studies: {slugs}."
+        )
+    return studies[0]
+
+
 def find_study(*, study_id: int | None = None, slug: str | None = None) -> Study | None:
     """The study with this id or slug; with neither, the first study (core's current-study
     rule looks studies up through this)."""

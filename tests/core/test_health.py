@@ -4,6 +4,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from fieldwork import config
+
 
 def _beat(app) -> None:
     from fieldwork.core.time import now_utc
@@ -87,7 +89,7 @@ def test_healthz_details_need_a_coordinator_or_a_token(app, client, auth):
     try:
         assert "scheduler" in details(Authorization="Bearer a-monitoring-secret-of-some-length")
     finally:
-        app.config.pop("HEALTHZ_TOKEN")
+        app.config["HEALTHZ_TOKEN"] = config.default("HEALTHZ_TOKEN")
     auth.login(interviewer)
     assert "database" not in details()
     auth.logout()

@@ -9,6 +9,7 @@ import io
 
 import pytest
 
+from fieldwork import config
 from fieldwork.core.time import UTC
 from fieldwork.coverage import services as coverage
 from fieldwork.extensions import db
@@ -321,8 +322,10 @@ def test_the_upload_store_keeps_a_file_under_instance_with_its_checksum(world, a
         ], "refused uploads leave no file behind"
     finally:
         app.instance_path = saved_instance
-        app.config.update(PIPELINE_UPLOADS_ENABLED=False)
-        app.config.pop("PIPELINE_UPLOAD_MAX_BYTES")
+        app.config.update(
+            PIPELINE_UPLOADS_ENABLED=config.default("PIPELINE_UPLOADS_ENABLED"),
+            PIPELINE_UPLOAD_MAX_BYTES=config.default("PIPELINE_UPLOAD_MAX_BYTES"),
+        )
 
 
 def test_erasing_a_participant_blanks_their_steps_notes_and_personal_file_names(world):

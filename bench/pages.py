@@ -472,7 +472,7 @@ def main() -> int:
     parser.add_argument(
         "--postgresql-url",
         default=os.environ.get(
-            "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test_pages"
+            "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         ),
     )
     parser.add_argument("--seconds", type=int, default=10)

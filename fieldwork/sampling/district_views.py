@@ -1,13 +1,13 @@
-"""District pages: the filtered list, a district, adding, editing and deleting one.
+"""District pages: the filtered list and a district; adding, editing and deleting one are
+built by frame_views.add_record_pages.
 
 Routes of the frame blueprint (frame_views), which holds what the frame's pages share.
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request
 
-from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.studies import require_study
 from fieldwork.sampling import services
 from fieldwork.sampling.frame import common
@@ -18,22 +18,13 @@ from fieldwork.sampling.frame_forms import (
     DistrictForm,
 )
 from fieldwork.sampling.frame_views import (
+    RecordPages,
+    add_record_pages,
     blueprint,
-    delete_flow,
-    form_page,
     is_filtered,
     page_number,
-    show_error,
 )
-from fieldwork.sampling.models import Study
-from fieldwork.sampling.services import FrameError
-
-
-def _district_or_404(district_id: int):
-    found = district_services.get_district(require_study(), district_id)
-    if found is None:
-        abort(404)
-    return found
+from fieldwork.sampling.models import District, Study
 
 
 @blueprint.get("/districts")
@@ -60,7 +51,7 @@ def districts():
 
 @blueprint.get("/districts/<int:district_id>")
 def district(district_id: int):
-    found = _district_or_404(district_id)
+    found = PAGES.found_or_404(district_id)
     return render_template(
         "frame/district.html",
         district=found,
@@ -68,8 +59,8 @@ def district(district_id: int):
     )
 
 
-def _district_form(current: Study, **kwargs) -> DistrictForm:
-    form = DistrictForm(**kwargs)
+def _district_form(current: Study, found: District | None) -> DistrictForm:
+    form = DistrictForm(obj=found)
     form.phase_id.choices = [("", "Choose a phase")] + [
         (p.id, p.name) for p in services.phases_of(current)
     ]
@@ -85,65 +76,25 @@ def _district_fields(form: DistrictForm) -> dict:
     }
 
 
-@blueprint.route("/districts/new", methods=["GET", "POST"])
-@coordinator_required
-def new_district():
-    current = require_study()
-    form = _district_form(current)
-    if request.method == "GET" and request.args.get("phase", "").isdigit():
+def _phase_from_address(form: DistrictForm, current: Study) -> None:
+    """The phase page's "add a district" link names its phase."""
+    if request.args.get("phase", "").isdigit():
         form.phase_id.data = int(request.args["phase"])
-    if form.validate_on_submit():
-        try:
-            created = district_services.save_district(current, None, **_district_fields(form))
-        except FrameError as error:
-            show_error(form, error)
-        else:
-            flash(f"{created.name} is added.", "success")
-            return redirect(url_for("frame.district", district_id=created.id))
-    return form_page(
-        form,
-        heading="Add a district",
-        submit="Add district",
-        crumbs=[("Districts", url_for("frame.districts"))],
-        cancel_url=url_for("frame.districts"),
-    )
 
 
-@blueprint.route("/districts/<int:district_id>/edit", methods=["GET", "POST"])
-@coordinator_required
-def edit_district(district_id: int):
-    found = _district_or_404(district_id)
-    current = require_study()
-    form = _district_form(current, obj=found)
-    if form.validate_on_submit():
-        try:
-            saved = district_services.save_district(current, found, **_district_fields(form))
-        except FrameError as error:
-            show_error(form, error)
-        else:
-            flash(f"{saved.name} is saved.", "success")
-            return redirect(url_for("frame.district", district_id=saved.id))
-    return form_page(
-        form,
-        heading=f"Edit {found.name}",
-        submit="Save",
-        crumbs=[
-            ("Districts", url_for("frame.districts")),
-            (found.name, url_for("frame.district", district_id=found.id)),
-        ],
-        cancel_url=url_for("frame.district", district_id=found.id),
-    )
-
-
-@blueprint.route("/districts/<int:district_id>/delete", methods=["GET", "POST"])
-@coordinator_required
-def delete_district(district_id: int):
-    found = _district_or_404(district_id)
-    return delete_flow(
-        found,
-        district_services.delete_district,
-        district_services.why_not_delete_district,
-        url_for("frame.district", district_id=found.id),
-        url_for("frame.districts"),
-        consequence="Organisations that cover it will simply stop covering it.",
-    )
+PAGES = RecordPages(
+    noun="district",
+    list_endpoint="frame.districts",
+    list_label="Districts",
+    get=district_services.get_district,
+    make_form=_district_form,
+    fields=_district_fields,
+    save=district_services.save_district,
+    delete=district_services.delete_district,
+    why_not_delete=district_services.why_not_delete_district,
+    add_heading=lambda current: "Add a district",
+    add_submit="Add district",
+    prefill=_phase_from_address,
+    delete_consequence="Organisations that cover it will simply stop covering it.",
+)
+add_record_pages(PAGES)

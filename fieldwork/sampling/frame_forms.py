@@ -51,10 +51,11 @@ class WholeNumberField(IntegerField):
 
 
 def _required_choice(form: FlaskForm, fields_and_messages) -> bool:
-    """Select fields whose '' option coerces to None pass InputRequired; catch them here."""
+    """Select fields whose '' option passes InputRequired (coerced to None, or kept as '');
+    catch them here."""
     ok = True
     for field, message in fields_and_messages:
-        if field.data is None and not field.errors:
+        if field.data in (None, "") and not field.errors:
             field.errors.append(message)
             ok = False
     return ok
@@ -180,10 +181,7 @@ class OrganisationForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if not self.kind.data and not self.kind.errors:
-            self.kind.errors.append("Choose the kind of organisation.")
-            ok = False
-        return ok
+        return _required_choice(self, [(self.kind, "Choose the kind of organisation.")]) and ok
 
 
 class RoleForm(FlaskForm):
@@ -202,10 +200,8 @@ class RoleForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if not self.organisation_kind.data and not self.organisation_kind.errors:
-            self.organisation_kind.errors.append("Choose the kind of organisation.")
-            ok = False
-        return ok
+        kind = self.organisation_kind
+        return _required_choice(self, [(kind, "Choose the kind of organisation.")]) and ok
 
 
 # --- List filters (GET, so no CSRF token) ------------------------------------------------------

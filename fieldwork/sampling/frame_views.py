@@ -1,12 +1,17 @@
 """The frame's blueprint, what its pages share, and the study pages.
 
 The pages of phases, districts, organisations and roles (phase_views, district_views,
-organisation_views, role_views) add their routes to this blueprint. Everything but the study
+organisation_views, role_views) add their routes to this blueprint: their own list and record
+pages, and add, edit and delete pages built here from a `RecordPages` each. Everything but the study
 pages belongs to the current study: a record of another study asked for by id answers 404.
 Anyone logged in may read; only coordinators may change.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,7 +20,7 @@ from flask_wtf import FlaskForm
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import administrator_required, coordinator_required
 from fieldwork.core.pagination import parse_page_number
-from fieldwork.core.studies import current_study
+from fieldwork.core.studies import current_study, require_study
 from fieldwork.sampling import services
 from fieldwork.sampling.frame import studies as study_services
 from fieldwork.sampling.frame_forms import (
@@ -67,6 +72,111 @@ def delete_flow(found, delete, why_not, cancel_url: str, done_url: str, conseque
         return _confirm_delete(name, str(error), cancel_url, status=409)
     flash(f"{name} has been deleted.", "success")
     return redirect(done_url)
+
+
+@dataclass(frozen=True)
+class RecordPages:
+    """What differs between the add, edit and delete pages of phases, districts, organisations
+    and roles; `add_record_pages` builds the three pages of each from one of these.
+
+    `noun` names the endpoints (`frame.new_<noun>`, `frame.edit_<noun>`, `frame.delete_<noun>`,
+    and the record's own page `frame.<noun>` taking `<noun>_id`) and the paths (`/<noun>s/...`).
+    """
+
+    noun: str
+    list_endpoint: str
+    list_label: str
+    get: Callable[[Study, int], Any]
+    #: The add page's form (record None) or the edit page's, with the study's choices.
+    make_form: Callable[[Study, Any], FlaskForm]
+    #: The service's keyword arguments from a valid form.
+    fields: Callable[[Any], dict[str, Any]]
+    save: Callable[..., Any]
+    delete: Callable[[Any], None]
+    why_not_delete: Callable[[Any], str | None]
+    add_heading: Callable[[Study], str]
+    add_submit: str
+    #: Fills in the add page's form on GET (a suggested number, a phase from the address).
+    prefill: Callable[[Any, Study], None] | None = None
+    short_fields: tuple[str, ...] = ()
+    delete_consequence: str = ""
+
+    def found_or_404(self, record_id: int) -> Any:
+        found = self.get(require_study(), record_id)
+        if found is None:
+            abort(404)
+        return found
+
+    def record_url(self, record: Any) -> str:
+        return url_for(f"frame.{self.noun}", **{f"{self.noun}_id": record.id})
+
+
+def _save_page(pages: RecordPages, form: FlaskForm, found: Any, **context: Any):
+    """Validate, save through the service, then flash and go to the record, or show the form."""
+    if form.validate_on_submit():
+        try:
+            saved = pages.save(require_study(), found, **pages.fields(form))
+        except FrameError as error:
+            show_error(form, error)
+        else:
+            flash(f"{saved.name} is {'added' if found is None else 'saved'}.", "success")
+            return redirect(pages.record_url(saved))
+    return form_page(form, short_fields=pages.short_fields, **context)
+
+
+def add_record_pages(pages: RecordPages) -> None:
+    """Add the record's add, edit and delete pages (coordinators only) to the blueprint."""
+    noun = pages.noun
+
+    def new_record():
+        current = require_study()
+        form = pages.make_form(current, None)
+        if request.method == "GET" and pages.prefill is not None:
+            pages.prefill(form, current)
+        list_url = url_for(pages.list_endpoint)
+        return _save_page(
+            pages,
+            form,
+            None,
+            heading=pages.add_heading(current),
+            submit=pages.add_submit,
+            crumbs=[(pages.list_label, list_url)],
+            cancel_url=list_url,
+        )
+
+    def edit_record(**view_args: int):
+        found = pages.found_or_404(view_args[f"{noun}_id"])
+        form = pages.make_form(require_study(), found)
+        return _save_page(
+            pages,
+            form,
+            found,
+            heading=f"Edit {found.name}",
+            submit="Save",
+            crumbs=[
+                (pages.list_label, url_for(pages.list_endpoint)),
+                (found.name, pages.record_url(found)),
+            ],
+            cancel_url=pages.record_url(found),
+        )
+
+    def delete_record(**view_args: int):
+        found = pages.found_or_404(view_args[f"{noun}_id"])
+        return delete_flow(
+            found,
+            pages.delete,
+            pages.why_not_delete,
+            pages.record_url(found),
+            url_for(pages.list_endpoint),
+            consequence=pages.delete_consequence,
+        )
+
+    methods = ["GET", "POST"]
+    record = f"/{noun}s/<int:{noun}_id>"
+    add = blueprint.add_url_rule
+    add(f"/{noun}s/new", f"new_{noun}", coordinator_required(new_record), methods=methods)
+    add(f"{record}/edit", f"edit_{noun}", coordinator_required(edit_record), methods=methods)
+    add(f"{record}/delete", f"delete_{noun}", coordinator_required(delete_record), methods=methods)
 
 
 def page_number() -> int:

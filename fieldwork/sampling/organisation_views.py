@@ -1,13 +1,13 @@
-"""Organisation pages: the filtered list, one organisation, adding, editing, deleting.
+"""Organisation pages: the filtered list and one organisation; adding, editing and deleting
+one are built by frame_views.add_record_pages.
 
 Routes of the frame blueprint (frame_views), which holds what the frame's pages share.
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request
 
-from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.studies import require_study
 from fieldwork.sampling import services
 from fieldwork.sampling.frame import common
@@ -17,22 +17,13 @@ from fieldwork.sampling.frame_forms import (
     OrganisationForm,
 )
 from fieldwork.sampling.frame_views import (
+    RecordPages,
+    add_record_pages,
     blueprint,
-    delete_flow,
-    form_page,
     is_filtered,
     page_number,
-    show_error,
 )
-from fieldwork.sampling.models import OrganisationKind, Study
-from fieldwork.sampling.services import FrameError
-
-
-def _organisation_or_404(organisation_id: int):
-    found = organisation_services.get_organisation(require_study(), organisation_id)
-    if found is None:
-        abort(404)
-    return found
+from fieldwork.sampling.models import Organisation, OrganisationKind, Study
 
 
 @blueprint.get("/organisations")
@@ -66,7 +57,7 @@ def organisations():
 
 @blueprint.get("/organisations/<int:organisation_id>")
 def organisation(organisation_id: int):
-    found = _organisation_or_404(organisation_id)
+    found = PAGES.found_or_404(organisation_id)
     return render_template(
         "frame/organisation.html",
         organisation=found,
@@ -75,12 +66,15 @@ def organisation(organisation_id: int):
     )
 
 
-def _organisation_form(current: Study, organisation=None, **kwargs) -> OrganisationForm:
-    form = OrganisationForm(**kwargs)
+def _organisation_form(current: Study, found: Organisation | None) -> OrganisationForm:
+    if found is None:
+        form = OrganisationForm()
+    else:
+        form = OrganisationForm(obj=found, district_ids=[d.id for d in found.districts])
     form.lead_provider_id.choices = [("", "None")] + [
         (o.id, o.name)
         for o in organisation_services.lead_providers_of(current)
-        if organisation is None or o.id != organisation.id
+        if found is None or o.id != found.id
     ]
     form.district_ids.choices = [
         (d.id, f"{d.name} ({d.phase.name}{', still to be identified' if d.is_placeholder else ''})")
@@ -99,68 +93,17 @@ def _organisation_fields(form: OrganisationForm) -> dict:
     }
 
 
-@blueprint.route("/organisations/new", methods=["GET", "POST"])
-@coordinator_required
-def new_organisation():
-    current = require_study()
-    form = _organisation_form(current)
-    if form.validate_on_submit():
-        try:
-            created = organisation_services.save_organisation(
-                current, None, **_organisation_fields(form)
-            )
-        except FrameError as error:
-            show_error(form, error)
-        else:
-            flash(f"{created.name} is added.", "success")
-            return redirect(url_for("frame.organisation", organisation_id=created.id))
-    return form_page(
-        form,
-        heading="Add an organisation",
-        submit="Add organisation",
-        crumbs=[("Organisations", url_for("frame.organisations"))],
-        cancel_url=url_for("frame.organisations"),
-    )
-
-
-@blueprint.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
-@coordinator_required
-def edit_organisation(organisation_id: int):
-    found = _organisation_or_404(organisation_id)
-    current = require_study()
-    form = _organisation_form(
-        current, found, obj=found, district_ids=[d.id for d in found.districts]
-    )
-    if form.validate_on_submit():
-        try:
-            saved = organisation_services.save_organisation(
-                current, found, **_organisation_fields(form)
-            )
-        except FrameError as error:
-            show_error(form, error)
-        else:
-            flash(f"{saved.name} is saved.", "success")
-            return redirect(url_for("frame.organisation", organisation_id=saved.id))
-    return form_page(
-        form,
-        heading=f"Edit {found.name}",
-        submit="Save",
-        crumbs=[
-            ("Organisations", url_for("frame.organisations")),
-            (found.name, url_for("frame.organisation", organisation_id=found.id)),
-        ],
-        cancel_url=url_for("frame.organisation", organisation_id=found.id),
-    )
-
-
-@blueprint.route("/organisations/<int:organisation_id>/delete", methods=["GET", "POST"])
-@coordinator_required
-def delete_organisation(organisation_id: int):
-    found = _organisation_or_404(organisation_id)
-    return delete_flow(
-        found,
-        organisation_services.delete_organisation,
-        organisation_services.why_not_delete_organisation,
-        url_for("frame.organisation", organisation_id=found.id),
-        url_for("frame.organisations"),
-    )
+PAGES = RecordPages(
+    noun="organisation",
+    list_endpoint="frame.organisations",
+    list_label="Organisations",
+    get=organisation_services.get_organisation,
+    make_form=_organisation_form,
+    fields=_organisation_fields,
+    save=organisation_services.save_organisation,
+    delete=organisation_services.delete_organisation,
+    why_not_delete=organisation_services.why_not_delete_organisation,
+    add_heading=lambda current: "Add an organisation",
+    add_submit="Add organisation",
+)
+add_record_pages(PAGES)

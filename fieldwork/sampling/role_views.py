@@ -1,13 +1,13 @@
-"""Role pages: the list, a role, adding, editing and deleting one.
+"""Role pages: the list and a role; adding, editing and deleting one are built by
+frame_views.add_record_pages.
 
 Routes of the frame blueprint (frame_views), which holds what the frame's pages share.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import render_template, request
 
-from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.studies import require_study
 from fieldwork.sampling.frame import common
 from fieldwork.sampling.frame import roles as role_services
@@ -16,20 +16,12 @@ from fieldwork.sampling.frame_forms import (
     RoleForm,
 )
 from fieldwork.sampling.frame_views import (
+    RecordPages,
+    add_record_pages,
     blueprint,
-    delete_flow,
-    form_page,
     is_filtered,
-    show_error,
 )
-from fieldwork.sampling.services import FrameError
-
-
-def _role_or_404(role_id: int):
-    found = role_services.get_role(require_study(), role_id)
-    if found is None:
-        abort(404)
-    return found
+from fieldwork.sampling.models import Role, Study
 
 
 def _role_fields(form: RoleForm) -> dict:
@@ -56,7 +48,7 @@ def roles():
 
 @blueprint.get("/roles/<int:role_id>")
 def role(role_id: int):
-    found = _role_or_404(role_id)
+    found = PAGES.found_or_404(role_id)
     return render_template(
         "frame/role.html",
         role=found,
@@ -64,61 +56,21 @@ def role(role_id: int):
     )
 
 
-@blueprint.route("/roles/new", methods=["GET", "POST"])
-@coordinator_required
-def new_role():
-    current = require_study()
-    form = RoleForm()
-    if form.validate_on_submit():
-        try:
-            created = role_services.save_role(current, None, **_role_fields(form))
-        except FrameError as error:
-            show_error(form, error)
-        else:
-            flash(f"{created.name} is added.", "success")
-            return redirect(url_for("frame.role", role_id=created.id))
-    return form_page(
-        form,
-        heading="Add a stakeholder role",
-        submit="Add role",
-        crumbs=[("Roles", url_for("frame.roles"))],
-        cancel_url=url_for("frame.roles"),
-    )
+def _role_form(current: Study, found: Role | None) -> RoleForm:
+    return RoleForm(obj=found)
 
 
-@blueprint.route("/roles/<int:role_id>/edit", methods=["GET", "POST"])
-@coordinator_required
-def edit_role(role_id: int):
-    found = _role_or_404(role_id)
-    form = RoleForm(obj=found)
-    if form.validate_on_submit():
-        try:
-            saved = role_services.save_role(require_study(), found, **_role_fields(form))
-        except FrameError as error:
-            show_error(form, error)
-        else:
-            flash(f"{saved.name} is saved.", "success")
-            return redirect(url_for("frame.role", role_id=saved.id))
-    return form_page(
-        form,
-        heading=f"Edit {found.name}",
-        submit="Save",
-        crumbs=[
-            ("Roles", url_for("frame.roles")),
-            (found.name, url_for("frame.role", role_id=found.id)),
-        ],
-        cancel_url=url_for("frame.role", role_id=found.id),
-    )
-
-
-@blueprint.route("/roles/<int:role_id>/delete", methods=["GET", "POST"])
-@coordinator_required
-def delete_role(role_id: int):
-    found = _role_or_404(role_id)
-    return delete_flow(
-        found,
-        role_services.delete_role,
-        role_services.why_not_delete_role,
-        url_for("frame.role", role_id=found.id),
-        url_for("frame.roles"),
-    )
+PAGES = RecordPages(
+    noun="role",
+    list_endpoint="frame.roles",
+    list_label="Roles",
+    get=role_services.get_role,
+    make_form=_role_form,
+    fields=_role_fields,
+    save=role_services.save_role,
+    delete=role_services.delete_role,
+    why_not_delete=role_services.why_not_delete_role,
+    add_heading=lambda current: "Add a stakeholder role",
+    add_submit="Add role",
+)
+add_record_pages(PAGES)

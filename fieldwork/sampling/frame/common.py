@@ -62,6 +62,25 @@ def name_taken(model: Any, study_id: int, name: str, except_id: int | None) -> b
     return db.session.scalar(statement.limit(1)) is not None
 
 
+def name_taken_message(what: str, name: str) -> str:
+    """'This study already has a district called X.' (an organisation: 'an')."""
+    article = "an" if what[0] in "aeiou" else "a"
+    return f"This study already has {article} {what} called {name}."
+
+
+def refuse_taken_name(model: Any, study_id: int, record: Any, name: str, what: str) -> None:
+    """Refuse a name another row of `model` in the study has (`record` None when adding)."""
+    if name_taken(model, study_id, name, record.id if record is not None else None):
+        raise FrameFieldError("name", name_taken_message(what, name))
+
+
+def refuse_if(reason: str | None) -> None:
+    """Refuse a deletion for the reason a `why_not_delete_*` gave, if it gave one (the
+    caller's `transaction()` then rolls back)."""
+    if reason:
+        raise FrameError(reason)
+
+
 def require_name(name: str | None, what: str) -> str:
     cleaned = clean_text(name)
     if not cleaned:

@@ -14,11 +14,13 @@ from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
     flush_or_refuse,
-    name_taken,
+    name_taken_message,
     page_of_rows,
     participant_count,
     participants_per,
     people_are,
+    refuse_if,
+    refuse_taken_name,
     require_name,
 )
 from fieldwork.sampling.models import (
@@ -28,7 +30,6 @@ from fieldwork.sampling.models import (
     Study,
     organisation_district,
 )
-from fieldwork.sampling.services import FrameError
 
 
 @dataclass
@@ -92,8 +93,7 @@ def save_district(
     district that has since been identified.
     """
     name = require_name(name, "district")
-    if name_taken(District, study.id, name, district.id if district else None):
-        raise FrameFieldError("name", f"This study already has a district called {name}.")
+    refuse_taken_name(District, study.id, district, name, "district")
     phase = db.session.get(Phase, phase_id) if phase_id else None
     if phase is None or phase.study_id != study.id:
         raise FrameFieldError("phase_id", "Choose a phase of this study.")
@@ -104,7 +104,7 @@ def save_district(
     district.phase_id = phase.id
     district.is_placeholder = bool(is_placeholder)
     district.source = clean_text(source)
-    flush_or_refuse("name", f"This study already has a district called {name}.")
+    flush_or_refuse("name", name_taken_message("district", name))
     return district
 
 
@@ -121,9 +121,7 @@ def why_not_delete_district(district: District) -> str | None:
 @transaction()
 def delete_district(district: District) -> None:
     """Delete a district nobody is sampled in; organisations simply stop covering it."""
-    reason = why_not_delete_district(district)
-    if reason:
-        raise FrameError(reason)
+    refuse_if(why_not_delete_district(district))
     db.session.execute(
         delete(organisation_district).where(organisation_district.c.district_id == district.id)
     )

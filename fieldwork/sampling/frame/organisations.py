@@ -15,12 +15,14 @@ from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
     flush_or_refuse,
-    name_taken,
+    name_taken_message,
     page_of_rows,
     participant_count,
     participants_per,
     people_are,
     plural,
+    refuse_if,
+    refuse_taken_name,
     require_name,
 )
 from fieldwork.sampling.models import (
@@ -32,7 +34,6 @@ from fieldwork.sampling.models import (
     Study,
     organisation_district,
 )
-from fieldwork.sampling.services import FrameError
 
 
 @dataclass
@@ -140,8 +141,7 @@ def save_organisation(
     except ValueError:
         raise FrameFieldError("kind", "Choose the kind of organisation.")
     own_id = organisation.id if organisation else None
-    if name_taken(Organisation, study.id, name, own_id):
-        raise FrameFieldError("name", f"This study already has an organisation called {name}.")
+    refuse_taken_name(Organisation, study.id, organisation, name, "organisation")
     if organisation is not None and kind != organisation.kind:
         _check_kind_change(organisation, kind)
     lead_provider = _checked_lead_provider(study, own_id, kind, lead_provider_id)
@@ -161,7 +161,7 @@ def save_organisation(
     organisation.lead_provider_id = lead_provider.id if lead_provider else None
     organisation.districts = districts
     organisation.notes = clean_text(notes)
-    flush_or_refuse("name", f"This study already has an organisation called {name}.")
+    flush_or_refuse("name", name_taken_message("organisation", name))
     return organisation
 
 
@@ -242,9 +242,7 @@ def why_not_delete_organisation(organisation: Organisation) -> str | None:
 
 @transaction()
 def delete_organisation(organisation: Organisation) -> None:
-    reason = why_not_delete_organisation(organisation)
-    if reason:
-        raise FrameError(reason)
+    refuse_if(why_not_delete_organisation(organisation))
     db.session.execute(
         delete(organisation_district).where(
             organisation_district.c.organisation_id == organisation.id

@@ -15,6 +15,7 @@ from fieldwork.sampling.frame.common import (
     participant_count,
     people_are,
     plural,
+    refuse_if,
     require_name,
 )
 from fieldwork.sampling.models import (
@@ -23,7 +24,6 @@ from fieldwork.sampling.models import (
     Phase,
     Study,
 )
-from fieldwork.sampling.services import FrameError
 
 
 @dataclass
@@ -119,7 +119,5 @@ def why_not_delete_phase(phase: Phase) -> str | None:
 
 @transaction()
 def delete_phase(phase: Phase) -> None:
-    reason = why_not_delete_phase(phase)
-    if reason:
-        raise FrameError(reason)
+    refuse_if(why_not_delete_phase(phase))
     db.session.execute(delete(Phase).where(Phase.id == phase.id))

@@ -12,10 +12,12 @@ from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
     flush_or_refuse,
-    name_taken,
+    name_taken_message,
     participant_count,
     participants_per,
     people_are,
+    refuse_if,
+    refuse_taken_name,
     require_name,
 )
 from fieldwork.sampling.models import (
@@ -25,7 +27,6 @@ from fieldwork.sampling.models import (
     Role,
     Study,
 )
-from fieldwork.sampling.services import FrameError
 
 
 @dataclass
@@ -69,8 +70,7 @@ def save_role(
         kind = OrganisationKind(organisation_kind)
     except ValueError:
         raise FrameFieldError("organisation_kind", "Choose the kind of organisation.")
-    if name_taken(Role, study.id, name, role.id if role else None):
-        raise FrameFieldError("name", f"This study already has a role called {name}.")
+    refuse_taken_name(Role, study.id, role, name, "role")
     if role is not None and kind != role.organisation_kind:
         mismatched = db.session.scalar(
             select(func.count())
@@ -90,7 +90,7 @@ def save_role(
     role.name = name
     role.organisation_kind = kind
     role.description = clean_text(description)
-    flush_or_refuse("name", f"This study already has a role called {name}.")
+    flush_or_refuse("name", name_taken_message("role", name))
     return role
 
 
@@ -106,7 +106,5 @@ def why_not_delete_role(role: Role) -> str | None:
 
 @transaction()
 def delete_role(role: Role) -> None:
-    reason = why_not_delete_role(role)
-    if reason:
-        raise FrameError(reason)
+    refuse_if(why_not_delete_role(role))
     db.session.execute(delete(Role).where(Role.id == role.id))

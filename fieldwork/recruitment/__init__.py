@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         cli,
         consent_form_views,  # noqa: F401  (adds the consent form pages to the blueprint)
         contacts,
+        list_actions,  # (adds the contact attempts download to the blueprint)
         models,  # noqa: F401  (tables join the metadata)
         panel,
         views,
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     register(app, api.blueprint)
     cli.init_app(app)
+    list_actions.init_app(app)
     app.jinja_env.globals["recruitment_panel"] = panel.recruitment_panel
     app.jinja_env.globals["organisation_access"] = contacts.access_of
 

@@ -13,7 +13,8 @@ def init_app(app: Flask) -> None:
     from fieldwork.api.spec import register
     from fieldwork.sampling import (
         api,
-        assignment_views,  # noqa: F401  (adds its route to the sampling blueprint)
+        assignment_views,  # (adds its route to the sampling blueprint)
+        bulk,
         district_views,  # noqa: F401  (adds its routes to the frame blueprint)
         frame_views,
         import_cli,
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     )
 
     register_study_lookup(services.find_study)
+    bulk.register_bulk_action(app, assignment_views.ASSIGN)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(frame_views.blueprint)
     app.register_blueprint(import_views.blueprint)

@@ -1,13 +1,20 @@
-"""A coordinator assigns one participant from their page (many at once is the participant
-list's bulk action, which calls the same service)."""
+"""A coordinator assigns one participant from their page, or many at once with the participant
+list's "Assign" bulk action (the same service)."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
 
+from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import coordinator_required
-from fieldwork.sampling import assignment, services
+from fieldwork.core.forms import coerce_optional_int
+from fieldwork.sampling import assignment, bulk, services
+from fieldwork.sampling.models import Participant, Study
 from fieldwork.sampling.views import blueprint
 
 
@@ -37,3 +44,35 @@ def assign_participant(participant_id: int):
         else:
             flash(f"{person.reference} was already assigned to {who}.", "info")
     return redirect(url_for("sampling.participant", participant_id=participant_id))
+
+
+def _fill_assign(form: FlaskForm, study: Study) -> None:
+    form.assign_to.choices = [SelectChoice("", "Nobody (remove the assignment)")] + [
+        SelectChoice(str(u.id), u.name) for u in bulk.bookable_people()
+    ]
+
+
+def _bulk_assign(study: Study, form: FlaskForm, chosen: list[Participant]) -> bulk.BulkOutcome:
+    interviewer = accounts.get_user(form.assign_to.data or 0)
+    if form.assign_to.data and (interviewer is None or not interviewer.is_enabled):
+        return "Choose who to assign them to.", None, ""
+    result = bulk.assign(chosen, interviewer, current_user)
+    return (
+        None,
+        result,
+        (f"Assigned to {interviewer.name}" if interviewer else "Assignment removed"),
+    )
+
+
+#: The participant list's "Assign" button (sampling's own bulk action).
+ASSIGN = bulk.BulkAction(
+    name="assign",
+    legend="Assign an interviewer",
+    button="Assign",
+    order=10,
+    fields={
+        "assign_to": SelectField("Assign to", coerce=coerce_optional_int, validators=[Optional()]),
+    },
+    fill=_fill_assign,
+    handle=_bulk_assign,
+)

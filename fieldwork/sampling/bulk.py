@@ -1,32 +1,30 @@
-"""Work on many participants at once: assign, send booking links or consent requests, record
-an outcome. Each person goes through the same service a single action uses, so the rules
+"""Work on many participants at once, and what the participant list offers beside its rows.
+
+The list belongs to sampling, but most of what a coordinator does with the people in it
+(booking links, consent requests, outcomes, their contact attempts) belongs to the domains
+above. So sampling keeps two small registries that those domains fill at init_app time: the
+bulk actions (a button, its form fields and its handler) and the extra downloads of the
+filtered list. Each person goes through the same service a single action uses, so the rules
 (status changes, consent, email required, audit) hold; who was skipped, and why, is reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from flask import Flask, current_app, g
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, URLField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.fields.core import UnboundField
 
 from fieldwork.accounts.models import User
-from fieldwork.core.forms import coerce_optional_int
-from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant, Study
 
 #: The most participants one bulk action takes (a page of the list holds fewer).
 MAX_SELECTED = 500
 
-ACTIONS = {
-    "assign": "Assign",
-    "booking_links": "Send booking links",
-    "consent_requests": "Send consent requests",
-    "status": "Record an outcome",
-}
+_ACTIONS_KEY = "fieldwork.sampling.bulk_actions"
+_DOWNLOADS_KEY = "fieldwork.sampling.list_downloads"
 
 
 @dataclass
@@ -49,62 +47,84 @@ class BulkResult:
         return text
 
 
-class BulkForm(FlaskForm):
-    """The fields of every bulk action; the button pressed (`action`) says which apply."""
-
-    assign_to = SelectField("Assign to", coerce=coerce_optional_int, validators=[Optional()])
-    link_interviewer = SelectField(
-        "Interviewer", coerce=coerce_optional_int, validators=[Optional()]
-    )
-    link_mode = SelectField(
-        "How the interview is held",
-        choices=[
-            SelectChoice("telephone", "Telephone"),
-            SelectChoice("video", "Video call"),
-            SelectChoice("in_person", "In person"),
-        ],
-        validators=[Optional()],
-    )
-    link_location = StringField("Place (in person)", validators=[Optional(), Length(max=500)])
-    link_video = URLField("Video call link", validators=[Optional(), Length(max=2000)])
-    link_days = IntegerField(
-        "Link works for (days)", default=14, validators=[Optional(), NumberRange(1, 90)]
-    )
-    consent_version = SelectField(
-        "Consent form", coerce=coerce_optional_int, validators=[Optional()]
-    )
-    consent_days = IntegerField(
-        "Link works for (days)", default=14, validators=[Optional(), NumberRange(1, 90)]
-    )
-    disposition = SelectField("Outcome", validators=[Optional()])
-    channel = SelectField("How", validators=[Optional()])
-    note = StringField("Note", validators=[Optional(), Length(max=2000)])
+#: What a bulk action's handler gives back: a problem to show (nothing done), or the result
+#: and the verb its summary starts with.
+BulkOutcome = tuple[str | None, BulkResult | None, str]
 
 
-def bulk_form(study: Study, formdata=None) -> BulkForm:
-    """The bulk form with its choices filled for `study`."""
-    from fieldwork.accounts.services import bookable_people
-    from fieldwork.recruitment.consent_versions import published_versions
-    from fieldwork.recruitment.dispositions import Disposition
-    from fieldwork.recruitment.models import ContactChannel
+@dataclass(frozen=True)
+class BulkAction:
+    """One button under the participant list, in its own fieldset.
 
-    form = BulkForm(formdata=formdata) if formdata is not None else BulkForm()
-    people = bookable_people()
-    form.assign_to.choices = [SelectChoice("", "Nobody (remove the assignment)")] + [
-        SelectChoice(str(u.id), u.name) for u in people
-    ]
-    form.link_interviewer.choices = [SelectChoice("", "Each one’s assigned interviewer")] + [
-        SelectChoice(str(u.id), u.name) for u in people
-    ]
-    form.consent_version.choices = [SelectChoice("", "Choose a consent form")] + [
-        SelectChoice(str(v.id), f"{v.form.title}, version {v.number}")
-        for v in published_versions(study)
-    ]
-    form.disposition.choices = [SelectChoice("", "Choose the outcome")] + [
-        SelectChoice(d.value, d.label) for d in Disposition
-    ]
-    form.channel.choices = [SelectChoice(c.value, c.label) for c in ContactChannel]
+    `fields` are the form fields it reads (their names are shared by every action, so each
+    must be unique); `fill` gives them their choices for the study; `handle` runs in the
+    request with the validated form and the checked participants of the study.
+    """
+
+    name: str
+    legend: str
+    button: str
+    order: int
+    fields: Mapping[str, UnboundField]
+    fill: Callable[[FlaskForm, Study], None]
+    handle: Callable[[Study, FlaskForm, list[Participant]], BulkOutcome]
+
+
+@dataclass(frozen=True)
+class ListDownload:
+    """A link beside the list's own CSV: `endpoint` gets the list's query string."""
+
+    element_id: str
+    label: str
+    endpoint: str
+    order: int
+
+
+def register_bulk_action(app: Flask, action: BulkAction) -> None:
+    """Offer `action` under the participant list of `app` (again by the same name replaces)."""
+    app.extensions.setdefault(_ACTIONS_KEY, {})[action.name] = action
+
+
+def register_list_download(app: Flask, download: ListDownload) -> None:
+    """Offer `download` beside the participant list's CSV link."""
+    app.extensions.setdefault(_DOWNLOADS_KEY, {})[download.element_id] = download
+
+
+def bulk_actions() -> list[BulkAction]:
+    """The registered bulk actions, in page order."""
+    actions = current_app.extensions.get(_ACTIONS_KEY, {}).values()
+    return sorted(actions, key=lambda action: action.order)
+
+
+def bulk_action(name: str) -> BulkAction | None:
+    return current_app.extensions.get(_ACTIONS_KEY, {}).get(name)
+
+
+def list_downloads() -> list[ListDownload]:
+    downloads = current_app.extensions.get(_DOWNLOADS_KEY, {}).values()
+    return sorted(downloads, key=lambda download: download.order)
+
+
+def bulk_form(study: Study, formdata=None) -> FlaskForm:
+    """One form with every registered action's fields, their choices filled for `study`; the
+    button pressed (`action`) says which fields apply."""
+    actions = bulk_actions()
+    fields = {name: unbound for action in actions for name, unbound in action.fields.items()}
+    form_class = type("BulkForm", (FlaskForm,), fields)
+    form = form_class(formdata=formdata) if formdata is not None else form_class()
+    for action in actions:
+        action.fill(form, study)
     return form
+
+
+def bookable_people() -> list[User]:
+    """The people a bulk action can name (assign to, book with); read once per request, as
+    several actions' choices list them."""
+    if "bulk_bookable_people" not in g:
+        from fieldwork.accounts.services import bookable_people as people
+
+        g.bulk_bookable_people = people()
+    return g.bulk_bookable_people
 
 
 def selected_ids(values: Sequence[str]) -> list[int]:
@@ -126,90 +146,3 @@ def assign(
         study_id=participants[0].study_id if participants else None,
     )
     return BulkResult(done=[p.reference for p in participants])
-
-
-def send_booking_links(
-    participants: Sequence[Participant],
-    interviewer: User | None,
-    actor: User,
-    url_for_token: Callable[[str], str],
-    **options,
-) -> BulkResult:
-    """One booking link each, emailed; `interviewer` None means each one's assigned one."""
-    from fieldwork.accounts.services import interviewers_by_id
-    from fieldwork.scheduling.errors import SchedulingError
-    from fieldwork.scheduling.links import send_booking_link
-
-    result = BulkResult()
-    assigned = interviewers_by_id([p.interviewer_id for p in participants if p.interviewer_id])
-    for person in participants:
-        who = interviewer or assigned.get(person.interviewer_id or 0)
-        if who is None:
-            result.skipped.append((person.reference, "no interviewer assigned"))
-            continue
-        if not person.email:
-            result.skipped.append((person.reference, "no email address"))
-            continue
-        try:
-            send_booking_link(person, who, actor, url_for_token, **options)
-        except SchedulingError as error:
-            result.skipped.append((person.reference, str(error)))
-        else:
-            result.done.append(person.reference)
-    return result
-
-
-def send_consent_requests(
-    participants: Sequence[Participant],
-    version,
-    actor: User,
-    url_for_token: Callable[[str], str],
-    valid_days: int,
-) -> BulkResult:
-    from fieldwork.recruitment import consent_requests
-    from fieldwork.recruitment.status import RecruitmentError
-
-    result = BulkResult()
-    for person in participants:
-        if not person.email:
-            result.skipped.append((person.reference, "no email address"))
-            continue
-        try:
-            consent_requests.send_consent_request(person, version, actor, url_for_token, valid_days)
-        except RecruitmentError as error:
-            db.session.rollback()
-            result.skipped.append((person.reference, str(error)))
-        else:
-            result.done.append(person.reference)
-    return result
-
-
-def record_outcome(
-    participants: Sequence[Participant],
-    disposition,
-    channel,
-    note: str,
-    actor: User,
-    attempted_at,
-) -> BulkResult:
-    """A contact attempt each, through the contact log, so the status follows its rules."""
-    from fieldwork.recruitment.contacts import log_contact_attempt
-    from fieldwork.recruitment.status import RecruitmentError
-
-    result = BulkResult()
-    for person in participants:
-        try:
-            log_contact_attempt(
-                person,
-                actor,
-                attempted_at=attempted_at,
-                channel=channel,
-                disposition=disposition,
-                note=note,
-            )
-        except RecruitmentError as error:
-            db.session.rollback()
-            result.skipped.append((person.reference, str(error)))
-        else:
-            result.done.append(person.reference)
-    return result

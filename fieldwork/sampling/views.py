@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from fieldwork.accounts import services as accounts
 from fieldwork.accounts.access import coordinator_required
@@ -16,7 +15,6 @@ from fieldwork.sampling import bulk, queries, services
 from fieldwork.sampling.forms import ParticipantFilterForm, ParticipantForm
 from fieldwork.sampling.models import (
     OrganisationKind,
-    Participant,
     RecruitmentStatus,
     Study,
 )
@@ -73,8 +71,9 @@ SORT_HEADINGS = [
 ]
 
 
-def _list_filters(study: Study) -> tuple[ParticipantFilterForm, services.ParticipantFilters]:
-    """The list's filters and order from the query string (bad values fall back)."""
+def list_filters(study: Study) -> tuple[ParticipantFilterForm, services.ParticipantFilters]:
+    """The list's filters and order from the query string (bad values fall back); the other
+    domains' downloads of the filtered list (bulk.ListDownload) read them too."""
     form = _filter_form(study)
     sort = request.args.get("sort", "reference")
     if sort not in services.SORT_COLUMNS:
@@ -99,7 +98,7 @@ def _list_filters(study: Study) -> tuple[ParticipantFilterForm, services.Partici
 @blueprint.get("/participants")
 def participants():
     study = require_study()
-    form, filters = _list_filters(study)
+    form, filters = list_filters(study)
     page = paginate(
         services.participant_query(study, filters, current_user),
         parse_page_number(request.args.get("page")),
@@ -116,6 +115,8 @@ def participants():
         filters=filters,
         sort_headings=SORT_HEADINGS,
         bulk_form=bulk_form,
+        bulk_actions=bulk.bulk_actions() if bulk_form else [],
+        list_downloads=bulk.list_downloads(),
         is_filtered=any(request.args.get(k) for k in form.data),
     )
 
@@ -125,27 +126,10 @@ def participants():
 def participants_csv():
     """The filtered list, every page of it, in the list's order."""
     study = require_study()
-    _form, filters = _list_filters(study)
+    _form, filters = list_filters(study)
     rows = services.participant_rows(study, filters, current_user)
     record_download(current_user, study.id, "the participant list as CSV")
     return csv_download(f"participants-{study.slug}", services.PARTICIPANT_CSV_HEADER, rows)
-
-
-@blueprint.get("/contact-attempts.csv")
-@coordinator_required
-def contact_attempts_csv():
-    """The contact attempts of the participants the list is filtered to."""
-    from fieldwork.recruitment import lists
-
-    study = require_study()
-    _form, filters = _list_filters(study)
-    participants = services.participant_query(study, filters, current_user)
-    record_download(current_user, study.id, "the contact attempts as CSV")
-    return csv_download(
-        f"contact-attempts-{study.slug}",
-        lists.CONTACT_CSV_HEADER,
-        lists.contact_attempt_rows(participants, study.timezone),
-    )
 
 
 def _back_to_list() -> str:
@@ -166,122 +150,20 @@ def bulk_action():
     chosen = services.participants_by_ids(
         study, bulk.selected_ids(request.form.getlist("participant_ids"))
     )
-    if action not in bulk.ACTIONS:
+    handler = bulk.bulk_action(action)
+    if handler is None:
         flash("Choose what to do with the selected participants.", "error")
         return redirect(_back_to_list())
     if not chosen:
         flash("Select at least one participant first (tick the boxes in the list).", "error")
         return redirect(_back_to_list())
     form.validate()
-    problem, result, verb = _BULK_HANDLERS[action](study, form, chosen)
+    problem, result, verb = handler.handle(study, form, chosen)
     if problem:
         flash(problem, "error")
     elif result is not None:
         flash(result.summary(verb), "success" if result.done else "warning")
     return redirect(_back_to_list())
-
-
-#: What a bulk action gives back: a problem to show (nothing done), or the result and its verb.
-BulkOutcome = tuple[str | None, bulk.BulkResult | None, str]
-
-
-def _bulk_assign(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
-    interviewer = accounts.get_user(form.assign_to.data or 0)
-    if form.assign_to.data and (interviewer is None or not interviewer.is_enabled):
-        return "Choose who to assign them to.", None, ""
-    result = bulk.assign(chosen, interviewer, current_user)
-    return (
-        None,
-        result,
-        (f"Assigned to {interviewer.name}" if interviewer else "Assignment removed"),
-    )
-
-
-def _booking_link_problem(form: FlaskForm, interviewer: accounts.User | None) -> str | None:
-    """Why the booking-link fields cannot be used, or None."""
-    mode = form.link_mode.data or "telephone"
-    if form.link_interviewer.data and (interviewer is None or not interviewer.is_enabled):
-        return "Choose the interviewer whose free times the links offer."
-    if form.link_days.errors or form.link_video.errors or form.link_location.errors:
-        return "Check the booking link's details: " + " ".join(
-            form.link_days.errors + form.link_video.errors + form.link_location.errors
-        )
-    if mode == "in_person" and not (form.link_location.data or "").strip():
-        return "Enter the place for in-person interviews."
-    if form.link_video.data and not form.link_video.data.lower().startswith(
-        ("https://", "http://")
-    ):
-        return "Enter a video link starting with https://."
-    return None
-
-
-def _bulk_booking_links(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
-    interviewer = accounts.get_user(form.link_interviewer.data or 0)
-    problem = _booking_link_problem(form, interviewer)
-    if problem:
-        return problem, None, ""
-    from fieldwork.scheduling.models import AppointmentMode
-
-    mode = form.link_mode.data or "telephone"
-    result = bulk.send_booking_links(
-        chosen,
-        interviewer,
-        current_user,
-        lambda token: url_for("feeds.self_booking", token=token, _external=True),
-        mode=AppointmentMode(mode),
-        location=form.link_location.data or "" if mode == "in_person" else "",
-        video_link=form.link_video.data or "" if mode == "video" else "",
-        days=form.link_days.data or 14,
-    )
-    return None, result, "Booking link emailed"
-
-
-def _bulk_consent_requests(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
-    from fieldwork.recruitment.consent_versions import get_version
-
-    version = get_version(form.consent_version.data, study) if form.consent_version.data else None
-    if version is None or not version.is_published:
-        return "Choose the consent form to send.", None, ""
-    if form.consent_days.errors:
-        return "A consent link can last from 1 to 90 days.", None, ""
-    result = bulk.send_consent_requests(
-        chosen,
-        version,
-        current_user,
-        lambda token: url_for("recruitment.online_consent", token=token, _external=True),
-        form.consent_days.data or 14,
-    )
-    return None, result, "Consent request emailed"
-
-
-def _bulk_outcome(study: Study, form: FlaskForm, chosen: list[Participant]) -> BulkOutcome:
-    from fieldwork.core.time import now_utc
-    from fieldwork.recruitment.dispositions import Disposition
-    from fieldwork.recruitment.models import ContactChannel
-
-    if form.disposition.data not in {d.value for d in Disposition}:
-        return "Choose the outcome to record.", None, ""
-    if form.channel.data not in {c.value for c in ContactChannel} or form.note.errors:
-        return "Choose how they were contacted (and keep the note short).", None, ""
-    disposition = Disposition(form.disposition.data)
-    result = bulk.record_outcome(
-        chosen,
-        disposition,
-        ContactChannel(form.channel.data),
-        form.note.data or "",
-        current_user,
-        now_utc(),
-    )
-    return None, result, f"“{disposition.label}” recorded"
-
-
-#: Each bulk action's handler, by the value of the button pressed (bulk.ACTIONS).
-_BULK_HANDLERS = {
-    "assign": _bulk_assign,
-    "booking_links": _bulk_booking_links,
-    "consent_requests": _bulk_consent_requests,
-    "status": _bulk_outcome,
-}
 
 
 @blueprint.get("/participants/<int:participant_id>")

@@ -13,7 +13,15 @@ def init_app(app: Flask) -> None:
     """Register the blueprints and the template helpers; cancel a withdrawn participant's
     appointments and forget an erased one's details (recruitment's signals)."""
     from fieldwork.api.spec import register
-    from fieldwork.scheduling import api, appointments, booking, feeds, rules_views, views
+    from fieldwork.scheduling import (
+        api,
+        appointments,
+        booking,
+        feeds,
+        list_actions,
+        rules_views,
+        views,
+    )
 
     # Each of these adds its pages to the scheduling blueprint (views.blueprint) when imported.
     for module in ("availability_views", "booking_views", "link_views"):
@@ -23,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(rules_views.blueprint)
     app.register_blueprint(feeds.blueprint)
     register(app, api.blueprint)
+    list_actions.init_app(app)
 
     # The participant page includes templates/scheduling/_participant_appointments.html,
     # which loads its rows through this global (one query).

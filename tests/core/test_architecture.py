@@ -10,6 +10,7 @@ to the higher one's signal. No package imports another's `_private` names.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,45 +214,37 @@ def _foreign_module_aliases(tree: ast.Module, module: str, is_package: bool) -> 
     return aliases
 
 
-#: Imports that still go up the layers, each to be removed by moving the code to its layer or
-#: by a signal (issue 16). The test below lets none be added and asks that each one fixed be
-#: struck off here, so this list only shrinks.
-KNOWN_VIOLATIONS = {
-    # The participant list's bulk actions (contact, consent link, booking link) act through
-    # recruitment and scheduling; they belong above scheduling.
-    "sampling/bulk.py -> fieldwork.recruitment.consent_versions (published_versions)",
-    "sampling/bulk.py -> fieldwork.recruitment.dispositions (Disposition)",
-    "sampling/bulk.py -> fieldwork.recruitment.models (ContactChannel)",
-    "sampling/bulk.py -> fieldwork.scheduling.errors (SchedulingError)",
-    "sampling/bulk.py -> fieldwork.scheduling.links (send_booking_link)",
-    "sampling/bulk.py -> fieldwork.recruitment.consent_requests",
-    "sampling/bulk.py -> fieldwork.recruitment.status (RecruitmentError)",
-    "sampling/bulk.py -> fieldwork.recruitment.contacts (log_contact_attempt)",
-    "sampling/views.py -> fieldwork.recruitment.lists",
-    "sampling/views.py -> fieldwork.scheduling.models (AppointmentMode)",
-    "sampling/views.py -> fieldwork.recruitment.consent_versions (get_version)",
-    "sampling/views.py -> fieldwork.recruitment.dispositions (Disposition)",
-    "sampling/views.py -> fieldwork.recruitment.models (ContactChannel)",
-}
-
-
-def _without_line(problem: str) -> str:
-    """`sampling/bulk.py:87 sampling -> x (y)  (why)` -> `sampling/bulk.py -> x (y)`."""
-    place, rest = problem.split(" ", 1)
-    imported = rest.split(" -> ", 1)[1].split("  (", 1)[0]
-    return f"{place.split(':')[0]} -> {imported}"
-
-
 def test_every_package_imports_only_packages_below_it():
-    """Signals and TYPE_CHECKING imports excepted, no import goes up the layers but the known
-    ones above; the message lists every new offending import."""
-    new = [p for p in layering_violations() if _without_line(p) not in KNOWN_VIOLATIONS]
-    assert new == []
+    """Signals and TYPE_CHECKING imports excepted, no import goes up the layers; the message
+    lists every offending import."""
+    assert layering_violations() == []
 
 
-def test_the_known_exceptions_are_struck_off_once_fixed():
-    found = {_without_line(problem) for problem in layering_violations()}
-    assert KNOWN_VIOLATIONS - found == set()
+def test_an_import_up_the_layers_is_found(tmp_path, monkeypatch):
+    """The check above can fail: in a tree where sampling imports recruitment (at any depth,
+    by `from ... import module` too), both imports are reported, the signal and the
+    TYPE_CHECKING import are not."""
+    root = tmp_path / "fieldwork"
+    for package in ("sampling", "recruitment"):
+        (root / package).mkdir(parents=True)
+        (root / package / "__init__.py").write_text("")
+    (root / "__init__.py").write_text("")
+    (root / "recruitment" / "lists.py").write_text("")
+    (root / "recruitment" / "signals.py").write_text("")
+    (root / "sampling" / "views.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from fieldwork.recruitment import signals\n"
+        "if TYPE_CHECKING:\n"
+        "    from fieldwork.recruitment.models import Consent\n"
+        "def page():\n"
+        "    from fieldwork.recruitment import lists\n"
+        "    import fieldwork.recruitment.lists\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", root)
+    assert [problem.split(" ", 1)[0] for problem in layering_violations()] == [
+        "sampling/views.py:6",
+        "sampling/views.py:7",
+    ]
 
 
 def test_no_package_imports_another_packages_private_names():

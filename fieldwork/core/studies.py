@@ -29,6 +29,9 @@ class _Registry:
 
 _registry = _Registry()
 
+#: Longest slug a study can have; anything longer (or with NUL) names none.
+MAX_SLUG_LENGTH = 60
+
 
 def register_study_lookup(find: StudyFinder) -> None:
     """Sampling tells core how to find a study (at app start)."""
@@ -40,9 +43,7 @@ def current_study() -> Study | None:
     Looked up once per request."""
     if "current_study" in g:
         return g.current_study
-    find = _registry.find
-    if find is None:
-        raise RuntimeError("No study lookup is registered (sampling's init_app registers it).")
+    find = _find()
     named = study_named_by_api_request()
     if named is not None:
         # The API chooses no study in a header: the one its URL names is worked on (the
@@ -57,6 +58,30 @@ def current_study() -> Study | None:
         study = find()
     g.current_study = study
     return study
+
+
+def study_by_slug(slug: str) -> Study | None:
+    """The study with this slug, through the registered lookup; None for anything that cannot
+    be a slug (too long, or with NUL, which PostgreSQL refuses in text)."""
+    if len(slug) > MAX_SLUG_LENGTH or "\x00" in slug:
+        return None
+    return _find()(slug=slug)
+
+
+def study_or_404(slug: str) -> Study:
+    """The study a path's slug names, or 404 (for the study-scoped endpoints of the packages
+    below sampling)."""
+    study = study_by_slug(slug)
+    if study is None:
+        abort(404, "There is no study with that slug.")
+    return study
+
+
+def _find() -> StudyFinder:
+    find = _registry.find
+    if find is None:
+        raise RuntimeError("No study lookup is registered (sampling's init_app registers it).")
+    return find
 
 
 def study_named_by_api_request() -> str | None:

@@ -5,12 +5,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the outbox page (blueprint "outbox") and the models."""
-    from fieldwork.outbox import models, smtp, wakeup  # noqa: F401 - registers the table
+    """Register the outbox page (blueprint "outbox"), its API ("outbox_api") and the models."""
+    from fieldwork.api.spec import register
+    from fieldwork.outbox import api, models, smtp, wakeup  # noqa: F401 - registers the table
     from fieldwork.outbox.views import blueprint
 
     wakeup.install()
     app.register_blueprint(blueprint)
+    register(app, api.blueprint)
 
     from fieldwork.outbox import erasure
     from fieldwork.recruitment.signals import participant_erased

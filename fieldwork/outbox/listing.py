@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.policy import SMTP
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 
@@ -102,3 +104,20 @@ def message_rows(filters: OutboxFilters, study_id: int | None = None):
             row.last_error,
             row.sent_at.isoformat() if row.sent_at else "",
         ]
+
+
+def api_message_query(study_id: int | None, filters: Mapping[str, Any]) -> Select:
+    """The API's list, newest first: one study's messages (None: every study's, for the
+    deprecated path). Filters, as parsed API arguments: `state`, `kind`, `appointment` (id)."""
+    statement = select(OutboxMessage).order_by(
+        OutboxMessage.created_at.desc(), OutboxMessage.id.desc()
+    )
+    if filters.get("state") is not None:
+        statement = statement.where(OutboxMessage.state == filters["state"])
+    if filters.get("kind") is not None:
+        statement = statement.where(OutboxMessage.kind == filters["kind"])
+    if filters.get("appointment") is not None:
+        statement = statement.where(OutboxMessage.appointment_id == filters["appointment"])
+    if study_id is not None:
+        statement = statement.where(OutboxMessage.study_id == study_id)
+    return statement

@@ -1,4 +1,4 @@
-"""The reminders and outbox messages the API lists, with their filters.
+"""The reminders the API lists, with their filters.
 
 Filters arrive as the API's parsed arguments (absent filters are missing); `study` is None for
 every study (only the deprecated paths allow that)."""
@@ -12,7 +12,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.extensions import db
-from fieldwork.outbox.models import OutboxMessage
 from fieldwork.reminders.models import Reminder
 from fieldwork.sampling.models import Study
 from fieldwork.scheduling.models import Appointment
@@ -44,23 +43,3 @@ def reminder_query(study: Study | None, filters: Mapping[str, Any]) -> Select:
 
 def get_reminder(reminder_id: int) -> Reminder | None:
     return db.session.scalars(_reminders().where(Reminder.id == reminder_id)).unique().first()
-
-
-def outbox_query(study: Study | None, filters: Mapping[str, Any]) -> Select:
-    """Newest first. Filters: `state`, `kind`, `appointment` (id)."""
-    statement = select(OutboxMessage).order_by(
-        OutboxMessage.created_at.desc(), OutboxMessage.id.desc()
-    )
-    if filters.get("state") is not None:
-        statement = statement.where(OutboxMessage.state == filters["state"])
-    if filters.get("kind") is not None:
-        statement = statement.where(OutboxMessage.kind == filters["kind"])
-    if filters.get("appointment") is not None:
-        statement = statement.where(OutboxMessage.appointment_id == filters["appointment"])
-    if study is not None:
-        statement = statement.where(OutboxMessage.study_id == study.id)
-    return statement
-
-
-def get_outbox_message(message_id: int) -> OutboxMessage | None:
-    return db.session.get(OutboxMessage, message_id)

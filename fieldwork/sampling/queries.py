@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from fieldwork.accounts.models import User
+from fieldwork.core.studies import MAX_SLUG_LENGTH
 from fieldwork.extensions import db
 from fieldwork.sampling import services
 from fieldwork.sampling.models import (
@@ -24,9 +25,6 @@ from fieldwork.sampling.models import (
     Study,
     organisation_district,
 )
-
-#: Longest slug a study can have; anything longer (or with NUL) names none.
-MAX_SLUG_LENGTH = 60
 
 
 def _like(text: str) -> str:

@@ -15,7 +15,7 @@ import datetime as dt
 from fieldwork.coverage import rates
 from fieldwork.coverage import services as coverage
 from fieldwork.coverage.figures import Figures
-from fieldwork.exports.package import Field, ForeignKey, Table
+from fieldwork.exports.package import Field, ForeignKey, Table, count_field
 from fieldwork.sampling.models import OrganisationKind, Study
 
 #: The shapes of cell a quota may have, in the order their rows are written.
@@ -169,12 +169,7 @@ def _quota_table(cells: list[Cell]) -> Table:
         "The number of people the study aimed to interview in each cell of the sample.",
         [
             *_cell_fields(QUOTA_SHAPES),
-            Field(
-                "target",
-                "integer",
-                "People to interview in the cell.",
-                {"required": True, "minimum": 0},
-            ),
+            count_field("target", "People to interview in the cell."),
         ],
         ("cell",),
         [
@@ -206,51 +201,22 @@ def _coverage_fields() -> list[Field]:
     """The coverage resource's fields: the cell, then one per figure and rate."""
     return [
         *_cell_fields((*QUOTA_SHAPES, "phase_total", "overall")),
-        Field("target", "integer", "The cell's quota (empty when it has none).", {"minimum": 0}),
-        Field(
+        count_field("target", "The cell's quota (empty when it has none).", required=False),
+        count_field(
             "needed",
-            "integer",
             "Interviews still to achieve: target − achieved, never below 0 (empty without "
             "a target).",
-            {"minimum": 0},
+            required=False,
         ),
-        Field(
-            "participants",
-            "integer",
-            "People of the frame in the cell.",
-            {"required": True, "minimum": 0},
-        ),
+        count_field("participants", "People of the frame in the cell."),
+        *(count_field(name, description) for name, _, description in BUCKET_COLUMNS),
         *(
-            Field(name, "integer", description, {"required": True, "minimum": 0})
-            for name, _, description in BUCKET_COLUMNS
-        ),
-        *(
-            Field(
-                name,
-                "integer",
-                f"Cases of type {letter}: {CASE_MEANINGS[letter]}",
-                {"required": True, "minimum": 0},
-            )
+            count_field(name, f"Cases of type {letter}: {CASE_MEANINGS[letter]}")
             for name, letter, _ in CASE_COLUMNS
         ),
-        Field(
-            "held_appointments",
-            "integer",
-            "Appointments held.",
-            {"required": True, "minimum": 0},
-        ),
-        Field(
-            "no_show_appointments",
-            "integer",
-            "Appointments the participant missed.",
-            {"required": True, "minimum": 0},
-        ),
-        Field(
-            "late_cancellations",
-            "integer",
-            "Appointments cancelled late.",
-            {"required": True, "minimum": 0},
-        ),
+        count_field("held_appointments", "Appointments held."),
+        count_field("no_show_appointments", "Appointments the participant missed."),
+        count_field("late_cancellations", "Appointments cancelled late."),
         *(
             Field(
                 name,

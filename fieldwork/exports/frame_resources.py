@@ -16,6 +16,7 @@ from fieldwork.exports.package import (
     ForeignKey,
     Table,
     enum_field,
+    id_field,
 )
 from fieldwork.extensions import db
 from fieldwork.recruitment.dispositions import RULES as DISPOSITION_RULES
@@ -73,13 +74,7 @@ def _districts(study: Study) -> Table:
         "Districts",
         "The sampled areas (Jobcentre Plus districts), each in one phase.",
         [
-            Field(
-                "district_id",
-                "integer",
-                "The district's identifier in this package.",
-                {"required": True, "unique": True},
-                "District",
-            ),
+            id_field("district_id", "district", "District"),
             Field("name", "string", "The district's name.", {"required": True}),
             Field(
                 "phase_number", "integer", "The phase the district belongs to.", {"required": True}
@@ -116,13 +111,7 @@ def _organisations(study: Study) -> Table:
         "Organisations",
         "The public bodies and providers whose staff were sampled, by name.",
         [
-            Field(
-                "organisation_id",
-                "integer",
-                "The organisation's identifier in this package.",
-                {"required": True, "unique": True},
-                "Organisation",
-            ),
+            id_field("organisation_id", "organisation", "Organisation"),
             Field("name", "string", "The organisation's name.", {"required": True}),
             enum_field("kind", "The kind of organisation (see the codebook).", OrganisationKind),
             Field(
@@ -175,13 +164,7 @@ def _roles(study: Study) -> Table:
         "Roles",
         "The stakeholder roles the study interviews, each tied to a kind of organisation.",
         [
-            Field(
-                "role_id",
-                "integer",
-                "The role's identifier in this package.",
-                {"required": True, "unique": True},
-                "Role",
-            ),
+            id_field("role_id", "role", "Role"),
             Field("name", "string", "The role's name.", {"required": True}),
             enum_field(
                 "organisation_kind",

@@ -321,6 +321,28 @@ def reference_field() -> Field:
     )
 
 
+def id_field(name: str, what: str, title: str = "") -> Field:
+    """A table's own key column, numbered as in the database."""
+    return Field(
+        name,
+        "integer",
+        f"The {what}'s identifier in this package.",
+        {"required": True, "unique": True},
+        title,
+    )
+
+
+def count_field(name: str, description: str, *, required: bool = True) -> Field:
+    """A whole number from 0 up: a count or a length."""
+    constraints: dict[str, Any] = {"required": True, "minimum": 0} if required else {"minimum": 0}
+    return Field(name, "integer", description, constraints)
+
+
+def ordinal_field(name: str, description: str) -> Field:
+    """A whole number from 1 up: a place in an order (1 first)."""
+    return Field(name, "integer", description, {"required": True, "minimum": 1})
+
+
 def date_field(name: str, what: str, precision: DatePrecision, required: bool = False) -> Field:
     constraints = {"required": True} if required else {}
     return Field(name, "date", f"{what}: {precision.meaning}.", constraints)

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from sqlalchemy import Select
 
-from fieldwork.exports.package import DatePrecision, Field, ForeignKey, Table, coarsen
+from fieldwork.exports.package import (
+    DatePrecision,
+    Field,
+    ForeignKey,
+    Table,
+    coarsen,
+    count_field,
+    ordinal_field,
+)
 from fieldwork.pipeline.figures import archivable_transcripts, step_counts
 from fieldwork.sampling.models import Study
 
@@ -25,38 +33,22 @@ def _steps_table(study: Study, precision: DatePrecision) -> Table:
         "anonymised, checked, archived, ...), in order, with how many held interviews have done "
         "each. Counts over every held interview of the frame (aggregate, no person).",
         [
-            Field(
-                "step_number",
-                "integer",
-                "The step's place in the order, 1 first.",
-                {"required": True, "minimum": 1},
-            ),
+            ordinal_field("step_number", "The step's place in the order, 1 first."),
             Field("step", "string", "The step's name, as the study calls it.", {"required": True}),
-            Field(
+            count_field(
                 "due_working_days",
-                "integer",
                 "Working days after the interview by which the step is due (weekends and bank "
                 "holidays skipped); empty when the study set no due date.",
-                {"minimum": 0},
+                required=False,
             ),
-            Field(
-                "held_interviews",
-                "integer",
-                "Interviews held in the study (the same on every row).",
-                {"required": True, "minimum": 0},
+            count_field("held_interviews", "Interviews held in the study (the same on every row)."),
+            count_field(
+                "interviews_done", "Held interviews for which the step is done (and not undone)."
             ),
-            Field(
-                "interviews_done",
-                "integer",
-                "Held interviews for which the step is done (and not undone).",
-                {"required": True, "minimum": 0},
-            ),
-            Field(
+            count_field(
                 "interviews_undone",
-                "integer",
                 "Steps undone because the participant withdrew asking for their data to be "
                 "destroyed.",
-                {"required": True, "minimum": 0},
             ),
             Field(
                 "first_done_on",
@@ -117,11 +109,9 @@ def _transcripts_table(study: Study, archivable: Select, precision: DatePrecisio
                 {"required": True},
                 "Participant",
             ),
-            Field(
+            ordinal_field(
                 "interview_number",
-                "integer",
                 "1 for the participant's first interview listed here, 2 for the next, ...",
-                {"required": True, "minimum": 1},
             ),
             Field(
                 "interview_on",

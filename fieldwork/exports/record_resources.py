@@ -15,9 +15,12 @@ from fieldwork.exports.package import (
     Field,
     ForeignKey,
     Table,
+    count_field,
     date_field,
     enum_field,
+    id_field,
     local_day,
+    ordinal_field,
     reference_field,
 )
 from fieldwork.extensions import db
@@ -72,11 +75,8 @@ def _contact_attempts(study: Study, zone: ZoneInfo, precision: DatePrecision) ->
         "never exported.",
         [
             reference_field(),
-            Field(
-                "attempt_number",
-                "integer",
-                "1 for the participant's first attempt, 2 for the next, ...",
-                {"required": True, "minimum": 1},
+            ordinal_field(
+                "attempt_number", "1 for the participant's first attempt, 2 for the next, ..."
             ),
             date_field("attempted_on", "The date of the attempt", precision, required=True),
             enum_field("channel", "How the attempt was made.", ContactChannel),
@@ -106,29 +106,16 @@ def _appointment_fields(precision: DatePrecision) -> list[Field]:
 
     return [
         reference_field(),
-        Field(
-            "appointment_number",
-            "integer",
-            "1 for the participant's first appointment, 2 for the next, ...",
-            {"required": True, "minimum": 1},
+        ordinal_field(
+            "appointment_number", "1 for the participant's first appointment, 2 for the next, ..."
         ),
         date_field("appointment_on", "The date of the interview", precision, True),
         enum_field("mode", "How the interview was (to be) held.", AppointmentMode),
-        Field(
-            "planned_minutes",
-            "integer",
-            "The length booked, in minutes.",
-            {"required": True, "minimum": 0},
-        ),
+        count_field("planned_minutes", "The length booked, in minutes."),
         enum_field(
             "outcome", "What became of the appointment (see the codebook).", AppointmentStatus
         ),
-        Field(
-            "actual_minutes",
-            "integer",
-            "The real length in minutes, when recorded.",
-            {"minimum": 0},
-        ),
+        count_field("actual_minutes", "The real length in minutes, when recorded.", required=False),
         Field("is_recorded", "boolean", "Whether the interview was audio-recorded, when recorded."),
     ]
 
@@ -204,19 +191,9 @@ def _consent_form_versions(study: Study) -> Table:
         "The published versions of the study's consent forms (a published version never "
         "changes; edits make a new version).",
         [
-            Field(
-                "consent_form_version_id",
-                "integer",
-                "The version's identifier in this package.",
-                {"required": True, "unique": True},
-            ),
+            id_field("consent_form_version_id", "version"),
             Field("form_title", "string", "The consent form's title.", {"required": True}),
-            Field(
-                "version_number",
-                "integer",
-                "The version's number within its form.",
-                {"required": True, "minimum": 1},
-            ),
+            ordinal_field("version_number", "The version's number within its form."),
             Field("published_on", "date", "The day the version was published.", {"required": True}),
         ],
         ("consent_form_version_id",),
@@ -280,11 +257,8 @@ def _consent_fields(precision: DatePrecision) -> list[Field]:
 
     return [
         reference_field(),
-        Field(
-            "consent_number",
-            "integer",
-            "1 for the participant's first consent, 2 for the next, ...",
-            {"required": True, "minimum": 1},
+        ordinal_field(
+            "consent_number", "1 for the participant's first consent, 2 for the next, ..."
         ),
         Field("consent_form_version_id", "integer", "The version answered.", {"required": True}),
         enum_field("method", "How consent was given.", ConsentMethod),

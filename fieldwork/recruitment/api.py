@@ -5,7 +5,9 @@ Interviewers get 403."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from flask import abort, url_for
 from flask_login import current_user
@@ -40,10 +42,31 @@ def coordinators_only() -> None:
         abort(403, "Only coordinators can read recruitment records.")
 
 
-@blueprint.get("/studies/<slug>/contact-attempts")
-@blueprint.arguments(schemas.ContactAttemptArguments, location="query", as_kwargs=True)
-@blueprint.response(200, schemas.ContactAttemptPage)
-@blueprint.alt_response(403, response="FORBIDDEN")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _stacked(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """The decorators in the order they would be written above a view, as one."""
+
+    def decorate(view: F) -> F:
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
+def _study_list(path: str, arguments: type, page: type) -> Callable[[F], F]:
+    """A coordinators' list of a study's records, in the page envelope."""
+    return _stacked(
+        blueprint.get(f"/studies/<slug>/{path}"),
+        blueprint.arguments(arguments, location="query", as_kwargs=True),
+        blueprint.response(200, page),
+        blueprint.alt_response(403, response="FORBIDDEN"),
+    )
+
+
+@_study_list("contact-attempts", schemas.ContactAttemptArguments, schemas.ContactAttemptPage)
 def list_contact_attempts(slug: str, **arguments: Any) -> dict:
     """List a study's contact attempts
 
@@ -52,10 +75,7 @@ def list_contact_attempts(slug: str, **arguments: Any) -> dict:
     return page_of(queries.contact_attempt_query(study_or_404(slug), arguments), arguments)
 
 
-@blueprint.get("/studies/<slug>/consents")
-@blueprint.arguments(schemas.ConsentArguments, location="query", as_kwargs=True)
-@blueprint.response(200, schemas.ConsentPage)
-@blueprint.alt_response(403, response="FORBIDDEN")
+@_study_list("consents", schemas.ConsentArguments, schemas.ConsentPage)
 def list_consents(slug: str, **arguments: Any) -> dict:
     """List a study's consents
 
@@ -64,10 +84,7 @@ def list_consents(slug: str, **arguments: Any) -> dict:
     return page_of(queries.consent_query(study_or_404(slug), arguments), arguments)
 
 
-@blueprint.get("/studies/<slug>/audit-events")
-@blueprint.arguments(schemas.AuditEventArguments, location="query", as_kwargs=True)
-@blueprint.response(200, schemas.AuditEventPage)
-@blueprint.alt_response(403, response="FORBIDDEN")
+@_study_list("audit-events", schemas.AuditEventArguments, schemas.AuditEventPage)
 def list_audit_events(slug: str, **arguments: Any) -> dict:
     """List a study's audit events
 
@@ -89,8 +106,29 @@ def _writable_participant(participant_id: int) -> Participant:
     return participant
 
 
-#: Look the participant up (404, 403, 409) before the body is read.
-_participant_first = blueprint.checks_first(_writable_participant)
+def _participant_write(path: str, body: type, answer: type) -> Callable[[F], F]:
+    """A coordinator's write about one participant, who is looked up (404, 403, 409) before
+    the body is read; answers 201."""
+    return _stacked(
+        blueprint.post(f"/participants/<id:participant_id>/{path}"),
+        blueprint.checks_first(_writable_participant),
+        blueprint.arguments(body),
+        blueprint.response(201, answer),
+        blueprint.write_errors(
+            invalid="Fields that do not fit.",
+            conflict="The participant was erased.",
+            unprocessable=True,
+        ),
+    )
+
+
+@contextmanager
+def _refusal_is_422() -> Iterator[None]:
+    """A recruitment rule's refusal (a withdrawn participant, an attempt in the future) is 422."""
+    try:
+        yield
+    except RecruitmentError as error:
+        raise UnprocessableEntity(str(error)) from error
 
 
 def _published_version(participant: Participant, version_id: int) -> ConsentFormVersion:
@@ -100,13 +138,7 @@ def _published_version(participant: Participant, version_id: int) -> ConsentForm
     return version
 
 
-@blueprint.post("/participants/<id:participant_id>/contact-attempts")
-@_participant_first
-@blueprint.arguments(schemas.NewContactAttempt)
-@blueprint.response(201, schemas.ContactAttempt)
-@blueprint.write_errors(
-    invalid="Fields that do not fit.", conflict="The participant was erased.", unprocessable=True
-)
+@_participant_write("contact-attempts", schemas.NewContactAttempt, schemas.ContactAttempt)
 def record_contact_attempt(body: dict, participant_id: int):
     """Record a contact attempt
 
@@ -115,7 +147,7 @@ def record_contact_attempt(body: dict, participant_id: int):
     answers 422.
     """
     participant = _writable_participant(participant_id)
-    try:
+    with _refusal_is_422():
         attempt = contacts.log_contact_attempt(
             participant,
             current_user._get_current_object(),
@@ -125,18 +157,10 @@ def record_contact_attempt(body: dict, participant_id: int):
             note=body.get("note", ""),
             next_action_on=body.get("next_action_on"),
         )
-    except RecruitmentError as error:
-        raise UnprocessableEntity(str(error)) from error
     return queries.get_contact_attempt(attempt.id), 201
 
 
-@blueprint.post("/participants/<id:participant_id>/consents")
-@_participant_first
-@blueprint.arguments(schemas.NewConsent)
-@blueprint.response(201, schemas.Consent)
-@blueprint.write_errors(
-    invalid="Fields that do not fit.", conflict="The participant was erased.", unprocessable=True
-)
+@_participant_write("consents", schemas.NewConsent, schemas.Consent)
 def record_consent(body: dict, participant_id: int):
     """Record consent
 
@@ -149,7 +173,7 @@ def record_consent(body: dict, participant_id: int):
     version = _published_version(participant, body["version_id"])
     if body["method"] == ConsentMethod.ONLINE:
         raise InvalidFields({"method": "Online consent is given by the participant's link."})
-    try:
+    with _refusal_is_422():
         recorded = consent.record_consent(
             participant,
             version,
@@ -159,18 +183,10 @@ def record_consent(body: dict, participant_id: int):
             given_at=body.get("given_at"),
             typed_name=body.get("typed_name", ""),
         )
-    except RecruitmentError as error:
-        raise UnprocessableEntity(str(error)) from error
     return queries.get_consent(recorded.id), 201
 
 
-@blueprint.post("/participants/<id:participant_id>/consent-links")
-@_participant_first
-@blueprint.arguments(schemas.NewConsentLink)
-@blueprint.response(201, schemas.ConsentLink)
-@blueprint.write_errors(
-    invalid="Fields that do not fit.", conflict="The participant was erased.", unprocessable=True
-)
+@_participant_write("consent-links", schemas.NewConsentLink, schemas.ConsentLink)
 def create_consent_link(body: dict, participant_id: int):
     """Make a consent link
 
@@ -188,7 +204,7 @@ def create_consent_link(body: dict, participant_id: int):
         urls.append(url_for("recruitment.online_consent", token=token, _external=True))
         return urls[-1]
 
-    try:
+    with _refusal_is_422():
         if body["send"]:
             link = consent_requests.send_consent_request(
                 participant, version, current_user, url_of, valid_days=body["days"]
@@ -198,8 +214,6 @@ def create_consent_link(body: dict, participant_id: int):
                 participant, version, current_user, valid_days=body["days"]
             )
             url_of(token)
-    except RecruitmentError as error:
-        raise UnprocessableEntity(str(error)) from error
     answer = {
         "id": link.id,
         "participant_id": participant.id,

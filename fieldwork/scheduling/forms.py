@@ -46,6 +46,34 @@ def _web_address(form, field) -> None:
         raise ValidationError("Enter a web address starting with https:// or http://.")
 
 
+def _add_error(field, message: str) -> None:
+    """Add an error found by a form-level check (field.errors may be a tuple before validation)."""
+    field.errors = [*field.errors, message]
+
+
+def _mode_field() -> RadioField:
+    return RadioField(
+        "How the interview is held",
+        choices=MODE_CHOICES,
+        default=AppointmentMode.TELEPHONE.value,
+        validators=[InputRequired("Choose how the interview is held.")],
+    )
+
+
+def _video_link_field() -> URLField:
+    return URLField("Video call link", validators=[Optional(), Length(max=2000), _web_address])
+
+
+def _has_place_if_in_person(form) -> bool:
+    """In person needs a place (checked at form level: the field's Optional() skips its own
+    checks when it is empty)."""
+    in_person = form.mode.data == AppointmentMode.IN_PERSON.value
+    if in_person and not (form.location.data or "").strip():
+        _add_error(form.location, "Enter the place for an in-person interview.")
+        return False
+    return True
+
+
 class _TimeFields:
     starts_on = DateField(
         "Date", validators=[InputRequired("Enter the date, for example 30/03/2026.")]
@@ -94,21 +122,13 @@ class AppointmentForm(_TimeFields, FlaskForm):
         description="For an interview held before it was booked here: its time is in the "
         "past, and no invitations or reminders are sent.",
     )
-    mode = RadioField(
-        "How the interview is held",
-        choices=MODE_CHOICES,
-        default=AppointmentMode.TELEPHONE.value,
-        validators=[InputRequired("Choose how the interview is held.")],
-    )
+    mode = _mode_field()
     location = StringField(
         "Place",
         description="For an in-person interview: the address or room.",
         validators=[Optional(), Length(max=500)],
     )
-    video_link = URLField(
-        "Video call link",
-        validators=[Optional(), Length(max=2000), _web_address],
-    )
+    video_link = _video_link_field()
     travel_minutes_before = IntegerField(
         "Travel time there (minutes)",
         default=0,
@@ -133,35 +153,22 @@ class AppointmentForm(_TimeFields, FlaskForm):
         """A time (a free slot or a typed date and time, not both); in person needs a place
         (checked here: Optional() skips the fields' own checks)."""
         valid = super().validate(extra_validators)
-        in_person = self.mode.data == AppointmentMode.IN_PERSON.value
-        if in_person and not (self.location.data or "").strip():
-            self.location.errors = [
-                *self.location.errors,
-                "Enter the place for an in-person interview.",
-            ]
-            valid = False
+        valid = _has_place_if_in_person(self) and valid
         typed = bool(self.starts_on.data or self.starts_time.data)
         if self.slot.data and typed:
-            self.slot.errors = [
-                *self.slot.errors,
-                "Choose a free time or type a date and time, not both.",
-            ]
+            _add_error(self.slot, "Choose a free time or type a date and time, not both.")
             valid = False
         elif self.slot.data and self.chosen_slot() is None:
-            self.slot.errors = [*self.slot.errors, "Choose one of the free times shown."]
+            _add_error(self.slot, "Choose one of the free times shown.")
             valid = False
         elif not self.slot.data:
             if not self.starts_on.data and not self.starts_on.errors:
-                self.starts_on.errors = [
-                    *self.starts_on.errors,
-                    "Choose a free time, or enter the date, for example 30/03/2026.",
-                ]
+                _add_error(
+                    self.starts_on, "Choose a free time, or enter the date, for example 30/03/2026."
+                )
                 valid = False
             if not self.starts_time.data and not self.starts_time.errors:
-                self.starts_time.errors = [
-                    *self.starts_time.errors,
-                    "Enter the start time, for example 10:00.",
-                ]
+                _add_error(self.starts_time, "Enter the start time, for example 10:00.")
                 valid = False
         return valid
 
@@ -310,10 +317,10 @@ class BusyCalendarForm(FlaskForm):
         valid = super().validate(extra_validators)
         has_file = bool(self.upload.data and getattr(self.upload.data, "filename", ""))
         if not self.url.data and not has_file:
-            self.url.errors = [*self.url.errors, "Enter the calendar's address or upload a file."]
+            _add_error(self.url, "Enter the calendar's address or upload a file.")
             return False
         if self.url.data and has_file:
-            self.url.errors = [*self.url.errors, "Give an address or a file, not both."]
+            _add_error(self.url, "Give an address or a file, not both.")
             return False
         return valid
 
@@ -342,20 +349,13 @@ class BookingLinkForm(FlaskForm):
         description="The participant chooses from this person's free times.",
         validators=[InputRequired("Choose the interviewer.")],
     )
-    mode = RadioField(
-        "How the interview is held",
-        choices=MODE_CHOICES,
-        default=AppointmentMode.TELEPHONE.value,
-        validators=[InputRequired("Choose how the interview is held.")],
-    )
+    mode = _mode_field()
     location = StringField(
         "Place",
         description="For an in-person interview.",
         validators=[Optional(), Length(max=500)],
     )
-    video_link = URLField(
-        "Video call link", validators=[Optional(), Length(max=2000), _web_address]
-    )
+    video_link = _video_link_field()
     travel_minutes = IntegerField(
         "Travel time each way (minutes)",
         default=0,
@@ -371,11 +371,4 @@ class BookingLinkForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         """In person needs a place (checked here: Optional() skips the field's own checks)."""
         valid = super().validate(extra_validators)
-        in_person = self.mode.data == AppointmentMode.IN_PERSON.value
-        if in_person and not (self.location.data or "").strip():
-            self.location.errors = [
-                *self.location.errors,
-                "Enter the place for an in-person interview.",
-            ]
-            return False
-        return valid
+        return _has_place_if_in_person(self) and valid

@@ -9,6 +9,7 @@ from flask_login import current_user
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.studies import require_study
 from fieldwork.recruitment import consent_versions, forms
+from fieldwork.recruitment.models import ConsentFormVersion
 from fieldwork.recruitment.status import RecruitmentError
 from fieldwork.recruitment.views import blueprint
 
@@ -19,6 +20,23 @@ def _items_from(form) -> list[consent_versions.ItemSpec]:
         for key, text_field, required_field in forms.item_fields(form)
         if (text_field.data or "").strip()
     ]
+
+
+def _version_or_404(version_id: int) -> ConsentFormVersion:
+    version = consent_versions.get_version(version_id, require_study())
+    if version is None:
+        abort(404)
+    return version
+
+
+def _version_form_page(form, version: ConsentFormVersion | None):
+    """The page that writes a version's text and items: a new form's first, or a draft."""
+    return render_template(
+        "recruitment/consent_version_form.html",
+        form=form,
+        version=version,
+        item_fields=forms.item_fields(form),
+    ), (422 if form.errors or form.form_errors else 200)
 
 
 @blueprint.get("/consent-forms")
@@ -49,12 +67,7 @@ def new_consent_form():
         else:
             flash(f"{created.title}: version 1 is a draft; publish it when ready.", "success")
             return redirect(url_for("recruitment.consent_form", form_id=created.id))
-    return render_template(
-        "recruitment/consent_version_form.html",
-        form=form,
-        version=None,
-        item_fields=forms.item_fields(form),
-    ), (422 if form.errors or form.form_errors else 200)
+    return _version_form_page(form, None)
 
 
 @blueprint.get("/consent-forms/<int:form_id>")
@@ -70,9 +83,7 @@ def consent_form(form_id: int):
 @blueprint.route("/consent-forms/versions/<int:version_id>/edit", methods=["GET", "POST"])
 @coordinator_required
 def edit_version(version_id: int):
-    version = consent_versions.get_version(version_id, require_study())
-    if version is None:
-        abort(404)
+    version = _version_or_404(version_id)
     if version.is_published:
         flash(
             f"Version {version.number} is published and cannot change. "
@@ -92,24 +103,18 @@ def edit_version(version_id: int):
             consent_versions.update_draft(version, form.text.data, _items_from(form), current_user)
         except RecruitmentError as error:
             form.form_errors.append(str(error))
-            version = consent_versions.get_version(version.id)
+            # Read again: the refused change was rolled back.
+            return _version_form_page(form, consent_versions.get_version(version.id))
         else:
             flash(f"Draft version {version.number} is saved.", "success")
             return redirect(url_for("recruitment.consent_form", form_id=version.form_id))
-    return render_template(
-        "recruitment/consent_version_form.html",
-        form=form,
-        version=version,
-        item_fields=forms.item_fields(form),
-    ), (422 if form.errors or form.form_errors else 200)
+    return _version_form_page(form, version)
 
 
 @blueprint.post("/consent-forms/versions/<int:version_id>/new-draft")
 @coordinator_required
 def new_draft(version_id: int):
-    version = consent_versions.get_version(version_id, require_study())
-    if version is None:
-        abort(404)
+    version = _version_or_404(version_id)
     draft = consent_versions.new_draft_from(version, current_user)
     return redirect(url_for("recruitment.edit_version", version_id=draft.id))
 
@@ -117,9 +122,7 @@ def new_draft(version_id: int):
 @blueprint.post("/consent-forms/versions/<int:version_id>/publish")
 @coordinator_required
 def publish_version(version_id: int):
-    version = consent_versions.get_version(version_id, require_study())
-    if version is None:
-        abort(404)
+    version = _version_or_404(version_id)
     try:
         consent_versions.publish_version(version, current_user)
     except RecruitmentError as error:

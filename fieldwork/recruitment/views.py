@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -36,6 +37,7 @@ from fieldwork.recruitment import (
 from fieldwork.recruitment.dispositions import RULES, Disposition
 from fieldwork.recruitment.models import (
     AccessAgreement,
+    ConsentLink,
     ConsentMethod,
     ContactChannel,
     DataHandling,
@@ -361,14 +363,28 @@ def _link_problem(state: str):
     return render_template("recruitment/consent_link_problem.html", state=state, study=None), code
 
 
+def _open_link(token: str) -> tuple[ConsentLink, str]:
+    """The link and its state ("open" or "used"); a link that cannot be used answers its
+    problem page instead."""
+    lookup = links.find_consent_link(token)
+    if lookup.link is None or lookup.state in ("revoked", "expired"):
+        abort(make_response(_link_problem(lookup.state)))
+    return lookup.link, lookup.state
+
+
+def _link_again(token: str) -> ConsentLink:
+    """The link read again after a refusal: the participant may have been erased meanwhile."""
+    link = links.find_consent_link(token).link
+    if link is None:
+        abort(make_response(_link_problem("unknown")))
+    return link
+
+
 @blueprint.route("/consent/<token>", methods=["GET", "POST"])
 @public
 def online_consent(token: str):
-    lookup = links.find_consent_link(token)
-    link = lookup.link
-    if link is None or lookup.state in ("revoked", "expired"):
-        return _link_problem(lookup.state)
-    if lookup.state == "used":
+    link, state = _open_link(token)
+    if state == "used":
         return render_template(
             "recruitment/online_consent_given.html",
             link=link,
@@ -390,9 +406,7 @@ def online_consent(token: str):
             links.give_online_consent(link, answers, form.typed_name.data)
         except RecruitmentError as error:
             form.form_errors.append(str(error))
-            link = links.find_consent_link(token).link
-            if link is None:  # gone meanwhile (the participant was erased)
-                return _link_problem("unknown")
+            link = _link_again(token)
             version = link.version
         else:
             address = consent_copy.queue_consent_copy(link_id)
@@ -421,11 +435,8 @@ def online_consent(token: str):
 @blueprint.route("/consent/<token>/withdraw", methods=["GET", "POST"])
 @public
 def online_withdraw(token: str):
-    lookup = links.find_consent_link(token)
-    link = lookup.link
-    if link is None or lookup.state in ("revoked", "expired"):
-        return _link_problem(lookup.state)
-    if lookup.state != "used":
+    link, state = _open_link(token)
+    if state != "used":
         return redirect(url_for("recruitment.online_consent", token=token))
     form = forms.WithdrawalForm()
     if form.validate_on_submit():
@@ -435,9 +446,7 @@ def online_withdraw(token: str):
             )
         except RecruitmentError as error:
             form.form_errors.append(str(error))
-            link = links.find_consent_link(token).link
-            if link is None:  # gone meanwhile (the participant was erased)
-                return _link_problem("unknown")
+            link = _link_again(token)
         else:
             flash("You have withdrawn from the study. Thank you for letting us know.", "success")
             return redirect(url_for("recruitment.online_consent", token=token))

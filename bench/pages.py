@@ -90,6 +90,7 @@ def build(size: int) -> tuple[int, str]:
     from fieldwork.core.tokens import hash_token, new_token
     from fieldwork.extensions import db
     from fieldwork.outbox.models import OutboxKind, OutboxMessage, OutboxState
+    from fieldwork.recruitment.contacts import mark_latest_attempts
     from fieldwork.recruitment.dispositions import Disposition
     from fieldwork.recruitment.models import ContactAttempt, ContactChannel
     from fieldwork.sampling.models import Participant, RecruitmentStatus
@@ -166,6 +167,7 @@ def build(size: int) -> tuple[int, str]:
                 }
             )
     add_rows(ContactAttempt, attempts)
+    mark_latest_attempts()  # what the service keeps when it logs one attempt at a time
 
     def appointment(n: int, starts_at: dt.datetime, status: AppointmentStatus) -> dict:
         ends_at = starts_at + dt.timedelta(minutes=60)

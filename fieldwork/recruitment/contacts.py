@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from fieldwork.accounts.models import User
@@ -71,6 +72,11 @@ def log_contact_attempt(
     if attempted_at > now_utc() + dt.timedelta(minutes=5):
         raise RecruitmentError("A contact attempt cannot be in the future.")
     disposition = Disposition(disposition)
+    # Attempts for one person are written one at a time: a second logger waits here until the
+    # first commits, then sees its attempt when it marks the latest (see mark_latest_attempts).
+    db.session.execute(
+        select(Participant.id).where(Participant.id == participant.id).with_for_update()
+    )
     if disposition == Disposition.CALL_BACK and next_action_on is None:
         zone = ZoneInfo(db.session.get_one(Study, participant.study_id).timezone)
         next_action_on = next_working_day(attempted_at.astimezone(zone).date())
@@ -85,6 +91,7 @@ def log_contact_attempt(
     )
     db.session.add(attempt)
     db.session.flush()
+    mark_latest_attempts([participant.id])
     audit.record_event(
         "contact_attempt.logged",
         actor=actor,
@@ -103,6 +110,37 @@ def log_contact_attempt(
     new_status = dispositions.next_status(participant.status, disposition)
     change_status(participant, new_status, actor, f"contact attempt: {disposition.label}")
     return attempt
+
+
+def mark_latest_attempts(participant_ids: Iterable[int] | None = None) -> None:
+    """Set `ContactAttempt.is_latest` on each participant's latest attempt and clear it on the
+    others: for `participant_ids`, or for everyone (after attempts are written in bulk). No
+    commit; one UPDATE.
+
+    The caller holds the participants' rows locked (`log_contact_attempt` does), so two
+    attempts logged at once cannot each take itself for the latest. Attempts already loaded
+    reload the marker when next read.
+    """
+    newer = aliased(ContactAttempt)
+    latest = (
+        select(newer.id)
+        .where(newer.participant_id == ContactAttempt.participant_id)
+        .order_by(newer.attempted_at.desc(), newer.id.desc())
+        .limit(1)
+        .correlate(ContactAttempt)
+        .scalar_subquery()
+    )
+    statement = update(ContactAttempt.__table__).values(is_latest=ContactAttempt.id == latest)
+    if participant_ids is not None:
+        statement = statement.where(ContactAttempt.participant_id.in_(list(participant_ids)))
+    # On the session's connection, not through the ORM: the marker only restates the attempts
+    # whose writes already changed their study's revision token (fieldwork.core.revisions),
+    # where an ORM bulk UPDATE would change every study's token and empty every cache.
+    db.session.flush()
+    db.session.connection().execute(statement)
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, ContactAttempt):
+            db.session.expire(loaded, ["is_latest"])
 
 
 def next_working_day(day: dt.date) -> dt.date:
@@ -128,25 +166,15 @@ def follow_ups_query(study: Study, viewer: User | None, today: dt.date) -> Selec
     """Contact attempts that are each participant's latest and whose next action is due
     (today or earlier), oldest due first, with the participant's frame loaded.
 
-    One query for the rows. Each due attempt is checked to be its participant's latest by a
-    correlated lookup on ix_contact_attempt_participant_attempted (one short index probe),
-    where a window function numbered every attempt of every participant, sorting them all
-    (to disk at 100,000 participants). Withdrawn participants are never followed up.
+    One query for the rows, read in order from ix_contact_attempt_latest_due (the partial
+    index on latest attempts with a next action, kept by `mark_latest_attempts`): no ranking
+    or probing of every attempt. Withdrawn participants are never followed up.
     """
-    newer = aliased(ContactAttempt)
-    latest_of_participant = (
-        select(newer.id)
-        .where(newer.participant_id == ContactAttempt.participant_id)
-        .order_by(newer.attempted_at.desc(), newer.id.desc())
-        .limit(1)
-        .correlate(ContactAttempt)
-        .scalar_subquery()
-    )
     statement = (
         select(ContactAttempt)
         .join(Participant, Participant.id == ContactAttempt.participant_id)
         .where(
-            ContactAttempt.id == latest_of_participant,
+            ContactAttempt.is_latest,
             ContactAttempt.next_action_on.is_not(None),
             ContactAttempt.next_action_on <= today,
             Participant.study_id == study.id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
@@ -34,6 +34,17 @@ class ContactAttempt(Model):
     __tablename__ = "contact_attempt"
     __table_args__ = (
         Index("ix_contact_attempt_participant_attempted", "participant_id", "attempted_at"),
+        # The follow-ups list in its order: only each participant's latest attempt with a next
+        # action (each dialect's predicate as SQLAlchemy renders the list's WHERE, so the
+        # planner can prove the index applies).
+        Index(
+            "ix_contact_attempt_latest_due",
+            "next_action_on",
+            "attempted_at",
+            "id",
+            postgresql_where=text("is_latest AND next_action_on IS NOT NULL"),
+            sqlite_where=text("is_latest = 1 AND next_action_on IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +59,10 @@ class ContactAttempt(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     #: When to try again or follow up; the follow-ups page lists those due.
     next_action_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: Whether this is its participant's latest attempt (latest attempted_at, then id): kept
+    #: by `contacts.mark_latest_attempts` in the transaction that writes attempts, so the
+    #: follow-ups read one partial index instead of ranking every attempt of every participant.
+    is_latest: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     participant = relationship("Participant", lazy="raise")

@@ -173,6 +173,9 @@ class Appointment(Model):
         Index("ix_appointment_interviewer_busy", "interviewer_id", "busy_from"),
         Index("ix_appointment_participant_starts", "participant_id", "starts_at"),
         Index("ix_appointment_study_starts", "study_id", "starts_at"),
+        # The home pages' lists by status in time order (booked today and this week, outcomes
+        # owed, missed or cancelled to rebook) read only their status's rows.
+        Index("ix_appointment_study_status_starts", "study_id", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from fieldwork.accounts.models import User
@@ -89,30 +89,28 @@ def to_rebook(study: Study, viewer: User | None, limit: int = 20) -> Page:
     """People whose latest interview was a no-show or was cancelled, who have nothing booked
     and are still in the running: each is shown with that latest appointment.
 
-    One query for the rows: the latest appointment per participant is picked by a window
-    function (SQLite 3.25+ and PostgreSQL), then filtered.
+    One query for the rows. It starts from the missed and cancelled appointments only (read
+    from ix_appointment_study_status_starts) and keeps those with no later appointment and
+    nothing booked for their participant (two short probes on
+    ix_appointment_participant_starts each), where a window function ranked every
+    appointment of the study.
     """
-    ranked = (
-        select(
-            Appointment.id.label("id"),
-            func.row_number()
-            .over(
-                partition_by=Appointment.participant_id,
-                order_by=(Appointment.starts_at.desc(), Appointment.id.desc()),
-            )
-            .label("position"),
-        )
-        .where(Appointment.study_id == study.id)
-        .subquery()
-    )
+    later = aliased(Appointment)
     booked = aliased(Appointment)
     statement = (
         select(Appointment)
-        .join(ranked, and_(ranked.c.id == Appointment.id, ranked.c.position == 1))
         .join(Participant, Participant.id == Appointment.participant_id)
         .where(
+            Appointment.study_id == study.id,
             Appointment.status.in_(REBOOK_OUTCOMES),
             Participant.status.not_in(FINISHED_STATUSES),
+            ~exists().where(
+                later.participant_id == Appointment.participant_id,
+                or_(
+                    later.starts_at > Appointment.starts_at,
+                    and_(later.starts_at == Appointment.starts_at, later.id > Appointment.id),
+                ),
+            ),
             ~exists().where(
                 booked.participant_id == Appointment.participant_id,
                 booked.status == AppointmentStatus.BOOKED,

@@ -98,26 +98,35 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+def _person_fields(email_description: str = "") -> tuple:
+    """The name, email address, role and time zone of a person being added or edited, in
+    that order (the time zone's choices are set when the form is made)."""
+    return (
+        StringField(
+            "Full name", validators=[InputRequired("Enter the person's name."), Length(max=200)]
+        ),
+        EmailField(
+            "Email address",
+            description=email_description,
+            validators=[
+                InputRequired("Enter an email address."),
+                Length(max=254),
+                Email("Enter an email address like name@example.org.", check_deliverability=False),
+            ],
+        ),
+        SelectField(
+            "Role in this study",
+            choices=ROLE_CHOICES,
+            default=UserRole.INTERVIEWER.value,
+            description="Interviewers see and work on the people assigned to them; "
+            "coordinators run the whole study.",
+        ),
+        SelectField("Time zone", validators=[_valid_timezone], default="Europe/London"),
+    )
+
+
 class UserForm(FlaskForm):
-    name = StringField(
-        "Full name", validators=[InputRequired("Enter the person's name."), Length(max=200)]
-    )
-    email = EmailField(
-        "Email address",
-        validators=[
-            InputRequired("Enter an email address."),
-            Length(max=254),
-            Email("Enter an email address like name@example.org.", check_deliverability=False),
-        ],
-    )
-    role = SelectField(
-        "Role in this study",
-        choices=ROLE_CHOICES,
-        default=UserRole.INTERVIEWER.value,
-        description="Interviewers see and work on the people assigned to them; coordinators "
-        "run the whole study.",
-    )
-    timezone = SelectField("Time zone", validators=[_valid_timezone], default="Europe/London")
+    name, email, role, timezone = _person_fields()
     is_enabled = BooleanField("Can log in", default=True)
     is_administrator = BooleanField(
         "Administrator",
@@ -160,26 +169,9 @@ class UserForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    name = StringField(
-        "Full name", validators=[InputRequired("Enter the person's name."), Length(max=200)]
+    name, email, role, timezone = _person_fields(
+        email_description="The invitation, with a link to choose a password, goes here."
     )
-    email = EmailField(
-        "Email address",
-        description="The invitation, with a link to choose a password, goes here.",
-        validators=[
-            InputRequired("Enter an email address."),
-            Length(max=254),
-            Email("Enter an email address like name@example.org.", check_deliverability=False),
-        ],
-    )
-    role = SelectField(
-        "Role in this study",
-        choices=ROLE_CHOICES,
-        default=UserRole.INTERVIEWER.value,
-        description="Interviewers see and work on the people assigned to them; coordinators "
-        "run the whole study.",
-    )
-    timezone = SelectField("Time zone", validators=[_valid_timezone], default="Europe/London")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

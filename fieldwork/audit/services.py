@@ -234,13 +234,6 @@ def events_for_participant(participant_id: int, limit: int = 200) -> list[AuditE
     )
 
 
-def describe_change(event: AuditEvent) -> list[tuple[str, Any, Any]]:
-    """(field, before, after) rows for showing an event's change in a table."""
-    before, after = event.before or {}, event.after or {}
-    keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
-    return [(key, before.get(key), after.get(key)) for key in keys]
-
-
 #: What a coordinator's home page lists under "changed since your last visit".
 NOTEWORTHY_ACTIONS = (
     "appointment.booked",

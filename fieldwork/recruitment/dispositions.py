@@ -202,9 +202,5 @@ def choices() -> list[tuple[str, str]]:
     return [(code.value, code.label) for code in Disposition]
 
 
-def category_of(disposition: Disposition | str) -> AaporCategory:
-    return RULES[Disposition(disposition)].category
-
-
 #: Code → AAPOR category, as plain strings, for SQL `case()` in the coverage queries.
 CATEGORY_BY_CODE: dict[str, str] = {code.value: rule.category.value for code, rule in RULES.items()}

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -442,10 +442,3 @@ def move_to_proposed_time(reply: CalendarReply, actor: User, *, confirmed: bool 
         taken.moved_at = now_utc()
         taken.moved_by_id = actor.id
     db.session.commit()
-
-
-def decline_count(study: Study) -> int:
-    """How many appointments are on the "to rebook" list because of a decline."""
-    return (
-        db.session.scalar(select(func.count()).select_from(to_rebook_query(study).subquery())) or 0
-    )

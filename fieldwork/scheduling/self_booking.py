@@ -101,10 +101,6 @@ class Month:
     def title(self) -> str:
         return f"{calendar.month_name[self.month]} {self.year}"
 
-    @property
-    def free_days(self) -> int:
-        return sum(1 for week in self.weeks for day in week if day and day.slots)
-
 
 def days_with_slots(slots: list[dt.datetime], zone_name: str) -> dict[dt.date, Day]:
     zone = ZoneInfo(zone_name)

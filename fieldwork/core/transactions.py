@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fieldwork.extensions import db
@@ -56,3 +58,22 @@ def after_commit(callback: Callable[[], object]) -> None:
     if not session.info.get(_DEPTH, 0):
         raise RuntimeError("after_commit needs an open transaction() block")
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def hold_rows(*rows: tuple[Any, int]) -> None:
+    """Hold these rows (model, id) until the transaction ends, so that a check and the write
+    that follows it cannot interleave with another request's.
+
+    PostgreSQL: SELECT ... FOR UPDATE of each, in the order given (callers agree on one order,
+    so two never wait on each other in a cycle). SQLite locks the whole database for writing:
+    a no-op UPDATE of the first row takes that lock, which covers the rest.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        for model, row_id in rows:
+            db.session.execute(select(model.id).where(model.id == row_id).with_for_update())
+        return
+    model, row_id = rows[0]
+    db.session.execute(
+        update(model).where(model.id == row_id).values(id=model.id),
+        execution_options={"synchronize_session": False},
+    )

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
+from fieldwork.core.transactions import hold_rows
 from fieldwork.extensions import db
 from fieldwork.recruitment.models import (
     Consent,
@@ -112,12 +113,4 @@ def lock_participant(participant_id: int) -> None:
     """Hold the participant's row until the transaction ends (see docs/concurrency.md: after
     the interviewer's row, before appointments, links and consents). PostgreSQL: FOR UPDATE;
     SQLite: a no-op UPDATE, which takes the database's write lock."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            select(Participant.id).where(Participant.id == participant_id).with_for_update()
-        )
-    else:
-        db.session.execute(
-            update(Participant).where(Participant.id == participant_id).values(id=Participant.id),
-            execution_options={"synchronize_session": False},
-        )
+    hold_rows((Participant, participant_id))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.accounts.models import User
 from fieldwork.core.time import format_span, now_utc
+from fieldwork.core.transactions import hold_rows
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Participant
 from fieldwork.scheduling import availability
@@ -81,18 +82,7 @@ def lock_booking(interviewer_id: int, participant_id: int) -> None:
     Always interviewer first, then participant, so two bookings never wait on each other in a
     cycle.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(User.id).where(User.id == interviewer_id).with_for_update())
-        db.session.execute(
-            select(Participant.id).where(Participant.id == participant_id).with_for_update()
-        )
-    else:
-        # SQLite locks the whole database for writing; a no-op UPDATE first takes that lock,
-        # so the following check and insert cannot interleave with another booking's.
-        db.session.execute(
-            update(User).where(User.id == interviewer_id).values(id=User.id),
-            execution_options={"synchronize_session": False},
-        )
+    hold_rows((User, interviewer_id), (Participant, participant_id))
 
 
 def find_clash(

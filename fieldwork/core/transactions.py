@@ -77,3 +77,14 @@ def hold_rows(*rows: tuple[Any, int]) -> None:
         update(model).where(model.id == row_id).values(id=model.id),
         execution_options={"synchronize_session": False},
     )
+
+
+def delete_row_of_study(model: Any, study_id: int, row_id: int) -> bool:
+    """Delete one row of a study's table (a quota, a closed date) in its own transaction;
+    False when there is no row with that id in this study, so the page answers 404."""
+    with transaction():
+        row = db.session.get(model, row_id)
+        if row is None or row.study_id != study_id:
+            return False
+        db.session.delete(row)
+    return True

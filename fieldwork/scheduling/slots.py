@@ -19,6 +19,7 @@ import holidays
 from sqlalchemy import select
 
 from fieldwork.core.time import now_utc
+from fieldwork.core.transactions import delete_row_of_study
 from fieldwork.extensions import db
 from fieldwork.sampling.models import Study
 from fieldwork.scheduling import availability
@@ -158,12 +159,8 @@ def add_closed_date(study: Study, day: dt.date, reason: str = "") -> ClosedDate:
 
 
 def remove_closed_date(study: Study, closed_id: int) -> bool:
-    closed = db.session.get(ClosedDate, closed_id)
-    if closed is None or closed.study_id != study.id:
-        return False
-    db.session.delete(closed)
-    db.session.commit()
-    return True
+    """Reopen a date the coordinator closed; False if the study has no such closed date."""
+    return delete_row_of_study(ClosedDate, study.id, closed_id)
 
 
 def closed_dates(study: Study, rules: Rules, first: dt.date, last: dt.date) -> dict[dt.date, str]:

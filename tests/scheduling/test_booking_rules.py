@@ -14,6 +14,7 @@ from fieldwork.scheduling import notices, slots
 from fieldwork.scheduling.errors import ClashError
 from fieldwork.scheduling.links import book_through_link, cancel_through_link, create_booking_link
 from fieldwork.scheduling.models import AppointmentMode
+from tests.factories import make_study
 from tests.scheduling.conftest import at, book, outbox_messages
 
 
@@ -75,6 +76,19 @@ def test_public_holidays_of_england_and_wales_and_closed_dates_are_not_offered(w
     assert dt.date(2026, 12, 29) in days
     with pytest.raises(slots.RulesError, match="already closed"):
         slots.add_closed_date(world["study"], dt.date(2026, 12, 24))
+
+
+def test_a_closed_date_reopens_only_through_its_own_study(world, clock):
+    """Removing a closed date offers the day again; another study's id removes nothing."""
+    clock.move(at(2026, 12, 18, 12))
+    _rules(world, max_days_ahead=14)
+    closed = slots.add_closed_date(world["study"], dt.date(2026, 12, 23), "Away day")
+    other = make_study(slug="other-study")
+    assert slots.remove_closed_date(other, closed.id) is False
+    assert dt.date(2026, 12, 23) not in {slot.date() for slot in _offered(world)}
+    assert slots.remove_closed_date(world["study"], closed.id) is True
+    assert dt.date(2026, 12, 23) in {slot.date() for slot in _offered(world)}
+    assert slots.remove_closed_date(world["study"], closed.id) is False
 
 
 def test_a_participant_cannot_book_a_time_the_rules_refuse(world):

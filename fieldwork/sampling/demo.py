@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -192,179 +192,262 @@ def _email_domain(organisation: Organisation) -> str:
     return domain
 
 
-# Long by design: the demo study's data, written out in the order a coordinator would
-# enter it; it is data, not logic, and one seeded random generator runs through it.
+#: The demo study's fields (its fieldwork window is set around today by `_new_study`).
+STUDY = {
+    "slug": DEMO_SLUG,
+    "name": "Outcome-based contracting in Provider-Led Pathways to Work",
+    "description": (
+        "Qualitative study of how outcome-based contracting influences the delivery of "
+        "Provider-Led Pathways to Work, interviewing DWP, Jobcentre Plus, lead provider and "
+        "sub-contractor staff in the phase 1 and phase 2 districts. The original fieldwork "
+        "ran from 12 January 2009 to 30 September 2009; in this demo it is moved to around "
+        "today, so that it always has interviews just held and interviews to come. "
+        "Organisations beyond the lead providers, and all people, are synthetic demo data."
+    ),
+    "timezone": "Europe/London",
+    "organiser_name": "PL Pathways research team",
+    "organiser_email": "pathways-study@example.org",
+    "interview_minutes": 60,
+}
+
+#: Who is sampled in every identified district, in order: (role, job title).
+DISTRICT_PEOPLE = [
+    ("DWP Contract Manager", "Contract Manager"),
+    ("JCP Third Party Provision Manager", "Third Party Provision Manager"),
+]
+#: Who is sampled for each lead provider covering a district, in order: (role, job title);
+#: the sub-contractor manager works at one of the provider's sub-contractors.
+PROVIDER_PEOPLE = [
+    ("Lead provider manager", "Contract Manager"),
+    ("Lead provider adviser", "Personal Adviser"),
+    ("Lead provider adviser", "Personal Adviser"),
+    ("Sub-contractor manager", "Service Manager"),
+]
+
+
+@dataclass
+class _Districts:
+    """The districts file read into the study: phases by number, districts in file order, and
+    the districts each lead provider covers (providers in order of first appearance)."""
+
+    phases: dict[int, Phase] = field(default_factory=dict)
+    districts: list[District] = field(default_factory=list)
+    covered: dict[str, list[District]] = field(default_factory=dict)
+
+
+@dataclass
+class _Organisations:
+    dwp: Organisation
+    jcp_offices: dict[int, Organisation]
+    providers: dict[str, Organisation]
+    subcontractors: dict[str, list[Organisation]]
+
+
 def load_demo(with_users: bool = True) -> Study:
-    """Load the demo study into the database (it must not hold it yet). Commits."""
+    """Load the demo study into the database (it must not hold it yet). Commits.
+
+    One seeded random generator runs through the parts in order, so the demo is the same
+    every time (the parts must keep their order)."""
     if db.session.scalar(select(Study).where(Study.slug == DEMO_SLUG)) is not None:
         raise ValueError("The demo study is already loaded.")
     rng = random.Random(2009)
-    today = now_utc().astimezone(ZoneInfo("Europe/London")).date()
     # Users first: creating one commits, and nothing of the study is pending yet.
-    interviewers: list[User] = []
-    demo_users: list[User] = []
-    if with_users:
-        for login in DEMO_LOGINS:
-            user = accounts.find_user_by_email(login.email) or accounts.create_user(
-                login.email,
-                login.name,
-                login.role,
-                login.password,
-                is_administrator=login.role == UserRole.COORDINATOR,
-            )
-            demo_users.append(user)
-            if user.role == UserRole.INTERVIEWER:
-                interviewers.append(user)
+    demo_users = _demo_users() if with_users else []
+    study = _new_study(demo_users)
+    roles = _add_roles(study)
+    read = _add_districts(study)
+    organisations = _add_organisations(study, read, rng)
+    interviewers = [user for user in demo_users if user.role == UserRole.INTERVIEWER]
+    _add_people(study, read, organisations, roles, _People(study, rng, interviewers, read))
+    db.session.commit()
+    return study
 
+
+def _demo_users() -> list[User]:
+    """The demo logins, created unless they exist (each creation commits)."""
+    users = []
+    for login in DEMO_LOGINS:
+        user = accounts.find_user_by_email(login.email) or accounts.create_user(
+            login.email,
+            login.name,
+            login.role,
+            login.password,
+            is_administrator=login.role == UserRole.COORDINATOR,
+        )
+        users.append(user)
+    return users
+
+
+def _new_study(demo_users: list[User]) -> Study:
+    """The study, its fieldwork around today, and the demo users' memberships of it."""
+    today = now_utc().astimezone(ZoneInfo("Europe/London")).date()
     study = Study(
-        slug=DEMO_SLUG,
-        name="Outcome-based contracting in Provider-Led Pathways to Work",
-        description=(
-            "Qualitative study of how outcome-based contracting influences the delivery of "
-            "Provider-Led Pathways to Work, interviewing DWP, Jobcentre Plus, lead provider and "
-            "sub-contractor staff in the phase 1 and phase 2 districts. The original fieldwork "
-            "ran from 12 January 2009 to 30 September 2009; in this demo it is moved to around "
-            "today, so that it always has interviews just held and interviews to come. "
-            "Organisations beyond the lead providers, and all people, are synthetic demo data."
-        ),
-        timezone="Europe/London",
+        **STUDY,
         # Around today (see the description); the whole demo widens it to cover its dates.
         fieldwork_starts_on=today - dt.timedelta(days=DEMO_WEEKS_BEFORE * 7),
         fieldwork_ends_on=today + dt.timedelta(days=DEMO_WEEKS_AFTER * 7),
-        organiser_name="PL Pathways research team",
-        organiser_email="pathways-study@example.org",
-        interview_minutes=60,
     )
     db.session.add(study)
     db.session.flush()
     for user in demo_users:  # the demo users work on the demo study, each in their role
         db.session.add(Membership(user_id=user.id, study_id=study.id, role=user.role))
+    return study
 
+
+def _add_roles(study: Study) -> dict[str, Role]:
     roles = {
         name: Role(study_id=study.id, name=name, organisation_kind=kind, description=text)
         for name, kind, text in ROLES
     }
     db.session.add_all(roles.values())
+    return roles
 
-    phases: dict[int, Phase] = {}
-    districts: list[District] = []
-    providers: dict[str, Organisation] = {}
-    provider_districts: dict[str, list[District]] = {}
+
+def _add_districts(study: Study) -> _Districts:
+    """Phases and districts from DATA_FILE, and which districts each lead provider covers."""
+    read = _Districts()
     with DATA_FILE.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             number = int(row["phase"])
-            if number not in phases:
+            if number not in read.phases:
                 go_live = dt.date.fromisoformat(row["go_live"])
-                phases[number] = Phase(
+                read.phases[number] = Phase(
                     study_id=study.id, number=number, name=f"Phase {number}", go_live_on=go_live
                 )
-                db.session.add(phases[number])
-            placeholder = row["district"].startswith("UNKNOWN")
+                db.session.add(read.phases[number])
             district = District(
                 study_id=study.id,
-                phase=phases[number],
+                phase=read.phases[number],
                 name=row["district"],
-                is_placeholder=placeholder,
+                is_placeholder=row["district"].startswith("UNKNOWN"),
                 source=row["source"],
             )
-            districts.append(district)
+            read.districts.append(district)
             for provider in _split_providers(row["lead_provider"]):
-                provider_districts.setdefault(provider, []).append(district)
-    db.session.add_all(districts)
+                read.covered.setdefault(provider, []).append(district)
+    db.session.add_all(read.districts)
     db.session.flush()
+    return read
 
+
+def _add_organisations(study: Study, read: _Districts, rng: random.Random) -> _Organisations:
+    """The DWP, a Jobcentre Plus office per district, the lead providers, and two synthetic
+    sub-contractors of each provider."""
     dwp = Organisation(
         study_id=study.id,
         name="Department for Work and Pensions",
         kind=OrganisationKind.DWP,
-        districts=list(districts),
+        districts=list(read.districts),
         notes="Contract managers cover several districts each.",
     )
     db.session.add(dwp)
-    jcp_offices = {}
-    for district in districts:
-        jcp_offices[district.id] = Organisation(
+    jcp_offices = {
+        district.id: Organisation(
             study_id=study.id,
             name=f"Jobcentre Plus {district.name}",
             kind=OrganisationKind.JCP,
             districts=[district],
         )
+        for district in read.districts
+    }
     db.session.add_all(jcp_offices.values())
-    for name, covered in provider_districts.items():
-        providers[name] = Organisation(
+    providers = {
+        name: Organisation(
             study_id=study.id, name=name, kind=OrganisationKind.LEAD_PROVIDER, districts=covered
         )
+        for name, covered in read.covered.items()
+    }
     db.session.add_all(providers.values())
     db.session.flush()
-
-    subcontractors: dict[str, list[Organisation]] = {}
-    for name, lead in sorted(providers.items()):
-        stems = rng.sample(SUBCONTRACTOR_STEMS, 2)
-        subcontractors[name] = []
-        for stem in stems:
-            sub = Organisation(
-                study_id=study.id,
-                name=f"{stem} ({name.split(' (')[0]})",
-                kind=OrganisationKind.SUBCONTRACTOR,
-                lead_provider_id=lead.id,
-                districts=list(provider_districts[name]),
-                notes="Synthetic sub-contractor for the demo.",
-            )
-            subcontractors[name].append(sub)
-        db.session.add_all(subcontractors[name])
+    subcontractors = {
+        name: _add_subcontractors(study, name, lead, read.covered[name], rng)
+        for name, lead in sorted(providers.items())
+    }
     db.session.flush()
+    return _Organisations(dwp, jcp_offices, providers, subcontractors)
 
-    used_names: set[str] = set()
-    counters = {number: 0 for number in phases}
 
-    def person(district: District, organisation: Organisation, role: Role, title: str) -> None:
+def _add_subcontractors(
+    study: Study, name: str, lead: Organisation, covered: list[District], rng: random.Random
+) -> list[Organisation]:
+    subs = [
+        Organisation(
+            study_id=study.id,
+            name=f"{stem} ({name.split(' (')[0]})",
+            kind=OrganisationKind.SUBCONTRACTOR,
+            lead_provider_id=lead.id,
+            districts=list(covered),
+            notes="Synthetic sub-contractor for the demo.",
+        )
+        for stem in rng.sample(SUBCONTRACTOR_STEMS, 2)
+    ]
+    db.session.add_all(subs)
+    return subs
+
+
+class _People:
+    """Adds synthetic participants: unique names, references numbered per phase, six in ten
+    assigned to a demo interviewer."""
+
+    def __init__(
+        self, study: Study, rng: random.Random, interviewers: list[User], read: _Districts
+    ) -> None:
+        self.study, self.rng, self.interviewers = study, rng, interviewers
+        self.used_names: set[str] = set()
+        self.counters = {number: 0 for number in read.phases}
+
+    def _new_name(self) -> str:
         while True:
-            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-            if name not in used_names:
-                used_names.add(name)
-                break
-        counters[district.phase.number] += 1
-        domain = _email_domain(organisation)
+            name = f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
+            if name not in self.used_names:
+                self.used_names.add(name)
+                return name
+
+    def add(self, district: District, organisation: Organisation, role: Role, title: str) -> None:
+        name = self._new_name()
+        number = district.phase.number
+        self.counters[number] += 1
+        interviewer_id = (
+            self.rng.choice(self.interviewers).id
+            if self.interviewers and self.rng.random() < 0.6
+            else None
+        )
         db.session.add(
             Participant(
-                study_id=study.id,
-                reference=f"P{district.phase.number}-{counters[district.phase.number]:03d}",
+                study_id=self.study.id,
+                reference=f"P{number}-{self.counters[number]:03d}",
                 organisation_id=organisation.id,
                 role_id=role.id,
                 district_id=district.id,
-                interviewer_id=rng.choice(interviewers).id
-                if interviewers and rng.random() < 0.6
-                else None,
+                interviewer_id=interviewer_id,
                 name=name,
                 job_title=title,
-                email=f"{_slugify_email(name)}@{domain}.example.org",
-                phone=f"0161 496 {rng.randint(0, 9999):04d}",
+                email=f"{_slugify_email(name)}@{_email_domain(organisation)}.example.org",
+                phone=f"0161 496 {self.rng.randint(0, 9999):04d}",
             )
         )
 
-    for district in sorted(districts, key=lambda d: (d.phase.number, d.name)):
+
+def _add_people(
+    study: Study,
+    read: _Districts,
+    organisations: _Organisations,
+    roles: dict[str, Role],
+    people: _People,
+) -> None:
+    """DISTRICT_PEOPLE in every identified district, then PROVIDER_PEOPLE for each lead
+    provider covering it; districts by phase and name."""
+    for district in sorted(read.districts, key=lambda d: (d.phase.number, d.name)):
         if district.is_placeholder:
             continue  # nobody can be sampled in a district nobody has identified yet
-        person(district, dwp, roles["DWP Contract Manager"], "Contract Manager")
-        person(
-            district,
-            jcp_offices[district.id],
-            roles["JCP Third Party Provision Manager"],
-            "Third Party Provision Manager",
-        )
-        for name, covered in provider_districts.items():
+        local = [organisations.dwp, organisations.jcp_offices[district.id]]
+        for organisation, (role, title) in zip(local, DISTRICT_PEOPLE, strict=True):
+            people.add(district, organisation, roles[role], title)
+        for name, covered in read.covered.items():
             if district not in covered:
                 continue
-            person(district, providers[name], roles["Lead provider manager"], "Contract Manager")
-            for _ in range(2):
-                person(
-                    district, providers[name], roles["Lead provider adviser"], "Personal Adviser"
-                )
-            person(
-                district,
-                rng.choice(subcontractors[name]),
-                roles["Sub-contractor manager"],
-                "Service Manager",
-            )
-    db.session.commit()
-    return study
+            for role, title in PROVIDER_PEOPLE:
+                organisation = organisations.providers[name]
+                if role == "Sub-contractor manager":
+                    organisation = people.rng.choice(organisations.subcontractors[name])
+                people.add(district, organisation, roles[role], title)

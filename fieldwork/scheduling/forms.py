@@ -222,24 +222,6 @@ class OutcomeForm(FlaskForm):
             raise ValidationError("Say whether the interview was recorded.")
 
 
-class AppointmentFilterForm(Form):
-    """The appointment list's filters (a GET form: no CSRF token)."""
-
-    interviewer = SelectField("Interviewer", coerce=coerce_optional_int, validators=[Optional()])
-    status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")]
-        + [SelectChoice(s.value, s.label) for s in AppointmentStatus],
-        validators=[Optional()],
-    )
-    from_date = DateField("From", validators=[Optional()])
-    to_date = DateField("To", validators=[Optional()])
-
-    def validate_to_date(self, field) -> None:
-        if field.data and self.from_date.data and field.data < self.from_date.data:
-            raise ValidationError("The end date must not be before the start date.")
-
-
 class CalendarFilterForm(Form):
     """The calendar's filters (a GET form: no CSRF token)."""
 
@@ -250,6 +232,17 @@ class CalendarFilterForm(Form):
         + [SelectChoice(s.value, s.label) for s in AppointmentStatus],
         validators=[Optional()],
     )
+
+
+class AppointmentFilterForm(CalendarFilterForm):
+    """The appointment list's filters: the calendar's, and a range of dates."""
+
+    from_date = DateField("From", validators=[Optional()])
+    to_date = DateField("To", validators=[Optional()])
+
+    def validate_to_date(self, field) -> None:
+        if field.data and self.from_date.data and field.data < self.from_date.data:
+            raise ValidationError("The end date must not be before the start date.")
 
 
 class WindowForm(FlaskForm):

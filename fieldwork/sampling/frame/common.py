@@ -74,6 +74,15 @@ def refuse_taken_name(model: Any, study_id: int, record: Any, name: str, what: s
         raise FrameFieldError("name", name_taken_message(what, name))
 
 
+def people_still_using(study_id: int, where: str, instead: str, **which: int) -> str | None:
+    """Why a record cannot go while participants use it ('3 participants are <where>: <instead>
+    or delete them first.'), or None when nobody does; `which` as participant_count takes."""
+    people = participant_count(study_id, **which)
+    if people:
+        return f"{people_are(people)} {where}: {instead} or delete them first."
+    return None
+
+
 def refuse_if(reason: str | None) -> None:
     """Refuse a deletion for the reason a `why_not_delete_*` gave, if it gave one (the
     caller's `transaction()` then rolls back)."""

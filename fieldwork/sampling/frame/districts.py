@@ -16,9 +16,8 @@ from fieldwork.sampling.frame.common import (
     flush_or_refuse,
     name_taken_message,
     page_of_rows,
-    participant_count,
     participants_per,
-    people_are,
+    people_still_using,
     refuse_if,
     refuse_taken_name,
     require_name,
@@ -109,13 +108,12 @@ def save_district(
 
 
 def why_not_delete_district(district: District) -> str | None:
-    people = participant_count(district.study_id, district_id=district.id)
-    if people:
-        return (
-            f"{people_are(people)} still in {district.name}: move them to another district "
-            f"or delete them first."
-        )
-    return None
+    return people_still_using(
+        district.study_id,
+        f"still in {district.name}",
+        "move them to another district",
+        district_id=district.id,
+    )
 
 
 @transaction()

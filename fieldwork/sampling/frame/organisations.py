@@ -17,9 +17,9 @@ from fieldwork.sampling.frame.common import (
     flush_or_refuse,
     name_taken_message,
     page_of_rows,
-    participant_count,
     participants_per,
     people_are,
+    people_still_using,
     plural,
     refuse_if,
     refuse_taken_name,
@@ -222,12 +222,14 @@ def _checked_lead_provider(
 
 
 def why_not_delete_organisation(organisation: Organisation) -> str | None:
-    people = participant_count(organisation.study_id, organisation_id=organisation.id)
-    if people:
-        return (
-            f"{people_are(people)} still at {organisation.name}: move them to another "
-            f"organisation or delete them first."
-        )
+    reason = people_still_using(
+        organisation.study_id,
+        f"still at {organisation.name}",
+        "move them to another organisation",
+        organisation_id=organisation.id,
+    )
+    if reason:
+        return reason
     followers = db.session.scalar(
         select(func.count()).where(Organisation.lead_provider_id == organisation.id)
     )

@@ -12,8 +12,7 @@ from fieldwork.extensions import db
 from fieldwork.sampling.frame.common import (
     FrameFieldError,
     flush_or_refuse,
-    participant_count,
-    people_are,
+    people_still_using,
     plural,
     refuse_if,
     require_name,
@@ -101,12 +100,14 @@ def save_phase(
 
 def why_not_delete_phase(phase: Phase) -> str | None:
     """Why the phase cannot be deleted yet, or None if it can."""
-    people = participant_count(phase.study_id, phase_id=phase.id)
-    if people:
-        return (
-            f"{people_are(people)} in the districts of {phase.name}: move them to another "
-            f"district or delete them first."
-        )
+    reason = people_still_using(
+        phase.study_id,
+        f"in the districts of {phase.name}",
+        "move them to another district",
+        phase_id=phase.id,
+    )
+    if reason:
+        return reason
     districts = db.session.scalar(select(func.count()).where(District.phase_id == phase.id))
     if districts:
         return (

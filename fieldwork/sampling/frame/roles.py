@@ -13,9 +13,9 @@ from fieldwork.sampling.frame.common import (
     clean_text,
     flush_or_refuse,
     name_taken_message,
-    participant_count,
     participants_per,
     people_are,
+    people_still_using,
     refuse_if,
     refuse_taken_name,
     require_name,
@@ -95,13 +95,9 @@ def save_role(
 
 
 def why_not_delete_role(role: Role) -> str | None:
-    people = participant_count(role.study_id, role_id=role.id)
-    if people:
-        return (
-            f"{people_are(people)} still in the role {role.name}: give them another role or "
-            f"delete them first."
-        )
-    return None
+    return people_still_using(
+        role.study_id, f"still in the role {role.name}", "give them another role", role_id=role.id
+    )
 
 
 @transaction()

@@ -90,6 +90,8 @@ def forget_member_studies() -> None:
 # and it ran on each query of each request (a third of a short page's time). The options are
 # immutable, so one tuple serves every query that has the same studies to see; the cache holds
 # one entry per distinct set of memberships, bounded.
+# Long by design: one criterion per way a table reaches its study (its own study_id, its
+# participant, appointment, consent form, organisation or role), each a lambda written out here.
 @lru_cache(maxsize=256)
 def _criteria(ids: tuple[int, ...], is_administrator: bool, mapper_count: int) -> tuple:
     """The loader criteria for these member studies. Each is a lambda written out once, so that

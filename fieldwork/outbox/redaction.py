@@ -52,16 +52,24 @@ def secrets_in(raw: bytes) -> list[str]:
     return sorted(found, key=lambda value: (-len(value), value))
 
 
-def redact_links(row: OutboxMessage) -> int:
-    """Replace the private links of a stored message by the placeholder. No commit. Returns
-    how many distinct links or tokens were removed."""
-    secrets = secrets_in(row.raw)
+def redacted(raw: bytes) -> bytes | None:
+    """The message with its private links replaced by the placeholder, or None when it holds
+    none (the stored copy then stays as it is)."""
+    secrets = secrets_in(raw)
     if not secrets:
-        return 0
-    message = message_from_bytes(row.raw, policy=SMTP)
+        return None
+    message = message_from_bytes(raw, policy=SMTP)
     replacements = [(secret, PLACEHOLDER) for secret in secrets]
     for part in message.walk():
         if not part.is_multipart():
             scrub_part(part, replacements)
-    row.raw = message.as_bytes(policy=SMTP)
-    return len(secrets)
+    return message.as_bytes(policy=SMTP)
+
+
+def redact_links(row: OutboxMessage) -> int:
+    """Replace the private links of a stored message by the placeholder. No commit. Returns
+    how many distinct links or tokens were removed."""
+    count = len(secrets_in(row.raw))
+    if count:
+        row.raw = redacted(row.raw) or row.raw
+    return count

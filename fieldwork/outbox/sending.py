@@ -24,14 +24,14 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
 from fieldwork.outbox import smtp
 from fieldwork.outbox.models import OutboxMessage, OutboxState
-from fieldwork.outbox.redaction import redact_links
+from fieldwork.outbox.redaction import redacted
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,47 @@ HOLD_CLAIM_FOR_SECONDS = 30.0
 CONFIRM_EVERY_SECONDS = 1.0
 
 
-def _claim_due(
-    session: Session, now: dt.datetime, limit: int
-) -> tuple[list[OutboxMessage], list[int]]:
+@dataclass
+class _Claimed:
+    """A claimed row, as much of it as sending needs, and the outcome to confirm. Plain data,
+    not an ORM object: a batch is read by its claim and confirmed in one statement or two."""
+
+    id: int
+    sender: str
+    recipients: list[str]
+    raw: bytes
+    has_secrets: bool
+    attempts: int
+    next_attempt_at: dt.datetime
+    state: OutboxState = OutboxState.SENDING
+    last_error: str = ""
+    sent_at: dt.datetime | None = None
+    #: The stored copy with its private links removed, once it has gone (None: unchanged).
+    redacted_raw: bytes | None = None
+
+
+_TABLE = OutboxMessage.__table__
+#: One claimed row's outcome, run for a whole batch at once (executemany).
+_CONFIRM = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        state=bindparam("new_state", type_=_TABLE.c.state.type),
+        last_error=bindparam("error", type_=_TABLE.c.last_error.type),
+        next_attempt_at=bindparam("retry_at", type_=_TABLE.c.next_attempt_at.type),
+        sent_at=bindparam("accepted_at", type_=_TABLE.c.sent_at.type),
+    )
+)
+#: The stored copy without its links, only if nobody rewrote it meanwhile (an erasure's
+#: scrubbed copy is never overwritten by the copy read at the claim).
+_REDACT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.raw == bindparam("read_raw"))
+    .values(raw=bindparam("new_raw", type_=_TABLE.c.raw.type))
+)
+
+
+def _claim_due(session: Session, now: dt.datetime, limit: int) -> tuple[list[_Claimed], list[int]]:
     """Claim up to `limit` due rows for this sender (committed); returns the rows won, oldest
     first, and the ids another sender took between the read and the claim."""
     candidates = (
@@ -78,32 +116,48 @@ def _claim_due(
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list(session.scalars(candidates))
-    won = set(
-        session.scalars(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
-            .values(
-                state=OutboxState.SENDING,
-                claimed_at=now,
-                attempts=OutboxMessage.attempts + 1,
-                last_error="",
-            )
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
+    if not ids:
+        session.commit()
+        return [], []
+    # The claim and the read are one statement: RETURNING hands back what sending needs.
+    won = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(ids), _TABLE.c.state == OutboxState.PENDING)
+        .values(
+            state=OutboxState.SENDING,
+            claimed_at=now,
+            attempts=_TABLE.c.attempts + 1,
+            last_error="",
         )
-    )
-    session.commit()
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_(won))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .execution_options(populate_existing=True)
+        .returning(
+            _TABLE.c.id,
+            _TABLE.c.sender,
+            _TABLE.c.recipients,
+            _TABLE.c.raw,
+            _TABLE.c.has_secrets,
+            _TABLE.c.attempts,
+            _TABLE.c.next_attempt_at,
+        )
     ).all()
-    session.commit()  # ends the read: nothing stays open while the server is talked to
-    return list(rows), [message_id for message_id in ids if message_id not in won]
+    session.commit()  # nothing stays open while the server is talked to
+    rows = [
+        _Claimed(
+            id=row.id,
+            sender=row.sender,
+            recipients=[address for address in row.recipients.split(",") if address],
+            raw=row.raw,
+            has_secrets=row.has_secrets,
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+        )
+        for row in won
+    ]
+    rows.sort(key=lambda row: (row.next_attempt_at, row.id))
+    taken = {row.id for row in rows}
+    return rows, [message_id for message_id in ids if message_id not in taken]
 
 
-def _release(session: Session, rows: list[OutboxMessage]) -> None:
+def _release(session: Session, rows: list[_Claimed]) -> None:
     """Hand claimed rows not yet tried back to the queue, as they were before the claim."""
     session.execute(
         update(OutboxMessage)
@@ -114,6 +168,34 @@ def _release(session: Session, rows: list[OutboxMessage]) -> None:
         .values(state=OutboxState.PENDING, claimed_at=None, attempts=OutboxMessage.attempts - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def _confirm(session: Session, rows: list[_Claimed]) -> None:
+    """Write the outcomes of these tried rows (no commit): one statement for all of them, one
+    more for the stored copies whose links were removed."""
+    if not rows:
+        return
+    connection = session.connection()
+    connection.execute(
+        _CONFIRM,
+        [
+            {
+                "row_id": row.id,
+                "new_state": row.state,
+                "error": row.last_error,
+                "retry_at": row.next_attempt_at,
+                "accepted_at": row.sent_at,
+            }
+            for row in rows
+        ],
+    )
+    redacted = [
+        {"row_id": row.id, "read_raw": row.raw, "new_raw": row.redacted_raw}
+        for row in rows
+        if row.redacted_raw is not None
+    ]
+    if redacted:
+        connection.execute(_REDACT, redacted)
 
 
 class _Connection:
@@ -134,18 +216,18 @@ class _Connection:
             self._connection = None
 
 
-def _redact(row: OutboxMessage) -> None:
+def _redact(row: _Claimed) -> None:
     """The stored copy of a message that has gone (or failed for good) keeps no working link."""
     if row.has_secrets:
-        redact_links(row)
+        row.redacted_raw = redacted(row.raw)
 
 
 def _attempt(
-    mail: _Connection, row: OutboxMessage, now: dt.datetime, max_attempts: int, report: SendReport
+    mail: _Connection, row: _Claimed, now: dt.datetime, max_attempts: int, report: SendReport
 ) -> None:
-    """Send one claimed row and record the outcome on it (committed by the caller)."""
+    """Send one claimed row and record the outcome on it (confirmed by the caller)."""
     try:
-        refused = smtp.send_raw(mail.get(), row.sender, row.recipient_list, row.raw)
+        refused = smtp.send_raw(mail.get(), row.sender, row.recipients, row.raw)
     except smtp.PermanentSendError as error:
         row.state = OutboxState.FAILED
         row.last_error = str(error)[:2000]
@@ -195,6 +277,7 @@ def send_due(
         try:
             rows, report.skipped = _claim_due(session, now, limit)
             claimed_at = confirmed_at = time.monotonic()
+            tried: list[_Claimed] = []
             for index, row in enumerate(rows):
                 if (stop is not None and stop.is_set()) or (
                     time.monotonic() - claimed_at > HOLD_CLAIM_FOR_SECONDS
@@ -202,9 +285,12 @@ def send_due(
                     _release(session, rows[index:])
                     break
                 _attempt(mail, row, now, max_attempts, report)
+                tried.append(row)
                 if time.monotonic() - confirmed_at >= CONFIRM_EVERY_SECONDS:
+                    _confirm(session, tried)
                     session.commit()
-                    confirmed_at = time.monotonic()
+                    tried, confirmed_at = [], time.monotonic()
+            _confirm(session, tried)
             session.commit()
         finally:
             mail.drop(polite=True)

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldwork.core.time import now_utc
 from fieldwork.core.transactions import transaction
@@ -152,11 +153,31 @@ def _queue_batch(now: dt.datetime, limit: int, report: SweepReport) -> int:
                 outgoing = outbox.Outgoing(message, study_id, reminder.appointment_id)
                 queued.append((reminder, outgoing))
         ids = outbox.enqueue_many([item for _, item in queued], kind="reminder", due_at=now)
-        for (reminder, _), message_id in zip(queued, ids, strict=True):
-            reminder.outbox_message_id = message_id
-            reminder.prepared_email = None
-            report.queued.append(reminder.id)
+        links = zip((reminder for reminder, _ in queued), ids, strict=True)
+        _link_messages(list(links))
+        report.queued.extend(reminder.id for reminder, _ in queued)
     return len(claimed)
+
+
+#: Links one queued reminder to its message and drops the email written ahead (executemany).
+_LINK = (
+    update(Reminder.__table__)
+    .where(Reminder.__table__.c.id == bindparam("reminder_id"))
+    .values(outbox_message_id=bindparam("queued_id"), prepared_email=None)
+)
+
+
+def _link_messages(links: list[tuple[Reminder, int]]) -> None:
+    """Record each queued reminder's outbox message in one statement (the ORM would flush an
+    UPDATE per reminder), and the same on the session's copies, which stay unmodified."""
+    if not links:
+        return
+    db.session.connection().execute(
+        _LINK, [{"reminder_id": reminder.id, "queued_id": message} for reminder, message in links]
+    )
+    for reminder, message_id in links:
+        set_committed_value(reminder, "outbox_message_id", message_id)
+        set_committed_value(reminder, "prepared_email", None)
 
 
 def sweep_due_reminders(now: dt.datetime | None = None, limit: int | None = None) -> SweepReport:

@@ -92,12 +92,16 @@ def enqueue_many(
         return []
     now = now_utc()
     kind = OutboxKind(kind)
-    ids = db.session.scalars(
-        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+    # Ids are matched back by Message-ID (unique): asking the database to return them in the
+    # order given (sort_by_parameter_order) makes SQLAlchemy insert one row per statement on
+    # PostgreSQL, as the id column is no sentinel it can sort by.
+    inserted = db.session.execute(
+        insert(OutboxMessage).returning(OutboxMessage.message_id, OutboxMessage.id),
         [_row_values(item, kind, due_at or now, now) for item in items],
-    ).all()
+    )
+    ids = {row.message_id: row.id for row in inserted}
     wakeup.mark_ready(db.session())
-    return list(ids)
+    return [ids[item.message.message_id] for item in items]
 
 
 def retry(message_id: int) -> None:

@@ -95,16 +95,23 @@ def _may_manage(user_id: int | None) -> User | None:
     return user
 
 
+def _interviewer_to_manage(field) -> User | None:
+    """The interviewer the form names, if the viewer may manage their times; else the
+    field's error says to choose."""
+    interviewer = _may_manage(field.data)
+    if interviewer is None:
+        field.errors = [*field.errors, "Choose who."]
+    return interviewer
+
+
 @blueprint.route("/availability/windows", methods=["GET", "POST"])
 def windows():
     study = require_study()
     form = WindowForm()
     _own_choices(form.interviewer_id)
     if form.validate_on_submit():
-        interviewer = _may_manage(form.interviewer_id.data)
-        if interviewer is None:
-            form.interviewer_id.errors = [*form.interviewer_id.errors, "Choose who."]
-        else:
+        interviewer = _interviewer_to_manage(form.interviewer_id)
+        if interviewer is not None:
             try:
                 add_window(
                     interviewer,
@@ -145,10 +152,8 @@ def busy_calendars():
     form = BusyCalendarForm()
     _own_choices(form.interviewer_id)
     if form.validate_on_submit():
-        interviewer = _may_manage(form.interviewer_id.data)
-        if interviewer is None:
-            form.interviewer_id.errors = [*form.interviewer_id.errors, "Choose who."]
-        else:
+        interviewer = _interviewer_to_manage(form.interviewer_id)
+        if interviewer is not None:
             content = ""
             if form.upload.data and getattr(form.upload.data, "filename", ""):
                 content = busy.read_upload(form.upload.data.stream)

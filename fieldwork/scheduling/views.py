@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -191,7 +190,6 @@ def calendar():
         page=page,
         anchor=anchor,
         today=today,
-        zone_info=ZoneInfo(zone_name),
         zone=zone_label(zone_name),
         is_filtered=bool(interviewer_id or status),
     )

@@ -73,10 +73,11 @@ def hold_rows(*rows: tuple[Any, int]) -> None:
             db.session.execute(select(model.id).where(model.id == row_id).with_for_update())
         return
     model, row_id = rows[0]
-    db.session.execute(
-        update(model).where(model.id == row_id).values(id=model.id),
-        execution_options={"synchronize_session": False},
-    )
+    # On the session's connection, not through the ORM: an ORM bulk UPDATE counts as a write
+    # to every study (fieldwork.core.revisions) and would empty every study's cached figures,
+    # where this one changes nothing.
+    table = model.__table__
+    db.session.connection().execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
 
 
 def delete_row_of_study(model: Any, study_id: int, row_id: int) -> bool:

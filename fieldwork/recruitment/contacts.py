@@ -22,7 +22,7 @@ from fieldwork.recruitment.models import (
     ContactChannel,
     OrganisationAccess,
 )
-from fieldwork.recruitment.status import RecruitmentError, S, change_status
+from fieldwork.recruitment.status import RecruitmentError, S, change_status, lock_participant
 from fieldwork.sampling.models import Organisation, Participant, Study
 
 
@@ -74,9 +74,7 @@ def log_contact_attempt(
     disposition = Disposition(disposition)
     # Attempts for one person are written one at a time: a second logger waits here until the
     # first commits, then sees its attempt when it marks the latest (see mark_latest_attempts).
-    db.session.execute(
-        select(Participant.id).where(Participant.id == participant.id).with_for_update()
-    )
+    lock_participant(participant.id)
     if disposition == Disposition.CALL_BACK and next_action_on is None:
         zone = ZoneInfo(db.session.get_one(Study, participant.study_id).timezone)
         next_action_on = next_working_day(attempted_at.astimezone(zone).date())

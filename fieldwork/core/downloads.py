@@ -1,4 +1,5 @@
-"""CSV downloads of the tool's lists, every cell through the formula-neutralising writer."""
+"""Downloads: CSV files of the tool's lists (every cell through the formula-neutralising
+writer), and any other file a page hands over (a calendar entry, a PDF report)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,18 @@ from flask import Response
 
 from fieldwork.core import spreadsheet
 from fieldwork.core.time import now_utc
+
+
+def private_download(body: str | bytes, mimetype: str, filename: str) -> Response:
+    """A file to save, not to show, that no shared cache may keep (it is about people)."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def csv_filename(stem: str) -> str:
@@ -27,11 +40,4 @@ def csv_download(stem: str, header: list[str], rows: Iterable[Iterable[Any]]) ->
     writer = spreadsheet.writer(buffer)
     writer.writerow(header)
     writer.writerows(rows)
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{csv_filename(stem)}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return private_download(buffer.getvalue(), "text/csv", csv_filename(stem))

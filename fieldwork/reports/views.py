@@ -9,7 +9,6 @@ import datetime as dt
 
 from flask import (
     Blueprint,
-    Response,
     flash,
     redirect,
     render_template,
@@ -19,6 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
+from fieldwork.core.downloads import private_download
 from fieldwork.core.studies import require_study
 from fieldwork.core.time import now_utc
 from fieldwork.reports import forms, pdf, services
@@ -73,14 +73,7 @@ def weekly_pdf():
         return redirect(url_for("reports.weekly"))
     report = services.weekly_report(study, monday)
     filename = f"weekly-report-{study.slug}-{report.week}.pdf"
-    return Response(
-        pdf.render_pdf(report.content),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return private_download(pdf.render_pdf(report.content), "application/pdf", filename)
 
 
 @blueprint.route("/reports/settings", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 
+from fieldwork.core.downloads import private_download
 from fieldwork.core.time import is_valid_timezone, now_utc
 from fieldwork.core.web import public
 from fieldwork.outbox import smtp as outbox_mail
@@ -332,11 +333,8 @@ def booking_ics(token: str):
     if current is None:
         flash("There is no booked interview to add to a calendar yet.", "info")
         return redirect(url_for("feeds.self_booking", token=token))
-    return Response(
+    return private_download(
         messages.appointment_calendar(current, for_interviewer=False),
-        mimetype="text/calendar",
-        headers={
-            "Content-Disposition": 'attachment; filename="interview.ics"',
-            "Cache-Control": "private, no-store",
-        },
+        "text/calendar",
+        "interview.ics",
     )

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -31,7 +30,7 @@ from fieldwork.accounts.access import coordinator_required
 from fieldwork.accounts.models import User
 from fieldwork.accounts.services import bookable_people, get_user
 from fieldwork.audit.services import record_download
-from fieldwork.core.downloads import csv_download
+from fieldwork.core.downloads import csv_download, private_download
 from fieldwork.core.pagination import paginate, parse_page_number
 from fieldwork.core.studies import require_study
 from fieldwork.core.time import NonexistentTime, local, now_utc, to_utc, zone_label
@@ -232,13 +231,8 @@ def appointment(appointment_id: int):
 @blueprint.get("/appointments/<int:appointment_id>.ics")
 def appointment_ics(appointment_id: int):
     item = _own_appointment(appointment_id)
-    return Response(
-        messages.appointment_calendar(item),
-        mimetype="text/calendar",
-        headers={
-            "Content-Disposition": f'attachment; filename="interview-{item.id}.ics"',
-            "Cache-Control": "private, no-store",
-        },
+    return private_download(
+        messages.appointment_calendar(item), "text/calendar", f"interview-{item.id}.ics"
     )
 
 

@@ -1,4 +1,8 @@
-"""Pagination that costs two queries whatever the size of the list."""
+"""Pagination that costs two queries whatever the size of the list.
+
+A list that needs no exact total counts at most COUNT_LIMIT rows past the page's start
+(`paginate(..., bounded=True)`), so its COUNT costs the same at 20,000 rows as at
+100,000; the pager then says "more than N" and still links to the next page."""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from fieldwork.extensions import db
 
 T = TypeVar("T")
 
+#: How many rows past a page's start a bounded count reads before it says "more than".
+COUNT_LIMIT = 10_000
+
 
 @dataclass
 class Page(Generic[T]):
@@ -20,10 +27,13 @@ class Page(Generic[T]):
     items: list[T]
     page: int
     per_page: int
+    #: The number of rows, or when `is_total_exact` is false a number there are more than.
     total: int
+    is_total_exact: bool = True
 
     @property
     def pages(self) -> int:
+        """The number of pages, or when the total is not exact the pages known so far."""
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
@@ -32,7 +42,7 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.page < self.pages or not self.is_total_exact
 
     @property
     def first_index(self) -> int:
@@ -52,11 +62,33 @@ def parse_page_number(raw: Any) -> int:
     return number if 1 <= number <= 1_000_000 else 1
 
 
-def paginate(statement: Select, page: int, per_page: int) -> Page:
-    """Run `statement` for one page plus one COUNT; eager loads belong on the statement."""
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    page = min(page, max(1, math.ceil((total or 0) / per_page)))
+def paginate(statement: Select, page: int, per_page: int, *, bounded: bool = False) -> Page:
+    """Run `statement` for one page plus one COUNT; eager loads belong on the statement.
+
+    `bounded`: the COUNT reads no more than COUNT_LIMIT rows past the page's start, so the
+    total is exact below the bound and "more than" above it."""
+    unordered = statement.order_by(None)
+    if bounded:
+        count_limit = COUNT_LIMIT
+        start = (page - 1) * per_page
+        counted = _count(unordered.offset(start).limit(count_limit + 1))
+        if counted or page == 1:
+            items = list(db.session.scalars(statement.limit(per_page).offset(start)).unique())
+            return Page(
+                items=items,
+                page=page,
+                per_page=per_page,
+                total=start + min(counted, count_limit),
+                is_total_exact=counted <= count_limit,
+            )
+        # A page past the end (an old link): the exact count finds the last page, as below.
+    total = _count(unordered)
+    page = min(page, max(1, math.ceil(total / per_page)))
     items = list(
         db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).unique()
     )
-    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def _count(statement: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0

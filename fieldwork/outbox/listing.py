@@ -41,7 +41,7 @@ def message_query(filters: OutboxFilters, study_id: int | None = None) -> Select
 def list_messages(
     filters: OutboxFilters, page: int, per_page: int, study_id: int | None = None
 ) -> Page[OutboxMessage]:
-    return paginate(message_query(filters, study_id), page, per_page)
+    return paginate(message_query(filters, study_id), page, per_page, bounded=True)
 
 
 def get_message(message_id: int) -> OutboxMessage | None:

@@ -103,6 +103,7 @@ def participants():
         services.participant_query(study, filters, current_user),
         parse_page_number(request.args.get("page")),
         current_app.config["PAGE_SIZE"],
+        bounded=True,
     )
     bulk_form = None
     if current_user.is_coordinator:

@@ -124,6 +124,7 @@ def appointments():
         appointment_query(study, filters, current_user, study.timezone),
         parse_page_number(request.args.get("page")),
         current_app.config["PAGE_SIZE"],
+        bounded=True,
     )
     return render_template(
         "scheduling/appointments.html",

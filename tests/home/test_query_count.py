@@ -1,7 +1,7 @@
 """Every list and dashboard costs the same number of queries whatever the size of the study:
 the participant list (and its search), a participant's page, follow-ups, the outbox, the
-appointment list and calendar, and both home pages, each counted with a few rows and with
-many more."""
+appointment list and calendar, the API's participant list, and both home pages, each counted
+with a few rows and with many more."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from fieldwork.recruitment.models import ContactChannel
 from tests.factories import make_participant
 from tests.scheduling.conftest import NOW, at, book
 
-#: (who looks, what page); "first" in a path is the world's participant P1-004.
+#: (who looks, what page); "first" in a path is the world's participant P1-004, "SLUG" the
+#: world's study.
 PAGES = [
     ("coordinator", "/participants"),
     ("coordinator", "/participants?q=person"),
@@ -23,6 +24,7 @@ PAGES = [
     ("coordinator", "/follow-ups"),
     ("coordinator", "/outbox"),
     ("coordinator", "/appointments"),
+    ("coordinator", "/api/v1/studies/SLUG/participants"),
     ("coordinator", "/"),
     ("kathryn", "/"),
     ("kathryn", "/appointments/calendar?date=2026-03-23"),
@@ -58,7 +60,7 @@ def _grow(world, count: int, offset: int) -> None:
 def test_the_page_costs_the_same_queries_with_ten_times_the_rows(
     world, client, auth, count_queries, viewer, path
 ):
-    path = path.replace("first", str(world["first"].id))
+    path = path.replace("first", str(world["first"].id)).replace("SLUG", world["study"].slug)
     auth.login(world[viewer])
     counts = []
     for count, offset in ((2, 0), (18, 2)):

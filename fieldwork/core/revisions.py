@@ -40,6 +40,7 @@ EVERY_STUDY = 0
 BOOKKEEPING_TABLES = frozenset(
     {
         "audit_event",
+        "coverage_result",
         "home_visit",
         "idempotency_key",
         "mailbox_message",
@@ -69,6 +70,14 @@ def revision_of(study_id: int) -> int:
         db.session.scalar(select(StudyRevision.revision).where(StudyRevision.study_id == study_id))
         or 0
     )
+
+
+def has_unrecorded_writes(session: Session) -> bool:
+    """Whether the session's open transaction has flushed writes to some study's data that
+    its revision tokens do not show yet (they change at commit): figures read now would be of
+    rows other workers cannot see, so they must not be kept under the current token."""
+    session.flush()
+    return bool(session.info.get(_CHANGED))
 
 
 # --- Which study a row belongs to --------------------------------------------------------------

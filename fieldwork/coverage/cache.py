@@ -8,7 +8,11 @@ whatever happens (the next booked interview starting, the next UTC day); after i
 computed again. Only plain values are kept (numbers, strings, dates), never ORM objects.
 
 The store belongs to the app (so to one database), lives in its process and is bounded (least
-recently used out first): a busy dashboard costs one computation per change per worker.
+recently used out first). Entries of a study's older revisions are dropped as soon as a newer
+one is stored, so nothing computed before an erasure (the gaps' candidates are people) stays
+in memory after the next view. Values that are only counts may also be shared between workers
+through the database (`coverage.shared`, the `shared` argument): then a busy dashboard costs
+one computation per change, whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 from flask import current_app
 
 from fieldwork.core.revisions import revision_of
+from fieldwork.coverage import shared as shared_store
 
 T = TypeVar("T")
 
@@ -30,10 +35,25 @@ T = TypeVar("T")
 MAX_ENTRIES = 256
 
 
+@dataclass(frozen=True)
+class Shared(Generic[T]):
+    """How a value is kept in the store shared by every worker: its kind (a name unique per
+    study) and its conversions to JSON-able counts and back."""
+
+    kind: str
+    dump: Callable[[T], object]
+    load: Callable[[object], T]
+
+
+#: (study, revision, what); (value, made at, holds until).
+_Key = tuple[int, int, Hashable]
+_Entry = tuple[object, dt.datetime, dt.datetime]
+
+
 @dataclass
 class _Store:
-    entries: OrderedDict[Hashable, tuple[object, dt.datetime, dt.datetime]] = field(
-        default_factory=OrderedDict
+    entries: OrderedDict[tuple[int, int, Hashable], tuple[object, dt.datetime, dt.datetime]] = (
+        field(default_factory=OrderedDict)
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -47,22 +67,35 @@ def cached(
     key: Hashable,
     now: dt.datetime,
     compute: Callable[[], tuple[T, dt.datetime]],
+    shared: Shared[T] | None = None,
 ) -> T:
     """The value `compute` gives for this study's current revision, computed at most once per
     revision while `now` lies between when it was made and when `compute` said it stops holding.
 
     The revision is read before computing, so a write that commits meanwhile can only make the
-    entry newer than its key, never older."""
+    entry newer than its key, never older. With `shared`, a value this process lacks is read
+    from (or computed once for) every worker; nothing is kept while the transaction holds
+    writes the revision does not show yet."""
     store = _store()
-    full_key = (study_id, revision_of(study_id), key)
+    revision = revision_of(study_id)
+    full_key = (study_id, revision, key)
     with store.lock:
         entry = store.entries.get(full_key)
         # Only for moments inside [made, holds until): a clock set back is not served the future.
         if entry is not None and entry[1] <= now < entry[2]:
             store.entries.move_to_end(full_key)
             return cast(T, entry[0])
-    value, holds_until = compute()
+    if not shared_store.can_share():
+        return compute()[0]
+    if shared is None:
+        value, holds_until = compute()
+    else:
+        value, holds_until = shared_store.shared(
+            study_id, shared.kind, revision, now, compute, shared.dump, shared.load
+        )
     with store.lock:
+        for stale in [k for k in store.entries if k[0] == study_id and k[1] != revision]:
+            del store.entries[stale]
         store.entries[full_key] = (value, now, holds_until)
         store.entries.move_to_end(full_key)
         while len(store.entries) > MAX_ENTRIES:
@@ -71,7 +104,9 @@ def cached(
 
 
 def clear() -> None:
-    """Forget every entry (for tests and benchmarks that time a computation)."""
+    """Forget every entry, here and in the shared store (for tests and benchmarks that time a
+    computation)."""
     store = _store()
     with store.lock:
         store.entries.clear()
+    shared_store.forget_all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.models import string_enum
@@ -82,3 +82,28 @@ def cell_key(
     if organisation_kind is not None:
         return f"kind:{OrganisationKind(organisation_kind).value}/phase:{phase_id}"
     return f"role:{role_id}/phase:{phase_id}"
+
+
+class CoverageResult(Model):
+    """Figures computed from a study's rows, shared by every worker until the study changes.
+
+    One row per (study, kind): the revision it was computed under (`core.revisions`), and
+    either the figures (`payload`, JSON counts: never personal data) or, while one worker
+    computes them, only its claim. See `fieldwork.coverage.shared`."""
+
+    __tablename__ = "coverage_result"
+
+    study_id: Mapped[int] = mapped_column(
+        ForeignKey("study.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    #: Random, new with every claim: a worker stores its figures only while its claim stands.
+    claim: Mapped[int] = mapped_column(BigInteger)
+    #: When the claim was made, in wall-clock milliseconds (a crashed claimer's claim expires).
+    claimed_at_ms: Mapped[int] = mapped_column(BigInteger)
+    #: The figures as JSON; empty while they are being computed.
+    payload: Mapped[str | None] = mapped_column(Text)
+    #: The moments between which the figures hold (the app's clock; see `coverage.cache`).
+    made_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    holds_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -17,7 +17,9 @@ from fieldwork.coverage import cache, queries
 from fieldwork.coverage.chart import Week, weeks_of
 from fieldwork.coverage.figures import Figures, figures_of, total
 from fieldwork.coverage.models import Quota
+from fieldwork.coverage.queries import CELL_KEYS
 from fieldwork.coverage.quotas import quotas_of
+from fieldwork.coverage.rates import CaseCounts
 from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import (
@@ -93,6 +95,57 @@ class StudyCounts:
     holds_until: dt.datetime
 
 
+_FIGURE_FIELDS = (
+    "participants",
+    "achieved",
+    "booked",
+    "pipeline",
+    "approached",
+    "not_approached",
+    "closed",
+    "late_cancellations",
+    "interviewed",
+)
+_CASE_FIELDS = tuple(CaseCounts.__dataclass_fields__)
+
+
+def _dump_counts(counts: StudyCounts) -> dict:
+    """The counts as JSON-able numbers and strings (for the store every worker shares)."""
+    return {
+        "cells": [
+            [*key[:3], OrganisationKind(key[3]).value]
+            + [getattr(figures, name) for name in _FIGURE_FIELDS]
+            + [getattr(figures.cases, name) for name in _CASE_FIELDS]
+            for key, figures in counts.cells.items()
+        ],
+        "days": [[part, str(day)[:10], count] for part, day, count in counts.days],
+        "holds_until": counts.holds_until.isoformat(),
+    }
+
+
+def _load_counts(data: object) -> StudyCounts:
+    """The counts `_dump_counts` wrote."""
+    assert isinstance(data, dict)
+    figures_at = len(CELL_KEYS)
+    cases_at = figures_at + len(_FIGURE_FIELDS)
+    cells = {}
+    for cell in data["cells"]:
+        key = (cell[0], cell[1], cell[2], OrganisationKind(cell[3]))
+        cases = CaseCounts(*cell[cases_at:])
+        cells[key] = Figures(
+            **dict(zip(_FIGURE_FIELDS, cell[figures_at:cases_at], strict=True)), cases=cases
+        )
+    return StudyCounts(
+        cells=cells,
+        days=[(part, dt.date.fromisoformat(day), count) for part, day, count in data["days"]],
+        holds_until=dt.datetime.fromisoformat(data["holds_until"]),
+    )
+
+
+#: The study's counts in the store every worker shares (no personal data: numbers only).
+SHARED_COUNTS = cache.Shared("counts", _dump_counts, _load_counts)
+
+
 def _holds_until(study_id: int, now: dt.datetime) -> dt.datetime:
     """Counts made `now` hold until just after the next booked interview starts (then it no
     longer counts as booked ahead) or the next UTC day (the chart's weeks move), if sooner."""
@@ -120,7 +173,7 @@ def study_counts(study_id: int, now: dt.datetime) -> StudyCounts:
         )
         return counts, counts.holds_until
 
-    return cache.cached(study_id, "counts", now, compute)
+    return cache.cached(study_id, "counts", now, compute, SHARED_COUNTS)
 
 
 def _sum_by(cells: dict[tuple, Figures], key: Callable[[tuple], Hashable]) -> dict:

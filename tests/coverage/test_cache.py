@@ -10,6 +10,8 @@ through the first.
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -18,7 +20,8 @@ from flask import Flask
 
 from fieldwork import create_app
 from fieldwork.core.revisions import revision_of
-from fieldwork.coverage import cache, quotas, services
+from fieldwork.coverage import cache, queries, quotas, services
+from fieldwork.coverage.models import CoverageResult
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
 from fieldwork.recruitment.consent import withdraw
@@ -299,3 +302,85 @@ def test_a_change_made_through_one_worker_is_seen_by_the_other(hand_study, secon
     assert _dashboard(study_id).overall.closed == seen_first + 1
     with second_worker.app_context():
         db.engine.dispose()
+
+
+def _counting_computations(monkeypatch, pause: float = 0.0) -> list[int]:
+    """Count (and optionally slow down) every computation of a study's counts, in any app."""
+    computed: list[int] = []
+    real = queries.dashboard_rows
+
+    def counted(study_id, now):
+        computed.append(study_id)
+        time.sleep(pause)
+        return real(study_id, now)
+
+    monkeypatch.setattr(queries, "dashboard_rows", counted)
+    return computed
+
+
+def test_the_second_worker_reads_the_figures_the_first_computed(
+    hand_study, second_worker, monkeypatch
+):
+    study_id = hand_study["study"].id
+    cache.clear()
+    computed = _counting_computations(monkeypatch)
+    first = _comparable(_dashboard(study_id))
+    db.session.commit()
+    with second_worker.app_context():
+        second = _comparable(services.dashboard(db.session.get(Study, study_id), NOW))
+        db.session.remove()
+        db.engine.dispose()
+    assert computed == [study_id]
+    assert second == first
+
+
+def test_two_workers_asking_at_once_compute_once(app, hand_study, second_worker, monkeypatch):
+    """Both ask for the same revision while neither has the figures: one claims the work,
+    the other waits for its result."""
+    study_id = hand_study["study"].id
+    cache.clear()
+    db.session.commit()
+    computed = _counting_computations(monkeypatch, pause=0.3)
+    start = threading.Barrier(2)
+    seen: dict[str, tuple] = {}
+
+    def ask(name: str, app: Flask) -> None:
+        with app.app_context():
+            start.wait()
+            seen[name] = _comparable(services.dashboard(db.session.get(Study, study_id), NOW))
+            db.session.remove()
+
+    workers = [
+        threading.Thread(target=ask, args=(name, app))
+        for name, app in (("first", app), ("second", second_worker))
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    with second_worker.app_context():
+        db.engine.dispose()
+    assert computed == [study_id]
+    assert seen["first"] == seen["second"] == _fresh(study_id)
+
+
+def test_the_shared_store_holds_counts_only(hand_study):
+    """No name or reference of a participant is ever written to the shared store."""
+    study_id = hand_study["study"].id
+    cache.clear()
+    services.gaps(db.session.get(Study, study_id), None, NOW)
+    _dashboard(study_id)
+    stored = " ".join(db.session.scalars(sa.select(CoverageResult.payload)))
+    assert stored
+    for person in hand_study["people"].values():
+        assert person.reference not in stored and person.name not in stored
+
+
+def test_candidates_computed_before_an_erasure_leave_memory_at_the_next_view(app, hand_study):
+    study_id = hand_study["study"].id
+    services.gaps(db.session.get(Study, study_id), None, NOW)
+    before = revision_of(study_id)
+    erase_personal_data(hand_study["people"]["A10"], hand_study["coordinator"])
+    services.gaps(db.session.get(Study, study_id), None, NOW)
+    kept = app.extensions["coverage_cache"].entries
+    assert kept and all(key[1] != before for key in kept if key[0] == study_id)

@@ -109,14 +109,16 @@ def test_every_coverage_page_runs_as_many_queries_for_60_people_as_for_6(
     small = counts()
     grow(world, 54)
     assert counts() == small
-    # The figures take seven at most (next test); the rest is the page around them: the user
+    # The figures take ten at most (next test); the rest is the page around them: the user
     # and their memberships, the mail banner, the pipeline's counting step, the navigation.
     assert small[0] <= 15, "the dashboard needs a handful of queries, not one per row"
 
 
-def test_the_dashboard_figures_take_seven_queries_at_most(world, count_queries):
+def test_the_dashboard_figures_take_ten_queries_at_most(world, count_queries):
+    """Seven for the figures themselves, and three for the store every worker shares (read
+    it, claim the computation, store the counts: `coverage.shared`)."""
     grow(world, 20)
     study = db.session.get(type(world["study"]), world["study"].id)
     with count_queries() as counter:
         services.dashboard(study)
-    assert counter.count <= 7
+    assert counter.count <= 10

@@ -47,6 +47,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Integer,
+    Label,
     Select,
     SQLColumnExpression,
     Subquery,
@@ -186,45 +187,61 @@ def _bucket_and_case_type(
     return bucket, case_type
 
 
+#: The columns that name a person or a place by text: lists need them, counts do not.
+NAMING_COLUMNS = (
+    "participant_id",
+    "district_name",
+    "organisation_name",
+    "interviewer_id",
+    "reference",
+    "name",
+)
+
+
 def participant_facts(
-    study_id: int, now: dt.datetime, where: Sequence[ColumnElement[bool]] = ()
+    study_id: int,
+    now: dt.datetime,
+    where: Sequence[ColumnElement[bool]] = (),
+    naming: bool = True,
 ) -> Select:
     """One row per participant of the study: where they are in a cell, and their case type.
 
     `where` narrows the participants first (e.g. to some cells), so the per-participant
-    probes run only for them. A SELECT, for callers to wrap as a subquery or a CTE."""
+    probes run only for them. Without `naming`, the NAMING_COLUMNS are left out (narrower
+    rows for a pass that only counts). A SELECT, for callers to wrap as a subquery or a CTE."""
     appointments = _appointment_facts(study_id, now)
     status = Participant.status
     # Computed once per participant in an inner query, then read by the CASEs above it.
     held = func.coalesce(appointments.c.held, 0)
+    columns: list[Label[Any]] = [
+        Participant.id.label("participant_id"),
+        Participant.role_id.label("role_id"),
+        District.phase_id.label("phase_id"),
+        Participant.district_id.label("district_id"),
+        District.name.label("district_name"),
+        Participant.organisation_id.label("organisation_id"),
+        Organisation.name.label("organisation_name"),
+        Organisation.kind.label("organisation_kind"),
+        Participant.interviewer_id.label("interviewer_id"),
+        Participant.reference.label("reference"),
+        Participant.name.label("name"),
+        status.label("status"),
+        case((and_(held > 0, _has_consent_that_counts(Participant.id)), 1), else_=0).label(
+            "is_interviewed"
+        ),
+        # The study may count an interview only once its pipeline reaches a step.
+        case((reached_step_condition(study_id, Participant.id.expression), 1), else_=0).label(
+            "has_reached_step"
+        ),
+        func.coalesce(appointments.c.has_future_booking, 0).label("is_booked"),
+        _latest_disposition(Participant.id).label("last_disposition"),
+        held.label("held"),
+        func.coalesce(appointments.c.no_shows, 0).label("no_shows"),
+        func.coalesce(appointments.c.late_cancellations, 0).label("late_cancellations"),
+        appointments.c.first_held_at.label("first_held_at"),
+    ]
     inner = (
-        select(
-            Participant.id.label("participant_id"),
-            Participant.role_id.label("role_id"),
-            District.phase_id.label("phase_id"),
-            Participant.district_id.label("district_id"),
-            District.name.label("district_name"),
-            Participant.organisation_id.label("organisation_id"),
-            Organisation.name.label("organisation_name"),
-            Organisation.kind.label("organisation_kind"),
-            Participant.interviewer_id.label("interviewer_id"),
-            Participant.reference.label("reference"),
-            Participant.name.label("name"),
-            status.label("status"),
-            case((and_(held > 0, _has_consent_that_counts(Participant.id)), 1), else_=0).label(
-                "is_interviewed"
-            ),
-            # The study may count an interview only once its pipeline reaches a step.
-            case((reached_step_condition(study_id, Participant.id.expression), 1), else_=0).label(
-                "has_reached_step"
-            ),
-            func.coalesce(appointments.c.has_future_booking, 0).label("is_booked"),
-            _latest_disposition(Participant.id).label("last_disposition"),
-            held.label("held"),
-            func.coalesce(appointments.c.no_shows, 0).label("no_shows"),
-            func.coalesce(appointments.c.late_cancellations, 0).label("late_cancellations"),
-            appointments.c.first_held_at.label("first_held_at"),
-        )
+        select(*(c for c in columns if naming or c.name not in NAMING_COLUMNS))
         .select_from(Participant)
         .join(District, District.id == Participant.district_id)
         .join(Organisation, Organisation.id == Participant.organisation_id)
@@ -344,7 +361,7 @@ def dashboard_rows(study_id: int, now: dt.datetime) -> list:
     (a materialised CTE): rows ``part="cell"`` hold the metrics per CELL_KEYS group; rows
     ``part="held"`` count the people achieved by UTC day of their first held interview, and
     ``part="booked"`` the appointments booked ahead by UTC day (both in ``participants``)."""
-    facts = participant_facts(study_id, now).cte("facts").prefix_with("MATERIALIZED")
+    facts = participant_facts(study_id, now, naming=False).cte("facts").prefix_with("MATERIALIZED")
     keys = [facts.c[name] for name in CELL_KEYS]
     metrics = _metric_columns(facts)
     padding = [null() for _ in keys]

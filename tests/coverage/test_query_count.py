@@ -109,9 +109,10 @@ def test_every_coverage_page_runs_as_many_queries_for_60_people_as_for_6(
     small = counts()
     grow(world, 54)
     assert counts() == small
-    # The figures take ten at most (next test); the rest is the page around them: the user
-    # and their memberships, the mail banner, the pipeline's counting step, the navigation.
-    assert small[0] <= 15, "the dashboard needs a handful of queries, not one per row"
+    # The figures take ten at most (next test; one more on PostgreSQL: jit off); the rest is the
+    # page around them: the user and their memberships, the mail banner, the pipeline's
+    # counting step, the navigation.
+    assert small[0] <= 18, "the dashboard needs a handful of queries, not one per row"
 
 
 def test_the_dashboard_figures_take_ten_queries_at_most(world, count_queries):

@@ -95,16 +95,11 @@ class StudyCounts:
     holds_until: dt.datetime
 
 
-_FIGURE_FIELDS = (
-    "participants",
-    "achieved",
-    "booked",
-    "pipeline",
-    "approached",
-    "not_approached",
-    "closed",
-    "late_cancellations",
-    "interviewed",
+#: A cell's counts as stored: every field of Figures but those measured against a target.
+_FIGURE_FIELDS = tuple(
+    name
+    for name in Figures.__dataclass_fields__
+    if name not in ("target", "cases", "counted_toward_target")
 )
 _CASE_FIELDS = tuple(CaseCounts.__dataclass_fields__)
 

@@ -75,6 +75,11 @@ class ArgumentParser(FlaskParser):
         name, messages = next(iter(sorted(by_name.items())))
         raise BadRequest(f"{_field_name(name, messages)}: {_first(messages)}")
 
+    def _handle_invalid_json_error(self, error: Exception, req: Any, *args: Any, **kwargs: Any):
+        """A body that is not JSON at all is a write's 400 like any other: its `fields` name
+        the body (webargs' own answer has no `fields`, which the document promises)."""
+        raise InvalidFields({"body": "The body is not valid JSON."})
+
 
 def _field_name(name: str, messages: Any) -> str:
     """A nested field's innermost part: "rows.2.email"; a body that is no object: "body"."""

@@ -89,6 +89,16 @@ class SearchText(fields.String):
         return text
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only, as the document says: marshmallow's Boolean takes 0, 1 and
+    "yes" too (and 0 == False in Python, so `truthy={True}` alone does not keep 0 out)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class Choice(fields.Enum):
     """One of an enum's values, as the API spells them (the value, not the member's name)."""
 

@@ -12,6 +12,7 @@ from fieldwork.api.schemas import (
     Id,
     Resource,
     SortedList,
+    StrictBoolean,
     Text,
     WholeNumber,
     page_of,
@@ -186,7 +187,7 @@ class NewConsent(_Body):
     method = Choice(ConsentMethod, required=True)
     answers = fields.Dict(
         keys=fields.String(),
-        values=fields.Boolean(truthy={True}, falsy={False}),
+        values=StrictBoolean(),
         required=True,
         metadata={"description": "Each item's key with true (agreed) or false."},
     )
@@ -210,4 +211,4 @@ class NewConsentLink(_Body):
         validate=validate.Range(min=1, max=90),
         metadata={"description": f"How long it works (default {CONSENT_LINK_DAYS} days)."},
     )
-    send = fields.Boolean(truthy={True}, falsy={False}, load_default=False)
+    send = StrictBoolean(load_default=False)

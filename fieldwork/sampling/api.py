@@ -192,7 +192,7 @@ def create_participant(values: dict, slug: str):
 
 
 @blueprint.patch("/participants/<id:participant_id>")
-@blueprint.arguments(schemas.ParticipantValues)
+@blueprint.arguments(schemas.ParticipantValues, required=False)  # no field: nothing changes
 @blueprint.response(200, schemas.Participant)
 @blueprint.write_errors(
     invalid="Fields that break the rules.", conflict="The participant was erased."

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import abort, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import BadRequest
 
 from fieldwork.accounts.models import User
 from fieldwork.accounts.services import get_user
@@ -129,8 +130,8 @@ def list_appointments_by_query(**arguments: Any) -> dict:
     study = None
     if arguments.get("study"):
         study = get_study(arguments["study"])
-        if study is None:
-            raise _invalid({"study": "No study has that slug."})
+        if study is None:  # a query argument: the reads' 400, without `fields`
+            raise BadRequest("study: no study has that slug.")
     statement = appointments.appointment_query_all(study, _filters(arguments), current_user)
     return page_of(statement, arguments)
 
@@ -242,7 +243,7 @@ def reschedule_appointment(body: dict[str, Any], appointment_id: int) -> Appoint
 
 @blueprint.post("/appointments/<id:appointment_id>/cancel")
 @blueprint.checks_first(_writable_appointment)
-@blueprint.arguments(schemas.Cancellation)
+@blueprint.arguments(schemas.Cancellation, required=False)  # every field has a default
 @blueprint.response(200, schemas.Appointment)
 @_documents_write_errors
 def cancel_appointment(body: dict[str, Any], appointment_id: int) -> Appointment:
@@ -264,7 +265,7 @@ def cancel_appointment(body: dict[str, Any], appointment_id: int) -> Appointment
 
 @blueprint.post("/participants/<id:participant_id>/booking-links")
 @blueprint.checks_first(_writable_participant)
-@blueprint.arguments(schemas.NewBookingLink)
+@blueprint.arguments(schemas.NewBookingLink, required=False)  # every field has a default
 @blueprint.response(201, schemas.BookingLink)
 @_documents_write_errors
 def create_booking_link(body: dict[str, Any], participant_id: int) -> dict[str, Any]:

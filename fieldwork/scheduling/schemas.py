@@ -16,6 +16,7 @@ from fieldwork.api.schemas import (
     ErrorDetail,
     Id,
     Resource,
+    StrictBoolean,
     UtcDateTime,
     WholeNumber,
     page_of,
@@ -209,7 +210,7 @@ class NewAppointment(Arguments):
     travel_minutes_before = _minutes(0, MAX_TRAVEL_MINUTES, load_default=0)
     travel_minutes_after = _minutes(0, MAX_TRAVEL_MINUTES, load_default=0)
     minutes = _minutes(5, MAX_MINUTES, metadata={"description": "Default: the study's length."})
-    confirm = fields.Boolean(truthy={True}, falsy={False}, load_default=False, metadata=_CONFIRM)
+    confirm = StrictBoolean(load_default=False, metadata=_CONFIRM)
 
 
 class Reschedule(Arguments):
@@ -217,7 +218,7 @@ class Reschedule(Arguments):
 
     starts_at = OffsetDateTime(required=True)
     minutes = _minutes(5, MAX_MINUTES, metadata={"description": "Default: unchanged."})
-    confirm = fields.Boolean(truthy={True}, falsy={False}, load_default=False, metadata=_CONFIRM)
+    confirm = StrictBoolean(load_default=False, metadata=_CONFIRM)
 
 
 class Cancellation(Arguments):
@@ -237,9 +238,7 @@ class NewBookingLink(Arguments):
     video_link = _web_address()
     travel_minutes = _minutes(0, MAX_TRAVEL_MINUTES, load_default=0)
     days = _minutes(1, 90, load_default=BOOKING_LINK_DAYS)
-    send = fields.Boolean(
-        truthy={True}, falsy={False}, load_default=False, metadata={"description": "Email it."}
-    )
+    send = StrictBoolean(load_default=False, metadata={"description": "Email it."})
 
 
 class AppointmentArguments(EmptyFiltersPageArguments):

@@ -16,6 +16,7 @@ from fieldwork.sampling.models import (
     District,
     Participant,
     Study,
+    organisation_district,
 )
 from fieldwork.sampling.services import FrameError
 
@@ -129,6 +130,18 @@ def participants_per(column: Any, study: Study):
     return (
         select(column.label("key"), func.count().label("n"))
         .where(Participant.study_id == study.id)
+        .group_by(column)
+        .subquery()
+    )
+
+
+def links_per(column: Any, study: Study):
+    """A grouped subquery: (key, n) links between the study's districts and organisations per
+    value of `column` (organisation_district's district_id or organisation_id)."""
+    return (
+        select(column.label("key"), func.count().label("n"))
+        .join(District, District.id == organisation_district.c.district_id)
+        .where(District.study_id == study.id)
         .group_by(column)
         .subquery()
     )

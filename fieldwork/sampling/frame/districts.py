@@ -14,6 +14,7 @@ from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
     flush_or_refuse,
+    links_per,
     name_taken_message,
     page_of_rows,
     participants_per,
@@ -47,13 +48,7 @@ def district_page(
         matching = matching.where(District.name.icontains(search.strip(), autoescape=True))
     if phase_id:
         matching = matching.where(District.phase_id == phase_id)
-    covering = (
-        select(organisation_district.c.district_id.label("key"), func.count().label("n"))
-        .join(District, District.id == organisation_district.c.district_id)
-        .where(District.study_id == study.id)
-        .group_by(organisation_district.c.district_id)
-        .subquery()
-    )
+    covering = links_per(organisation_district.c.district_id, study)
     people = participants_per(Participant.district_id, study)
     rows = (
         select(District, func.coalesce(covering.c.n, 0), func.coalesce(people.c.n, 0))

@@ -15,6 +15,7 @@ from fieldwork.sampling.frame.common import (
     FrameFieldError,
     clean_text,
     flush_or_refuse,
+    links_per,
     name_taken_message,
     page_of_rows,
     participants_per,
@@ -66,13 +67,7 @@ def organisation_page(
                 )
             )
         )
-    covered = (
-        select(organisation_district.c.organisation_id.label("key"), func.count().label("n"))
-        .join(District, District.id == organisation_district.c.district_id)
-        .where(District.study_id == study.id)
-        .group_by(organisation_district.c.organisation_id)
-        .subquery()
-    )
+    covered = links_per(organisation_district.c.organisation_id, study)
     people = participants_per(Participant.organisation_id, study)
     rows = (
         select(Organisation, func.coalesce(covered.c.n, 0), func.coalesce(people.c.n, 0))

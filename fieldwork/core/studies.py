@@ -9,9 +9,10 @@ messaging) can ask for the current study without importing sampling.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import abort, g, has_request_context, request, session
+from werkzeug.exceptions import BadRequest
 
 if TYPE_CHECKING:
     from fieldwork.sampling.models import Study
@@ -74,6 +75,18 @@ def study_or_404(slug: str) -> Study:
     study = study_by_slug(slug)
     if study is None:
         abort(404, "There is no study with that slug.")
+    return study
+
+
+def study_of_query_argument(arguments: dict[str, Any]) -> Study | None:
+    """Takes the deprecated lists' `?study=` out of parsed `arguments`: None for every
+    study; 400 for an unknown slug."""
+    slug = arguments.pop("study", None)
+    if slug is None:
+        return None
+    study = study_by_slug(slug)
+    if study is None:
+        raise BadRequest("study: no study has that slug.")
     return study
 
 

@@ -12,10 +12,9 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest
 
 from fieldwork.api.blueprint import ApiBlueprint, found, page_of
-from fieldwork.core.studies import study_by_slug, study_or_404
+from fieldwork.core.studies import study_of_query_argument, study_or_404
 from fieldwork.outbox import listing, schemas
 from fieldwork.outbox.models import OutboxMessage
 
@@ -52,14 +51,9 @@ def list_outbox_messages_by_query(**arguments: Any) -> dict:
     Use /studies/{slug}/outbox. Every study's, or one study's with `?study=`. Newest first.
     Coordinators only.
     """
-    slug = arguments.pop("study", None)
-    study_id = None
-    if slug is not None:
-        study = study_by_slug(slug)
-        if study is None:
-            raise BadRequest("study: no study has that slug.")
-        study_id = study.id
-    return page_of(listing.api_message_query(study_id, arguments), arguments)
+    study = study_of_query_argument(arguments)
+    statement = listing.api_message_query(study.id if study else None, arguments)
+    return page_of(statement, arguments)
 
 
 @blueprint.get("/outbox/<id:message_id>")

@@ -12,13 +12,11 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest
 
 from fieldwork.api.blueprint import ApiBlueprint, found, page_of
-from fieldwork.core.studies import study_by_slug, study_or_404
+from fieldwork.core.studies import study_of_query_argument, study_or_404
 from fieldwork.reminders import queries, schemas
 from fieldwork.reminders.models import Reminder
-from fieldwork.sampling.models import Study
 
 blueprint = ApiBlueprint("reminders_api", __name__, description="Reminders, for coordinators.")
 
@@ -28,17 +26,6 @@ def coordinators_only() -> None:
     """Anonymous callers were answered 401 already; interviewers are refused here."""
     if current_user.is_authenticated and not current_user.is_coordinator:
         abort(403, "Only coordinators can read reminders and outbox messages.")
-
-
-def _named_study(arguments: dict[str, Any]) -> Study | None:
-    """The deprecated lists' `?study=`: None for every study; 400 for an unknown slug."""
-    slug = arguments.pop("study", None)
-    if slug is None:
-        return None
-    study = study_by_slug(slug)
-    if study is None:
-        raise BadRequest("study: no study has that slug.")
-    return study
 
 
 @blueprint.get("/studies/<slug>/reminders")
@@ -64,7 +51,7 @@ def list_reminders_by_query(**arguments: Any) -> dict:
     Use /studies/{slug}/reminders. Every study's, or one study's with `?study=`. Latest due
     first. Coordinators only.
     """
-    return page_of(queries.reminder_query(_named_study(arguments), arguments), arguments)
+    return page_of(queries.reminder_query(study_of_query_argument(arguments), arguments), arguments)
 
 
 @blueprint.get("/reminders/<id:reminder_id>")

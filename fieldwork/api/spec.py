@@ -47,6 +47,19 @@ class _Converter(OpenAPIConverter):
             jsonschema["additionalProperties"] = unknown == marshmallow.INCLUDE
         return jsonschema
 
+    def init_parameter_attribute_functions(self) -> None:
+        super().init_parameter_attribute_functions()
+        self.add_parameter_attribute_function(_empty_filter)
+
+
+def _empty_filter(converter: OpenAPIConverter, field: Any, **kwargs: Any) -> dict[str, Any]:
+    """The lists that take an empty filter as no filter (`EmptyFiltersPageArguments`) say so
+    in the document (`allowEmptyValue`), the exception to the rule in its description."""
+    paging = schemas.PageArguments._declared_fields
+    if isinstance(field.parent, schemas.EmptyFiltersPageArguments) and field.name not in paging:
+        return {"allowEmptyValue": True}
+    return {}
+
 
 class _MarshmallowPlugin(MarshmallowPlugin):
     Converter = _Converter

@@ -64,7 +64,7 @@ def to_rebook_panel(user: User, study: Study) -> home.Panel:
 def follow_ups_panel(user: User, study: Study) -> home.Panel:
     """Contacts whose next action falls today or earlier (the viewer's own for interviewers)."""
     today = services.viewer_day(_zone(user)).today
-    due = paginate(follow_ups_query(study, user, today), 1, 10)
+    due = paginate(follow_ups_query(study, user, today), 1, 10, bounded=True)
     return home.Panel("home/_follow_ups.html", {"due": due, "today": today})
 
 

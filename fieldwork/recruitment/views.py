@@ -133,6 +133,7 @@ def follow_ups():
         contacts.follow_ups_query(study, current_user, _today()),
         parse_page_number(request.args.get("page")),
         current_app.config["PAGE_SIZE"],
+        bounded=True,  # past COUNT_LIMIT due follow-ups, "more than" is all anyone needs
     )
     return render_template("recruitment/follow_ups.html", study=study, page=page, today=_today())
 

@@ -7,59 +7,35 @@ participant of its name at its organisation; docs/import-format.md states the sa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from fieldwork.sampling.imports import checks, frame_things
+from fieldwork.extensions import db
+from fieldwork.sampling.imports import checks, frame_things, repeats
 from fieldwork.sampling.imports.columns import OPTIONAL_FIELDS, PREVIEW_ROWS
 from fieldwork.sampling.imports.lookups import StudyLookups
 from fieldwork.sampling.imports.plan import ImportPlan, ImportProblem, PlannedRow
+from fieldwork.sampling.imports.repeats import FirstLines
 from fieldwork.sampling.models import District, Organisation, OrganisationKind, Role
 from fieldwork.sampling.services import next_reference
 
 
-@dataclass
-class _Seen:
-    """The line on which the file first named each reference, email and (name, organisation)."""
-
-    references: dict[str, int] = field(default_factory=dict)
-    emails: dict[str, int] = field(default_factory=dict)
-    names: dict[tuple[str, str], int] = field(default_factory=dict)
-    participants: dict[int, int] = field(default_factory=dict)
-
-    def repeat_problems(self, row: PlannedRow) -> list[tuple[str, str]]:
-        """(column, message) for each way this row names a person an earlier row named."""
-        found: list[tuple[str, str]] = []
-        reference_key = row.reference.upper()
-        if reference_key:
-            earlier = self.references.setdefault(reference_key, row.line)
-            if earlier != row.line:
-                found.append(
-                    (
-                        "reference",
-                        f"Line {earlier} has the same reference; each person appears once.",
-                    )
-                )
-        if row.email:
-            earlier = self.emails.setdefault(row.email, row.line)
-            if earlier != row.line:
-                found.append(
-                    (
-                        "email",
-                        f"Line {earlier} has the same email address; each person appears once.",
-                    )
-                )
-        elif row.name and row.organisation_key:
-            earlier = self.names.setdefault((row.name.lower(), row.organisation_key), row.line)
-            if earlier != row.line:
-                found.append(
-                    (
-                        "name",
-                        f"Line {earlier} has the same name and organisation and neither row has "
-                        "an email address; each person appears once.",
-                    )
-                )
-        return found
+def _repeat_keys(row: PlannedRow) -> list[tuple[str, str, str]]:
+    """(key, column, message) for each way a later row could name the same person as this
+    one; the message is said on that later row, with {earlier} for this row's line."""
+    keys: list[tuple[str, str, str]] = []
+    if row.reference:
+        message = "Line {earlier} has the same reference; each person appears once."
+        keys.append((f"r:{row.reference.upper()}", "reference", message))
+    if row.email:
+        message = "Line {earlier} has the same email address; each person appears once."
+        keys.append((f"e:{row.email}", "email", message))
+    elif row.name and row.organisation_key:
+        message = (
+            "Line {earlier} has the same name and organisation and neither row has an email "
+            "address; each person appears once."
+        )
+        keys.append((f"n:{row.name.lower()}\x1f{row.organisation_key}", "name", message))
+    return keys
 
 
 def role_misfit(role: Role, organisation_name: str, kind: OrganisationKind) -> str | None:
@@ -83,60 +59,99 @@ class RowSink(Protocol):
 def second_pass(plan: ImportPlan, sink: RowSink | None = None) -> None:
     """Read the rows again for the rules that need the whole file, counting what the import
     will do and giving new people their references; rows go to `sink` while there is no
-    problem (the caller rolls back if one turns up later)."""
+    problem (the caller rolls back if one turns up later). Rows are checked a chunk at a
+    time, the repeats against a table of first lines (repeats.py), so memory stays flat."""
     assert plan.frame is not None and plan.lookups is not None
     lookups = plan.lookups
     lead_providers = frame_things.LeadProviders(plan, lookups)
-    seen = _Seen()
     references = _References(lookups, plan.taken_references)
     plan.participants_created = plan.participants_updated = 0
     plan.preview_rows.clear()
     plan.new_links.clear()
     plan.lead_provider_updates.clear()
-    for line, record in plan.frame.records([]):
-        row = checks.check_row(lookups, line, record, [], validate=False)
-        lead_providers.note(line, row.organisation_key, record.get("lead_provider", ""))
-        _check_person(lookups, plan, row, seen)
-        if plan.problems:
-            continue
-        organisation, district = _place(lookups, plan, row)
-        if row.participant is None:
-            plan.participants_created += 1
-            row.reference = row.reference or references.next(row)
-        else:
-            plan.participants_updated += 1
-            row.is_changed = _differs(row, plan, organisation, district)
-            row.reference = row.participant.reference
-        if len(plan.preview_rows) < PREVIEW_ROWS:
-            plan.preview_rows.append(row)
-        if sink is not None:
-            sink.add(row, organisation, district)
+    first_lines = repeats.FirstLines(db.session())
+    try:
+        for chunk in repeats.chunks(plan.frame.records([])):
+            rows = []
+            for line, record in chunk:
+                row = checks.check_row(lookups, line, record, [], validate=False)
+                lead_providers.note(line, row.organisation_key, record.get("lead_provider", ""))
+                rows.append(row)
+            _check_people(lookups, plan, rows, first_lines)
+            for row in rows:
+                if plan.problems:
+                    break
+                _count(lookups, plan, row, references, sink)
+    finally:
+        first_lines.close()
     lead_providers.finish()
 
 
-def _check_person(lookups: StudyLookups, plan: ImportPlan, row: PlannedRow, seen: _Seen) -> None:
-    """The role fits the organisation; the row is one person, new or matched to one."""
-    reported = len(plan.problems)
+def _count(
+    lookups: StudyLookups,
+    plan: ImportPlan,
+    row: PlannedRow,
+    references: _References,
+    sink: RowSink | None,
+) -> None:
+    """One checked row: counted as new or updated, given its reference, shown in the preview
+    if it is among the first rows, and handed to the sink."""
+    organisation, district = _place(lookups, plan, row)
+    if row.participant is None:
+        plan.participants_created += 1
+        row.reference = row.reference or references.next(row)
+    else:
+        plan.participants_updated += 1
+        row.is_changed = _differs(row, plan, organisation, district)
+        row.reference = row.participant.reference
+    if len(plan.preview_rows) < PREVIEW_ROWS:
+        plan.preview_rows.append(row)
+    if sink is not None:
+        sink.add(row, organisation, district)
 
+
+def _check_people(
+    lookups: StudyLookups, plan: ImportPlan, rows: list[PlannedRow], first_lines: FirstLines
+) -> None:
+    """For each row of a chunk: the role fits the organisation; the row is one person, new or
+    matched to one, whom no earlier row of the file named."""
+    matched: list[tuple[PlannedRow, str, int]] = []
+    keys: list[tuple[str, int]] = []
+    for row in rows:
+        reported = len(plan.problems)
+        kind = plan.kinds.get(row.organisation_key)
+        if row.role is not None and kind is not None:
+            misfit = role_misfit(row.role, row.organisation_name, kind)
+            if misfit:
+                plan.problems.append(ImportProblem(row.line, "role", misfit))
+        column = _match(lookups, row, _reporter(plan, row))
+        matched.append((row, column, len(plan.problems) - reported))
+        keys.extend((key, row.line) for key, _, _ in _repeat_keys(row))
+        if row.participant is not None:
+            keys.append((f"p:{row.participant.id}", row.line))
+    first = first_lines.note(keys)
+    for row, column, found in matched:
+        for key, repeated_column, message in _repeat_keys(row):
+            earlier = first[key]
+            if earlier != row.line:
+                problem = ImportProblem(row.line, repeated_column, message.format(earlier=earlier))
+                plan.problems.append(problem)
+                found += 1
+        if row.participant is not None and not found:
+            earlier = first[f"p:{row.participant.id}"]
+            if earlier != row.line:
+                message = (
+                    f"Line {earlier} already updates {row.participant.reference}; "
+                    "each person appears once."
+                )
+                plan.problems.append(ImportProblem(row.line, column, message))
+
+
+def _reporter(plan: ImportPlan, row: PlannedRow) -> Callable[[str, str], None]:
     def problem(column: str, message: str) -> None:
         plan.problems.append(ImportProblem(row.line, column, message))
 
-    kind = plan.kinds.get(row.organisation_key)
-    if row.role is not None and kind is not None:
-        misfit = role_misfit(row.role, row.organisation_name, kind)
-        if misfit:
-            problem("role", misfit)
-    for column, message in seen.repeat_problems(row):
-        problem(column, message)
-    column = _match(lookups, row, problem)
-    if row.participant is not None:
-        earlier = seen.participants.setdefault(row.participant.id, row.line)
-        if earlier != row.line and len(plan.problems) == reported:
-            problem(
-                column,
-                f"Line {earlier} already updates {row.participant.reference}; "
-                "each person appears once.",
-            )
+    return problem
 
 
 def _match(lookups: StudyLookups, row: PlannedRow, problem: Callable[[str, str], None]) -> str:

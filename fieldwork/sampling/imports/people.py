@@ -71,7 +71,7 @@ def second_pass(plan: ImportPlan, sink: RowSink | None = None) -> None:
     plan.lead_provider_updates.clear()
     first_lines = repeats.FirstLines(db.session())
     try:
-        for chunk in repeats.chunks(plan.frame.records([])):
+        for chunk in repeats.chunks(plan.frame.records([]), repeats.CHUNK_ROWS):
             rows = []
             for line, record in chunk:
                 row = checks.check_row(lookups, line, record, [], validate=False)

@@ -37,7 +37,7 @@ _TABLE = Table(
 _Item = TypeVar("_Item")
 
 
-def chunks(items: Iterable[_Item], size: int = CHUNK_ROWS) -> Iterator[list[_Item]]:
+def chunks(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
     """Lists of `size` items (the last one shorter), read as they are needed."""
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TypeVar
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, select
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,22 @@ _TABLE = Table(
     prefixes=["TEMPORARY"],
 )
 
+#: PostgreSQL in one round trip, the keys as two arrays: insert the new ones, and answer each
+#: key's first line (the statement reads the table as it was before its own insert, so a key
+#: not there before is first named on this chunk's line).
+_NOTE_ON_POSTGRESQL = text(
+    """
+    WITH incoming AS (
+        SELECT key, line FROM unnest(CAST(:keys AS text[]), CAST(:lines AS integer[]))
+            AS given (key, line)
+    ), stored AS (
+        INSERT INTO import_first_line (repeat_key, line) SELECT key, line FROM incoming
+        ON CONFLICT DO NOTHING
+    )
+    SELECT incoming.key, coalesce(earlier.line, incoming.line)
+    FROM incoming LEFT JOIN import_first_line AS earlier ON earlier.repeat_key = incoming.key
+    """
+)
 
 _Item = TypeVar("_Item")
 
@@ -49,7 +65,7 @@ class FirstLines:
 
     def __init__(self, session: Session) -> None:
         self.connection: Connection = session.connection()
-        is_postgresql = self.connection.dialect.name == "postgresql"
+        is_postgresql = self._is_postgresql = self.connection.dialect.name == "postgresql"
         dialect = postgresql if is_postgresql else sqlite
         #: Qualified for the drop, so it can only ever drop the temporary table.
         self._qualified = f"{'pg_temp' if is_postgresql else 'temp'}.{_NAME}"
@@ -68,12 +84,17 @@ class FirstLines:
             first.setdefault(key, line)
         if not first:
             return {}
-        self.connection.execute(
-            self._insert, [{"repeat_key": key, "line": line} for key, line in first.items()]
-        )
-        rows = self.connection.execute(
-            select(_TABLE.c.repeat_key, _TABLE.c.line).where(_TABLE.c.repeat_key.in_(first))
-        )
+        if self._is_postgresql:
+            rows = self.connection.execute(
+                _NOTE_ON_POSTGRESQL, {"keys": list(first), "lines": list(first.values())}
+            )
+        else:
+            self.connection.execute(
+                self._insert, [{"repeat_key": key, "line": line} for key, line in first.items()]
+            )
+            rows = self.connection.execute(
+                select(_TABLE.c.repeat_key, _TABLE.c.line).where(_TABLE.c.repeat_key.in_(first))
+            )
         return {key: line for key, line in rows}
 
     def close(self) -> None:

@@ -384,3 +384,16 @@ def test_candidates_computed_before_an_erasure_leave_memory_at_the_next_view(app
     services.gaps(db.session.get(Study, study_id), None, NOW)
     kept = app.extensions["coverage_cache"].entries
     assert kept and all(key[1] != before for key in kept if key[0] == study_id)
+
+
+def test_figures_read_beside_unrecorded_writes_are_kept_nowhere(app, hand_study):
+    """Rows flushed but not committed are counted by this transaction only: keeping those
+    figures under the current revision would show them to other workers (or after a rollback)."""
+    study_id = hand_study["study"].id
+    cache.clear()
+    hand_study["people"]["A08"].status = RecruitmentStatus.DECLINED
+    db.session.flush()
+    _dashboard(study_id)
+    db.session.rollback()
+    assert db.session.scalars(sa.select(CoverageResult.payload)).all() == []
+    assert [key for key in app.extensions["coverage_cache"].entries if key[0] == study_id] == []

@@ -1,7 +1,7 @@
 """coverage results shared by every worker (issue 15: one computation per change)
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-30 19:15:00
 
 """
@@ -11,8 +11,8 @@ import fieldwork.core.time
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import (
     DDL,
@@ -280,7 +281,7 @@ class Participant(Model):
         return f"{self.reference} {self.name}"
 
 
-def searched_text(columns) -> ColumnElement[str]:
+def searched_text(columns: Any) -> ColumnElement[str]:
     """The searched columns of `columns` (the participant table's or the model's) joined by
     SEARCH_SEPARATOR: `searched_text ILIKE '%text%'` is "one of them contains text" as one
     expression, which one trigram index answers (ix_participant_search_text). An OR over four

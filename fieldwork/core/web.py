@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from flask import Flask, abort, request
+from flask import Flask, abort, flash, request
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from fieldwork.core.time import format_in_zone
 
@@ -83,3 +84,26 @@ def init_app(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+#: What a resend button's flash says once the message is queued again (outbox and reminders).
+SENT_AGAIN_NOTE = (
+    "If it was interrupted, it may already have arrived; it keeps its Message-ID, so mail "
+    "programs can recognise the copy."
+)
+
+
+def act_on_button(
+    form: FlaskForm, action: Callable[[], object], refusal: type[Exception], success: str
+) -> bool:
+    """A one-button form's POST: 400 when its CSRF token expired, else run `action`, flashing
+    `success` or the refusal's own sentence. True when the action went through."""
+    if not form.validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    try:
+        action()
+    except refusal as error:
+        flash(str(error), "error")
+        return False
+    flash(success, "success")
+    return True

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from fieldwork.core.transactions import delete_row_of_study
 from fieldwork.coverage.models import Quota, cell_key
 from fieldwork.extensions import db
 from fieldwork.sampling import services as sampling
@@ -124,10 +125,5 @@ def add_finer_quota(
 
 
 def delete_quota(study: Study, quota_id: int) -> bool:
-    """Remove one quota of the study; False if there is none with that id. Commits."""
-    quota = db.session.get(Quota, quota_id)
-    if quota is None or quota.study_id != study.id:
-        return False
-    db.session.delete(quota)
-    db.session.commit()
-    return True
+    """Remove one quota of the study; False if there is none with that id."""
+    return delete_row_of_study(Quota, study.id, quota_id)

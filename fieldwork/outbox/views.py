@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import parse_page_number
 from fieldwork.core.studies import current_study
 from fieldwork.core.time import now_utc
+from fieldwork.core.web import SENT_AGAIN_NOTE, act_on_button
 from fieldwork.outbox import listing, services
 from fieldwork.outbox.forms import OutboxFilterForm, RetryForm
 
@@ -79,17 +80,10 @@ def message(message_id: int):
 @blueprint.post("/<int:message_id>/retry")
 @coordinator_required
 def retry(message_id: int):
-    form = RetryForm()
-    if not form.validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
-    try:
-        services.retry(message_id)
-    except services.OutboxError as error:
-        flash(str(error), "error")
-    else:
-        flash(
-            "The message is queued to be sent again. If it was interrupted, it may already "
-            "have arrived; it keeps its Message-ID, so mail programs can recognise the copy.",
-            "success",
-        )
+    act_on_button(
+        RetryForm(),
+        lambda: services.retry(message_id),
+        services.OutboxError,
+        f"The message is queued to be sent again. {SENT_AGAIN_NOTE}",
+    )
     return redirect(url_for("outbox.message", message_id=message_id))

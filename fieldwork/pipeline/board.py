@@ -58,10 +58,6 @@ class InterviewProgress:
         return next((state for state in self.steps if not state.is_done), None)
 
     @property
-    def is_complete(self) -> bool:
-        return self.current is None
-
-    @property
     def is_overdue(self) -> bool:
         current = self.current
         return bool(current and current.is_overdue and not self.must_destroy)

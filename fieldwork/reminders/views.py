@@ -12,6 +12,7 @@ from fieldwork.accounts.access import coordinator_required
 from fieldwork.core.pagination import parse_page_number
 from fieldwork.core.studies import current_study
 from fieldwork.core.time import now_utc
+from fieldwork.core.web import SENT_AGAIN_NOTE, act_on_button
 from fieldwork.messaging import templating
 from fieldwork.outbox.services import is_interrupted
 from fieldwork.reminders import services
@@ -63,19 +64,12 @@ def reminders():
 @blueprint.post("/<int:reminder_id>/resend")
 @coordinator_required
 def resend(reminder_id: int):
-    form = ResendForm()
-    if not form.validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
-    try:
-        services.resend(reminder_id)
-    except services.ReminderError as error:
-        flash(str(error), "error")
-    else:
-        flash(
-            "The reminder is queued to be sent again. If it was interrupted, it may already "
-            "have arrived; it keeps its Message-ID, so mail programs can recognise the copy.",
-            "success",
-        )
+    act_on_button(
+        ResendForm(),
+        lambda: services.resend(reminder_id),
+        services.ReminderError,
+        f"The reminder is queued to be sent again. {SENT_AGAIN_NOTE}",
+    )
     next_url = request.form.get("next")
     return redirect(next_url if _is_local(next_url) else url_for("reminders.reminders"))
 

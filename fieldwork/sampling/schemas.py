@@ -224,7 +224,10 @@ class ParticipantValues(ma.Schema):
             "without one the same name at the same organisation); no other field is accepted."
         )
 
-    name = fields.String(metadata={"description": "Full name."})
+    name = fields.String(
+        validate=ma.validate.Length(min=1, error="The name is missing; it is required."),
+        metadata={"description": "Full name (not empty)."},
+    )
     email = _TextOrNull("Stored lower-case.")
     phone = _TextOrNull()
     job_title = _TextOrNull()

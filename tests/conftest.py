@@ -97,6 +97,9 @@ def app(_app: Flask) -> Iterator[Flask]:
         db.session.remove()
     set_clock(None)
     limiter.reset()
+    # Cached results (coverage figures, home panels) are keyed by study id and revision: both
+    # may come round again over emptied tables, so no entry outlives its test.
+    _app.extensions.pop("coverage_cache", None)
     _empty_all_tables(_app)
 
 

@@ -26,6 +26,11 @@ with an `<h2>`; it sees its context plus `user`, `study` and `zone` (the viewer'
 Keep a panel's queries constant whatever the size of the study: the home pages' query counts
 are tested at two data sizes. An interviewer's panel must show only that interviewer's rows.
 
+A panel registered with ``cached=True`` is rendered at most once a minute per viewer (user,
+role, zone) and study revision (`fieldwork.core.revisions`): every write to the study's data
+shows at the next view. Only a panel that reads nothing but revision-tracked rows may opt in;
+one that reads bookkeeping (the outbox, the audit log) is rendered on every view.
+
 The panels (interviews today and this week, outcomes overdue, to rebook, follow-ups due,
 pipeline steps due, messages needing attention, changes since the last visit, an
 interviewer's people to contact) are all registered in `fieldwork.home.panels`.
@@ -57,6 +62,9 @@ class RegisteredPanel:
     order: int
     roles: frozenset[str]
     function: PanelFunction
+    #: Whether its HTML may be kept between views (`fieldwork.home.services.panels_html`): only
+    #: when everything it reads changes the study's revision token (no BOOKKEEPING_TABLES).
+    cached: bool = False
 
 
 #: The registry: panel name -> registered panel. Module level, so a domain may register before
@@ -67,14 +75,16 @@ ROLES = ("coordinator", "interviewer")
 
 
 def register_panel(
-    name: str, order: int, roles: Iterable[str], function: PanelFunction
+    name: str, order: int, roles: Iterable[str], function: PanelFunction, cached: bool = False
 ) -> RegisteredPanel:
-    """Put a panel on the home page of users with one of `roles` (see the module docstring)."""
+    """Put a panel on the home page of users with one of `roles` (see the module docstring).
+    `cached=True` lets its HTML be kept for a minute while the study's revision stays the same:
+    only for a panel whose every read is of rows that change the revision token."""
     wanted = frozenset(roles)
     unknown = wanted - set(ROLES)
     if unknown or not wanted:
         raise ValueError(f"A panel's roles are some of {ROLES}, not {sorted(unknown) or 'none'}.")
-    panel = RegisteredPanel(name=name, order=order, roles=wanted, function=function)
+    panel = RegisteredPanel(name=name, order=order, roles=wanted, function=function, cached=cached)
     _PANELS[name] = panel
     return panel
 

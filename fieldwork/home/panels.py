@@ -108,15 +108,26 @@ def changes_panel(user: User, study: Study) -> home.Panel:
 
 
 def register_builtin_panels() -> None:
+    """Register the built-in panels. `cached=True` only where every row the panel reads changes
+    the study's revision token; the users it names (interviewers) are not tracked, so a renamed
+    interviewer shows within the minute an entry holds."""
     both = ("coordinator", "interviewer")
-    home.register_panel("interviews", 10, ("coordinator",), interviews_panel)
-    home.register_panel("next_interviews", 10, ("interviewer",), next_interviews_panel)
-    home.register_panel("calendar_answers", 15, ("interviewer",), replies_panels.answers_panel)
-    home.register_panel("outcomes", 20, both, outcomes_panel)
-    home.register_panel("to_rebook", 30, both, to_rebook_panel)
-    home.register_panel("calendar_declines", 31, both, replies_panels.declines_panel)
-    home.register_panel("follow_ups", 40, both, follow_ups_panel)
-    home.register_panel("pipeline_due", 45, both, pipeline_panels.due_panel)
-    home.register_panel("to_contact", 50, ("interviewer",), to_contact_panel)
+    # Appointments, participants: tracked.
+    home.register_panel("interviews", 10, ("coordinator",), interviews_panel, cached=True)
+    home.register_panel("next_interviews", 10, ("interviewer",), next_interviews_panel, cached=True)
+    # Calendar replies and their appointments: tracked (mailbox_message is not read).
+    home.register_panel(
+        "calendar_answers", 15, ("interviewer",), replies_panels.answers_panel, cached=True
+    )
+    home.register_panel("outcomes", 20, both, outcomes_panel, cached=True)
+    home.register_panel("to_rebook", 30, both, to_rebook_panel, cached=True)
+    home.register_panel("calendar_declines", 31, both, replies_panels.declines_panel, cached=True)
+    # Contact attempts and assignments: tracked.
+    home.register_panel("follow_ups", 40, both, follow_ups_panel, cached=True)
+    # Pipeline entries of held interviews and withdrawals: tracked.
+    home.register_panel("pipeline_due", 45, both, pipeline_panels.due_panel, cached=True)
+    home.register_panel("to_contact", 50, ("interviewer",), to_contact_panel, cached=True)
+    # The outbox is bookkeeping (a message failing or sending changes no token): every view.
     home.register_panel("messages", 60, ("coordinator",), messages_panel)
+    # The audit log and the visit are bookkeeping: every view.
     home.register_panel("changes", 70, ("coordinator",), changes_panel)

@@ -20,13 +20,18 @@ def index():
     zone = current_user.timezone
     # Each panel is its own template rendered with autoescaping; the page includes the HTML.
     # The context processors (navigation, the study list) run once for every panel, not once
-    # per panel as render_template would: each costs queries.
-    shared = {"user": current_user, "study": study, "zone": zone}
-    current_app.update_template_context(shared)
-    panels = [
-        current_app.jinja_env.get_template(panel.template).render({**shared, **panel.context})
-        for panel in services.panels_for(current_user, study)
-    ]
+    # per panel as render_template would: each costs queries. They run only if some panel is
+    # rendered at all (cached panels are not, until the study changes or the minute turns).
+    shared: dict = {}
+
+    def render(panel: services.RenderedPanel) -> str:
+        if not shared:
+            shared.update(user=current_user, study=study, zone=zone)
+            current_app.update_template_context(shared)
+        template = current_app.jinja_env.get_template(panel.template)
+        return template.render({**shared, **panel.context})
+
+    panels = services.panels_html(current_user, study, render)
     return render_template(
         "home/index.html",
         study=study,

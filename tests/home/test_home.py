@@ -22,6 +22,22 @@ from tests.factories import make_participant
 from tests.scheduling.conftest import NOW, at, book, give_consent
 
 
+def outbox_message(world, state: OutboxState, due: dt.datetime) -> OutboxMessage:
+    """An invitation of the world's study in `state`, due at `due` (not yet added)."""
+    return OutboxMessage(
+        study_id=world["study"].id,
+        kind=OutboxKind.INVITE,
+        subject="Interview",
+        sender="a@example.org",
+        recipients="b@example.org",
+        message_id=f"<{state}@example.org>",
+        raw=b"",
+        state=state,
+        due_at=due,
+        next_attempt_at=due,
+    )
+
+
 def page(client, url: str = "/") -> str:
     response = client.get(url)
     assert response.status_code == 200, response.status_code
@@ -100,20 +116,7 @@ def test_follow_ups_due_and_failed_or_late_messages_link_to_act(world, client, a
         (OutboxState.FAILED, NOW),
         (OutboxState.PENDING, NOW - dt.timedelta(hours=1)),
     ):
-        db.session.add(
-            OutboxMessage(
-                study_id=world["study"].id,
-                kind=OutboxKind.INVITE,
-                subject="Interview",
-                sender="a@example.org",
-                recipients="b@example.org",
-                message_id=f"<{state}@example.org>",
-                raw=b"",
-                state=state,
-                due_at=due,
-                next_attempt_at=due,
-            )
-        )
+        db.session.add(outbox_message(world, state, due))
     db.session.commit()
     auth.login(world["coordinator"])
     html = page(client)

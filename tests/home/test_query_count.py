@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from fieldwork.coverage import cache
 from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ContactChannel
@@ -66,6 +67,7 @@ def test_the_page_costs_the_same_queries_with_ten_times_the_rows(
     for count, offset in ((2, 0), (18, 2)):
         _grow(world, count, offset)
         client.get(path)  # a first visit may note itself (home's "since your last visit")
+        cache.clear()  # home's panels are counted as computed, not as kept from the first view
         with count_queries() as counter:
             response = client.get(path)
         assert response.status_code == 200

@@ -16,13 +16,13 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from fieldwork.core.converters import MAX_ID
+
 #: Page size when the request does not name one, and the most one may ask for.
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 #: Highest page number accepted (far beyond any real list; keeps OFFSET sane).
 MAX_PAGE = 1_000_000
-#: Identifiers are 32-bit on PostgreSQL; larger numbers cannot name a row (and overflow SQLite).
-MAX_ID = 2**31 - 1
 #: Longest search text accepted, as on the pages.
 MAX_SEARCH_LENGTH = 200
 
@@ -51,6 +51,13 @@ class UtcDateTime(fields.AwareDateTime):
         if value is None:
             return None
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def RowId(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
+    """A row's id in a request body: a whole JSON number from 1 to MAX_ID. A larger number
+    names no row, and the databases cannot even compare it (SQLite overflows, PostgreSQL's
+    integer columns refuse it), so it is refused as invalid rather than looked up."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class WholeNumber(fields.Integer):

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldwork.accounts.access import coordinator_required
 from fieldwork.core import spreadsheet
+from fieldwork.core.converters import MAX_ID
 from fieldwork.core.studies import require_study
 from fieldwork.coverage import forms, services
 from fieldwork.coverage import quotas as quota_services
@@ -34,9 +35,6 @@ from fieldwork.sampling import services as sampling
 from fieldwork.sampling.models import OrganisationKind
 
 blueprint = Blueprint("coverage", __name__)
-
-#: The largest id a query string may carry (ids beyond it cannot exist; avoids overflow).
-MAX_ID = 2_147_483_647
 
 
 def _context() -> dict:

@@ -11,6 +11,7 @@ from fieldwork.api.schemas import (
     EmptyFiltersPageArguments,
     Id,
     Resource,
+    RowId,
     SortedList,
     StrictBoolean,
     Text,
@@ -183,7 +184,7 @@ class NewConsent(_Body):
             "consent form: every required item must be agreed."
         )
 
-    version_id = fields.Integer(strict=True, required=True)
+    version_id = RowId(required=True)
     method = Choice(ConsentMethod, required=True)
     answers = fields.Dict(
         keys=fields.String(),
@@ -204,7 +205,7 @@ class NewConsentLink(_Body):
             "to the participant through the outbox (in the study's consent-request words)."
         )
 
-    version_id = fields.Integer(strict=True, required=True)
+    version_id = RowId(required=True)
     days = fields.Integer(
         strict=True,
         load_default=CONSENT_LINK_DAYS,

@@ -9,6 +9,7 @@ from fieldwork.api.schemas import (
     Choice,
     Id,
     Resource,
+    RowId,
     SearchPageArguments,
     Text,
     WholeNumber,
@@ -233,13 +234,10 @@ class ParticipantValues(ma.Schema):
     job_title = _TextOrNull()
     notes = _TextOrNull()
     timezone = _TextOrNull("An IANA zone such as Europe/London; empty when unknown.")
-    role_id = fields.Integer(strict=True, metadata={"description": "A role of the study."})
-    organisation_id = fields.Integer(
-        strict=True, metadata={"description": "An organisation of the study."}
-    )
-    district_id = fields.Integer(strict=True, metadata={"description": "A district of the study."})
-    interviewer_id = fields.Integer(
-        strict=True,
+    role_id = RowId(metadata={"description": "A role of the study."})
+    organisation_id = RowId(metadata={"description": "An organisation of the study."})
+    district_id = RowId(metadata={"description": "A district of the study."})
+    interviewer_id = RowId(
         allow_none=True,
         metadata={"description": "The interviewer assigned (a user id), or null for nobody."},
     )

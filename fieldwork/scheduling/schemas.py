@@ -16,6 +16,7 @@ from fieldwork.api.schemas import (
     ErrorDetail,
     Id,
     Resource,
+    RowId,
     StrictBoolean,
     UtcDateTime,
     WholeNumber,
@@ -188,18 +189,14 @@ def _minutes(minimum: int, maximum: int, **kwargs: Any) -> fields.Integer:
     )
 
 
-def _id(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
-
-
 _CONFIRM = {"description": "Book despite warnings (outside windows, busy)."}
 
 
 class NewAppointment(Arguments):
     """A booking."""
 
-    participant_id = _id(required=True)
-    interviewer_id = _id(required=True)
+    participant_id = RowId(required=True)
+    interviewer_id = RowId(required=True)
     starts_at = OffsetDateTime(
         required=True, metadata={"description": "With an offset, e.g. 2026-03-30T10:00+01:00."}
     )
@@ -230,7 +227,7 @@ class Cancellation(Arguments):
 class NewBookingLink(Arguments):
     """A self-booking link's options."""
 
-    interviewer_id = _id(
+    interviewer_id = RowId(
         metadata={"description": "Whose free time it offers; default: the assigned one."}
     )
     mode = Choice(AppointmentMode, load_default=AppointmentMode.TELEPHONE)

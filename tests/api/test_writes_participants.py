@@ -112,6 +112,9 @@ def test_a_body_that_is_no_object_is_refused(api_client, frame, writer, body):
         ({"phone": "call me maybe"}, "phone", "phone"),
         ({"role_id": 999999}, "role_id", "no role"),
         ({"role_id": "manager"}, "role_id", "integer"),
+        ({"organisation_id": 2**107}, "organisation_id", "2147483647"),
+        ({"interviewer_id": 13725800069}, "interviewer_id", "2147483647"),
+        ({"district_id": 0}, "district_id", "greater than or equal to 1"),
         ({"timezone": "Mars/Olympus"}, "timezone", "IANA"),
         ({"job_title": "x" * 201}, "job_title", "200"),
     ],
@@ -126,6 +129,19 @@ def test_each_rule_of_the_import_is_named_beside_its_field(
     message = response.json["error"]["fields"][field]
     assert words.lower() in message.lower(), message
     assert _count() == 4
+
+
+def test_a_change_naming_an_id_no_database_can_hold_is_refused_not_a_server_error(
+    api_client, frame, writer
+):
+    """Schemathesis found this: an id beyond 32 bits overflowed SQLite and answered 500."""
+    response = api_client.patch(
+        f"/api/v1/participants/{frame['ann'].id}",
+        json={"organisation_id": 154679886686115795384719462367232},
+        headers=writer,
+    )
+    assert response.status_code == 400, response.json
+    assert "organisation_id" in response.json["error"]["fields"]
 
 
 def test_a_role_that_does_not_fit_the_organisation_is_refused(api_client, frame, writer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fieldwork.api.blueprint import ApiBlueprint
-from fieldwork.coverage import schemas, services
+from fieldwork.coverage import records, schemas, services
 from fieldwork.coverage.rates import DEFINITIONS
 from fieldwork.sampling.api import study_or_404
 
@@ -22,7 +22,7 @@ def _coverage(slug: str) -> dict[str, Any]:
         "study": board.study,
         "generated_at": board.generated_at,
         "total_target": board.total_target,
-        "cells": services.records(board),
+        "cells": records.records(board),
         "weeks": board.weeks,
         "definitions": [
             {"key": key, "name": name, "formula": formula} for key, name, formula in DEFINITIONS

@@ -198,6 +198,8 @@ NAMING_COLUMNS = (
 )
 
 
+# Long because it is one SELECT: each column and join of the per-participant facts is declared
+# here once, in the order the grouped queries read them.
 def participant_facts(
     study_id: int,
     now: dt.datetime,

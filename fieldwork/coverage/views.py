@@ -25,7 +25,7 @@ from fieldwork.accounts.access import coordinator_required
 from fieldwork.core import spreadsheet
 from fieldwork.core.converters import MAX_ID
 from fieldwork.core.studies import require_study
-from fieldwork.coverage import forms, services
+from fieldwork.coverage import forms, records, services
 from fieldwork.coverage import quotas as quota_services
 from fieldwork.coverage.chart import progress_chart
 from fieldwork.coverage.queries import BUCKET_RANK
@@ -66,10 +66,10 @@ def csv_export():
     board = services.dashboard(study)
     buffer = io.StringIO()
     writer = spreadsheet.dict_writer(
-        buffer, fieldnames=list(services.RECORD_FIELDS), lineterminator="\r\n"
+        buffer, fieldnames=list(records.RECORD_FIELDS), lineterminator="\r\n"
     )
     writer.writeheader()
-    for record in services.records(board):
+    for record in records.records(board):
         writer.writerow({k: "" if v is None else v for k, v in record.items()})
     filename = f"coverage-{study.slug}-{board.generated_at:%Y-%m-%d}.csv"
     return Response(

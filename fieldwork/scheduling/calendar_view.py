@@ -81,6 +81,36 @@ def _month_bounds(anchor: dt.date) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+def _span(
+    view: str, anchor: dt.date
+) -> tuple[dt.date, dt.date, dt.date, dt.date, str, dt.date, dt.date]:
+    """(first day shown, first day in range, last day in range, last day shown, title,
+    previous anchor, next anchor): a month shows whole weeks around its own days."""
+    if view == "month":
+        first_in, last_in = _month_bounds(anchor)
+        return (
+            first_in - dt.timedelta(days=first_in.weekday()),
+            first_in,
+            last_in,
+            last_in + dt.timedelta(days=6 - last_in.weekday()),
+            f"{anchor:%B %Y}",
+            (first_in - dt.timedelta(days=1)).replace(day=1),
+            last_in + dt.timedelta(days=1),
+        )
+    first = anchor - dt.timedelta(days=anchor.weekday())
+    last = first + dt.timedelta(days=6)
+    title = f"Week of {first:%A} {first.day} {first:%B %Y}"
+    return (
+        first,
+        first,
+        last,
+        last,
+        title,
+        first - dt.timedelta(days=7),
+        last + dt.timedelta(days=1),
+    )
+
+
 def calendar_page(
     study: Study,
     viewer: User,
@@ -94,19 +124,7 @@ def calendar_page(
 ) -> CalendarPage:
     """The week (Monday to Sunday) or month around `anchor`, read in `zone_name`; an
     interviewer sees only their own interviews."""
-    if view == "month":
-        first_in, last_in = _month_bounds(anchor)
-        first = first_in - dt.timedelta(days=first_in.weekday())
-        last = last_in + dt.timedelta(days=6 - last_in.weekday())
-        title = f"{anchor:%B %Y}"
-        previous = (first_in - dt.timedelta(days=1)).replace(day=1)
-        following = last_in + dt.timedelta(days=1)
-    else:
-        first = first_in = anchor - dt.timedelta(days=anchor.weekday())
-        last = last_in = first + dt.timedelta(days=6)
-        title = f"Week of {first:%A} {first.day} {first:%B %Y}"
-        previous = first - dt.timedelta(days=7)
-        following = first + dt.timedelta(days=7)
+    first, first_in, last_in, last, title, previous, following = _span(view, anchor)
     filters = AppointmentFilters(
         interviewer_id=interviewer_id, status=status, from_date=first, to_date=last
     )

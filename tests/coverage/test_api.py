@@ -7,7 +7,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from fieldwork.coverage import services
+from fieldwork.coverage import records
 from tests.api import conftest as api_fixtures
 
 # The API tests' fixtures: a client whose requests are separate, and bearer tokens.
@@ -44,7 +44,7 @@ def test_the_api_answers_every_cell_and_matches_the_document(hand_study, api_cli
     assert [c["cell"] for c in body["cells"]].count("role_phase") == 4
     overall = body["cells"][-1]
     assert (overall["cell"], overall["participants"], overall["achieved"]) == ("overall", 18, 6)
-    assert set(overall) == set(services.RECORD_FIELDS)
+    assert set(overall) == set(records.RECORD_FIELDS)
     assert [w["cumulative"] for w in body["weeks"]] == [4, 5, 6, 6, 6]
     assert {d["key"] for d in body["definitions"]} >= {"response_rate", "no_show_rate"}
 

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from fieldwork.coverage import quotas, services
+from fieldwork.coverage import quotas, records
 from fieldwork.coverage.models import Quota
 from fieldwork.extensions import db
 from tests.pagecheck import require_vnu, vnu_errors
@@ -89,7 +89,7 @@ def test_the_csv_has_one_row_per_cell_with_every_figure(hand_study, client, auth
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == list(services.RECORD_FIELDS)
+    assert list(rows[0]) == list(records.RECORD_FIELDS)
     assert [
         (r["cell"], r["role"], r["phase"], r["district"], r["organisation_kind"]) for r in rows
     ] == [

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldwork.core.time import set_clock
+from fieldwork.coverage import records as coverage_records
 from fieldwork.coverage import services as coverage
 from fieldwork.extensions import db
 from fieldwork.outbox import sending
@@ -105,7 +106,7 @@ def deliver(clock) -> None:
 
 
 def coverage_figures(study) -> list[dict]:
-    return coverage.records(coverage.dashboard(study, now=NOW))
+    return coverage_records.records(coverage.dashboard(study, now=NOW))
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import BigInteger, ForeignKey, Table, event, inspect, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.orm.exc import UnmappedColumnError
 
+from fieldwork.core.upserts import insert_on_conflict
 from fieldwork.extensions import Model, db
 
 #: session.info key holding the ids of the studies changed in the current transaction.
@@ -206,8 +206,9 @@ def _write_revisions(session: Session) -> None:
     # WHERE even when every study changed: SQLite needs one before ON CONFLICT.
     which = true() if EVERY_STUDY in changed else studies.c.id.in_(changed)
     source = select(studies.c.id, literal(secrets.randbits(62) + 1, BigInteger)).where(which)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(StudyRevision).from_select(["study_id", "revision"], source)
+    statement = insert_on_conflict(session.connection(), StudyRevision).from_select(
+        ["study_id", "revision"], source
+    )
     session.connection().execute(
         statement.on_conflict_do_update(
             index_elements=["study_id"], set_={"revision": statement.excluded.revision}

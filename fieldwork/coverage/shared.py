@@ -33,9 +33,9 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import Connection, and_, delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fieldwork.core.revisions import has_unrecorded_writes
+from fieldwork.core.upserts import insert_on_conflict
 from fieldwork.coverage.models import CoverageResult
 from fieldwork.extensions import db
 
@@ -101,8 +101,9 @@ def _claim(connection: Connection, study_id: int, kind: str, revision: int, row)
     }
     table = CoverageResult.__table__
     if row is None:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table).values(study_id=study_id, kind=kind, **values)
+        statement = insert_on_conflict(connection, table).values(
+            study_id=study_id, kind=kind, **values
+        )
         result = connection.execute(statement.on_conflict_do_nothing().returning(table.c.claim))
     else:
         result = connection.execute(

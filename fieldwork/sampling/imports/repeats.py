@@ -17,8 +17,9 @@ from itertools import islice
 from typing import TypeVar
 
 from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from fieldwork.core.upserts import insert_on_conflict
 
 #: Rows checked together: one write and one read of the table per chunk.
 CHUNK_ROWS = 1_000
@@ -66,10 +67,9 @@ class FirstLines:
     def __init__(self, session: Session) -> None:
         self.connection: Connection = session.connection()
         is_postgresql = self._is_postgresql = self.connection.dialect.name == "postgresql"
-        dialect = postgresql if is_postgresql else sqlite
         #: Qualified for the drop, so it can only ever drop the temporary table.
         self._qualified = f"{'pg_temp' if is_postgresql else 'temp'}.{_NAME}"
-        self._insert = dialect.insert(_TABLE).on_conflict_do_nothing()
+        self._insert = insert_on_conflict(self.connection, _TABLE).on_conflict_do_nothing()
         self.connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {_NAME} "
             "(repeat_key TEXT PRIMARY KEY, line INTEGER NOT NULL)"

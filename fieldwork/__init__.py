@@ -9,6 +9,7 @@ from flask import Flask
 
 from fieldwork.config import default_config, environment_overrides, settle_environment
 from fieldwork.extensions import csrf, db, limiter, login_manager, migrate
+from fieldwork.sampling.models import is_migrated_table
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,6 +51,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         db,
         directory=os.path.join(PROJECT_ROOT, "fieldwork", "migrations"),
         render_as_batch=True,
+        # SQLite's search index is made by a migration, not described by a model.
+        include_name=is_migrated_table,
     )
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -13,6 +13,8 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
+    MetaData,
     String,
     Table,
     Text,
@@ -299,4 +301,65 @@ event.listen(
     Participant.__table__,
     "before_create",
     DDL(CREATE_TRIGRAM_EXTENSION).execute_if(dialect="postgresql"),
+)
+
+
+# --- SQLite's search index ---------------------------------------------------------------------
+
+#: SQLite's counterpart of ix_participant_search_text: an FTS5 table with the trigram tokenizer
+#: over the searched columns, reading its text from the participant table (external content,
+#: so nothing is stored twice) and kept by triggers in the statement that changes a row, which
+#: every path takes alike (forms, the import's bulk inserts, the API, erasure, a restore).
+#: A phrase query (`participant_search MATCH '"smith"'`) finds the rows where one column holds
+#: the text, letter case ignored (accented letters too): the ILIKE '%smith%' of PostgreSQL.
+#: Trigrams need 3 characters; shorter searches test each column (sampling.services).
+SEARCH_INDEX_TABLE = "participant_search"
+
+#: The SQL that creates the index and its triggers (migration 0020 holds a copy). Only the
+#: searched columns' UPDATE touches it, so a status change costs no index work.
+SQLITE_SEARCH_INDEX_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS participant_search USING fts5("
+    "name, email, reference, job_title, content='participant', content_rowid='id', "
+    "tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS participant_search_insert AFTER INSERT ON participant BEGIN "
+    "INSERT INTO participant_search(rowid, name, email, reference, job_title) "
+    "VALUES (new.id, new.name, new.email, new.reference, new.job_title); END",
+    "CREATE TRIGGER IF NOT EXISTS participant_search_delete AFTER DELETE ON participant BEGIN "
+    "INSERT INTO participant_search(participant_search, rowid, name, email, reference, "
+    "job_title) VALUES ('delete', old.id, old.name, old.email, old.reference, old.job_title); "
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS participant_search_update "
+    "AFTER UPDATE OF name, email, reference, job_title ON participant BEGIN "
+    "INSERT INTO participant_search(participant_search, rowid, name, email, reference, "
+    "job_title) VALUES ('delete', old.id, old.name, old.email, old.reference, old.job_title); "
+    "INSERT INTO participant_search(rowid, name, email, reference, job_title) "
+    "VALUES (new.id, new.name, new.email, new.reference, new.job_title); END",
+)
+
+#: The index's table as queries name it (rowid is the participant's id). In a metadata of its
+#: own: create_all, backups and the table scans of the erasure proof never see it as a table.
+search_index = Table(
+    SEARCH_INDEX_TABLE,
+    MetaData(),
+    Column("rowid", Integer, primary_key=True),
+    Column(SEARCH_INDEX_TABLE, Text),
+)
+
+
+def is_migrated_table(name: str | None, type_: str, parent_names: Any) -> bool:
+    """False for SQLite's search index and the shadow tables FTS5 keeps beside it, which the
+    migrations create and the models do not describe (Alembic's `include_name` hook, so that
+    comparing the models with the database skips them)."""
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_INDEX_TABLE))
+
+
+for _statement in SQLITE_SEARCH_INDEX_DDL:
+    event.listen(
+        Participant.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
+    )
+# Dropping the participant table drops its triggers; the index goes first, by name.
+event.listen(
+    Participant.__table__,
+    "before_drop",
+    DDL("DROP TABLE IF EXISTS participant_search").execute_if(dialect="sqlite"),
 )

@@ -153,7 +153,7 @@ def participant_list_query(study: Study, filters: Mapping[str, Any], viewer: Use
             interviewer_id=filters.get("interviewer"),
         ),
         viewer,
-    ).options(joinedload(Participant.study))
+    ).options(selectinload(Participant.study))
     if filters.get("phase") is not None:
         phase_ids = select(Phase.id).where(
             Phase.study_id == study.id, Phase.number == filters["phase"]

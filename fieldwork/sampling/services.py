@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from flask import g, session
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from fieldwork.accounts.models import User
 from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
+    SEARCH_INDEX_TABLE,
     SEARCH_SEPARATOR,
     SEARCHED_COLUMNS,
     District,
@@ -24,6 +25,7 @@ from fieldwork.sampling.models import (
     RecruitmentStatus,
     Role,
     Study,
+    search_index,
     searched_text,
 )
 
@@ -126,28 +128,51 @@ SORT_COLUMNS = {
 }
 
 
+#: The sort columns that may be empty (nobody assigned); the others are never NULL.
+_NULLABLE_SORTS = frozenset({"interviewer"})
+
+
+def _list_order(filters: ParticipantFilters) -> list[ColumnElement]:
+    """The list's ORDER BY: the chosen column, then the reference as the tie-break.
+
+    NULLS LAST only where a NULL can occur: on a column that is never NULL it changes no order,
+    but it keeps SQLite (whose indexes hold NULLs first) and PostgreSQL (descending) from
+    reading the list in the order of the (study_id, reference) index, so the default order
+    sorted every participant of the study for each page."""
+    sort = filters.sort if filters.sort in SORT_COLUMNS else "reference"
+    column = SORT_COLUMNS[sort]()
+    ordered = column.desc() if filters.descending else column.asc()
+    if sort in _NULLABLE_SORTS:
+        ordered = ordered.nulls_last()
+    if sort == "reference":
+        return [ordered]
+    tie_break = Participant.reference.desc() if filters.descending else Participant.reference
+    return [ordered, tie_break]
+
+
 def participant_query(
     study: Study, filters: ParticipantFilters, viewer: User | None = None
 ) -> Select:
     """The participants of `study` that match `filters`, with what a list row shows loaded.
 
     An interviewer sees only the participants assigned to them.
+
+    The organisation, role, district (with its phase) and interviewer come in one query each
+    for the rows read (selectinload), not joined: with four joins SQLite's planner read and
+    sorted every participant of the study for a page of the default order, where the page
+    alone reads 50 entries of the (study_id, reference) index.
     """
     statement = (
         select(Participant)
         .where(Participant.study_id == study.id)
         .options(
-            joinedload(Participant.organisation),
-            joinedload(Participant.role),
-            joinedload(Participant.district).joinedload(District.phase),
-            joinedload(Participant.interviewer),
+            selectinload(Participant.organisation),
+            selectinload(Participant.role),
+            selectinload(Participant.district),
+            selectinload(Participant.interviewer),
         )
     )
-    column = SORT_COLUMNS.get(filters.sort, SORT_COLUMNS["reference"])()
-    if filters.descending:
-        statement = statement.order_by(column.desc().nulls_last(), Participant.reference.desc())
-    else:
-        statement = statement.order_by(column.asc().nulls_last(), Participant.reference)
+    statement = statement.order_by(*_list_order(filters))
     if viewer is not None and not viewer.is_coordinator_of(study.id):
         statement = statement.where(Participant.interviewer_id == viewer.id)
     if filters.search:
@@ -193,13 +218,17 @@ def _search_condition(study: Study, search: str):
     so the planner combines index scans (BitmapOr) instead of reading every participant: the
     text columns through the trigram index over `searched_text` (ix_participant_search_text),
     the organisation as the ids of the study's matching organisations, looked up first (a
-    small table; a subquery there was costed as every participant of the organisation). SQLite
-    has no trigram index: there each column is tested, with the same results. A phone search
-    (three digits or more) still reads every participant's phone.
+    small table; a subquery there was costed as every participant of the organisation). On
+    SQLite the text columns are SQLite's trigram index (`participant_search`, an FTS5 table)
+    from 3 characters on, with the same results; a shorter search tests each column. A phone
+    search (three digits or more) still reads every participant's phone.
     """
     text = search.strip()
-    if db.session.get_bind().dialect.name == "postgresql" and SEARCH_SEPARATOR not in text:
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql" and SEARCH_SEPARATOR not in text:
         conditions = [searched_text(Participant).ilike(f"%{_escape_like(text)}%", escape="\\")]
+    elif dialect == "sqlite" and len(text) >= TRIGRAM and "\x00" not in text:
+        conditions = [Participant.id.in_(_indexed_matches(text))]
     else:
         conditions = [
             _contains_folded(getattr(Participant, name), text) for name in SEARCHED_COLUMNS
@@ -217,6 +246,20 @@ def _search_condition(study: Study, search: str):
     if len(digits) >= 3:
         conditions.append(_phone_digits().like(f"%{_escape_like(digits)}%", escape="\\"))
     return or_(*conditions)
+
+
+#: The shortest text a trigram index can look up.
+TRIGRAM = 3
+
+
+def _indexed_matches(text: str) -> Select:
+    """The ids of the participants (of any study) one of whose searched columns contains
+    `text`, letter case ignored, from SQLite's trigram index: a phrase query, the text quoted
+    whole (a double quote doubled), so nothing in it is read as query syntax."""
+    phrase = '"' + text.replace('"', '""') + '"'
+    return select(search_index.c.rowid).where(
+        search_index.c[SEARCH_INDEX_TABLE].op("MATCH")(phrase)
+    )
 
 
 def _contains_folded(column, text: str):

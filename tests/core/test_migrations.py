@@ -11,6 +11,7 @@ from flask_migrate import downgrade, upgrade
 
 from fieldwork import create_app
 from fieldwork.extensions import db
+from fieldwork.sampling.models import is_migrated_table
 
 
 def _fresh_database(tmp_path):
@@ -45,7 +46,11 @@ def test_migrations_create_the_schema_of_the_models_and_downgrade_cleanly(tmp_pa
         with app.app_context():
             upgrade()
             with db.engine.connect() as connection:
-                differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+                # As `flask db migrate` compares: SQLite's search index is the migrations' own.
+                context = MigrationContext.configure(
+                    connection, opts={"include_name": is_migrated_table}
+                )
+                differences = compare_metadata(context, db.metadata)
             assert differences == []
             downgrade(revision="base")
             assert "participant" not in sa.inspect(db.engine).get_table_names()

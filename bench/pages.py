@@ -4,12 +4,14 @@
                           [--postgresql-url URL] [--seconds 10] [--rounds 3]
                           [--pages home ...]
 
-For each database and size, builds a study (bench/benchdb.py) with that many participants,
-contact attempts, appointments and outbox messages, serves the app with gunicorn -w 2 on
-loopback, logs in as the coordinator and as an interviewer, and drives every page with
-`wrk -t2 -c16 -d10s` carrying the session cookie, `--rounds` times, /healthz measured in each
-round as the floor. Prints one table per database: page, requests/s, share of /healthz, median
-latency (p50), at each size, and the rate at the largest size over the rate at the smallest.
+For each database, builds a study (bench/benchdb.py) at every size (participants, contact
+attempts, appointments and outbox messages), serves each with its own gunicorn -w 2 on
+loopback, logs in as the coordinator and as an interviewer, and then, `--rounds` times, drives
+every size in turn: /healthz as the floor, then every page with `wrk -t2 -c16 -d10s` carrying
+the session cookie. The sizes are driven in the same rounds so they meet the same machine.
+Prints one table per database: page, requests/s, share of /healthz, median latency (p50), at
+each size; then the rate at the largest size over the rate at the smallest, and the same for
+the share.
 `--pages` keeps only the pages whose label contains one of the words given (`--pages home` for
 both home pages), so one fix can be measured without driving every page. Issue 15 asks for a
 share of at least 10% at 20,000 participants, and for no paginated page to lose more than half
@@ -387,11 +389,21 @@ def drive_bounded(port: int, path: str, cookie: str, seconds: int) -> Figure:
     return Figure(len(latencies) / seconds, statistics.median(latencies) * 1000)
 
 
-def measure(
-    database_url: str | None, size: int, seconds: int, rounds: int, wanted: list[str]
-) -> dict[str, tuple]:
-    """page label → (median rps, median share of /healthz, median p50 ms), and the floor; only
-    the pages whose label contains a word of `wanted` (every page when it is empty)."""
+@dataclass
+class Served:
+    """One size's study, served by its own gunicorn, with its viewers logged in."""
+
+    size: int
+    database: FreshDatabase
+    server: subprocess.Popen
+    port: int
+    cookies: dict[str, str]
+    pages: list[Page]
+
+
+def start(database_url: str | None, size: int, wanted: list[str]) -> Served:
+    """Build the study at `size`, serve it, log in, and warm every page (failing early on an
+    error page); only the pages whose label contains a word of `wanted` (all when empty)."""
     from fieldwork import create_app
     from fieldwork.extensions import db
 
@@ -410,46 +422,78 @@ def measure(
         db.engine.dispose()
     print(f"  built {size:,} participants in {time.perf_counter() - started:.0f} s", flush=True)
     server, port = serve(config)
-    run = drive if shutil.which("wrk") else drive_bounded
+    served = Served(size, database, server, port, {}, [])
     try:
-        cookies = {
+        served.cookies = {
             "coordinator": log_in(port, "coordinator@bench.example"),
             "interviewer": log_in(port, "interviewer@bench.example"),
             "": "",
         }
-        listed = [
+        served.pages = [
             page
             for page in pages(participant_id, token)
             if not wanted or any(word in page.label for word in wanted)
         ]
-        for page in listed:  # warm each worker and fail early on an error page
-            status = request(port, page.path, cookie=cookies[page.viewer])[0]
+        for page in served.pages:
+            status = request(port, page.path, cookie=served.cookies[page.viewer])[0]
             if status != 200:
                 raise SystemExit(f"{page.path} answered {status}")
-        samples: dict[str, list[tuple[float, float, float]]] = {"/healthz": []}
-        for _ in range(rounds):
-            floor = run(port, "/healthz", "", seconds)
-            samples["/healthz"].append((floor.rps, 1.0, floor.p50_ms))
-            print(f"    /healthz: {floor.rps:.1f}/s, p50 {floor.p50_ms:.0f} ms", flush=True)
-            for page in listed:
-                figure = run(port, page.path, cookies[page.viewer], seconds)
-                print(
-                    f"    {page.label}: {figure.rps:.1f}/s, p50 {figure.p50_ms:.0f} ms", flush=True
-                )
-                samples.setdefault(page.label, []).append(
-                    (figure.rps, figure.rps / floor.rps, figure.p50_ms)
-                )
+    except BaseException:
+        stop(served)
+        raise
+    return served
+
+
+def stop(served: Served) -> None:
+    served.server.send_signal(signal.SIGTERM)
+    try:
+        served.server.wait(timeout=60)
+    except subprocess.TimeoutExpired:  # a worker still busy with an abandoned request
+        served.server.kill()
+        served.server.wait()
+    served.database.drop()
+
+
+def measure(
+    database_url: str | None, sizes: list[int], seconds: int, rounds: int, wanted: list[str]
+) -> dict[int, dict[str, tuple]]:
+    """size → page label → (median rps, median share of /healthz, median p50 ms), and the
+    floor. Every size is built and served first, then each round drives every size in turn,
+    so the sizes meet the same machine and a change in its load between them does not pass
+    for a page slowing down as the study grows."""
+    run = drive if shutil.which("wrk") else drive_bounded
+    served: list[Served] = []
+    try:
+        for size in sizes:
+            print(f"  {size:,} participants", flush=True)
+            served.append(start(database_url, size, wanted))
+        samples: dict[int, dict[str, list[tuple[float, float, float]]]] = {
+            each.size: {"/healthz": []} for each in served
+        }
+        for number in range(1, rounds + 1):
+            for each in served:
+                print(f"  round {number}, {each.size:,} participants", flush=True)
+                floor = run(each.port, "/healthz", "", seconds)
+                samples[each.size]["/healthz"].append((floor.rps, 1.0, floor.p50_ms))
+                print(f"    /healthz: {floor.rps:.1f}/s, p50 {floor.p50_ms:.0f} ms", flush=True)
+                for page in each.pages:
+                    figure = run(each.port, page.path, each.cookies[page.viewer], seconds)
+                    print(
+                        f"    {page.label}: {figure.rps:.1f}/s, p50 {figure.p50_ms:.0f} ms",
+                        flush=True,
+                    )
+                    samples[each.size].setdefault(page.label, []).append(
+                        (figure.rps, figure.rps / floor.rps, figure.p50_ms)
+                    )
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:  # a worker still busy with an abandoned request
-            server.kill()
-            server.wait()
-        database.drop()
+        for each in served:
+            stop(each)
     return {
-        label: tuple(statistics.median(values[i] for values in runs) for i in range(3))
-        for label, runs in samples.items()
+        size: {
+            label: tuple(statistics.median(values[i] for values in runs) for i in range(3))
+            for label, runs in by_label.items()
+        }
+        for size, by_label in samples.items()
     }
 
 
@@ -460,7 +504,7 @@ def print_table(name: str, sizes: list[int], results: dict[int, dict[str, tuple]
         f" rps {size:,} | share {size:,} | p50 {size:,} |" for size in sizes
     )
     if len(sizes) > 1:
-        header += f" {sizes[0]:,}→{sizes[-1]:,} |"
+        header += f" rate {sizes[0]:,}→{sizes[-1]:,} | share {sizes[0]:,}→{sizes[-1]:,} |"
     print(f"\n{name}\n{header}\n|" + "---|" * (header.count("|") - 1))
     for label in labels:
         cells = [label + (" (paginated)" if label in paginated else "")]
@@ -468,8 +512,9 @@ def print_table(name: str, sizes: list[int], results: dict[int, dict[str, tuple]
             rps, share, p50 = results[size][label]
             cells += [f"{rps:.1f}", f"{share:.1%}", f"{p50:.0f} ms"]
         if len(sizes) > 1:
-            smallest, largest = results[sizes[0]][label][0], results[sizes[-1]][label][0]
-            cells.append(f"{largest / smallest:.2f}" if smallest else "–")
+            for i in (0, 1):  # the rate's ratio, then the share's
+                smallest, largest = results[sizes[0]][label][i], results[sizes[-1]][label][i]
+                cells.append(f"{largest / smallest:.2f}" if smallest else "–")
         print("| " + " | ".join(cells) + " |", flush=True)
 
 
@@ -494,12 +539,9 @@ def main() -> int:
     sizes = sorted(args.sizes)
     for name in args.database:
         url = args.postgresql_url if name == "postgresql" else None
-        results = {}
-        for size in sizes:
-            print(f"{name}, {size:,} participants", flush=True)
-            results[size] = measure(url, size, args.seconds, args.rounds, args.pages)
-            # The table so far: a long run still leaves figures if it is stopped.
-            print_table(f"{name} (median of {args.rounds} rounds)", list(results), results)
+        print(name, flush=True)
+        results = measure(url, sizes, args.seconds, args.rounds, args.pages)
+        print_table(f"{name} (median of {args.rounds} rounds)", sizes, results)
     return 0
 
 

@@ -10,14 +10,17 @@ import math
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 
 from fieldwork.extensions import db
 
 T = TypeVar("T")
 
 #: How many rows past a page's start a bounded count reads before it says "more than".
-COUNT_LIMIT = 10_000
+#: Twenty pages of fifty: past that a total helps nobody (they filter rather than page on),
+#: and a count costs a probe per row it reads: 10,000 probes of the participants behind the
+#: follow-ups took 40 ms on SQLite at 100,000 participants, 1,000 take a tenth of that.
+COUNT_LIMIT = 1_000
 
 
 @dataclass
@@ -91,4 +94,23 @@ def paginate(statement: Select, page: int, per_page: int, *, bounded: bool = Fal
 
 
 def _count(statement: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    """COUNT the statement's rows, with its execution options (e.g. `all_studies`)."""
+    counting = select(func.count()).select_from(_narrowed(statement).subquery())
+    return db.session.scalar(counting.execution_options(**statement.get_execution_options())) or 0
+
+
+def _narrowed(statement: Select) -> Select:
+    """The statement selecting only its entity's primary key, when that counts the same rows
+    (one entity, no DISTINCT or GROUP BY): a COUNT over the key can be answered from an index
+    alone, where one over every column reads each row (SQLite does not prune a subquery's
+    unused columns)."""
+    descriptions = statement.column_descriptions
+    if len(descriptions) != 1 or statement._distinct or statement._group_by_clauses:
+        return statement
+    entity = descriptions[0].get("entity")
+    entity_info = inspect(entity, raiseerr=False) if entity is not None else None
+    if entity_info is None or descriptions[0].get("expr") is not entity:
+        return statement
+    mapper = entity_info.mapper
+    keys = [getattr(entity, mapper.get_property_by_column(c).key) for c in mapper.primary_key]
+    return statement.with_only_columns(*keys)

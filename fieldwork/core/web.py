@@ -29,8 +29,10 @@ def public(view: F) -> F:
 
 def viewer_timezone() -> str:
     """The zone the person looking at the page reads times in."""
-    if current_user and current_user.is_authenticated:
-        return current_user.timezone
+    # The proxy resolved once: a list page formats a hundred times, each through this.
+    user = current_user._get_current_object()
+    if user is not None and user.is_authenticated:
+        return user.timezone
     from flask import current_app
 
     return current_app.config["FIELDWORK_TIMEZONE"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from fieldwork.core.time import now_utc
 from fieldwork.extensions import db
@@ -92,9 +92,17 @@ def mail_attention(study_ids: list[int] | None, now: dt.datetime | None = None) 
         OutboxMessage.state == OutboxState.FAILED,
         or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at > now - FAILED_SHOWN_FOR),
     )
+    unsent: ColumnElement[bool] = OutboxMessage.state.in_(
+        [OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED]
+    )
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite's statistics know only the average rows per state (half the table when most
+        # messages are sent), so it read the whole outbox for these three states, on every
+        # coordinator's page (8 ms at 50,000 messages); `unlikely` sends it to their index.
+        unsent = func.unlikely(unsent)
     statement = select(
         count(not_configured), count(failed), count(late), count(interrupted_clause(now))
-    ).where(OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED]))
+    ).where(unsent)
     if study_ids is not None:
         statement = statement.where(
             or_(OutboxMessage.study_id.in_(study_ids), OutboxMessage.study_id.is_(None))

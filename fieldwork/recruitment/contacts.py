@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from fieldwork.accounts.models import User
 from fieldwork.audit import services as audit
@@ -167,6 +167,11 @@ def follow_ups_query(study: Study, viewer: User | None, today: dt.date) -> Selec
     One query for the rows, read in order from ix_contact_attempt_latest_due (the partial
     index on latest attempts with a next action, kept by `mark_latest_attempts`): no ranking
     or probing of every attempt. Withdrawn participants are never followed up.
+
+    Every row is the study's by the participant it joins (`study` is the viewer's current
+    study), so the per-row study guard of `fieldwork.accounts.scoping` is left out: its
+    `participant_id IN (every participant of the study)` on the attempts led SQLite to read
+    every participant's attempts and sort them, instead of the index in the list's order.
     """
     statement = (
         select(ContactAttempt)
@@ -179,20 +184,17 @@ def follow_ups_query(study: Study, viewer: User | None, today: dt.date) -> Selec
             Participant.status != S.WITHDRAWN,
         )
         .options(
-            joinedload(ContactAttempt.participant).joinedload(Participant.organisation),
-            joinedload(ContactAttempt.participant).joinedload(Participant.role),
-            joinedload(ContactAttempt.participant).joinedload(Participant.district),
-            joinedload(ContactAttempt.participant).joinedload(Participant.interviewer),
+            contains_eager(ContactAttempt.participant).joinedload(Participant.organisation),
+            contains_eager(ContactAttempt.participant).joinedload(Participant.role),
+            contains_eager(ContactAttempt.participant).joinedload(Participant.district),
+            contains_eager(ContactAttempt.participant).joinedload(Participant.interviewer),
         )
         .order_by(ContactAttempt.next_action_on, ContactAttempt.attempted_at, ContactAttempt.id)
+        .execution_options(all_studies=True)
     )
-    if viewer is not None:  # coordinators see their studies' rows, interviewers their own
-        statement = statement.where(
-            or_(
-                Participant.study_id.in_(viewer.coordinated_study_ids),
-                Participant.interviewer_id == viewer.id,
-            )
-        )
+    # Coordinators of the study see everyone's; anyone else only the people assigned to them.
+    if viewer is not None and study.id not in viewer.coordinated_study_ids:
+        statement = statement.where(Participant.interviewer_id == viewer.id)
     return statement
 
 

@@ -91,7 +91,14 @@ def appointment_query(
     if filters.to_date:
         day_after = filters.to_date + dt.timedelta(days=1)
         statement = statement.where(Appointment.starts_at < to_utc(day_after, dt.time(), zone_name))
-    return visible_to(statement, viewer).order_by(Appointment.starts_at, Appointment.id)
+    if study is not None and viewer is not None:
+        # Narrowed to one study: its coordinators see all of it, anyone else their own (the
+        # same rows as `visible_to`, without an OR that keeps an index from counting alone).
+        if study.id not in viewer.coordinated_study_ids:
+            statement = statement.where(Appointment.interviewer_id == viewer.id)
+    else:
+        statement = visible_to(statement, viewer)
+    return statement.order_by(Appointment.starts_at, Appointment.id)
 
 
 APPOINTMENT_CSV_HEADER = [

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from fieldwork.extensions import db
+from fieldwork.scheduling import calendar_view
 from fieldwork.scheduling.booking import cancel_appointment
+from fieldwork.scheduling.models import Appointment
 from tests.factories import make_participant
 from tests.scheduling.conftest import at, book
 
@@ -129,3 +131,76 @@ def test_the_calendar_query_count_stays_flat_as_data_grows(world, client, auth, 
             counts.append((view, counter.count))
     assert counts[:2] == counts[2:], counts
     assert len(_entries(response.get_data(as_text=True))) == 10
+
+
+def _busy_monday(world, count: int) -> list:
+    """`count` interviews on Monday 30 March 2026 from 07:00 UTC, each an hour after the last."""
+    booked = []
+    for n in range(count):
+        person = make_participant(
+            world["study"], district=world["north"], organisation=world["jcp"], role=world["tppm"]
+        )
+        booked.append(book(world, at(2026, 3, 30, 6 + n), participant=person, confirmed=True))
+    return booked
+
+
+def test_a_busy_day_shows_its_first_interviews_and_links_to_the_rest(world, client, auth):
+    """A week shows each day's first SHOWN_PER_DAY interviews in time order; the rest are
+    counted, and the link to them opens the day with the calendar's filters kept."""
+    booked = _busy_monday(world, calendar_view.SHOWN_PER_DAY + 3)
+    tuesday = book(world, at(2026, 3, 31, 9), participant=world["second"])
+    auth.login(world["coordinator"])
+    page = client.get("/appointments/calendar?date=2026-03-30&status=booked").text
+    shown = [str(a.id) for a in booked[: calendar_view.SHOWN_PER_DAY]]
+    assert _entries(page) == [*shown, str(tuesday.id)]
+    assert f"{calendar_view.SHOWN_PER_DAY + 4} interviews." in page  # every one is counted
+    monday = _day_block(page, "Monday 30 March")
+    link = re.search(r'<p class="calendar-more"><a href="([^"]+)">3 more<', monday)
+    assert link is not None
+    assert "3 more interviews on Monday 30 March" in " ".join(
+        re.sub(r"<[^>]+>", "", monday[link.start() :]).split()
+    )
+    day = client.get(link.group(1).replace("&amp;", "&")).text
+    assert "view=day" in link.group(1) and "status=booked" in link.group(1)
+    assert "Monday 30 March 2026" in day
+    assert _entries(day) == [str(a.id) for a in booked]  # the day shows them all
+    assert 'class="calendar-more"' not in day
+    assert 'href="/appointments/calendar?date=2026-03-31&amp;status=booked&amp;view=day"' in day
+
+
+def test_the_month_shows_the_same_first_interviews_of_a_busy_day(world, client, auth):
+    booked = _busy_monday(world, calendar_view.SHOWN_PER_DAY + 1)
+    auth.login(world["coordinator"])
+    page = client.get("/appointments/calendar?view=month&date=2026-03-30").text
+    assert _entries(page) == [str(a.id) for a in booked[: calendar_view.SHOWN_PER_DAY]]
+    assert ">1 more<" in page
+
+
+def test_days_begin_at_the_viewers_midnight_across_a_clock_change(world, client, auth):
+    """BST began at 01:00 UTC on Sunday 29 March 2026: 23:30 UTC that Sunday is 00:30 on
+    Monday in London, 22:30 UTC is still Sunday."""
+    sunday = book(world, at(2026, 3, 29, 22, 30), confirmed=True)
+    monday = book(world, at(2026, 3, 29, 23, 30), participant=world["second"], confirmed=True)
+    auth.login(world["coordinator"])
+    page = client.get("/appointments/calendar?date=2026-03-30").text
+    assert _entries(page) == [str(monday.id)]
+    assert "00:30–01:30" in _day_block(page, "Monday 30 March")
+    previous = client.get("/appointments/calendar?date=2026-03-29").text
+    assert _entries(previous) == [str(sunday.id)]
+    assert "23:30–00:30" in _day_block(previous, "Sunday 29 March")
+
+
+def test_a_busy_week_costs_the_same_queries_as_a_quiet_one(world, client, auth, count_queries):
+    auth.login(world["coordinator"])
+    counts = []
+    for count in (1, calendar_view.SHOWN_PER_DAY + 4):
+        for appointment in db.session.scalars(db.select(Appointment)):
+            db.session.delete(appointment)
+        db.session.commit()
+        _busy_monday(world, count)
+        for view in ("day", "week", "month"):
+            client.get(f"/appointments/calendar?view={view}&date=2026-03-30")
+            with count_queries() as counter:
+                client.get(f"/appointments/calendar?view={view}&date=2026-03-30")
+            counts.append(counter.count)
+    assert counts[:3] == counts[3:], counts

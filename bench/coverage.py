@@ -45,6 +45,7 @@ from fieldwork.coverage import cache, queries  # noqa: E402
 from fieldwork.coverage import services as coverage  # noqa: E402
 from fieldwork.coverage.models import Quota, cell_key  # noqa: E402
 from fieldwork.extensions import db  # noqa: E402
+from fieldwork.recruitment.contacts import mark_latest_attempts  # noqa: E402
 from fieldwork.recruitment.models import (  # noqa: E402
     Consent,
     ConsentAnswer,
@@ -325,6 +326,7 @@ def build_study(participants: int, appointments: int) -> Study:
             if n % 10
         ],
     )
+    mark_latest_attempts()  # what the service keeps when it logs one attempt at a time
     db.session.execute(
         sa.insert(Consent),
         [

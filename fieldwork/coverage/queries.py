@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     CTE,
@@ -52,6 +53,7 @@ from sqlalchemy import (
     SQLColumnExpression,
     Subquery,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -60,9 +62,11 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     union_all,
 )
 
+from fieldwork.core.time import UTCDateTime
 from fieldwork.extensions import db
 from fieldwork.pipeline.figures import reached_step_condition
 from fieldwork.recruitment.dispositions import CATEGORY_BY_CODE, AaporCategory
@@ -86,12 +90,20 @@ CASE_TYPES = ("I", "R", "NC", "O", "U", "NE")
 CLOSED_STATUSES = (S.DECLINED, S.INELIGIBLE, S.WITHDRAWN)
 AGREED_STATUSES = (S.AGREED, S.SCHEDULED, S.INTERVIEWED)
 
+# Every statement here is built once per process around these parameters and bound when it
+# runs: building one (hundreds of expression objects) took longer in Python than running it
+# on a study of 2,000 people, and a statement built once is also compiled once.
+#: The study a statement counts.
+STUDY_ID = bindparam("study_id", type_=Integer)
+#: The moment it counts at (what is booked ahead).
+NOW = bindparam("now", type_=UTCDateTime)
+
 
 def _codes(category: AaporCategory) -> list[str]:
     return [code for code, name in CATEGORY_BY_CODE.items() if name == category.value]
 
 
-def _appointment_facts(study_id: int, now: dt.datetime) -> Subquery:
+def _appointment_facts() -> Subquery:
     """Per participant with appointments: held, no-shows, late cancellations, whether one is
     booked ahead, and when the first held one started. One pass over the study's appointments."""
     return (
@@ -104,7 +116,7 @@ def _appointment_facts(study_id: int, now: dt.datetime) -> Subquery:
             ),
             func.max(
                 case(
-                    (and_(Appointment.status == A.BOOKED, Appointment.starts_at >= now), 1),
+                    (and_(Appointment.status == A.BOOKED, Appointment.starts_at >= NOW), 1),
                     else_=0,
                 )
             ).label("has_future_booking"),
@@ -112,7 +124,7 @@ def _appointment_facts(study_id: int, now: dt.datetime) -> Subquery:
                 "first_held_at"
             ),
         )
-        .where(Appointment.study_id == study_id)
+        .where(Appointment.study_id == STUDY_ID)
         .group_by(Appointment.participant_id)
         .subquery("appointment_facts")
     )
@@ -138,17 +150,12 @@ def _has_consent_that_counts(participant_id: SQLColumnExpression[int]) -> Column
     )
 
 
-def _latest_disposition(participant_id: SQLColumnExpression[int]) -> ColumnElement:
-    """The disposition of the participant's latest contact attempt (NULL if never tried): one
-    backward step on ix_contact_attempt_participant_attempted rather than ranking (and
-    sorting) every attempt of the study."""
-    return (
-        select(ContactAttempt.disposition)
-        .where(ContactAttempt.participant_id == participant_id)
-        .order_by(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+def _latest_attempt_of(participant_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+    """The join to the participant's latest contact attempt (none if never tried): the one
+    `fieldwork.recruitment.contacts.mark_latest_attempts` marks `is_latest` when attempts are
+    written. A join the database can hash, where finding the latest by date took an index
+    probe per participant (or ranking and sorting every attempt)."""
+    return and_(ContactAttempt.participant_id == participant_id, ContactAttempt.is_latest)
 
 
 def _bucket_and_case_type(
@@ -201,17 +208,16 @@ NAMING_COLUMNS = (
 # Long because it is one SELECT: each column and join of the per-participant facts is declared
 # here once, in the order the grouped queries read them.
 def participant_facts(
-    study_id: int,
-    now: dt.datetime,
     where: Sequence[ColumnElement[bool]] = (),
     naming: bool = True,
 ) -> Select:
-    """One row per participant of the study: where they are in a cell, and their case type.
+    """One row per participant of the study (STUDY_ID, at NOW): where they are in a cell, and
+    their case type.
 
     `where` narrows the participants first (e.g. to some cells), so the per-participant
     probes run only for them. Without `naming`, the NAMING_COLUMNS are left out (narrower
     rows for a pass that only counts). A SELECT, for callers to wrap as a subquery or a CTE."""
-    appointments = _appointment_facts(study_id, now)
+    appointments = _appointment_facts()
     status = Participant.status
     # Computed once per participant in an inner query, then read by the CASEs above it.
     held = func.coalesce(appointments.c.held, 0)
@@ -232,11 +238,11 @@ def participant_facts(
             "is_interviewed"
         ),
         # The study may count an interview only once its pipeline reaches a step.
-        case((reached_step_condition(study_id, Participant.id.expression), 1), else_=0).label(
+        case((reached_step_condition(STUDY_ID, Participant.id.expression), 1), else_=0).label(
             "has_reached_step"
         ),
         func.coalesce(appointments.c.has_future_booking, 0).label("is_booked"),
-        _latest_disposition(Participant.id).label("last_disposition"),
+        ContactAttempt.disposition.label("last_disposition"),
         held.label("held"),
         func.coalesce(appointments.c.no_shows, 0).label("no_shows"),
         func.coalesce(appointments.c.late_cancellations, 0).label("late_cancellations"),
@@ -248,7 +254,8 @@ def participant_facts(
         .join(District, District.id == Participant.district_id)
         .join(Organisation, Organisation.id == Participant.organisation_id)
         .outerjoin(appointments, appointments.c.participant_id == Participant.id)
-        .where(Participant.study_id == study_id, *where)
+        .outerjoin(ContactAttempt, _latest_attempt_of(Participant.id))
+        .where(Participant.study_id == STUDY_ID, *where)
         # OFFSET 0 keeps this a subquery of its own (neither database inlines it), so each
         # probe above runs once per participant, not once per CASE branch that reads it.
         .offset(0)
@@ -282,18 +289,27 @@ DIMENSIONS: dict[str, SQLColumnExpression[Any]] = {
 }
 
 
-def _run(statement: Select | CompoundSelect) -> list:
-    """Run one of these statements (without JIT on PostgreSQL). Each names its study in every
-    part (the view has checked the user may read it), so the per-row study guard of
-    `fieldwork.accounts.scoping` is left out: added to each correlated probe it would multiply
-    the work (every contact attempt, consent and answer checked again against the user's
-    studies)."""
+_Statement = TypeVar("_Statement", Select, CompoundSelect)
+
+
+def _run(statement: Select | CompoundSelect, study_id: int, now: dt.datetime, **values) -> list:
+    """Run one of these statements for a study at a moment (without JIT on PostgreSQL). Each
+    names its study in every part (the view has checked the user may read it), so the per-row
+    study guard of `fieldwork.accounts.scoping` is left out: added to each correlated probe it
+    would multiply the work (every contact attempt, consent and answer checked again against
+    the user's studies)."""
     if db.session.get_bind().dialect.name == "postgresql":
         # PostgreSQL would JIT-compile these wide CASE expressions once the estimated cost
         # passes jit_above_cost (from about 10,000 participants): seconds of compiling for a
         # query that runs in tenths of one. Off for the rest of this transaction only.
         db.session.execute(text("SET LOCAL jit = off"))
-    return list(db.session.execute(statement.execution_options(all_studies=True)))
+    parameters = {"study_id": study_id, "now": now, **values}
+    return list(db.session.execute(statement, parameters))
+
+
+def _built_once(statement: _Statement) -> _Statement:
+    """A statement kept for the process: with the scoping guard left out (see `_run`)."""
+    return statement.execution_options(all_studies=True)
 
 
 def _whole(expression: ColumnElement) -> ColumnElement[int]:
@@ -330,18 +346,15 @@ METRICS = (
 )
 
 
-def figures_statement(
-    study_id: int,
-    now: dt.datetime,
-    by: Sequence[str],
-    where: dict[str, object] | None = None,
-) -> Select:
+@lru_cache(maxsize=32)
+def figures_statement(by: tuple[str, ...], narrowed_by: tuple[str, ...] = ()) -> Select:
     """One row per group of `by` (names of DIMENSIONS): participants per bucket, cases per
-    type, appointments per outcome. `where` narrows to dimension values (a drill-down)."""
-    narrowed = [DIMENSIONS[name] == value for name, value in (where or {}).items()]
-    facts = participant_facts(study_id, now, narrowed).subquery("facts")
+    type, appointments per outcome. `narrowed_by` names the dimensions a drill-down fixes,
+    each bound as ``where_<name>``."""
+    narrowed = [DIMENSIONS[name] == bindparam(f"where_{name}") for name in narrowed_by]
+    facts = participant_facts(narrowed).subquery("facts")
     keys = [facts.c[name] for name in by]
-    return select(*keys, *_metric_columns(facts)).group_by(*keys)
+    return _built_once(select(*keys, *_metric_columns(facts)).group_by(*keys))
 
 
 def figures(
@@ -350,20 +363,20 @@ def figures(
     by: Sequence[str],
     where: dict[str, object] | None = None,
 ) -> list:
-    """Run `figures_statement` (one query)."""
-    return _run(figures_statement(study_id, now, by, where))
+    """Figures per group of `by`, narrowed to the dimension values of `where` (one query)."""
+    where = where or {}
+    statement = figures_statement(tuple(by), tuple(where))
+    return _run(statement, study_id, now, **{f"where_{k}": v for k, v in where.items()})
 
 
 #: The finest cell every dashboard figure adds up from: a finer quota's cell is a union of them.
 CELL_KEYS = ("role_id", "phase_id", "district_id", "organisation_kind")
 
 
-def dashboard_rows(study_id: int, now: dt.datetime) -> list:
-    """Everything the dashboard counts, in one query over the participant facts computed once
-    (a materialised CTE): rows ``part="cell"`` hold the metrics per CELL_KEYS group; rows
-    ``part="held"`` count the people achieved by UTC day of their first held interview, and
-    ``part="booked"`` the appointments booked ahead by UTC day (both in ``participants``)."""
-    facts = participant_facts(study_id, now, naming=False).cte("facts").prefix_with("MATERIALIZED")
+@lru_cache(maxsize=1)
+def dashboard_statement() -> CompoundSelect:
+    """The statement of `dashboard_rows`."""
+    facts = participant_facts(naming=False).cte("facts").prefix_with("MATERIALIZED")
     keys = [facts.c[name] for name in CELL_KEYS]
     metrics = _metric_columns(facts)
     padding = [null() for _ in keys]
@@ -382,13 +395,21 @@ def dashboard_rows(study_id: int, now: dt.datetime) -> list:
             literal("booked"), *padding, booked_day, func.count(), *(null() for _ in metrics[1:])
         )
         .where(
-            Appointment.study_id == study_id,
+            Appointment.study_id == STUDY_ID,
             Appointment.status == A.BOOKED,
-            Appointment.starts_at >= now,
+            Appointment.starts_at >= NOW,
         )
         .group_by(booked_day)
     )
-    return _run(union_all(cells, held, booked))
+    return _built_once(union_all(cells, held, booked))
+
+
+def dashboard_rows(study_id: int, now: dt.datetime) -> list:
+    """Everything the dashboard counts, in one query over the participant facts computed once
+    (a materialised CTE): rows ``part="cell"`` hold the metrics per CELL_KEYS group; rows
+    ``part="held"`` count the people achieved by UTC day of their first held interview, and
+    ``part="booked"`` the appointments booked ahead by UTC day (both in ``participants``)."""
+    return _run(dashboard_statement(), study_id, now)
 
 
 def next_booked_start(study_id: int, now: dt.datetime) -> dt.datetime | None:
@@ -403,29 +424,19 @@ def next_booked_start(study_id: int, now: dt.datetime) -> dt.datetime | None:
     )
 
 
-def candidates(
-    study_id: int,
-    now: dt.datetime,
-    cells: Sequence[tuple[int, int]],
-    per_cell: int,
-    interviewer_id: int | None = None,
-) -> list:
-    """Up to `per_cell` people per (role_id, phase_id) cell who could still fill it (not
-    achieved, not closed), nearest an interview first, then by reference; one query.
-    `interviewer_id` keeps only the people assigned to that interviewer."""
-    if not cells:
-        return []
-    narrowed = [
-        or_(
-            *(
-                and_(Participant.role_id == role_id, District.phase_id == phase_id)
-                for role_id, phase_id in cells
-            )
-        )
+@lru_cache(maxsize=2)
+def candidates_statement(for_interviewer: bool) -> Select:
+    """The statement of `candidates`: the cells bound as ``cells`` (a list of (role_id,
+    phase_id)), the number per cell as ``per_cell``, and with `for_interviewer` the
+    interviewer as ``interviewer_id``."""
+    narrowed: list[ColumnElement[bool]] = [
+        tuple_(Participant.role_id, District.phase_id).in_(bindparam("cells", expanding=True)),
+        # Declined, ineligible or withdrawn people are achieved or closed: never candidates.
+        Participant.status.not_in(CLOSED_STATUSES),
     ]
-    if interviewer_id is not None:
-        narrowed.append(Participant.interviewer_id == interviewer_id)
-    facts = participant_facts(study_id, now, narrowed).subquery("facts")
+    if for_interviewer:
+        narrowed.append(Participant.interviewer_id == bindparam("interviewer_id"))
+    facts = participant_facts(narrowed).subquery("facts")
     rank = case(*((facts.c.bucket == name, value) for name, value in BUCKET_RANK.items()), else_=9)
     ordered = (
         select(
@@ -441,8 +452,27 @@ def candidates(
         .where(facts.c.bucket.in_(tuple(BUCKET_RANK)))
         .subquery("ordered")
     )
-    return _run(
+    return _built_once(
         select(ordered)
-        .where(ordered.c.position <= per_cell)
+        .where(ordered.c.position <= bindparam("per_cell"))
         .order_by(ordered.c.role_id, ordered.c.phase_id, ordered.c.position)
     )
+
+
+def candidates(
+    study_id: int,
+    now: dt.datetime,
+    cells: Sequence[tuple[int, int]],
+    per_cell: int,
+    interviewer_id: int | None = None,
+) -> list:
+    """Up to `per_cell` people per (role_id, phase_id) cell who could still fill it (not
+    achieved, not closed), nearest an interview first, then by reference; one query.
+    `interviewer_id` keeps only the people assigned to that interviewer."""
+    if not cells:
+        return []
+    statement = candidates_statement(interviewer_id is not None)
+    values: dict[str, object] = {"cells": list(cells), "per_cell": per_cell}
+    if interviewer_id is not None:
+        values["interviewer_id"] = interviewer_id
+    return _run(statement, study_id, now, **values)

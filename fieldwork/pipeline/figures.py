@@ -170,10 +170,13 @@ def archivable_transcripts(study: Study, archivable_participants: Select) -> lis
     ]
 
 
-def reached_step_condition(study_id: int, participant_id: ColumnElement) -> ColumnElement[bool]:
+def reached_step_condition(
+    study_id: int | ColumnElement[int], participant_id: ColumnElement
+) -> ColumnElement[bool]:
     """SQL that is true for a participant who counts under the study's coverage step: the
     study chose no step (held is enough), or one of their held interviews has that step done
-    and not undone. Pure SQL, so coverage adds no query for it."""
+    and not undone. Pure SQL, so coverage adds no query for it. `study_id` may be a bound
+    parameter (coverage builds its statements once and binds the study when they run)."""
     has_step = exists().where(
         PipelineSetting.study_id == study_id, PipelineSetting.achieved_step_id.is_not(None)
     )

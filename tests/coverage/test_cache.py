@@ -25,6 +25,7 @@ from fieldwork.coverage.models import CoverageResult
 from fieldwork.extensions import db
 from fieldwork.outbox.models import OutboxMessage
 from fieldwork.recruitment.consent import withdraw
+from fieldwork.recruitment.contacts import mark_latest_attempts
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.erasure import erase_personal_data
 from fieldwork.recruitment.models import ConsentAnswer, ContactAttempt, DataHandling
@@ -174,6 +175,7 @@ def _bulk_insert(world: dict) -> None:
             for reference in ("A07", "A08")
         ],
     )
+    mark_latest_attempts([people["A07"].id, people["A08"].id])  # what a bulk writer keeps
     db.session.commit()
 
 

@@ -4,12 +4,17 @@ numbers worked out by hand."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from fractions import Fraction
 
 import pytest
 
 from fieldwork.coverage import services
 from fieldwork.coverage.rates import CaseCounts
+from fieldwork.recruitment.contacts import log_contact_attempt
+from fieldwork.recruitment.dispositions import Disposition
+from fieldwork.recruitment.models import ContactChannel
+from tests.coverage.conftest import at
 
 FIELDS = (
     "target",
@@ -158,6 +163,26 @@ def test_finer_cells_have_their_own_targets_and_figures(board):
     ) == (2, 6, 2, 1, 1, 2, 0)
     lead = cells["Lead provider staff, Phase 1"]
     assert (lead.target, lead.participants, lead.achieved, lead.pipeline) == (3, 4, 3, 1)
+
+
+def test_the_attempt_latest_by_date_decides_the_case_type_not_the_last_one_logged(hand_study):
+    """D01's attempt of 1 May (not reachable: a non-contact) stays the latest when a call back
+    dated 1 April is logged after it; a call back dated 2 May then makes D01 an "other"."""
+    d1 = hand_study["people"]["D01"]
+    manager, p2 = hand_study["manager"].id, hand_study["p2"].id
+    log = functools.partial(
+        log_contact_attempt,
+        d1,
+        hand_study["coordinator"],
+        channel=ContactChannel.TELEPHONE,
+        disposition=Disposition.CALL_BACK,
+    )
+    log(attempted_at=at(4, 1))
+    cases = services.dashboard(hand_study["study"]).cell(manager, p2).cases
+    assert (cases.non_contacts, cases.others) == (1, 0)
+    log(attempted_at=at(5, 2))
+    cases = services.dashboard(hand_study["study"]).cell(manager, p2).cases
+    assert (cases.non_contacts, cases.others) == (0, 1)
 
 
 def test_progress_by_week_counts_people_by_their_first_interview(board):

@@ -9,6 +9,7 @@ import pytest
 
 from fieldwork.coverage import quotas, services
 from fieldwork.extensions import db
+from fieldwork.recruitment.contacts import mark_latest_attempts
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ContactAttempt, ContactChannel
 from fieldwork.sampling.models import OrganisationKind, Participant, RecruitmentStatus
@@ -59,6 +60,7 @@ def grow(world: dict, people: int) -> None:
             NOW + dt.timedelta(days=(index % 20) - 10),
             appointment_statuses[index % len(appointment_statuses)],
         )
+    mark_latest_attempts()  # as logging each attempt through the service would
     db.session.commit()
 
 

@@ -9,12 +9,12 @@ from fractions import Fraction
 
 import pytest
 
-from fieldwork.coverage import services
+from fieldwork.coverage import queries, services
 from fieldwork.coverage.rates import CaseCounts
 from fieldwork.recruitment.contacts import log_contact_attempt
 from fieldwork.recruitment.dispositions import Disposition
 from fieldwork.recruitment.models import ContactChannel
-from tests.coverage.conftest import at
+from tests.coverage.conftest import NOW, at
 
 FIELDS = (
     "target",
@@ -210,6 +210,16 @@ def test_gaps_are_the_cells_behind_furthest_first_with_candidates_nearest_first(
         ("A08", "not_approached"),
     ]
     assert [c.reference for c in gaps[1].candidates] == ["B02"]
+
+
+def test_candidates_come_only_from_the_cells_asked_for(hand_study):
+    """TPPM in phase 1 and Manager in phase 2 pair up with TPPM in phase 2 (B02) and Manager
+    in phase 1 (C04), who are candidates there but not asked for."""
+    tppm, manager = hand_study["tppm"].id, hand_study["manager"].id
+    p1, p2 = hand_study["p1"].id, hand_study["p2"].id
+    rows = queries.candidates(hand_study["study"].id, NOW, [(tppm, p1), (manager, p2)], 50)
+    assert {(row.role_id, row.phase_id) for row in rows} == {(tppm, p1), (manager, p2)}
+    assert {row.reference for row in rows} == {"A04", "A05", "A06", "A07", "A08", "D01"}
 
 
 def test_an_interviewer_sees_only_their_own_candidates(hand_study):

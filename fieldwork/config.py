@@ -208,7 +208,7 @@ SETTINGS: tuple[Setting, ...] = (
         "What the one-scheduler lock is called; only two installations sharing one database "
         "would need different names.",
     ),
-    _documented("REMINDER_BATCH_SIZE", 100, "Reminders queued for sending in one sweep, at most."),
+    _documented("REMINDER_BATCH_SIZE", 500, "Reminders queued for sending in one sweep, at most."),
     _documented(
         "REMINDER_DIGEST_HOUR",
         18,

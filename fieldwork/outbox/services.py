@@ -83,6 +83,33 @@ def enqueue(
     return row
 
 
+#: enqueue_many on PostgreSQL: the batch as one array a column, unnested into one INSERT, the
+#: arrays sent in binary (psycopg's `%(name)b`). The generic multi-row INSERT sends 15
+#: parameters a row, which psycopg parses out of the statement text again for every batch, and
+#: arrays in text form escape every byte of every message: each cost a third of a reminder
+#: sweep's queueing.
+_INSERT_ON_POSTGRESQL = """
+    INSERT INTO outbox_message (
+        study_id, appointment_id, kind, subject, sender, recipients, message_id, raw,
+        has_secrets, state, attempts, last_error, due_at, next_attempt_at, created_at
+    )
+    SELECT study_id, appointment_id, %(kind)s, subject, sender, recipients, message_id, raw,
+        has_secrets, %(state)s, 0, '', %(due_at)s, %(due_at)s, %(created_at)s
+    FROM unnest(
+        CAST(%(study_ids)b AS integer[]), CAST(%(appointment_ids)b AS integer[]),
+        CAST(%(subjects)b AS text[]), CAST(%(senders)b AS text[]),
+        CAST(%(recipient_lists)b AS text[]), CAST(%(message_ids)b AS text[]),
+        CAST(%(raws)b AS bytea[]), CAST(%(secrets)b AS boolean[])
+    ) AS given (study_id, appointment_id, subject, sender, recipients, message_id, raw, has_secrets)
+    RETURNING message_id, id
+"""
+
+
+def _stored_time(moment: dt.datetime) -> dt.datetime:
+    """A datetime as UTCDateTime stores it (naive UTC), for statements written for the driver."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def enqueue_many(
     items: Sequence[Outgoing], *, kind: str, due_at: dt.datetime | None = None
 ) -> list[int]:
@@ -92,15 +119,36 @@ def enqueue_many(
         return []
     now = now_utc()
     kind = OutboxKind(kind)
-    # Ids are matched back by Message-ID (unique): asking the database to return them in the
-    # order given (sort_by_parameter_order) makes SQLAlchemy insert one row per statement on
-    # PostgreSQL, as the id column is no sentinel it can sort by.
-    inserted = db.session.execute(
-        insert(OutboxMessage).returning(OutboxMessage.message_id, OutboxMessage.id),
-        [_row_values(item, kind, due_at or now, now) for item in items],
-    )
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql":
+        messages = [item.message for item in items]
+        inserted: Any = session.connection().exec_driver_sql(
+            _INSERT_ON_POSTGRESQL,
+            {
+                "kind": kind.value,
+                "state": OutboxState.PENDING.value,
+                "due_at": _stored_time(due_at or now),
+                "created_at": _stored_time(now),
+                "study_ids": [item.study_id for item in items],
+                "appointment_ids": [item.appointment_id for item in items],
+                "subjects": [message.subject for message in messages],
+                "senders": [message.sender for message in messages],
+                "recipient_lists": [",".join(message.recipients) for message in messages],
+                "message_ids": [message.message_id for message in messages],
+                "raws": [message.raw for message in messages],
+                "secrets": [message.has_secrets for message in messages],
+            },
+        )
+    else:
+        # Ids are matched back by Message-ID (unique): asking the database to return them in
+        # the order given (sort_by_parameter_order) makes SQLAlchemy insert one row per
+        # statement on PostgreSQL, as the id column is no sentinel it can sort by.
+        inserted = session.execute(
+            insert(OutboxMessage).returning(OutboxMessage.message_id, OutboxMessage.id),
+            [_row_values(item, kind, due_at or now, now) for item in items],
+        )
     ids = {row.message_id: row.id for row in inserted}
-    wakeup.mark_ready(db.session())
+    wakeup.mark_ready(session)
     return [ids[item.message.message_id] for item in items]
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -97,8 +97,10 @@ def _claimed_reminders(claimed: list[int]) -> list[Reminder]:
             select(Reminder)
             .options(
                 joinedload(Reminder.appointment).joinedload(Appointment.participant),
-                joinedload(Reminder.appointment).joinedload(Appointment.interviewer),
-                joinedload(Reminder.appointment).joinedload(Appointment.study),
+                # A batch has few interviewers and studies: one query each, rather than their
+                # columns repeated on every row for the ORM to match up again.
+                joinedload(Reminder.appointment).selectinload(Appointment.interviewer),
+                joinedload(Reminder.appointment).selectinload(Appointment.study),
             )
             .options(undefer(Reminder.prepared_email))
             .where(Reminder.id.in_(claimed))
@@ -165,6 +167,16 @@ _LINK = (
     .where(Reminder.__table__.c.id == bindparam("reminder_id"))
     .values(outbox_message_id=bindparam("queued_id"), prepared_email=None)
 )
+#: The same for a whole batch on PostgreSQL, in one statement (an executemany is a round trip
+#: and an index lookup per row there, a tenth of a sweep's queueing).
+_LINK_ON_POSTGRESQL = text(
+    """
+    UPDATE reminder SET outbox_message_id = given.queued_id, prepared_email = NULL
+    FROM unnest(CAST(:reminder_ids AS integer[]), CAST(:queued_ids AS integer[]))
+        AS given (reminder_id, queued_id)
+    WHERE reminder.id = given.reminder_id
+    """
+)
 
 
 def _link_messages(links: list[tuple[Reminder, int]]) -> None:
@@ -172,9 +184,20 @@ def _link_messages(links: list[tuple[Reminder, int]]) -> None:
     UPDATE per reminder), and the same on the session's copies, which stay unmodified."""
     if not links:
         return
-    db.session.connection().execute(
-        _LINK, [{"reminder_id": reminder.id, "queued_id": message} for reminder, message in links]
-    )
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _LINK_ON_POSTGRESQL,
+            {
+                "reminder_ids": [reminder.id for reminder, _ in links],
+                "queued_ids": [message for _, message in links],
+            },
+        )
+    else:
+        connection.execute(
+            _LINK,
+            [{"reminder_id": reminder.id, "queued_id": message} for reminder, message in links],
+        )
     for reminder, message_id in links:
         set_committed_value(reminder, "outbox_message_id", message_id)
         set_committed_value(reminder, "prepared_email", None)

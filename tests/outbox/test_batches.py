@@ -79,6 +79,32 @@ def test_a_composed_message_reads_back_as_the_email_package_reads_any(app, clock
     assert list(received.rcpt_tos) == ["sian1@example.org"]
 
 
+def test_the_envelope_carries_the_stored_addresses_as_smtplib_would_send_them(
+    app, clock, smtp_server
+):
+    """MAIL FROM and RCPT TO are the stored addr-specs (the only addresses the outbox is
+    given: fieldwork.invites.headers refuses quoting, spaces and control characters), each
+    recipient its own RCPT, as smtplib's sendmail gives them."""
+    study = make_study()
+    message = compose_alternative(
+        sender=TEAM,
+        to=[
+            Address("Siân", addr_spec="sian@example.org"),
+            Address("Dot Ted", addr_spec="dot.ted+fieldwork@example.org"),
+        ],
+        subject="Two recipients",
+        text="Hello",
+        html="<p>Hello</p>",
+        message_id="<envelope-1@fieldwork.test>",
+    )
+    outbox.enqueue_many([outbox.Outgoing(message, study.id)], kind="reminder")
+    db.session.commit()
+    assert len(sending.send_due().sent) == 1
+    [received] = smtp_server.messages
+    assert received.mail_from == "team@example.org"
+    assert list(received.rcpt_tos) == ["sian@example.org", "dot.ted+fieldwork@example.org"]
+
+
 def test_whether_a_message_holds_a_private_link_is_known_when_it_is_queued(app):
     link = "https://fieldwork.example/book/" + "A" * 43
     assert _composed(1, f"Pick a time: {link}").has_secrets

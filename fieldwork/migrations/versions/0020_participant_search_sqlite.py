@@ -14,22 +14,23 @@ Create Date: 2026-12-01 00:30:00
 from alembic import op
 
 # A copy of sampling.models.SQLITE_SEARCH_INDEX_DDL as it stood at this revision.
-COLUMNS = 'name, email, reference, job_title'
-NEW = 'new.name, new.email, new.reference, new.job_title'
-OLD = 'old.name, old.email, old.reference, old.job_title'
 CREATE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS participant_search USING fts5("
-    f"{COLUMNS}, content='participant', content_rowid='id', tokenize='trigram')",
+    "name, email, reference, job_title, content='participant', content_rowid='id', "
+    "tokenize='trigram')",
     "CREATE TRIGGER IF NOT EXISTS participant_search_insert AFTER INSERT ON participant BEGIN "
-    f"INSERT INTO participant_search(rowid, {COLUMNS}) VALUES (new.id, {NEW}); END",
+    "INSERT INTO participant_search(rowid, name, email, reference, job_title) "
+    "VALUES (new.id, new.name, new.email, new.reference, new.job_title); END",
     "CREATE TRIGGER IF NOT EXISTS participant_search_delete AFTER DELETE ON participant BEGIN "
-    f"INSERT INTO participant_search(participant_search, rowid, {COLUMNS}) "
-    f"VALUES ('delete', old.id, {OLD}); END",
+    "INSERT INTO participant_search(participant_search, rowid, name, email, reference, "
+    "job_title) VALUES ('delete', old.id, old.name, old.email, old.reference, old.job_title); "
+    "END",
     "CREATE TRIGGER IF NOT EXISTS participant_search_update "
-    f"AFTER UPDATE OF {COLUMNS} ON participant BEGIN "
-    f"INSERT INTO participant_search(participant_search, rowid, {COLUMNS}) "
-    f"VALUES ('delete', old.id, {OLD}); "
-    f"INSERT INTO participant_search(rowid, {COLUMNS}) VALUES (new.id, {NEW}); END",
+    "AFTER UPDATE OF name, email, reference, job_title ON participant BEGIN "
+    "INSERT INTO participant_search(participant_search, rowid, name, email, reference, "
+    "job_title) VALUES ('delete', old.id, old.name, old.email, old.reference, old.job_title); "
+    "INSERT INTO participant_search(rowid, name, email, reference, job_title) "
+    "VALUES (new.id, new.name, new.email, new.reference, new.job_title); END",
 )
 
 
@@ -52,6 +53,7 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name != 'sqlite':
         return
-    for trigger in ('insert', 'delete', 'update'):
-        op.execute(f'DROP TRIGGER IF EXISTS participant_search_{trigger}')
+    op.execute('DROP TRIGGER IF EXISTS participant_search_insert')
+    op.execute('DROP TRIGGER IF EXISTS participant_search_delete')
+    op.execute('DROP TRIGGER IF EXISTS participant_search_update')
     op.execute('DROP TABLE IF EXISTS participant_search')

@@ -44,6 +44,11 @@ class SchedulerProcesses:
 
     def start(self, lock_name: str = "scheduler") -> subprocess.Popen:
         env = {
+            # No daily digest unless a test asks for one: at some hours of the real clock an
+            # interviewer's evening has come and the test's appointments are their tomorrow,
+            # and a digest would be one message more than the test counts (no local hour
+            # reaches 24).
+            "REMINDER_DIGEST_HOUR": "24",
             **os.environ,
             "DATABASE_URL": self.database_url,
             "SMTP_HOST": self.smtp.host,

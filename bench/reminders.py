@@ -186,22 +186,12 @@ def prepare() -> None:
 def written_ahead() -> list[tuple[str, list[str], bytes]]:
     """The emails booking wrote ahead (reminders.messages.prepare_reminder_email), dated now as
     the sweep dates them: the messages the sweep will send, for the floor before it."""
-    import json
-
-    from fieldwork.outbox.composing import PreparedMessage, restamp
+    from fieldwork.outbox.composing import restamp
+    from fieldwork.reminders.messages import read_prepared_email
 
     messages = []
     for stored in db.session.scalars(sa.select(Reminder.prepared_email).order_by(Reminder.id)):
-        head_line, _, raw = stored.partition(b"\n")
-        head = json.loads(head_line)
-        message = PreparedMessage(
-            sender=head["sender"],
-            recipients=tuple(head["recipients"]),
-            subject=head["subject"],
-            message_id=head["message_id"],
-            raw=raw,
-            has_secrets=head["has_secrets"],
-        )
+        message = read_prepared_email(stored)[1]
         messages.append((message.sender, list(message.recipients), restamp(message).raw))
     return messages
 

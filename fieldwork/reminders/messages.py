@@ -244,6 +244,21 @@ def prepare_reminder_email(
     reminder.prepared_email = json.dumps(head).encode("utf-8") + b"\n" + message.raw
 
 
+def read_prepared_email(stored: bytes) -> tuple[str, PreparedMessage]:
+    """What prepare_reminder_email stored: the digest of what the email was written from, and
+    the email as it was written (not yet dated for sending)."""
+    head_line, _, raw = stored.partition(b"\n")
+    head = json.loads(head_line)
+    return head["written_from"], PreparedMessage(
+        sender=head["sender"],
+        recipients=tuple(head["recipients"]),
+        subject=head["subject"],
+        message_id=head["message_id"],
+        raw=raw,
+        has_secrets=head["has_secrets"],
+    )
+
+
 def reminder_email(
     reminder: Reminder, appointment: Appointment, settings: ReminderSettings
 ) -> PreparedMessage:
@@ -252,17 +267,7 @@ def reminder_email(
     now; otherwise written afresh. Raises as build_reminder_email does."""
     context = reminder_context(reminder, appointment)
     if reminder.prepared_email:
-        head_line, _, raw = reminder.prepared_email.partition(b"\n")
-        head = json.loads(head_line)
-        if head["written_from"] == _written_from(reminder, appointment, settings, context):
-            return restamp(
-                PreparedMessage(
-                    sender=head["sender"],
-                    recipients=tuple(head["recipients"]),
-                    subject=head["subject"],
-                    message_id=head["message_id"],
-                    raw=raw,
-                    has_secrets=head["has_secrets"],
-                )
-            )
+        written_from, message = read_prepared_email(reminder.prepared_email)
+        if written_from == _written_from(reminder, appointment, settings, context):
+            return restamp(message)
     return _build(reminder, appointment, settings, context)

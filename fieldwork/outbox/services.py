@@ -180,12 +180,14 @@ def is_interrupted(row: OutboxMessage, now: dt.datetime | None = None) -> bool:
     return row.claimed_at is not None and row.claimed_at < now - INTERRUPTED_AFTER
 
 
-def interrupted_clause(now: dt.datetime | None = None):
-    """SQL for `is_interrupted`, for counts and filters."""
-    now = now or now_utc()
+def interrupted_clause(now: dt.datetime | None = None, *, claimed_before=None):
+    """SQL for `is_interrupted`, for counts and filters. `claimed_before` (a bound parameter,
+    in a statement built once) stands for `now - INTERRUPTED_AFTER`."""
+    if claimed_before is None:
+        claimed_before = (now or now_utc()) - INTERRUPTED_AFTER
     return and_(
         OutboxMessage.state == OutboxState.SENDING,
-        or_(OutboxMessage.last_error != "", OutboxMessage.claimed_at < now - INTERRUPTED_AFTER),
+        or_(OutboxMessage.last_error != "", OutboxMessage.claimed_at < claimed_before),
     )
 
 

@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from fieldwork import create_app
+from fieldwork.core import revision_cache
 from fieldwork.core.time import set_clock
 from fieldwork.extensions import db, limiter
 from tests.factories import PASSWORD
@@ -99,7 +100,7 @@ def app(_app: Flask) -> Iterator[Flask]:
     limiter.reset()
     # Cached results (coverage figures, home panels) are keyed by study id and revision: both
     # may come round again over emptied tables, so no entry outlives its test.
-    _app.extensions.pop("coverage_cache", None)
+    _app.extensions.pop(revision_cache.EXTENSION, None)
     _empty_all_tables(_app)
 
 

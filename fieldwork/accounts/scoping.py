@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from flask import g, has_request_context
 from sqlalchemy import BindParameter, ColumnElement, Table, bindparam, event, exists, or_, select
@@ -132,7 +132,8 @@ class _MemberStudiesOnly(LoaderCriteriaOption):
         """The criterion for one entity (a class or an alias of it) as it appears in a query,
         marked as this option's as SQLAlchemy's own option marks it (so it is not applied
         again inside its own sub-selects)."""
-        criterion = self._criteria[ext_info.mapper](ext_info.entity, self.where_criteria)
+        ids = cast(BindParameter, self.where_criteria)  # set so in __init__
+        criterion = self._criteria[ext_info.mapper](ext_info.entity, ids)
         return _deep_annotate(
             criterion,
             {"for_loader_criteria": self},

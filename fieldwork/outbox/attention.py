@@ -87,7 +87,7 @@ def mail_attention(study_ids: list[int] | None, now: dt.datetime | None = None) 
     late, are interrupted, or wait for a mail server; `None` means every study."""
     now = now or now_utc()
     statement = _attention_statement(db.session.get_bind().dialect.name, study_ids is None)
-    parameters = {
+    parameters: dict[str, object] = {
         "now": now,
         "late_before": now - LATE_AFTER,
         "failed_since": now - FAILED_SHOWN_FOR,

@@ -25,6 +25,7 @@ MAX_SELECTED = 500
 
 _ACTIONS_KEY = "fieldwork.sampling.bulk_actions"
 _DOWNLOADS_KEY = "fieldwork.sampling.list_downloads"
+_FORM_CLASSES_KEY = "fieldwork.sampling.bulk_form_classes"
 
 
 @dataclass
@@ -83,6 +84,7 @@ class ListDownload:
 def register_bulk_action(app: Flask, action: BulkAction) -> None:
     """Offer `action` under the participant list of `app` (again by the same name replaces)."""
     app.extensions.setdefault(_ACTIONS_KEY, {})[action.name] = action
+    app.extensions.pop(_FORM_CLASSES_KEY, None)  # made again with the new action's fields
 
 
 def register_list_download(app: Flask, download: ListDownload) -> None:
@@ -109,12 +111,22 @@ def bulk_form(study: Study, formdata=None) -> FlaskForm:
     """One form with every registered action's fields, their choices filled for `study`; the
     button pressed (`action`) says which fields apply."""
     actions = bulk_actions()
-    fields = {name: unbound for action in actions for name, unbound in action.fields.items()}
-    form_class = type("BulkForm", (FlaskForm,), fields)
+    form_class = _form_class(tuple(actions))
     form = form_class(formdata=formdata) if formdata is not None else form_class()
     for action in actions:
         action.fill(form, study)
     return form
+
+
+def _form_class(actions: tuple[BulkAction, ...]) -> type[FlaskForm]:
+    """One form class per set of registered actions, made once per app rather than on every
+    view of the list."""
+    classes = current_app.extensions.setdefault(_FORM_CLASSES_KEY, {})
+    names = tuple(action.name for action in actions)
+    if names not in classes:
+        fields = {name: unbound for action in actions for name, unbound in action.fields.items()}
+        classes[names] = type("BulkForm", (FlaskForm,), fields)
+    return classes[names]
 
 
 def bookable_people() -> list[User]:

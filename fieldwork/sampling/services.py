@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import g, session
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldwork.accounts.models import User
+from fieldwork.core import revision_cache
+from fieldwork.core.time import now_utc
 from fieldwork.core.transactions import transaction
 from fieldwork.extensions import db
 from fieldwork.sampling.models import (
@@ -151,7 +154,7 @@ def _list_order(filters: ParticipantFilters) -> list[ColumnElement]:
 
 
 def participant_query(
-    study: Study, filters: ParticipantFilters, viewer: User | None = None
+    study: Study, filters: ParticipantFilters, viewer: User | None = None, *, with_frame=True
 ) -> Select:
     """The participants of `study` that match `filters`, with what a list row shows loaded.
 
@@ -160,17 +163,16 @@ def participant_query(
     The organisation, role, district (with its phase) and interviewer come in one query each
     for the rows read (selectinload), not joined: with four joins SQLite's planner read and
     sorted every participant of the study for a page of the default order, where the page
-    alone reads 50 entries of the (study_id, reference) index.
+    alone reads 50 entries of the (study_id, reference) index. `with_frame=False` leaves out
+    the organisation, role and district, for a caller that names them by `frame_names`.
     """
+    relations = [Participant.interviewer]
+    if with_frame:
+        relations += [Participant.organisation, Participant.role, Participant.district]
     statement = (
         select(Participant)
         .where(Participant.study_id == study.id)
-        .options(
-            selectinload(Participant.organisation),
-            selectinload(Participant.role),
-            selectinload(Participant.district),
-            selectinload(Participant.interviewer),
-        )
+        .options(*(selectinload(relation) for relation in relations))
     )
     statement = statement.order_by(*_list_order(filters))
     if viewer is not None and not viewer.is_coordinator_of(study.id):
@@ -462,6 +464,75 @@ def delete_participant(participant: Participant) -> None:
 
 
 # --- Look-ups for forms and filters -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrameNames:
+    """The study's phases, districts, roles and organisations by id and name, in the order of
+    the filters' choices: what every view of the participant list shows, kept between requests
+    until the study changes (`frame_names`)."""
+
+    phases: tuple[tuple[int, str], ...]
+    #: (id, name, its phase's name), by phase then name.
+    districts: tuple[tuple[int, str, str], ...]
+    roles: tuple[tuple[int, str], ...]
+    organisations: tuple[tuple[int, str], ...]
+    _roles: dict[int, str] = field(init=False, repr=False, compare=False)
+    _organisations: dict[int, str] = field(init=False, repr=False, compare=False)
+    _districts: dict[int, tuple[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = {
+            "_roles": dict(self.roles),
+            "_organisations": dict(self.organisations),
+            "_districts": {id_: (name, phase) for id_, name, phase in self.districts},
+        }
+        for attribute, value in names.items():
+            object.__setattr__(self, attribute, value)
+
+    # Each reads the row by its id only when the names do not hold it yet (one added, with its
+    # participant, between reading the names and reading the page).
+    def role(self, participant: Participant) -> str:
+        known = self._roles.get(participant.role_id)
+        return known if known is not None else _name_by_id(Role, participant.role_id)
+
+    def organisation(self, participant: Participant) -> str:
+        known = self._organisations.get(participant.organisation_id)
+        return (
+            known if known is not None else _name_by_id(Organisation, participant.organisation_id)
+        )
+
+    def district(self, participant: Participant) -> str:
+        known = self._districts.get(participant.district_id)
+        return known[0] if known else _name_by_id(District, participant.district_id)
+
+    def phase(self, participant: Participant) -> str:
+        known = self._districts.get(participant.district_id)
+        if known:
+            return known[1]
+        district = db.session.get(District, participant.district_id)
+        return district.phase.name if district is not None else "—"
+
+
+def _name_by_id(model: type[Role] | type[Organisation] | type[District], id_: int) -> str:
+    name = db.session.scalar(select(model.name).where(model.id == id_))
+    return name if name is not None else "—"  # deleted since the page was read
+
+
+def frame_names(study: Study) -> FrameNames:
+    """The study's frame by id and name: four queries once per change of the study, then none
+    (the revision cache; only names and ids are kept)."""
+
+    def compute() -> tuple[FrameNames, dt.datetime]:
+        names = FrameNames(
+            phases=tuple((p.id, p.name) for p in phases_of(study)),
+            districts=tuple((d.id, d.name, d.phase.name) for d in districts_of(study)),
+            roles=tuple((r.id, r.name) for r in roles_of(study)),
+            organisations=tuple((o.id, o.name) for o in organisations_of(study)),
+        )
+        return names, revision_cache.FOREVER
+
+    return revision_cache.cached(study.id, "frame names", compute, now=now_utc())
 
 
 def phases_of(study: Study) -> list[Phase]:

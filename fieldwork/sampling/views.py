@@ -45,16 +45,14 @@ def select_study():
 # --- Participants ----------------------------------------------------------------------------
 
 
-def _filter_form(study: Study) -> ParticipantFilterForm:
+def _filter_form(study: Study, frame: services.FrameNames) -> ParticipantFilterForm:
     form = ParticipantFilterForm(request.args)
-    form.phase.choices = [("", "Any phase")] + [(p.id, p.name) for p in services.phases_of(study)]
+    form.phase.choices = [("", "Any phase"), *frame.phases]
     form.district.choices = [("", "Any district")] + [
-        (d.id, d.name) for d in services.districts_of(study)
+        (id_, name) for id_, name, _ in frame.districts
     ]
-    form.role.choices = [("", "Any role")] + [(r.id, r.name) for r in services.roles_of(study)]
-    form.organisation.choices = [("", "Any organisation")] + [
-        (o.id, o.name) for o in services.organisations_of(study)
-    ]
+    form.role.choices = [("", "Any role"), *frame.roles]
+    form.organisation.choices = [("", "Any organisation"), *frame.organisations]
     return form
 
 
@@ -71,10 +69,13 @@ SORT_HEADINGS = [
 ]
 
 
-def list_filters(study: Study) -> tuple[ParticipantFilterForm, services.ParticipantFilters]:
+def list_filters(
+    study: Study, frame: services.FrameNames | None = None
+) -> tuple[ParticipantFilterForm, services.ParticipantFilters]:
     """The list's filters and order from the query string (bad values fall back); the other
-    domains' downloads of the filtered list (bulk.ListDownload) read them too."""
-    form = _filter_form(study)
+    domains' downloads of the filtered list (bulk.ListDownload) read them too. `frame`: the
+    study's names, when the caller has them already."""
+    form = _filter_form(study, frame or services.frame_names(study))
     sort = request.args.get("sort", "reference")
     if sort not in services.SORT_COLUMNS:
         sort = "reference"
@@ -98,9 +99,10 @@ def list_filters(study: Study) -> tuple[ParticipantFilterForm, services.Particip
 @blueprint.get("/participants")
 def participants():
     study = require_study()
-    form, filters = list_filters(study)
+    frame = services.frame_names(study)
+    form, filters = list_filters(study, frame)
     page = paginate(
-        services.participant_query(study, filters, current_user),
+        services.participant_query(study, filters, current_user, with_frame=False),
         parse_page_number(request.args.get("page")),
         current_app.config["PAGE_SIZE"],
         bounded=True,
@@ -111,6 +113,7 @@ def participants():
     return render_template(
         "sampling/participants.html",
         study=study,
+        frame=frame,
         form=form,
         page=page,
         filters=filters,

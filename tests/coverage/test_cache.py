@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from fieldwork import create_app
+from fieldwork.core import revision_cache
 from fieldwork.core.revisions import revision_of
 from fieldwork.coverage import cache, queries, quotas, services
 from fieldwork.coverage.models import CoverageResult
@@ -384,7 +385,7 @@ def test_candidates_computed_before_an_erasure_leave_memory_at_the_next_view(app
     before = revision_of(study_id)
     erase_personal_data(hand_study["people"]["A10"], hand_study["coordinator"])
     services.gaps(db.session.get(Study, study_id), None, NOW)
-    kept = app.extensions["coverage_cache"].entries
+    kept = app.extensions[revision_cache.EXTENSION].entries
     assert kept and all(key[1] != before for key in kept if key[0] == study_id)
 
 
@@ -398,4 +399,6 @@ def test_figures_read_beside_unrecorded_writes_are_kept_nowhere(app, hand_study)
     _dashboard(study_id)
     db.session.rollback()
     assert db.session.scalars(sa.select(CoverageResult.payload)).all() == []
-    assert [key for key in app.extensions["coverage_cache"].entries if key[0] == study_id] == []
+    assert [
+        key for key in app.extensions[revision_cache.EXTENSION].entries if key[0] == study_id
+    ] == []

@@ -10,6 +10,7 @@ import datetime as dt
 import sqlalchemy as sa
 from flask import Flask
 
+from fieldwork.core import revision_cache
 from fieldwork.core.revisions import revision_of
 from fieldwork.extensions import db
 from fieldwork.home import services as home_services
@@ -90,7 +91,7 @@ def test_an_erased_name_is_not_left_in_the_cache(app: Flask, world, client, auth
     assert "Siân" in page(client)
     erase_personal_data(world["first"], world["coordinator"])
     assert "Siân" not in page(client)
-    entries = app.extensions["coverage_cache"].entries
+    entries = app.extensions[revision_cache.EXTENSION].entries
     assert entries, "the page's panels were cached"
     assert not [key for key, entry in entries.items() if "Siân" in repr(entry)]
 

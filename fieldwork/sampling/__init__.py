@@ -43,8 +43,11 @@ def init_app(app: Flask) -> None:
     def study_context() -> dict:
         if not current_user or not current_user.is_authenticated:
             return {"nav": None, "studies": [], "current_study": None}
+        study = current_study()
+        # Most people belong to one study, the one shown: the switcher lists it without a query.
+        only_this = study is not None and list(current_user.study_roles) == [study.id]
         return {
             "nav": navigation(),
-            "studies": services.list_studies(),
-            "current_study": current_study(),
+            "studies": [study] if only_this else services.list_studies(),
+            "current_study": study,
         }

@@ -454,9 +454,9 @@ def test_the_organisation_list_costs_the_same_queries_at_any_size(
 ):
     """One query for the rows and one COUNT, whatever the number of organisations."""
     small, large = sizes
+    studies = {size: make_study(name=f"Size {size}") for size in (small, large)}
     counts = []
-    for size in (small, large):
-        study = make_study(name=f"Size {size}")
+    for size, study in studies.items():
         build_organisations(study, size)
         client.post("/study/select", data={"study_id": study.id})
         with count_queries() as counter:

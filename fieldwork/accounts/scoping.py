@@ -142,6 +142,20 @@ class _MemberStudiesOnly(LoaderCriteriaOption):
         )
 
 
+def _by_parent(parent: Any, key: str) -> Criterion:
+    """Rows whose `key` names a row of `parent` (an alias of a table with a study_id) in the
+    member studies: EXISTS on that one parent row, by its primary key."""
+
+    def criterion(entity: Any, ids: BindParameter) -> ColumnElement[bool]:
+        return (
+            exists()
+            .where(parent.c.id == getattr(entity, key), parent.c.study_id.in_(ids))
+            .correlate_except(parent)
+        )
+
+    return criterion
+
+
 # Memoised on (member studies, administrator): building the criteria walks every mapper. The
 # option is immutable, so one serves every query that has the same studies to see; the cache
 # holds one entry per distinct set of memberships, bounded.
@@ -188,31 +202,11 @@ def _criteria(ids: tuple[int, ...], is_administrator: bool, mapper_count: int) -
     assert participant is not None  # noqa: S101 (sampling is always there)
     scoped_participant = participant.alias("scoped_participant")
 
-    def by_participant(entity: Any, ids: BindParameter) -> ColumnElement[bool]:
-        return (
-            exists()
-            .where(
-                scoped_participant.c.id == entity.participant_id,
-                scoped_participant.c.study_id.in_(ids),
-            )
-            .correlate_except(scoped_participant)
-        )
-
     for name in _BY_PARTICIPANT:
-        scope(name, by_participant)
+        scope(name, _by_parent(scoped_participant, "participant_id"))
     if appointment is not None:
         scoped_appointment = appointment.alias("scoped_appointment")
-
-        def by_appointment(entity: Any, ids: BindParameter) -> ColumnElement[bool]:
-            return (
-                exists()
-                .where(
-                    scoped_appointment.c.id == entity.appointment_id,
-                    scoped_appointment.c.study_id.in_(ids),
-                )
-                .correlate_except(scoped_appointment)
-            )
-
+        by_appointment = _by_parent(scoped_appointment, "appointment_id")
         for name in _BY_APPOINTMENT:
             scope(name, by_appointment)
     if form is not None and version is not None and consent is not None:

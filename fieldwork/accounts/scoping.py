@@ -210,12 +210,13 @@ def _criteria(ids: tuple[int, ...], is_administrator: bool, mapper_count: int) -
         for name in _BY_APPOINTMENT:
             scope(name, by_appointment)
     if form is not None and version is not None and consent is not None:
-        forms = lambda ids: select(form.c.id).where(form.c.study_id.in_(ids))  # noqa: E731
-        scope("ConsentFormVersion", lambda entity, ids: entity.form_id.in_(forms(ids)))
+        scope("ConsentFormVersion", _by_parent(form.alias("scoped_form"), "form_id"))
         scope(
             "ConsentItem",
             lambda entity, ids: entity.version_id.in_(
-                select(version.c.id).where(version.c.form_id.in_(forms(ids)))
+                select(version.c.id).where(
+                    version.c.form_id.in_(select(form.c.id).where(form.c.study_id.in_(ids)))
+                )
             ),
         )
         scoped_consent = consent.alias("scoped_consent")
@@ -234,17 +235,10 @@ def _criteria(ids: tuple[int, ...], is_administrator: bool, mapper_count: int) -
     if organisation is not None:
         scope(
             "OrganisationAccess",
-            lambda entity, ids: entity.organisation_id.in_(
-                select(organisation.c.id).where(organisation.c.study_id.in_(ids))
-            ),
+            _by_parent(organisation.alias("scoped_organisation"), "organisation_id"),
         )
     if role is not None:
-        scope(
-            "TopicGuide",
-            lambda entity, ids: entity.role_id.in_(
-                select(role.c.id).where(role.c.study_id.in_(ids))
-            ),
-        )
+        scope("TopicGuide", _by_parent(role.alias("scoped_role"), "role_id"))
     shape = ("member studies only", is_administrator, mapper_count)
     return (_MemberStudiesOnly(ids, shape, criteria),)
 

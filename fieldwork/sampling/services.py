@@ -481,14 +481,11 @@ class FrameNames:
     _organisations: dict[int, str] = field(init=False, repr=False, compare=False)
     _districts: dict[int, tuple[str, str]] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        names = {
-            "_roles": dict(self.roles),
-            "_organisations": dict(self.organisations),
-            "_districts": {id_: (name, phase) for id_, name, phase in self.districts},
-        }
-        for attribute, value in names.items():
-            object.__setattr__(self, attribute, value)
+    def __post_init__(self) -> None:  # frozen: the look-ups are set as the dataclass would
+        object.__setattr__(self, "_roles", dict(self.roles))
+        object.__setattr__(self, "_organisations", dict(self.organisations))
+        districts = {id_: (name, phase) for id_, name, phase in self.districts}
+        object.__setattr__(self, "_districts", districts)
 
     # Each reads the row by its id only when the names do not hold it yet (one added, with its
     # participant, between reading the names and reading the page).
